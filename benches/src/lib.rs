@@ -1,0 +1,60 @@
+//! Shared pieces of the dozen benchmarks: a counting allocator, so each group
+//! can report allocations per operation next to its times.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A global allocator that counts allocations and forwards to [`System`].
+///
+/// Install it in a bench binary with
+/// `#[global_allocator] static ALLOC: dozen_benches::CountingAlloc = dozen_benches::CountingAlloc;`
+/// and read [`allocations`] around the code under test.
+#[derive(Debug)]
+pub struct CountingAlloc;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition; it only forwards to System")]
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` through `alloc` above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System`; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// How many allocations (including reallocations) this process has made so far.
+#[must_use]
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Allocations made per call when `f` runs `iterations` times (after one warm-up call).
+pub fn allocations_per_call(iterations: u64, mut f: impl FnMut()) -> f64 {
+    f();
+    let before = allocations();
+    for _ in 0..iterations {
+        f();
+    }
+    #[allow(clippy::cast_precision_loss, reason = "a ratio for a report")]
+    let per = (allocations() - before) as f64 / iterations as f64;
+    per
+}
