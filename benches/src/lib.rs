@@ -14,7 +14,10 @@ pub struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
-#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition; it only forwards to System")]
+#[allow(
+    unsafe_code,
+    reason = "a GlobalAlloc impl is unsafe by definition; it only forwards to System"
+)]
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -57,4 +60,26 @@ pub fn allocations_per_call(iterations: u64, mut f: impl FnMut()) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "a ratio for a report")]
     let per = (allocations() - before) as f64 / iterations as f64;
     per
+}
+
+/// Prints `per_op` allocations for benchmark `id` of `group` and records it
+/// where `bench-report` finds it (`$CRITERION_HOME/allocations/`, else
+/// `target/criterion/allocations/`), so the report shows it next to the times.
+pub fn report_allocations(group: &str, id: &str, per_op: f64) {
+    #[allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+    {
+        println!("{group}/{id}: {per_op:.2} allocations per op");
+    }
+    let dir = std::env::var_os("CRITERION_HOME")
+        .map_or_else(|| std::path::PathBuf::from("target/criterion"), Into::into)
+        .join("allocations");
+    let file = dir.join(format!("{group}--{}.txt", id.replace('/', "_")));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&file, format!("{group}\t{id}\t{per_op}\n")));
+    if let Err(e) = written {
+        #[allow(clippy::print_stderr, reason = "a benchmark reports on stderr")]
+        {
+            eprintln!("cannot record allocations in {}: {e}", file.display());
+        }
+    }
 }

@@ -1,0 +1,338 @@
+//! Reads criterion's results and prints medians, allocations and the ratio of
+//! each dozen benchmark to each peer in its group; fails when a ratio is worse
+//! than its committed baseline by more than the margin.
+//!
+//! Run with: `cargo run -p dozen-benches --bin bench-report -- [--update-docs FILE]`
+//! after `cargo bench -p dozen-benches` (benches/ci.sh does both).
+//!
+//! Why ratios: the machines are shared and noisy, and wall-clock medians move by
+//! up to 1.6x between runs. The ratio of two benchmarks measured in the same
+//! group, on the same input, minutes apart, cancels most of that drift; what is
+//! left is judged against `benches/baseline.txt` with [`MARGIN`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::Deserialize;
+
+/// A ratio may be this many times its baseline before the run fails.
+///
+/// Measured spread: with the CI short mode (0.5 s warm-up, 1 s measurement) on
+/// two shared cores, a dozen/peer ratio moved by up to ±30% between runs where
+/// the code did not change, so 1.5 flags a real regression (the targets leave
+/// 2x to 5x of headroom against the peers) without failing on noise.
+const MARGIN: f64 = 1.5;
+
+/// Where the table lives in the docs.
+const START: &str = "<!-- bench-table:start -->";
+const END: &str = "<!-- bench-table:end -->";
+
+#[derive(Deserialize)]
+struct BenchmarkId {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Estimates {
+    median: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// One benchmark's result: median nanoseconds per iteration, allocations per op.
+struct Row {
+    median_ns: f64,
+    allocations: Option<f64>,
+}
+
+/// A committed baseline: `group dozen-id peer-id ratio`.
+struct Baseline {
+    group: String,
+    ours: String,
+    peer: String,
+    ratio: f64,
+}
+
+fn main() -> ExitCode {
+    let mut update_docs: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--update-docs" => match args.next() {
+                Some(path) => update_docs = Some(path.into()),
+                None => return usage("--update-docs needs a file"),
+            },
+            other => return usage(&format!("unknown argument {other}")),
+        }
+    }
+    let home = criterion_home();
+    let results = match read_results(&home) {
+        Ok(r) if !r.is_empty() => r,
+        Ok(_) => {
+            eprintln!(
+                "error: no criterion results under {}: run the benchmarks first",
+                home.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot read criterion results under {}: {e}",
+                home.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let baseline_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.txt");
+    let baselines = match read_baselines(&baseline_path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", baseline_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let (table, failures) = render(&results, &baselines);
+    if let Some(path) = update_docs {
+        if let Err(e) = splice(&path, &table) {
+            eprintln!("error: cannot update {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("updated {}", path.display());
+    }
+    print!("{table}");
+    if failures.is_empty() {
+        println!("\nbench-report: every ratio is within {MARGIN}x of its baseline");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "\nbench-report: {} ratio(s) regressed beyond {MARGIN}x of baseline:",
+            failures.len()
+        );
+        for f in &failures {
+            println!("- {f}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("error: {problem}\nusage: bench-report [--update-docs FILE]");
+    ExitCode::from(2)
+}
+
+fn criterion_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    target.join("criterion")
+}
+
+type Results = BTreeMap<String, BTreeMap<String, Row>>;
+
+/// Every `*/new/benchmark.json` with its `estimates.json`, by group and id.
+fn read_results(home: &Path) -> std::io::Result<Results> {
+    let mut results = Results::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n != "report" && n != "base")
+                {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.file_name().is_none_or(|n| n != "benchmark.json")
+                || dir.file_name().is_none_or(|n| n != "new")
+            {
+                continue;
+            }
+            let id: BenchmarkId = parse(&path)?;
+            let estimates: Estimates = parse(&dir.join("estimates.json"))?;
+            let name = match (id.function_id, id.value_str) {
+                (Some(f), Some(v)) => format!("{f}/{v}"),
+                (Some(f), None) => f,
+                (None, Some(v)) => v,
+                (None, None) => String::new(),
+            };
+            results.entry(id.group_id).or_default().insert(
+                name,
+                Row {
+                    median_ns: estimates.median.point_estimate,
+                    allocations: None,
+                },
+            );
+        }
+    }
+    let allocs = home.join("allocations");
+    if allocs.is_dir() {
+        for entry in std::fs::read_dir(allocs)? {
+            let text = std::fs::read_to_string(entry?.path())?;
+            for line in text.lines() {
+                let mut parts = line.split('\t');
+                let (Some(group), Some(id), Some(per_op)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                if let (Some(row), Ok(per_op)) = (
+                    results.get_mut(group).and_then(|g| g.get_mut(id)),
+                    per_op.parse(),
+                ) {
+                    row.allocations = Some(per_op);
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(path: &Path) -> std::io::Result<T> {
+    let bytes = std::fs::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+fn read_baselines(path: &Path) -> Result<Vec<Baseline>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [group, ours, peer, ratio] = fields[..] else {
+            return Err(format!(
+                "line {}: expected `group dozen-id peer-id ratio`",
+                n + 1
+            ));
+        };
+        let ratio = ratio
+            .parse()
+            .map_err(|_| format!("line {}: the ratio is not a number", n + 1))?;
+        out.push(Baseline {
+            group: group.into(),
+            ours: ours.into(),
+            peer: peer.into(),
+            ratio,
+        });
+    }
+    Ok(out)
+}
+
+/// The Markdown tables and the list of regressions.
+fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    out.push_str("| group | benchmark | median | allocations/op |\n|---|---|---:|---:|\n");
+    for (group, rows) in results {
+        for (id, row) in rows {
+            let allocs = row
+                .allocations
+                .map_or_else(|| "-".to_owned(), |a| format!("{a:.1}"));
+            let _ = writeln!(
+                out,
+                "| {group} | {id} | {} | {allocs} |",
+                human(row.median_ns)
+            );
+        }
+    }
+    out.push_str(
+        "\n| group | dozen | peer | ratio (dozen/peer, lower is better) | baseline | limit | status |\n\
+         |---|---|---|---:|---:|---:|---|\n",
+    );
+    for (group, rows) in results {
+        for (ours, our_row) in rows.iter().filter(|(id, _)| id.starts_with("dozen")) {
+            for (peer, peer_row) in rows.iter().filter(|(id, _)| !id.starts_with("dozen")) {
+                let ratio = our_row.median_ns / peer_row.median_ns;
+                let base = baselines
+                    .iter()
+                    .find(|b| b.group == *group && b.ours == *ours && b.peer == *peer);
+                let (base_s, limit_s, status) = match base {
+                    Some(b) if ratio > b.ratio * MARGIN => {
+                        failures.push(format!(
+                            "{group}: {ours}/{peer} = {ratio:.3}, baseline {:.3}, limit {:.3}",
+                            b.ratio,
+                            b.ratio * MARGIN
+                        ));
+                        (
+                            format!("{:.3}", b.ratio),
+                            format!("{:.3}", b.ratio * MARGIN),
+                            "REGRESSED",
+                        )
+                    }
+                    Some(b) => (
+                        format!("{:.3}", b.ratio),
+                        format!("{:.3}", b.ratio * MARGIN),
+                        "ok",
+                    ),
+                    None => ("-".into(), "-".into(), "not gated"),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {group} | {ours} | {peer} | {ratio:.3} | {base_s} | {limit_s} | {status} |"
+                );
+            }
+        }
+    }
+    for b in baselines {
+        let present = results
+            .get(&b.group)
+            .is_some_and(|rows| rows.contains_key(&b.ours) && rows.contains_key(&b.peer));
+        if !present {
+            failures.push(format!(
+                "{}: {}/{} has a baseline but was not measured",
+                b.group, b.ours, b.peer
+            ));
+        }
+    }
+    (out, failures)
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// Replaces the text between the markers in `path` with `table`.
+fn splice(path: &Path, table: &str) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the markers {START} and {END} are missing"),
+        ));
+    };
+    let mut out = String::with_capacity(text.len() + table.len());
+    out.push_str(&text[..start + START.len()]);
+    out.push('\n');
+    out.push_str(table);
+    out.push_str(&text[end..]);
+    std::fs::write(path, out)
+}
