@@ -1,0 +1,311 @@
+//! Field recording shared by the layers: values are serialized to JSON once, when recorded.
+
+use std::error::Error as StdError;
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+
+use crate::trace::{TraceContext, parse_hex};
+
+/// Where a field goes in the JSON line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    /// A top-level field.
+    Plain,
+    /// `labels.<key>`: a string in `logging.googleapis.com/labels`.
+    Label,
+    /// `httpRequest.<key>`: a member of the `httpRequest` object.
+    Http,
+}
+
+/// One recorded field: its name and where its JSON value sits in [`FieldSet::buf`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    pub(crate) key: &'static str,
+    pub(crate) kind: Kind,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// Fields serialized to JSON values, stored once per span (in its extensions) and reused per
+/// event in a thread-local scratch buffer.
+#[derive(Default, Debug)]
+pub(crate) struct FieldSet {
+    pub(crate) buf: String,
+    pub(crate) entries: Vec<Entry>,
+    /// Parts of a trace context seen on this span (`trace_id`, `span_id`, `trace_sampled`).
+    pub(crate) trace_id: Option<[u8; 16]>,
+    pub(crate) span_id: Option<[u8; 8]>,
+    pub(crate) sampled: Option<bool>,
+}
+
+impl FieldSet {
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: String::new(),
+            entries: Vec::new(),
+            trace_id: None,
+            span_id: None,
+            sampled: None,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.entries.clear();
+        self.trace_id = None;
+        self.span_id = None;
+        self.sampled = None;
+    }
+
+    pub(crate) fn value(&self, e: &Entry) -> &str {
+        &self.buf[e.start as usize..e.end as usize]
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The trace context of this span, if it carries a complete one.
+    pub(crate) fn trace(&self) -> Option<TraceContext> {
+        TraceContext::new(self.trace_id?, self.span_id?, self.sampled.unwrap_or(false))
+    }
+
+    /// Records the values of a span or an event.
+    pub(crate) fn recorder(&mut self, is_span: bool) -> Recorder<'_> {
+        Recorder { set: self, is_span }
+    }
+
+    /// Drops the bytes of replaced values once they outweigh the live ones.
+    fn compact(&mut self) {
+        let live: usize = self
+            .entries
+            .iter()
+            .map(|e| (e.end - e.start) as usize)
+            .sum();
+        if self.buf.len() <= 2 * live + 1024 {
+            return;
+        }
+        let mut buf = String::with_capacity(live);
+        for e in &mut self.entries {
+            let start = buf.len();
+            buf.push_str(&self.buf[e.start as usize..e.end as usize]);
+            e.start = to_u32(start);
+            e.end = to_u32(buf.len());
+        }
+        self.buf = buf;
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A [`Visit`] that appends each value as JSON to a [`FieldSet`].
+pub(crate) struct Recorder<'a> {
+    set: &'a mut FieldSet,
+    is_span: bool,
+}
+
+impl Recorder<'_> {
+    fn kind(key: &str) -> Kind {
+        if key.starts_with("labels.") && key.len() > "labels.".len() {
+            Kind::Label
+        } else if key.starts_with("httpRequest.") && key.len() > "httpRequest.".len() {
+            Kind::Http
+        } else {
+            Kind::Plain
+        }
+    }
+
+    /// Writes one value with `write` and files it under `field` (replacing an earlier value).
+    fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Kind)) {
+        let key = field.name();
+        let kind = Self::kind(key);
+        let start = self.set.buf.len();
+        write(&mut self.set.buf, kind);
+        let entry = Entry {
+            key,
+            kind,
+            start: to_u32(start),
+            end: to_u32(self.set.buf.len()),
+        };
+        if self.is_span && self.lift_trace(&entry) {
+            self.set.buf.truncate(start);
+            return;
+        }
+        if let Some(old) = self.set.entries.iter_mut().find(|e| e.key == key) {
+            *old = entry;
+            self.set.compact();
+        } else {
+            self.set.entries.push(entry);
+        }
+    }
+
+    /// Takes `trace_id`, `span_id` (JSON strings of lower-case hex) and `trace_sampled` (a JSON
+    /// bool) out of the span's fields into its trace context.
+    fn lift_trace(&mut self, e: &Entry) -> bool {
+        let v = self.set.value(e);
+        let unquoted = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+        match e.key {
+            "trace_id" => match unquoted.and_then(parse_hex::<16>) {
+                Some(id) => self.set.trace_id = Some(id),
+                None => return false,
+            },
+            "span_id" => match unquoted.and_then(parse_hex::<8>) {
+                Some(id) => self.set.span_id = Some(id),
+                None => return false,
+            },
+            "trace_sampled" => match v {
+                "true" => self.set.sampled = Some(true),
+                "false" => self.set.sampled = Some(false),
+                _ => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Writes `raw` (already JSON: a number or a bool) quoted when the field is a label, whose values
+/// must be strings.
+fn push_scalar(out: &mut String, kind: Kind, raw: &str) {
+    if kind == Kind::Label {
+        out.push('"');
+        out.push_str(raw);
+        out.push('"');
+    } else {
+        out.push_str(raw);
+    }
+}
+
+impl Visit for Recorder<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, |out, kind| {
+            if value.is_finite() {
+                push_scalar(out, kind, ryu::Buffer::new().format_finite(value));
+            } else if value.is_nan() {
+                out.push_str("\"NaN\"");
+            } else if value > 0.0 {
+                out.push_str("\"Infinity\"");
+            } else {
+                out.push_str("\"-Infinity\"");
+            }
+        });
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, |out, kind| {
+            push_scalar(out, kind, itoa::Buffer::new().format(value));
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, |out, kind| {
+            push_scalar(out, kind, itoa::Buffer::new().format(value));
+        });
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.push(field, |out, kind| {
+            push_scalar(out, kind, itoa::Buffer::new().format(value));
+        });
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.push(field, |out, kind| {
+            push_scalar(out, kind, itoa::Buffer::new().format(value));
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, |out, kind| {
+            push_scalar(out, kind, if value { "true" } else { "false" });
+        });
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field, |out, _| push_json_str(out, value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
+        self.push(field, |out, kind| {
+            if kind != Kind::Plain {
+                // Labels and httpRequest members hold plain strings.
+                out.push('"');
+                let _ = write!(JsonEscape(out), "{value}");
+                out.push('"');
+                return;
+            }
+            out.push_str("{\"message\":\"");
+            let _ = write!(JsonEscape(out), "{value}");
+            out.push_str("\",\"sources\":[");
+            let mut source = value.source();
+            let mut first = true;
+            while let Some(s) = source {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push('"');
+                let _ = write!(JsonEscape(out), "{s}");
+                out.push('"');
+                source = s.source();
+            }
+            out.push_str("]}");
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field, |out, _| {
+            out.push('"');
+            let _ = write!(JsonEscape(out), "{value:?}");
+            out.push('"');
+        });
+    }
+}
+
+/// Appends `s` as a JSON string, quotes included.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    escape_into(out, s);
+    out.push('"');
+}
+
+/// Appends the JSON escape of `s` (without quotes).
+pub(crate) fn escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// A `fmt::Write` adapter that JSON-escapes everything written through it.
+pub(crate) struct JsonEscape<'a>(pub(crate) &'a mut String);
+
+impl fmt::Write for JsonEscape<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
+    }
+}

@@ -1,0 +1,408 @@
+//! A tower layer for axum and hyper: trace context from the request headers, a request span, and
+//! one log line per request with a complete `httpRequest`.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { "hello" }))
+//!     .layer(dozen_log::http::RequestLogLayer::new());
+//! ```
+//!
+//! The remote address comes from a [`std::net::SocketAddr`] in the request extensions, or from
+//! the function given to [`RequestLogLayer::remote_addr`]. With axum's
+//! `into_make_service_with_connect_info::<SocketAddr>()` the address is stored as
+//! `ConnectInfo<SocketAddr>`; read it with
+//! `.remote_addr(|ext| ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0))`.
+
+use std::fmt::{self, Write as _};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Buf as _;
+use http::{Extensions, HeaderMap, Request, Response, Version};
+use http_body::{Body, Frame, SizeHint};
+use tracing::Span;
+use tracing::field::Empty;
+
+use crate::TraceContext;
+
+/// The trace context of a request: `traceparent` if it is valid, else `X-Cloud-Trace-Context` if
+/// that is valid, else none. A malformed header is ignored.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-cloud-trace-context", "105445aa7843bc8bf206b12000100000/10;o=1".parse().unwrap());
+/// let ctx = dozen_log::http::trace_context(&headers).unwrap();
+/// assert_eq!(ctx.span_id_hex(), "000000000000000a");
+/// ```
+#[must_use]
+pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
+    let header = |name: &str| {
+        let mut values = headers.get_all(name).iter();
+        let first = values.next()?;
+        // Two values of a single-valued header are as good as none.
+        if values.next().is_some() {
+            return None;
+        }
+        first.to_str().ok()
+    };
+    header("traceparent")
+        .and_then(TraceContext::from_traceparent)
+        .or_else(|| {
+            header("x-cloud-trace-context").and_then(TraceContext::from_cloud_trace_context)
+        })
+}
+
+type RemoteAddrFn = fn(&Extensions) -> Option<SocketAddr>;
+
+/// A tower [`Layer`](tower_layer::Layer) that logs one line per request.
+///
+/// Each request runs inside a `request` span that carries the trace context of its
+/// `traceparent` or `X-Cloud-Trace-Context` header, so every line logged while handling it is
+/// correlated. When the response body has been sent (or dropped), one line is logged with
+/// `httpRequest`: `requestMethod`, `requestUrl`, `status`, `requestSize` (from `Content-Length` or
+/// an exact body size), `responseSize` (the bytes sent), `userAgent`, `remoteIp`, `referer`,
+/// `protocol` and `latency` (`"0.012345s"`). The level is INFO, WARN for 4xx and ERROR for 5xx.
+#[derive(Clone, Copy)]
+pub struct RequestLogLayer {
+    remote_addr: RemoteAddrFn,
+}
+
+impl fmt::Debug for RequestLogLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestLogLayer").finish_non_exhaustive()
+    }
+}
+
+impl Default for RequestLogLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn socket_addr_extension(ext: &Extensions) -> Option<SocketAddr> {
+    ext.get::<SocketAddr>().copied()
+}
+
+impl RequestLogLayer {
+    /// The layer, reading the remote address from a `SocketAddr` request extension.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            remote_addr: socket_addr_extension,
+        }
+    }
+
+    /// Reads the remote address with `f` instead (see the [module docs](self) for axum).
+    #[must_use]
+    pub fn remote_addr(mut self, f: fn(&Extensions) -> Option<SocketAddr>) -> Self {
+        self.remote_addr = f;
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for RequestLogLayer {
+    type Service = RequestLog<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestLog {
+            inner,
+            remote_addr: self.remote_addr,
+        }
+    }
+}
+
+/// The service made by [`RequestLogLayer`].
+#[derive(Clone)]
+pub struct RequestLog<S> {
+    inner: S,
+    remote_addr: RemoteAddrFn,
+}
+
+impl<S> fmt::Debug for RequestLog<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestLog").finish_non_exhaustive()
+    }
+}
+
+/// What the request line needs from the request, kept until the response body is done.
+struct RequestInfo {
+    span: Span,
+    start: Instant,
+    method: http::Method,
+    url: String,
+    request_size: Option<u64>,
+    user_agent: Option<String>,
+    referer: Option<String>,
+    remote_ip: Option<String>,
+    protocol: &'static str,
+}
+
+fn protocol(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// `scheme://host/path?query`: the URI as received when absolute, else built from the `Host`
+/// header and `X-Forwarded-Proto` (default `http`); the path alone without a host.
+fn request_url<B>(req: &Request<B>) -> String {
+    let uri = req.uri();
+    if uri.scheme().is_some() && uri.authority().is_some() {
+        return uri.to_string();
+    }
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    match host {
+        Some(host) => {
+            let scheme = req
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .filter(|s| *s == "https" || *s == "http")
+                .unwrap_or("http");
+            format!("{scheme}://{host}{path}")
+        }
+        None => path.to_owned(),
+    }
+}
+
+fn header_string(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl<S, ReqB, ResB> tower_service::Service<Request<ReqB>> for RequestLog<S>
+where
+    S: tower_service::Service<Request<ReqB>, Response = Response<ResB>>,
+    ReqB: Body,
+    ResB: Body,
+{
+    type Response = Response<LoggedBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let span = tracing::info_span!(
+            "request",
+            trace_id = Empty,
+            span_id = Empty,
+            trace_sampled = Empty,
+        );
+        if let Some(ctx) = trace_context(req.headers()) {
+            ctx.record(&span);
+        }
+        let headers = req.headers();
+        let request_size = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .or_else(|| req.body().size_hint().exact());
+        let info = RequestInfo {
+            span: span.clone(),
+            start: Instant::now(),
+            method: req.method().clone(),
+            url: request_url(&req),
+            request_size,
+            user_agent: header_string(headers, http::header::USER_AGENT),
+            referer: header_string(headers, http::header::REFERER),
+            remote_ip: (self.remote_addr)(req.extensions()).map(|a| a.ip().to_string()),
+            protocol: protocol(req.version()),
+        };
+        let inner = span.in_scope(|| self.inner.call(req));
+        ResponseFuture {
+            inner,
+            info: Some(info),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`RequestLog`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        info: Option<RequestInfo>,
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+{
+    type Output = Result<Response<LoggedBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = match this.info.as_ref() {
+            Some(info) => {
+                let _entered = info.span.enter();
+                ready!(this.inner.poll(cx))
+            }
+            None => ready!(this.inner.poll(cx)),
+        };
+        let info = this.info.take();
+        Poll::Ready(match result {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                Ok(response.map(|inner| LoggedBody {
+                    inner,
+                    pending: Pending {
+                        info,
+                        status,
+                        bytes: 0,
+                    },
+                }))
+            }
+            Err(e) => {
+                // The service failed without a response: the connection gets none, log a 500.
+                drop(Pending {
+                    info,
+                    status: 500,
+                    bytes: 0,
+                });
+                Err(e)
+            }
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response body of [`RequestLog`]: counts the bytes sent and logs the request line when
+    /// it is dropped.
+    pub struct LoggedBody<B> {
+        #[pin]
+        inner: B,
+        pending: Pending,
+    }
+}
+
+impl<B> fmt::Debug for LoggedBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggedBody")
+            .field("bytes", &self.pending.bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Body> Body for LoggedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        if let Some(Ok(f)) = &frame
+            && let Some(data) = f.data_ref()
+        {
+            this.pending.bytes += data.remaining() as u64;
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Logs the request line when dropped.
+struct Pending {
+    info: Option<RequestInfo>,
+    status: u16,
+    bytes: u64,
+}
+
+/// `"1.234567s"`: seconds with 3, 6 or 9 fractional digits, as Cloud Logging's `Duration`.
+pub(crate) fn latency(d: Duration) -> String {
+    let mut s = String::with_capacity(16);
+    let _ = write!(s, "{}", d.as_secs());
+    let nanos = d.subsec_nanos();
+    if nanos.is_multiple_of(1_000_000) {
+        let _ = write!(s, ".{:03}s", nanos / 1_000_000);
+    } else if nanos.is_multiple_of(1000) {
+        let _ = write!(s, ".{:06}s", nanos / 1000);
+    } else {
+        let _ = write!(s, ".{nanos:09}s");
+    }
+    s
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(info) = self.info.take() else { return };
+        let latency = latency(info.start.elapsed());
+        let _entered = info.span.enter();
+        macro_rules! log {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    httpRequest.requestMethod = info.method.as_str(),
+                    httpRequest.requestUrl = info.url.as_str(),
+                    httpRequest.status = self.status,
+                    httpRequest.requestSize = info.request_size,
+                    httpRequest.responseSize = self.bytes,
+                    httpRequest.userAgent = info.user_agent.as_deref(),
+                    httpRequest.remoteIp = info.remote_ip.as_deref(),
+                    httpRequest.referer = info.referer.as_deref(),
+                    httpRequest.protocol = info.protocol,
+                    httpRequest.latency = latency.as_str(),
+                    "{} {} {}",
+                    info.method,
+                    info.url,
+                    self.status,
+                )
+            };
+        }
+        match self.status {
+            500.. => log!(tracing::Level::ERROR),
+            400..=499 => log!(tracing::Level::WARN),
+            _ => log!(tracing::Level::INFO),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_uses_3_6_or_9_digits() {
+        fn check(d: Duration, expected: &str) {
+            assert_eq!(latency(d), expected);
+        }
+        check(Duration::from_millis(12), "0.012s");
+        check(Duration::from_micros(1_500_001), "1.500001s");
+        check(Duration::from_nanos(3), "0.000000003s");
+        check(Duration::ZERO, "0.000s");
+    }
+}

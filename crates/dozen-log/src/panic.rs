@@ -1,0 +1,65 @@
+//! The panic hook: one CRITICAL line in the Error Reporting shape before the process dies.
+
+use std::panic::PanicHookInfo;
+use std::sync::Arc;
+
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::fields::{escape_into, push_json_str};
+use crate::json::{Config, Head, Severity, with_scratch};
+use crate::writer::Sink;
+
+/// Installs the hook, chaining to the one installed before.
+pub(crate) fn install(config: Arc<Config>, sink: Sink) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        write_panic(&config, &sink, info);
+        sink.flush();
+        previous(info);
+    }));
+}
+
+/// The panic payload as text (`&str` and `String` payloads; anything else is named as such).
+fn payload<'a>(info: &'a PanicHookInfo<'_>) -> &'a str {
+    info.payload_as_str().unwrap_or("Box<dyn Any>")
+}
+
+pub(crate) fn write_panic(config: &Config, sink: &Sink, info: &PanicHookInfo<'_>) {
+    let current = tracing::Span::current();
+    let location = info.location();
+    with_scratch(|s| {
+        s.begin();
+        if let Some(id) = current.id() {
+            tracing::dispatcher::get_default(|d| {
+                if let Some(span) = d.downcast_ref::<Registry>().and_then(|r| r.span(&id)) {
+                    s.add_spans(span.scope());
+                }
+            });
+        }
+        let thread = std::thread::current();
+        s.push_field("thread", |out| {
+            push_json_str(out, thread.name().unwrap_or("<unnamed>"));
+        });
+        if let Some(l) = location {
+            s.push_field("column", |out| {
+                out.push_str(itoa::Buffer::new().format(l.column()));
+            });
+        }
+        let mut message = String::with_capacity(64);
+        message.push_str("\"panicked: ");
+        escape_into(&mut message, payload(info));
+        message.push('"');
+        let head = Head {
+            severity: Severity::Critical,
+            target: "panic",
+            file: location.map(|l| l.file()),
+            line: location.map(|l| l.line()),
+            function: None,
+            report_error: true,
+            trace: s.trace(),
+        };
+        config.assemble(&head, &message, s);
+        sink.write_line_blocking(s.out.as_bytes());
+    });
+}

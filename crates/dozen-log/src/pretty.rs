@@ -1,0 +1,230 @@
+//! The format for people at a terminal: one coloured line per event, spans and fields inline.
+
+use std::error::Error as StdError;
+use std::fmt::{self, Write as _};
+use std::io::{self, Write as _};
+use std::time::SystemTime;
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::fields::FieldSet;
+use crate::json::{record_new_span, record_span_values};
+use crate::time::{Utc, push_fraction, push_hms};
+
+const RESET: &str = "\x1b[0m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const ITALIC: &str = "\x1b[3m";
+
+/// A [`tracing_subscriber::Layer`] that writes events for a person at a terminal:
+///
+/// ```text
+/// 18:02:11.504  INFO request{method="GET" path="/orders/7"}: shop::orders: loaded order id=7 items=3
+/// ```
+///
+/// Time (UTC, milliseconds), level, the spans from the outermost in with their fields, the target
+/// and the message, then the event's fields. Made by [`Builder`](crate::Builder) when the format
+/// is [`Format::Pretty`](crate::Format::Pretty), or by [`pretty_layer()`](crate::pretty_layer).
+pub struct PrettyLayer<W = fn() -> io::Stderr> {
+    make_writer: W,
+    ansi: bool,
+    clock: fn() -> SystemTime,
+}
+
+impl<W> fmt::Debug for PrettyLayer<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrettyLayer")
+            .field("ansi", &self.ansi)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrettyLayer<fn() -> io::Stdout> {
+    pub(crate) fn new() -> Self {
+        Self {
+            make_writer: io::stdout,
+            ansi: true,
+            clock: SystemTime::now,
+        }
+    }
+}
+
+impl<W> PrettyLayer<W> {
+    /// Writes lines to `make_writer` instead of standard output.
+    pub fn with_writer<W2>(self, make_writer: W2) -> PrettyLayer<W2>
+    where
+        W2: for<'a> MakeWriter<'a> + 'static,
+    {
+        PrettyLayer {
+            make_writer,
+            ansi: self.ansi,
+            clock: self.clock,
+        }
+    }
+
+    /// Colours on (the default) or off.
+    #[must_use]
+    pub fn with_ansi(mut self, ansi: bool) -> Self {
+        self.ansi = ansi;
+        self
+    }
+
+    /// The clock that stamps each line, for tests that compare exact lines.
+    #[must_use]
+    pub fn with_clock(mut self, clock: fn() -> SystemTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn paint(&self, out: &mut String, style: &str, text: &str) {
+        if self.ansi {
+            out.push_str(style);
+            out.push_str(text);
+            out.push_str(RESET);
+        } else {
+            out.push_str(text);
+        }
+    }
+}
+
+fn level_style(level: &Level) -> (&'static str, &'static str) {
+    match *level {
+        Level::TRACE => ("\x1b[35m", "TRACE"),
+        Level::DEBUG => ("\x1b[34m", "DEBUG"),
+        Level::INFO => ("\x1b[32m", " INFO"),
+        Level::WARN => ("\x1b[33m", " WARN"),
+        _ => ("\x1b[1;31m", "ERROR"),
+    }
+}
+
+impl<S, W> tracing_subscriber::Layer<S> for PrettyLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        record_new_span(attrs, id, &ctx);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        record_span_values(id, values, &ctx);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let mut out = String::with_capacity(256);
+        let now = Utc::from_system_time((self.clock)());
+        let mut time = String::with_capacity(12);
+        push_hms(&mut time, &now);
+        time.push('.');
+        push_fraction(&mut time, now.nanos, 3);
+        self.paint(&mut out, DIM, &time);
+        out.push(' ');
+        let (style, name) = level_style(meta.level());
+        self.paint(&mut out, style, name);
+        out.push(' ');
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                self.paint(&mut out, BOLD, span.name());
+                let ext = span.extensions();
+                if let Some(set) = ext.get::<FieldSet>() {
+                    let has_fields = !set.entries.is_empty() || set.trace().is_some();
+                    if has_fields {
+                        self.paint(&mut out, BOLD, "{");
+                        let mut sep = "";
+                        for e in &set.entries {
+                            out.push_str(sep);
+                            self.paint(&mut out, ITALIC, e.key);
+                            out.push('=');
+                            out.push_str(set.value(e));
+                            sep = " ";
+                        }
+                        if let Some(t) = set.trace() {
+                            out.push_str(sep);
+                            self.paint(&mut out, ITALIC, "trace");
+                            out.push('=');
+                            out.push_str(&t.trace_id_hex());
+                        }
+                        self.paint(&mut out, BOLD, "}");
+                    }
+                }
+                out.push_str(": ");
+            }
+        }
+        self.paint(&mut out, DIM, meta.target());
+        out.push_str(": ");
+        let mut visitor = PrettyFields {
+            out: &mut out,
+            ansi: self.ansi,
+            first: true,
+        };
+        event.record(&mut visitor);
+        out.push('\n');
+        let _ = self
+            .make_writer
+            .make_writer_for(meta)
+            .write_all(out.as_bytes());
+    }
+}
+
+struct PrettyFields<'a> {
+    out: &'a mut String,
+    ansi: bool,
+    first: bool,
+}
+
+impl PrettyFields<'_> {
+    fn key(&mut self, field: &Field) {
+        if !self.first {
+            self.out.push(' ');
+        }
+        self.first = false;
+        if self.ansi {
+            self.out.push_str(ITALIC);
+            self.out.push_str(field.name());
+            self.out.push_str(RESET);
+        } else {
+            self.out.push_str(field.name());
+        }
+        self.out.push('=');
+    }
+}
+
+impl Visit for PrettyFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.key(field);
+            let _ = write!(self.out, "{value:?}");
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
+        self.key(field);
+        let _ = write!(self.out, "{value}");
+        let mut source = value.source();
+        while let Some(s) = source {
+            let _ = write!(self.out, ": {s}");
+            source = s.source();
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            if !self.first {
+                self.out.push(' ');
+            }
+            self.first = false;
+            let _ = write!(self.out, "{value:?}");
+        } else {
+            self.key(field);
+            let _ = write!(self.out, "{value:?}");
+        }
+    }
+}

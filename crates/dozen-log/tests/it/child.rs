@@ -1,0 +1,237 @@
+//! Child processes: this test binary runs itself with `DOZEN_LOG_CHILD` naming a role, and the
+//! parent reads the child's real standard output through a pipe.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use crate::parse_strict;
+
+const ROLE: &str = "DOZEN_LOG_CHILD";
+const THREADS: u64 = 8;
+const EVENTS_PER_THREAD: u64 = 100_000;
+const EXIT_LINES: u64 = 10_000;
+
+/// The child's entry point: does nothing unless started by one of the tests below.
+#[test]
+fn entry() {
+    let Ok(role) = std::env::var(ROLE) else {
+        return;
+    };
+    match role.as_str() {
+        "stress" => stress(),
+        "panic" => {
+            let _guard = dozen_log::init().unwrap();
+            let span = tracing::info_span!(
+                "request",
+                order = 7,
+                trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                span_id = "00f067aa0ba902b7",
+                trace_sampled = true,
+            );
+            let _entered = span.enter();
+            tracing::info!("about to panic");
+            panic!("boom {}", 42);
+        }
+        "exit" => {
+            let _guard = dozen_log::init().unwrap();
+            for i in 0..EXIT_LINES {
+                tracing::info!(i, "line");
+            }
+        }
+        "exit-queue" => {
+            let _guard = dozen_log::Builder::from_env()
+                .unwrap()
+                .non_blocking(16)
+                .init()
+                .unwrap();
+            for i in 0..EXIT_LINES {
+                tracing::info!(i, "line");
+            }
+        }
+        "lossy" => {
+            let guard = dozen_log::Builder::from_env()
+                .unwrap()
+                .non_blocking(4)
+                .lossy()
+                .init()
+                .unwrap();
+            for i in 0..EXIT_LINES {
+                tracing::info!(i, "line");
+            }
+            guard.flush();
+            eprintln!("dropped={}", guard.dropped_lines());
+        }
+        "init" => match dozen_log::init() {
+            Ok(_guard) => eprintln!("result=ok"),
+            Err(e) => eprintln!("result=err:{e}|{}", e.variable().unwrap_or("-")),
+        },
+        other => panic!("unknown role {other}"),
+    }
+}
+
+fn stress() {
+    let _guard = dozen_log::init().unwrap();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let span = tracing::info_span!("worker", thread = t, kind = "stress");
+                let _entered = span.enter();
+                for seq in 0..EVENTS_PER_THREAD {
+                    tracing::info!(seq, text = "some \"quoted\" text", "event");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+fn child(role: &str, envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "child::entry",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env_clear()
+    .env(ROLE, role)
+    .env("LOG_FORMAT", "json")
+    .env("SERVICE_NAME", "child")
+    .envs(envs.iter().copied())
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    cmd
+}
+
+/// The JSON lines of a finished child (libtest's own lines do not start with `{`).
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(stdout.to_vec())
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| parse_strict(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn eight_threads_through_a_pipe_lose_nothing_and_never_interleave() {
+    let mut process = child("stress", &[]).spawn().unwrap();
+    let stdout = process.stdout.take().unwrap();
+    let mut seen = vec![vec![false; EVENTS_PER_THREAD as usize]; THREADS as usize];
+    let mut count = 0u64;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if !line.starts_with('{') {
+            continue;
+        }
+        let v = parse_strict(&line).unwrap();
+        assert_eq!(v["message"], "event", "{line}");
+        let t = v["thread"].as_u64().unwrap() as usize;
+        let seq = v["seq"].as_u64().unwrap() as usize;
+        assert!(!seen[t][seq], "duplicate line {line}");
+        seen[t][seq] = true;
+        count += 1;
+    }
+    let mut stderr = String::new();
+    process
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(process.wait().unwrap().success(), "{stderr}");
+    assert_eq!(count, THREADS * EVENTS_PER_THREAD);
+    assert!(seen.iter().flatten().all(|&s| s));
+}
+
+#[test]
+fn a_panic_becomes_one_complete_critical_line() {
+    let out = child(
+        "panic",
+        &[
+            ("GOOGLE_CLOUD_PROJECT", "my-proj"),
+            ("SERVICE_VERSION", "9"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["message"], "about to panic");
+    let p = &lines[1];
+    assert_eq!(p["severity"], "CRITICAL");
+    assert_eq!(p["message"], "panicked: boom 42");
+    assert_eq!(p["order"], 7);
+    assert!(!p["thread"].as_str().unwrap().is_empty());
+    assert_eq!(
+        p["logging.googleapis.com/trace"],
+        "projects/my-proj/traces/4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(p["logging.googleapis.com/spanId"], "00f067aa0ba902b7");
+    assert_eq!(p["logging.googleapis.com/trace_sampled"], true);
+    assert_eq!(
+        p["@type"],
+        "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+    );
+    assert_eq!(p["serviceContext"]["service"], "child");
+    assert_eq!(p["serviceContext"]["version"], "9");
+    let file = "crates/dozen-log/tests/it/child.rs";
+    assert_eq!(p["logging.googleapis.com/sourceLocation"]["file"], file);
+    assert_eq!(p["context"]["reportLocation"]["filePath"], file);
+    assert!(
+        p["context"]["reportLocation"]["lineNumber"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // The previous hook (libtest's) still ran.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("boom 42"));
+}
+
+#[test]
+fn returning_from_main_loses_no_line() {
+    for role in ["exit", "exit-queue"] {
+        let out = child(role, &[]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{role}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = json_lines(&out.stdout);
+        assert_eq!(lines.len() as u64, EXIT_LINES, "{role}");
+        for (i, line) in lines.iter().enumerate() {
+            assert_eq!(line["i"], i as u64, "{role}");
+        }
+    }
+}
+
+#[test]
+fn the_lossy_queue_counts_what_it_drops() {
+    let out = child("lossy", &[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let dropped: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("dropped="))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .parse()
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len() as u64 + dropped, EXIT_LINES);
+}
+
+/// Runs `init()` in a child with `envs` and returns what it reported.
+pub(crate) fn init_result(envs: &[(&str, &str)]) -> String {
+    let out = child("init", envs).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("result="))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned()
+}

@@ -1,0 +1,325 @@
+//! Exact JSON lines for fixed events, with the time fixed through the layer's clock.
+
+use std::error::Error;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tracing_subscriber::prelude::*;
+
+use crate::{Capture, parse_strict};
+
+fn fixed_clock() -> SystemTime {
+    UNIX_EPOCH + Duration::new(1_764_180_000, 123_456_789)
+}
+
+const T: &str = "2025-11-26T18:00:00.123456789Z";
+
+/// Runs `emit` under a JSON layer configured by `configure` and compares each line with
+/// `expected` after replacing the line numbers (which move with this file) by `LINE`.
+fn check(
+    configure: impl FnOnce(dozen_log::JsonLayer) -> dozen_log::JsonLayer,
+    emit: impl FnOnce(),
+    expected: &[&str],
+) {
+    let capture = Capture::default();
+    let layer =
+        configure(dozen_log::json_layer().with_clock(fixed_clock)).with_writer(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, emit);
+    let out = capture.take();
+    let lines: Vec<String> = out
+        .lines()
+        .map(|l| {
+            parse_strict(l).unwrap();
+            normalize_lines(l)
+        })
+        .collect();
+    let expected: Vec<String> = expected.iter().map(|e| e.replace("{T}", T)).collect();
+    assert_eq!(lines, expected);
+    assert!(out.ends_with('\n'));
+}
+
+fn normalize_lines(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    for (pat, end) in [("\"line\":\"", '"'), ("\"lineNumber\":", ',')] {
+        if let Some(i) = rest.find(pat) {
+            let after = &rest[i + pat.len()..];
+            let n = after.find(end).unwrap();
+            assert!(after[..n].bytes().all(|b| b.is_ascii_digit()), "{line}");
+            out.push_str(&rest[..i + pat.len()]);
+            out.push_str("LINE");
+            rest = &after[n..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const LOC: &str = r#""target":"it::golden","logging.googleapis.com/sourceLocation":{"file":"crates/dozen-log/tests/it/golden.rs","line":"LINE","function":"it::golden"}"#;
+
+fn same(l: dozen_log::JsonLayer) -> dozen_log::JsonLayer {
+    l
+}
+
+#[test]
+fn field_types_are_kept() {
+    check(
+        same,
+        || {
+            tracing::info!(
+                n = -3i64,
+                u = 7u64,
+                f = 1.5,
+                b = true,
+                s = "quote \" newline \n tab \t ctl \u{1}",
+                d = ?vec![1, 2],
+                nan = f64::NAN,
+                "hello {}",
+                "world"
+            );
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"hello world","time":"{{T}}",{LOC},"n":-3,"u":7,"f":1.5,"b":true,"s":"quote \" newline \n tab \t ctl \u0001","d":"[1, 2]","nan":"NaN"}}"#
+        )],
+    );
+}
+
+#[test]
+fn levels_map_to_severities() {
+    check(
+        same,
+        || {
+            tracing::trace!("t");
+            tracing::debug!("d");
+            tracing::warn!("w");
+            tracing::error!("e");
+            tracing::info!(severity = "notice", "n");
+            tracing::error!(severity = "CRITICAL", "c");
+            tracing::error!(severity = "Alert", "a");
+            tracing::error!(severity = "emergency", "em");
+        },
+        &[
+            &format!(r#"{{"severity":"DEBUG","message":"t","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"DEBUG","message":"d","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"WARNING","message":"w","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"ERROR","message":"e","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"NOTICE","message":"n","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"CRITICAL","message":"c","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"ALERT","message":"a","time":"{{T}}",{LOC}}}"#),
+            &format!(r#"{{"severity":"EMERGENCY","message":"em","time":"{{T}}",{LOC}}}"#),
+        ],
+    );
+}
+
+#[test]
+fn span_fields_are_flattened_innermost_first() {
+    check(
+        same,
+        || {
+            let outer =
+                tracing::info_span!("outer", a = 1, b = "outer", late = tracing::field::Empty);
+            let _o = outer.enter();
+            let inner = tracing::info_span!("inner", b = "inner", c = 2);
+            let _i = inner.enter();
+            outer.record("late", "recorded");
+            tracing::info!(c = 3, "event");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"event","time":"{{T}}",{LOC},"c":3,"b":"inner","a":1,"late":"recorded"}}"#
+        )],
+    );
+}
+
+#[test]
+fn reserved_keys_are_renamed_never_duplicated() {
+    check(
+        same,
+        || {
+            let span = tracing::info_span!("s", message = "span message", time = 1, target = "x");
+            let _s = span.enter();
+            tracing::info!(
+                time = 2,
+                severity = "bogus",
+                httpRequest = "flat",
+                "logging.googleapis.com/trace" = "mine",
+                "m"
+            );
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"m","time":"{{T}}",{LOC},"field.time":2,"field.severity":"bogus","field.httpRequest":"flat","field.logging.googleapis.com/trace":"mine","field.message":"span message","field.target":"x"}}"#
+        )],
+    );
+}
+
+#[test]
+fn labels_and_http_request_are_gathered() {
+    check(
+        same,
+        || {
+            let span = tracing::info_span!("s", labels.tenant = "acme", labels.shard = 3);
+            let _s = span.enter();
+            tracing::info!(
+                labels.shard = 4,
+                httpRequest.requestMethod = "GET",
+                httpRequest.status = 200,
+                httpRequest.latency = "0.012s",
+                "served"
+            );
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"served","time":"{{T}}",{LOC},"logging.googleapis.com/labels":{{"shard":"4","tenant":"acme"}},"httpRequest":{{"requestMethod":"GET","status":200,"latency":"0.012s"}}}}"#
+        )],
+    );
+}
+
+fn traced_span() -> tracing::Span {
+    let span = tracing::info_span!(
+        "request",
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+        trace_sampled = tracing::field::Empty,
+    );
+    let ctx = dozen_log::TraceContext::from_traceparent(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    .unwrap();
+    ctx.record(&span);
+    span
+}
+
+#[test]
+fn trace_context_with_and_without_project() {
+    let emit = || {
+        let span = traced_span();
+        let _s = span.enter();
+        tracing::info!("traced");
+    };
+    check(
+        |l| l.with_project_id("my-proj"),
+        emit,
+        &[&format!(
+            r#"{{"severity":"INFO","message":"traced","time":"{{T}}",{LOC},"logging.googleapis.com/trace":"projects/my-proj/traces/4bf92f3577b34da6a3ce929d0e0e4736","logging.googleapis.com/spanId":"00f067aa0ba902b7","logging.googleapis.com/trace_sampled":true}}"#
+        )],
+    );
+    check(
+        same,
+        emit,
+        &[&format!(
+            r#"{{"severity":"INFO","message":"traced","time":"{{T}}",{LOC},"logging.googleapis.com/trace":"4bf92f3577b34da6a3ce929d0e0e4736","logging.googleapis.com/spanId":"00f067aa0ba902b7","logging.googleapis.com/trace_sampled":true}}"#
+        )],
+    );
+}
+
+#[test]
+fn malformed_trace_fields_stay_plain_fields() {
+    check(
+        same,
+        || {
+            let span =
+                tracing::info_span!("s", trace_id = "nope", span_id = 7, trace_sampled = "yes");
+            let _s = span.enter();
+            tracing::info!("x");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"x","time":"{{T}}",{LOC},"trace_id":"nope","span_id":7,"trace_sampled":"yes"}}"#
+        )],
+    );
+}
+
+#[derive(Debug)]
+struct Wrapped(&'static str, Option<Box<Wrapped>>);
+
+impl fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Error for Wrapped {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.1.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+#[test]
+fn errors_keep_their_chain_and_get_the_error_reporting_shape() {
+    let err = Wrapped(
+        "loading user failed",
+        Some(Box::new(Wrapped(
+            "query failed",
+            Some(Box::new(Wrapped("connection reset", None))),
+        ))),
+    );
+    check(
+        |l| l.with_service("billing", "1.2.3"),
+        || {
+            let e: &(dyn Error + 'static) = &err;
+            tracing::error!(error = e, user = 7, "request failed");
+            tracing::warn!(error = e, "only a warning");
+        },
+        &[
+            &format!(
+                r#"{{"severity":"ERROR","message":"request failed","time":"{{T}}",{LOC},"error":{{"message":"loading user failed","sources":["query failed","connection reset"]}},"user":7,"@type":"type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent","serviceContext":{{"service":"billing","version":"1.2.3"}},"context":{{"reportLocation":{{"filePath":"crates/dozen-log/tests/it/golden.rs","lineNumber":LINE,"functionName":"it::golden"}}}}}}"#
+            ),
+            &format!(
+                r#"{{"severity":"WARNING","message":"only a warning","time":"{{T}}",{LOC},"error":{{"message":"loading user failed","sources":["query failed","connection reset"]}}}}"#
+            ),
+        ],
+    );
+}
+
+#[test]
+fn oversized_lines_are_cut_field_by_field() {
+    let big = "x".repeat(2000);
+    let small_message = "short";
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_clock(fixed_clock)
+        .with_max_line_bytes(1024)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(
+            keep = 1,
+            big = big.as_str(),
+            after = "kept",
+            "{}",
+            small_message
+        );
+        tracing::info!(keep = 2, "{}", big);
+    });
+    let out = capture.take();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert!(line.len() < 1024, "{} bytes", line.len());
+        let v = parse_strict(line).unwrap();
+        assert_eq!(v["dozen.truncated"], true);
+    }
+    let first = parse_strict(lines[0]).unwrap();
+    assert_eq!(first["message"], "short");
+    assert_eq!(first["keep"], 1);
+    assert_eq!(first["after"], "kept");
+    assert!(first.get("big").is_none());
+    let second = parse_strict(lines[1]).unwrap();
+    let message = second["message"].as_str().unwrap();
+    assert!(
+        message.len() > 500 && message.len() < 1000,
+        "{}",
+        message.len()
+    );
+    assert_eq!(second["keep"], 2);
+}
+
+#[test]
+fn a_line_at_the_limit_is_not_marked() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_max_line_bytes(1024)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(field = "small", "fits");
+    });
+    let v = parse_strict(capture.take().trim_end()).unwrap();
+    assert!(v.get("dozen.truncated").is_none());
+}

@@ -1,0 +1,186 @@
+//! The request layer behind a real axum server on loopback.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
+use axum::routing::get;
+use dozen_log::http::{RequestLogLayer, trace_context};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing_subscriber::prelude::*;
+
+use crate::{Capture, parse_strict};
+
+async fn send(addr: SocketAddr, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// Waits for `n` lines with an `httpRequest` in `capture` (the line is written when the server
+/// drops the response body, just after the client has read it).
+async fn request_lines(capture: &Capture, n: usize) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    for _ in 0..200 {
+        lines.extend(capture.take().lines().map(|l| parse_strict(l).unwrap()));
+        if lines
+            .iter()
+            .filter(|l| l.get("httpRequest").is_some())
+            .count()
+            >= n
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    lines
+}
+
+#[test]
+fn one_line_per_request_with_http_request_and_trace() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_project_id("proj")
+        .with_writer(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let app = Router::new()
+                .route(
+                    "/orders/{id}",
+                    get(|| async {
+                        tracing::info!("handling");
+                        "twelve bytes"
+                    }),
+                )
+                .route(
+                    "/fail",
+                    get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "down") }),
+                )
+                .layer(
+                    RequestLogLayer::new()
+                        .remote_addr(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                .unwrap();
+            });
+
+            let response = send(
+                addr,
+                "GET /orders/7?x=1 HTTP/1.1\r\nHost: shop.test\r\nUser-Agent: probe/1.0\r\n\
+                 traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\
+                 X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
+                 Connection: close\r\n\r\n",
+            )
+            .await;
+            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+            let lines = request_lines(&capture, 1).await;
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            let trace = "projects/proj/traces/4bf92f3577b34da6a3ce929d0e0e4736";
+            // The handler's own line is correlated too.
+            assert_eq!(lines[0]["message"], "handling");
+            assert_eq!(lines[0]["logging.googleapis.com/trace"], trace);
+            let line = &lines[1];
+            assert_eq!(line["severity"], "INFO");
+            assert_eq!(line["logging.googleapis.com/trace"], trace);
+            assert_eq!(line["logging.googleapis.com/spanId"], "00f067aa0ba902b7");
+            assert_eq!(line["logging.googleapis.com/trace_sampled"], true);
+            let h = &line["httpRequest"];
+            assert_eq!(h["requestMethod"], "GET");
+            assert_eq!(h["requestUrl"], "http://shop.test/orders/7?x=1");
+            assert_eq!(h["status"], 200);
+            assert_eq!(h["responseSize"], 12);
+            assert_eq!(h["userAgent"], "probe/1.0");
+            assert_eq!(h["remoteIp"], "127.0.0.1");
+            assert_eq!(h["protocol"], "HTTP/1.1");
+            let latency = h["latency"].as_str().unwrap();
+            let secs: f64 = latency.strip_suffix('s').unwrap().parse().unwrap();
+            assert!((0.0..5.0).contains(&secs), "{latency}");
+
+            // A malformed traceparent is ignored and the Cloud header used; 5xx is an ERROR.
+            let response = send(
+                addr,
+                "POST /fail HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 4\r\n\
+                 traceparent: garbage\r\n\
+                 X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
+                 Connection: close\r\n\r\nbody",
+            )
+            .await;
+            assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+            let response = send(
+                addr,
+                "GET /fail HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 0\r\n\
+                 traceparent: garbage\r\n\
+                 X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
+                 Connection: close\r\n\r\n",
+            )
+            .await;
+            assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+            let lines = request_lines(&capture, 2).await;
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            assert_eq!(lines[0]["severity"], "WARNING");
+            assert_eq!(lines[0]["httpRequest"]["status"], 405);
+            assert_eq!(lines[0]["httpRequest"]["requestSize"], 4);
+            let line = &lines[1];
+            assert_eq!(line["severity"], "ERROR");
+            assert_eq!(line["httpRequest"]["status"], 503);
+            assert_eq!(line["httpRequest"]["requestSize"], 0);
+            assert_eq!(line["httpRequest"]["responseSize"], 4);
+            assert_eq!(
+                line["logging.googleapis.com/trace"],
+                "projects/proj/traces/11111111111111111111111111111111"
+            );
+            assert_eq!(line["logging.googleapis.com/spanId"], "0000000000000005");
+            assert_eq!(line["logging.googleapis.com/trace_sampled"], false);
+        });
+    });
+}
+
+#[test]
+fn header_precedence() {
+    fn check(headers: &[(&str, &str)], expected: Option<&str>) {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let got = trace_context(&map).map(|c| c.to_traceparent());
+        assert_eq!(got.as_deref(), expected, "{headers:?}");
+    }
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let cloud = "11111111111111111111111111111111/5;o=1";
+    let from_cloud = "00-11111111111111111111111111111111-0000000000000005-01";
+    check(&[], None);
+    check(&[("traceparent", tp)], Some(tp));
+    check(&[("x-cloud-trace-context", cloud)], Some(from_cloud));
+    check(
+        &[("traceparent", tp), ("x-cloud-trace-context", cloud)],
+        Some(tp),
+    );
+    check(
+        &[("traceparent", "00-bad"), ("x-cloud-trace-context", cloud)],
+        Some(from_cloud),
+    );
+    check(
+        &[("traceparent", "00-bad"), ("x-cloud-trace-context", "bad")],
+        None,
+    );
+    check(&[("traceparent", tp), ("traceparent", tp)], None);
+}
