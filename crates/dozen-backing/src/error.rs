@@ -1,0 +1,184 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// What went wrong, for code that reacts differently to each case.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The text is not a URL of its kind.
+    InvalidUrl,
+    /// The URL is of another kind than the pool or client asked for (a Redis URL for a
+    /// PostgreSQL pool).
+    WrongKind,
+    /// A setting read from the environment is invalid.
+    InvalidSetting,
+    /// Nothing listens at the address, or the Unix socket does not exist yet.
+    Refused,
+    /// The host name did not resolve.
+    Dns,
+    /// The server is starting up or shutting down (PostgreSQL `57P01`-`57P03`).
+    StartingUp,
+    /// The server has no connection slot left (PostgreSQL `53300`, MySQL 1040 and 1203).
+    TooManyConnections,
+    /// The server or the network failed while connecting (reset, unreachable, end of stream).
+    Network,
+    /// The deadline passed: the connect timeout, or a health check's timeout.
+    TimedOut,
+    /// The server refused the credentials (PostgreSQL `28P01`/`28000`, MySQL 1045).
+    BadCredentials,
+    /// The database does not exist (PostgreSQL `3D000`, MySQL 1049).
+    UnknownDatabase,
+    /// TLS could not be set up.
+    Tls,
+    /// The server answered with another error.
+    Database,
+    /// Anything else: a file that cannot be opened, a protocol error.
+    Other,
+}
+
+impl ErrorKind {
+    /// Whether waiting and trying again may help: [`Refused`](Self::Refused),
+    /// [`Dns`](Self::Dns), [`StartingUp`](Self::StartingUp),
+    /// [`TooManyConnections`](Self::TooManyConnections), [`Network`](Self::Network) and
+    /// [`TimedOut`](Self::TimedOut).
+    #[must_use]
+    pub const fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::Refused
+                | Self::Dns
+                | Self::StartingUp
+                | Self::TooManyConnections
+                | Self::Network
+                | Self::TimedOut
+        )
+    }
+
+    /// A short lower-case name for logs: `refused`, `dns`, `bad credentials`, ...
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "invalid url",
+            Self::WrongKind => "wrong kind of url",
+            Self::InvalidSetting => "invalid setting",
+            Self::Refused => "connection refused",
+            Self::Dns => "dns failure",
+            Self::StartingUp => "server starting up",
+            Self::TooManyConnections => "too many connections",
+            Self::Network => "network error",
+            Self::TimedOut => "timed out",
+            Self::BadCredentials => "bad credentials",
+            Self::UnknownDatabase => "unknown database",
+            Self::Tls => "tls error",
+            Self::Database => "database error",
+            Self::Other => "error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of every fallible function in this crate.
+///
+/// Its message never contains a password or a raw URL: URLs appear redacted
+/// (`postgres://app:***@db/app`), settings by their variable name only, and messages
+/// from drivers are scrubbed of the password before they are kept. For the same reason
+/// the driver's error is not kept as a [`source`](std::error::Error::source): its
+/// `Debug` may hold the connection options, password included.
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: Box<str>,
+    attempts: u32,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<Box<str>>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            attempts: 0,
+        }
+    }
+
+    pub(crate) fn invalid_url(scheme: Option<&str>, reason: &str) -> Self {
+        let message = match scheme {
+            Some(scheme) => format!("invalid {} url: {reason}", scheme.to_ascii_lowercase()),
+            None => format!("invalid service url: {reason}"),
+        };
+        Self::new(ErrorKind::InvalidUrl, message)
+    }
+
+    #[cfg_attr(not(feature = "_sqlx"), allow(dead_code, reason = "used by the pools"))]
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether waiting and trying again may help; see [`ErrorKind::is_transient`].
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        self.kind.is_transient()
+    }
+
+    /// How many connection attempts were made before this error was returned; 0 when the
+    /// error did not come from connecting.
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        match self.attempts {
+            0 => Ok(()),
+            1 => f.write_str(" (1 attempt)"),
+            n => write!(f, " ({n} attempts)"),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `message` with every occurrence of each secret (as given, and percent-decoded) replaced
+/// by `***`. Secrets shorter than 3 bytes are replaced too: a leak is worse than a mangled
+/// message.
+#[cfg_attr(
+    not(any(feature = "_sqlx", feature = "redis")),
+    allow(dead_code, reason = "used by the drivers")
+)]
+pub(crate) fn scrub(message: &str, secrets: &[&str]) -> String {
+    let mut out = message.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let decoded = percent_encoding::percent_decode_str(secret).decode_utf8_lossy();
+        for form in [&**secret, &*decoded] {
+            if out.contains(form) {
+                out = out.replace(form, "***");
+            }
+        }
+    }
+    out
+}

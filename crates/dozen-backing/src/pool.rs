@@ -1,0 +1,398 @@
+//! sqlx pools from a [`ServiceUrl`], connected with retry, and their health check.
+
+use std::time::Duration;
+
+use sqlx::pool::PoolOptions;
+use sqlx::{ConnectOptions as _, Connection as _, Pool};
+
+use crate::error::{Error, ErrorKind, scrub};
+use crate::retry::{Failure, classify_io, health_check, retry};
+use crate::service_url::{Kind, ServiceUrl, is_secret_param};
+use crate::settings::PoolSettings;
+
+#[cfg(feature = "any")]
+pub use sqlx::{Any, AnyPool};
+#[cfg(feature = "mysql")]
+pub use sqlx::{MySql, MySqlPool};
+#[cfg(feature = "postgres")]
+pub use sqlx::{PgPool, Postgres};
+#[cfg(feature = "sqlite")]
+pub use sqlx::{Sqlite, SqlitePool};
+
+type Options<DB> = <<DB as sqlx::Database>::Connection as sqlx::Connection>::Options;
+
+mod sealed {
+    #[allow(
+        unreachable_pub,
+        reason = "the sealed-trait pattern: public, but unnameable"
+    )]
+    pub trait Sealed {}
+}
+
+/// A sqlx database this crate builds pools for: [`Postgres`], [`MySql`], [`Sqlite`] and
+/// [`Any`], each behind its feature. Sealed: the methods are this crate's business.
+pub trait Driver: sqlx::Database + sealed::Sealed {
+    #[doc(hidden)]
+    fn __accepts(kind: Kind) -> bool;
+
+    #[doc(hidden)]
+    fn __options(url: &ServiceUrl, settings: &PoolSettings) -> Result<Options<Self>, Error>;
+
+    #[doc(hidden)]
+    fn __pool_options(
+        pool: PoolOptions<Self>,
+        _url: &ServiceUrl,
+        _settings: &PoolSettings,
+    ) -> PoolOptions<Self> {
+        pool
+    }
+}
+
+/// Opens a pool to `url`, retrying at start-up until `settings.connect_timeout` has passed.
+///
+/// Refused connections, a missing Unix socket, DNS failures, network errors, "the database
+/// system is starting up" and "too many connections" are retried with exponential backoff
+/// (100 ms doubling up to 5 s, with jitter); bad credentials, an unknown database and
+/// anything else fail at once. Every failed attempt is logged through `tracing` with the URL
+/// redacted, the error's class, the attempt number and the pause before the next one.
+///
+/// The returned pool holds at least one connection (and `min_connections`). SQLite files
+/// are created when missing (unless the URL says `mode=rw` or `mode=ro`), in WAL mode with
+/// `settings.busy_timeout`; an in-memory SQLite database keeps one connection open for
+/// good, since it would vanish with its last connection.
+///
+/// ```no_run
+/// # #[cfg(feature = "postgres")]
+/// # async fn run() -> Result<(), dozen_backing::Error> {
+/// use dozen_backing::{PgPool, PoolSettings, ServiceUrl};
+///
+/// let url: ServiceUrl = "postgres://app:secret@db/app".parse()?;
+/// let pool: PgPool = dozen_backing::connect(&url, &PoolSettings::from_env()?).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::WrongKind`] when the URL is not of the pool's kind,
+/// [`ErrorKind::InvalidSetting`] when `settings` do not [validate](PoolSettings::validate),
+/// [`ErrorKind::InvalidUrl`] when the driver rejects the URL, and the last attempt's class
+/// (see [`ErrorKind`]) when it cannot connect.
+pub async fn connect<DB: Driver>(
+    url: &ServiceUrl,
+    settings: &PoolSettings,
+) -> Result<Pool<DB>, Error> {
+    let (options, pool_options) = prepare::<DB>(url, settings)?;
+    let secrets = url.secrets();
+    retry("the database", url, settings.connect_timeout, || {
+        let options = options.clone();
+        let pool_options = pool_options.clone();
+        let secrets = &secrets;
+        async move {
+            // One plain connection first: the pool's own connect retries some errors
+            // silently until its acquire timeout, which would hide the attempts.
+            let probe = options.connect().await.map_err(|e| failure(&e, secrets))?;
+            let _ = probe.close().await;
+            pool_options
+                .connect_with(options)
+                .await
+                .map_err(|e| failure(&e, secrets))
+        }
+    })
+    .await
+}
+
+/// Builds a pool to `url` without connecting: connections open on first use (and
+/// `min_connections` in the background). For tools and tests; services should prefer
+/// [`connect`], which fails at start-up rather than on the first request.
+///
+/// # Errors
+///
+/// As [`connect`], except that nothing is connected.
+pub fn connect_lazy<DB: Driver>(
+    url: &ServiceUrl,
+    settings: &PoolSettings,
+) -> Result<Pool<DB>, Error> {
+    let (options, pool_options) = prepare::<DB>(url, settings)?;
+    Ok(pool_options.connect_lazy_with(options))
+}
+
+fn prepare<DB: Driver>(
+    url: &ServiceUrl,
+    settings: &PoolSettings,
+) -> Result<(Options<DB>, PoolOptions<DB>), Error> {
+    settings.validate()?;
+    if !DB::__accepts(url.kind()) {
+        return Err(Error::new(
+            ErrorKind::WrongKind,
+            format!(
+                "a {} pool cannot connect to a {} url: {url}",
+                <DB as sqlx::Database>::NAME.to_ascii_lowercase(),
+                url.kind()
+            ),
+        ));
+    }
+    let options = DB::__options(url, settings)?;
+    let mut pool = PoolOptions::<DB>::new()
+        .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout);
+    if is_sqlite_memory(url) {
+        pool = pool
+            .min_connections(settings.min_connections.max(1))
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    Ok((options, DB::__pool_options(pool, url, settings)))
+}
+
+/// A cheap health check for readiness endpoints: takes a connection from the pool and
+/// pings the server (a protocol-level ping, no query), within `timeout`.
+///
+/// A pool whose connections are all busy for longer than `timeout` is reported unhealthy,
+/// which is what a readiness probe should see.
+///
+/// # Errors
+///
+/// [`ErrorKind::TimedOut`] when no answer came within `timeout`, else the class of the
+/// failure.
+pub async fn ping<DB: sqlx::Database>(pool: &Pool<DB>, timeout: Duration) -> Result<(), Error> {
+    let check = async {
+        let mut conn = pool.acquire().await?;
+        conn.ping().await
+    };
+    health_check(timeout, check, classify).await
+}
+
+fn failure(error: &sqlx::Error, secrets: &[&str]) -> Failure {
+    Failure {
+        kind: classify(error),
+        detail: scrub(&error.to_string(), secrets),
+    }
+}
+
+/// The class of a sqlx error met while connecting or pinging.
+fn classify(error: &sqlx::Error) -> ErrorKind {
+    match error {
+        sqlx::Error::Io(io) => classify_io(io),
+        sqlx::Error::Tls(_) => ErrorKind::Tls,
+        sqlx::Error::PoolTimedOut => ErrorKind::TimedOut,
+        sqlx::Error::Configuration(_) => ErrorKind::InvalidUrl,
+        sqlx::Error::Database(db) => classify_database(&**db),
+        _ => ErrorKind::Other,
+    }
+}
+
+fn classify_database(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
+    #[cfg(feature = "mysql")]
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return match my.number() {
+            1040 | 1203 => ErrorKind::TooManyConnections,
+            1044 | 1045 | 1698 => ErrorKind::BadCredentials,
+            1049 => ErrorKind::UnknownDatabase,
+            _ => ErrorKind::Database,
+        };
+    }
+    match db.code().as_deref() {
+        Some("57P01" | "57P02" | "57P03") => ErrorKind::StartingUp,
+        Some("53300") => ErrorKind::TooManyConnections,
+        Some("28P01" | "28000") => ErrorKind::BadCredentials,
+        Some("3D000") => ErrorKind::UnknownDatabase,
+        Some(code) if code.starts_with("08") => ErrorKind::Network,
+        _ => ErrorKind::Database,
+    }
+}
+
+/// An error from the driver's URL parser, scrubbed of the URL's secrets.
+#[allow(dead_code, reason = "unused when only the sqlite feature is on")]
+fn invalid(url: &ServiceUrl, error: &sqlx::Error) -> Error {
+    let detail = scrub(&error.to_string(), &url.secrets());
+    Error::new(
+        ErrorKind::InvalidUrl,
+        format!("invalid {} url {url}: {detail}", url.kind()),
+    )
+}
+
+fn is_sqlite_memory(url: &ServiceUrl) -> bool {
+    url.kind() == Kind::Sqlite
+        && (url.database().as_deref() == Some(":memory:")
+            || url.param("mode").as_deref() == Some("memory"))
+}
+
+/// The parameters sqlx's PostgreSQL driver reads; it logs the *value* of any other one at
+/// WARN, which is why they are dropped (and their names logged) before it sees the URL.
+#[allow(dead_code, reason = "unused without the postgres and any features")]
+const POSTGRES_PARAMS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// The URL for sqlx's PostgreSQL driver: the exposed URL without the parameters it does
+/// not know.
+#[allow(dead_code, reason = "unused without the postgres and any features")]
+fn postgres_driver_url(url: &ServiceUrl) -> String {
+    let exposed = url.expose();
+    let Some(query) = url.query() else {
+        return exposed.into_owned();
+    };
+    let base = &exposed[..exposed.len() - query.len() - 1];
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        let decoded = url::form_urlencoded::parse(key.as_bytes())
+            .next()
+            .map(|(k, _)| k.into_owned())
+            .unwrap_or_default();
+        let known = POSTGRES_PARAMS.contains(&decoded.as_str())
+            || decoded.starts_with("options[") && decoded.ends_with(']');
+        if known {
+            kept.push(pair);
+        } else {
+            let parameter = if is_secret_param(&decoded) {
+                "***"
+            } else {
+                decoded.as_str()
+            };
+            tracing::warn!(url = %url, parameter, "ignoring unrecognized connect parameter");
+        }
+    }
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl sealed::Sealed for Postgres {}
+
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+impl Driver for Postgres {
+    fn __accepts(kind: Kind) -> bool {
+        kind == Kind::Postgres
+    }
+
+    fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
+        postgres_driver_url(url)
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(|e| invalid(url, &e))
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl sealed::Sealed for MySql {}
+
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+impl Driver for MySql {
+    fn __accepts(kind: Kind) -> bool {
+        kind == Kind::MySql
+    }
+
+    fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
+        url.expose()
+            .parse::<sqlx::mysql::MySqlConnectOptions>()
+            .map_err(|e| invalid(url, &e))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl sealed::Sealed for Sqlite {}
+
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+impl Driver for Sqlite {
+    fn __accepts(kind: Kind) -> bool {
+        kind == Kind::Sqlite
+    }
+
+    fn __options(url: &ServiceUrl, settings: &PoolSettings) -> Result<Options<Self>, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+        let mut options = url
+            .expose()
+            .parse::<SqliteConnectOptions>()
+            .map_err(|e| invalid(url, &e))?
+            .busy_timeout(settings.busy_timeout);
+        let mode = url.param("mode");
+        if mode.is_none() {
+            options = options.create_if_missing(true);
+        }
+        if !is_sqlite_memory(url) && mode.as_deref() != Some("ro") {
+            options = options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+        }
+        Ok(options)
+    }
+}
+
+#[cfg(feature = "any")]
+impl sealed::Sealed for Any {}
+
+#[cfg(feature = "any")]
+#[cfg_attr(docsrs, doc(cfg(feature = "any")))]
+impl Driver for Any {
+    fn __accepts(kind: Kind) -> bool {
+        (kind == Kind::Postgres && cfg!(feature = "postgres"))
+            || (kind == Kind::MySql && cfg!(feature = "mysql"))
+            || (kind == Kind::Sqlite && cfg!(feature = "sqlite"))
+    }
+
+    fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
+        sqlx::any::install_default_drivers();
+        let text = match url.kind() {
+            Kind::Postgres => postgres_driver_url(url),
+            Kind::Sqlite if url.param("mode").is_none() => {
+                let exposed = url.expose();
+                let separator = if url.query().is_some() { '&' } else { '?' };
+                format!("{exposed}{separator}mode=rwc")
+            }
+            _ => url.expose().into_owned(),
+        };
+        text.parse::<sqlx::any::AnyConnectOptions>()
+            .map_err(|e| invalid(url, &e))
+    }
+
+    fn __pool_options(
+        pool: PoolOptions<Self>,
+        url: &ServiceUrl,
+        settings: &PoolSettings,
+    ) -> PoolOptions<Self> {
+        if url.kind() != Kind::Sqlite {
+            return pool;
+        }
+        let mut pragmas = format!(
+            "PRAGMA busy_timeout = {};",
+            settings.busy_timeout.as_millis()
+        );
+        if !is_sqlite_memory(url) && url.param("mode").as_deref() != Some("ro") {
+            pragmas.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        }
+        pool.after_connect(move |conn, _| {
+            let pragmas = pragmas.clone();
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+    }
+}

@@ -1,0 +1,634 @@
+//! [`ServiceUrl`]: a backing service's URL that knows its kind and hides its password.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use percent_encoding::percent_decode_str;
+
+use crate::error::Error;
+
+/// The kind of backing service a [`ServiceUrl`] points at, known from its scheme.
+///
+/// | kind | schemes |
+/// |---|---|
+/// | [`Postgres`](Kind::Postgres) | `postgres`, `postgresql`, `pgsql` |
+/// | [`MySql`](Kind::MySql) | `mysql`, `mariadb` |
+/// | [`Sqlite`](Kind::Sqlite) | `sqlite`, `sqlite3` (and `sqlite::memory:`) |
+/// | [`Redis`](Kind::Redis) | `redis`, `rediss`, `redis+unix`, `unix`, `valkey`, `valkeys`, `valkey+unix` |
+/// | [`Amqp`](Kind::Amqp) | `amqp`, `amqps` |
+/// | [`Nats`](Kind::Nats) | `nats`, `tls` |
+/// | [`Http`](Kind::Http) | `http`, `https` |
+/// | [`Other`](Kind::Other) | anything else |
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    MySql,
+    /// A SQLite file, or an in-memory SQLite database.
+    Sqlite,
+    /// Redis or Valkey, over TCP, TLS or a Unix socket.
+    Redis,
+    /// An AMQP 0-9-1 broker such as RabbitMQ.
+    Amqp,
+    /// NATS.
+    Nats,
+    /// An HTTP or HTTPS service.
+    Http,
+    /// A scheme this crate does not know; still parsed and redacted.
+    Other,
+}
+
+impl Kind {
+    /// The kind a scheme names, ignoring ASCII case.
+    #[must_use]
+    pub fn from_scheme(scheme: &str) -> Self {
+        const TABLE: &[(&str, Kind)] = &[
+            ("postgres", Kind::Postgres),
+            ("postgresql", Kind::Postgres),
+            ("pgsql", Kind::Postgres),
+            ("mysql", Kind::MySql),
+            ("mariadb", Kind::MySql),
+            ("sqlite", Kind::Sqlite),
+            ("sqlite3", Kind::Sqlite),
+            ("redis", Kind::Redis),
+            ("rediss", Kind::Redis),
+            ("redis+unix", Kind::Redis),
+            ("unix", Kind::Redis),
+            ("valkey", Kind::Redis),
+            ("valkeys", Kind::Redis),
+            ("valkey+unix", Kind::Redis),
+            ("amqp", Kind::Amqp),
+            ("amqps", Kind::Amqp),
+            ("nats", Kind::Nats),
+            ("tls", Kind::Nats),
+            ("http", Kind::Http),
+            ("https", Kind::Http),
+        ];
+        TABLE
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(scheme))
+            .map_or(Kind::Other, |&(_, kind)| kind)
+    }
+
+    /// A short lower-case name: `postgres`, `mysql`, `sqlite`, `redis`, `amqp`, `nats`,
+    /// `http` or `other`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Postgres => "postgres",
+            Kind::MySql => "mysql",
+            Kind::Sqlite => "sqlite",
+            Kind::Redis => "redis",
+            Kind::Amqp => "amqp",
+            Kind::Nats => "nats",
+            Kind::Http => "http",
+            Kind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The URL of a backing service (factor IV): a database, a cache, a broker.
+///
+/// It parses with [`FromStr`] or serde, knows its [`Kind`] from the scheme (aliases included),
+/// and never shows its password: [`Display`](fmt::Display) and [`Debug`] print
+/// `postgres://app:***@db:5432/app`, query parameters that carry secrets (`password`, `pass`,
+/// `token`, ...) are shown as `***` too, and no [`Error`] contains the password or the raw URL.
+/// [`expose`](Self::expose) gives the full URL to hand to a driver.
+///
+/// Accepted forms include the libpq Unix-socket ones (a percent-encoded host such as
+/// `postgres://app@%2Fcloudsql%2Fproj%3Aregion%3Ainst/app`, or an empty host with
+/// `?host=/dir`), IPv6 hosts (`postgres://[::1]:5432/app`), the SQLite paths as sqlx reads them
+/// (`sqlite://todo.db?mode=rwc` is the relative file `todo.db`, `sqlite:///var/data/app.db` an
+/// absolute one, `sqlite::memory:`), and the Redis Unix-socket forms
+/// (`redis+unix:///run/redis.sock?db=2`).
+///
+/// ```
+/// use dozen_backing::{Kind, ServiceUrl};
+///
+/// let url: ServiceUrl = "pgsql://app:s3cr%40t@db.internal/orders".parse()?;
+/// assert_eq!(url.kind(), Kind::Postgres);
+/// assert_eq!(url.host(), Some("db.internal"));
+/// assert_eq!(url.port(), Some(5432));
+/// assert_eq!(url.database().as_deref(), Some("orders"));
+/// assert_eq!(url.to_string(), "pgsql://app:***@db.internal/orders");
+/// // The scheme as drivers spell it, password included:
+/// assert_eq!(url.expose(), "postgres://app:s3cr%40t@db.internal/orders");
+/// # Ok::<(), dozen_backing::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ServiceUrl {
+    kind: Kind,
+    repr: Repr,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Url(url::Url),
+    /// sqlx reads a SQLite URL as a path, not as a URL (`sqlite://todo.db` is the relative
+    /// file `todo.db`, not a host), so it is kept as text with the ranges of its parts.
+    Sqlite {
+        raw: Box<str>,
+        path: Range<usize>,
+        query: Option<Range<usize>>,
+    },
+}
+
+/// The scheme of `input` in lower case, when it has the syntax of one.
+fn scheme_of(input: &str) -> Option<&str> {
+    let (scheme, _) = input.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+impl ServiceUrl {
+    /// Parses `input`; the same as [`str::parse`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidUrl`](crate::ErrorKind::InvalidUrl) when `input` is not a URL of its kind; the error names the
+    /// scheme (when it is a known one) and the reason, never the URL itself.
+    pub fn parse(input: &str) -> Result<Self, Error> {
+        let input = input.trim();
+        let scheme = scheme_of(input);
+        let kind = scheme.map_or(Kind::Other, Kind::from_scheme);
+        let invalid = |reason: &str| {
+            let scheme = if kind == Kind::Other { None } else { scheme };
+            Error::invalid_url(scheme, reason)
+        };
+        let Some(scheme) = scheme else {
+            return Err(invalid("missing scheme"));
+        };
+        if kind == Kind::Sqlite {
+            return Self::parse_sqlite(input, scheme.len()).map_err(invalid);
+        }
+        let url = match url::Url::parse(input) {
+            Ok(url) => url,
+            Err(url::ParseError::EmptyHost) if matches!(kind, Kind::Postgres | Kind::MySql) => {
+                Self::with_socket_host(input, kind).ok_or_else(|| {
+                    invalid(if kind == Kind::Postgres {
+                        "empty host (for a Unix socket, add ?host=/dir)"
+                    } else {
+                        "empty host (for a Unix socket, add ?socket=/path)"
+                    })
+                })?
+            }
+            Err(e) => return Err(invalid(&e.to_string())),
+        };
+        if kind != Kind::Other && !url.has_authority() {
+            return Err(invalid("expected `scheme://`"));
+        }
+        let this = ServiceUrl {
+            kind,
+            repr: Repr::Url(url),
+        };
+        if kind == Kind::Redis {
+            if this.is_unix_redis() {
+                if this.url_path().is_empty() {
+                    return Err(invalid("missing socket path"));
+                }
+            } else if this.host().is_none() {
+                return Err(invalid("missing host"));
+            }
+        }
+        Ok(this)
+    }
+
+    /// `user:password@/db?host=/dir` (the form Cloud SQL documents) is valid for libpq but
+    /// not for the URL standard, which refuses credentials without a host: the socket
+    /// directory moves into the host, percent-encoded, which libpq and sqlx read the same way.
+    fn with_socket_host(input: &str, kind: Kind) -> Option<url::Url> {
+        let (_, query) = input.split_once('?')?;
+        let key = if kind == Kind::Postgres {
+            "host"
+        } else {
+            "socket"
+        };
+        let dir = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k == key && v.starts_with('/'))
+            .map(|(_, v)| v)?;
+        if kind == Kind::MySql {
+            // MySQL reads the socket from the query; any host will do.
+            let at = input.find("@/")?;
+            return url::Url::parse(&format!("{}@localhost{}", &input[..at], &input[at + 1..]))
+                .ok();
+        }
+        let at = input.find("@/")?;
+        let host = percent_encoding::utf8_percent_encode(&dir, percent_encoding::NON_ALPHANUMERIC);
+        url::Url::parse(&format!("{}@{host}{}", &input[..at], &input[at + 1..])).ok()
+    }
+
+    fn parse_sqlite(input: &str, scheme_len: usize) -> Result<Self, &'static str> {
+        let after = &input[scheme_len + 1..];
+        let prefix = scheme_len + 1 + if after.starts_with("//") { 2 } else { 0 };
+        let rest = &input[prefix..];
+        let (path_len, query) = match rest.find('?') {
+            Some(q) => (q, Some(prefix + q + 1..input.len())),
+            None => (rest.len(), None),
+        };
+        let path = prefix..prefix + path_len;
+        let memory_mode = query.as_ref().is_some_and(|q| {
+            url::form_urlencoded::parse(input[q.clone()].as_bytes())
+                .any(|(k, v)| k == "mode" && v == "memory")
+        });
+        if path.is_empty() && !memory_mode {
+            return Err("missing database file path");
+        }
+        if percent_decode_str(&input[path.clone()])
+            .decode_utf8()
+            .is_err()
+        {
+            return Err("database file path is not UTF-8 once percent-decoded");
+        }
+        Ok(ServiceUrl {
+            kind: Kind::Sqlite,
+            repr: Repr::Sqlite {
+                raw: input.into(),
+                path,
+                query,
+            },
+        })
+    }
+
+    /// The kind of service, from the scheme.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The scheme as written, in lower case (`pgsql`, `rediss`, `sqlite`).
+    #[must_use]
+    pub fn scheme(&self) -> &str {
+        match &self.repr {
+            Repr::Url(url) => url.scheme(),
+            Repr::Sqlite { raw, .. } => raw.split(':').next().unwrap_or_default(),
+        }
+    }
+
+    /// The network host, without the brackets of an IPv6 address; `None` for Unix sockets,
+    /// SQLite and an empty host.
+    #[must_use]
+    pub fn host(&self) -> Option<&str> {
+        let Repr::Url(url) = &self.repr else {
+            return None;
+        };
+        if self.is_unix_redis() {
+            return None;
+        }
+        let host = url.host_str().filter(|h| !h.is_empty())?;
+        if self.kind == Kind::Postgres && decode(host).starts_with('/') {
+            return None;
+        }
+        Some(
+            host.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host),
+        )
+    }
+
+    /// The port: the one in the URL, else the kind's default (5432, 3306, 6379, 5672 or 5671,
+    /// 4222, 80 or 443); `None` for Unix sockets, SQLite and unknown schemes without one.
+    #[must_use]
+    pub fn port(&self) -> Option<u16> {
+        let Repr::Url(url) = &self.repr else {
+            return None;
+        };
+        if let Some(port) = url.port() {
+            return Some(port);
+        }
+        if self.socket().is_some() {
+            return None;
+        }
+        match (self.kind, url.scheme()) {
+            (Kind::Postgres, _) => Some(5432),
+            (Kind::MySql, _) => Some(3306),
+            (Kind::Redis, _) => Some(6379),
+            (Kind::Amqp, "amqps") => Some(5671),
+            (Kind::Amqp, _) => Some(5672),
+            (Kind::Nats, _) => Some(4222),
+            _ => url.port_or_known_default(),
+        }
+    }
+
+    /// The user name, percent-decoded; `None` when empty.
+    #[must_use]
+    pub fn username(&self) -> Option<Cow<'_, str>> {
+        let Repr::Url(url) = &self.repr else {
+            return None;
+        };
+        Some(url.username())
+            .filter(|u| !u.is_empty())
+            .map(|u| percent_decode_str(u).decode_utf8_lossy())
+            .or_else(|| {
+                (self.kind == Kind::Postgres)
+                    .then(|| self.param("user"))
+                    .flatten()
+            })
+    }
+
+    /// Whether the URL carries a password or another secret: in its user info, as a NATS
+    /// token, or in a query parameter such as `password` or `pass`.
+    #[must_use]
+    pub fn has_password(&self) -> bool {
+        let in_userinfo = matches!(&self.repr, Repr::Url(url) if url.password().is_some());
+        in_userinfo || !self.secrets().is_empty()
+    }
+
+    /// The database: its name for PostgreSQL (`?dbname=` included) and MySQL, the file path
+    /// for SQLite (`:memory:` for an in-memory database), the database number for Redis, the
+    /// virtual host for AMQP; percent-decoded, `None` when absent.
+    #[must_use]
+    pub fn database(&self) -> Option<Cow<'_, str>> {
+        match (&self.repr, self.kind) {
+            (Repr::Sqlite { raw, path, .. }, _) => {
+                let path = &raw[path.clone()];
+                if path.is_empty() {
+                    Some(Cow::Borrowed(":memory:"))
+                } else {
+                    Some(percent_decode_str(path).decode_utf8_lossy())
+                }
+            }
+            (Repr::Url(_), Kind::Postgres) => self
+                .param("dbname")
+                .or_else(|| self.path_segment().map(decode)),
+            (Repr::Url(_), Kind::MySql) => self.path_segment().map(decode),
+            (Repr::Url(_), Kind::Redis) if self.is_unix_redis() => self.param("db"),
+            (Repr::Url(_), Kind::Redis) => {
+                self.path_segment().map(decode).or_else(|| self.param("db"))
+            }
+            (Repr::Url(url), Kind::Amqp) => {
+                // An empty path is the default vhost "/"; "/%2f" names it explicitly.
+                let path = url.path().strip_prefix('/').unwrap_or(url.path());
+                Some(if path.is_empty() {
+                    Cow::Borrowed("/")
+                } else {
+                    decode(path)
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The Unix socket: the directory of a PostgreSQL server (a percent-encoded host or
+    /// `?host=/dir`), MySQL's `?socket=`, or the socket path of a `redis+unix://` or `unix://`
+    /// URL; percent-decoded.
+    #[must_use]
+    pub fn socket(&self) -> Option<Cow<'_, str>> {
+        let Repr::Url(url) = &self.repr else {
+            return None;
+        };
+        match self.kind {
+            Kind::Postgres => {
+                let host = url.host_str().map(decode);
+                host.filter(|h| h.starts_with('/'))
+                    .or_else(|| self.param("host").filter(|h| h.starts_with('/')))
+            }
+            Kind::MySql => self.param("socket"),
+            Kind::Redis if self.is_unix_redis() => Some(decode(url.path())),
+            _ => None,
+        }
+    }
+
+    /// The first value of the query parameter `name`, percent-decoded.
+    ///
+    /// This may be a secret (`password`, `pass`): treat it like [`expose`](Self::expose).
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
+        let query = self.query()?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The full URL, **password included**, to hand to a driver.
+    ///
+    /// The scheme is spelled the way the drivers expect: `pgsql` becomes `postgres` and
+    /// `sqlite3` becomes `sqlite`; everything else is as parsed. Never log this.
+    #[must_use]
+    pub fn expose(&self) -> Cow<'_, str> {
+        let (text, scheme_len) = match &self.repr {
+            Repr::Url(url) => (url.as_str(), url.scheme().len()),
+            Repr::Sqlite { raw, .. } => (&**raw, self.scheme().len()),
+        };
+        let canonical = match &text[..scheme_len] {
+            s if s.eq_ignore_ascii_case("pgsql") => "postgres",
+            s if s.eq_ignore_ascii_case("sqlite3") => "sqlite",
+            _ => return Cow::Borrowed(text),
+        };
+        Cow::Owned(format!("{canonical}{}", &text[scheme_len..]))
+    }
+
+    /// The secrets in this URL as written (percent-encoded): the password, a NATS token and
+    /// the values of secret query parameters; for scrubbing driver messages.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        let mut secrets = Vec::new();
+        if let Repr::Url(url) = &self.repr {
+            match url.password() {
+                Some(password) => secrets.push(password),
+                None if self.kind == Kind::Nats && !url.username().is_empty() => {
+                    secrets.push(url.username());
+                }
+                None => {}
+            }
+        }
+        if let Some(query) = self.query() {
+            for pair in query.split('&') {
+                if let Some((key, value)) = pair.split_once('=') {
+                    let decoded = url::form_urlencoded::parse(key.as_bytes())
+                        .next()
+                        .map(|(k, _)| k)
+                        .unwrap_or_default();
+                    if is_secret_param(&decoded) && !value.is_empty() {
+                        secrets.push(value);
+                    }
+                }
+            }
+        }
+        secrets
+    }
+
+    /// The query string, without the `?`.
+    pub(crate) fn query(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Url(url) => url.query(),
+            Repr::Sqlite { raw, query, .. } => query.clone().map(|q| &raw[q]),
+        }
+    }
+
+    /// The URL's path, for a URL that is not SQLite.
+    fn url_path(&self) -> &str {
+        match &self.repr {
+            Repr::Url(url) => url.path(),
+            Repr::Sqlite { .. } => "",
+        }
+    }
+
+    /// The path without its leading `/`, when not empty.
+    fn path_segment(&self) -> Option<&str> {
+        let path = self.url_path();
+        Some(path.strip_prefix('/').unwrap_or(path)).filter(|p| !p.is_empty())
+    }
+
+    fn is_unix_redis(&self) -> bool {
+        self.kind == Kind::Redis && matches!(self.scheme(), "redis+unix" | "unix" | "valkey+unix")
+    }
+
+    /// Writes the URL with its secrets replaced by `***`.
+    fn write_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Sqlite { raw, query, .. } => {
+                let end = query.as_ref().map_or(raw.len(), |q| q.start - 1);
+                f.write_str(&raw[..end])?;
+                if let Some(q) = query {
+                    write_query_redacted(f, &raw[q.clone()])?;
+                }
+                Ok(())
+            }
+            Repr::Url(url) => {
+                let text = url.as_str();
+                let mut pos = 0;
+                if url.has_authority() {
+                    // `scheme://` then the user info exactly as `username()` and `password()`
+                    // give it, then `@`.
+                    let start = url.scheme().len() + 3;
+                    let user = url.username();
+                    f.write_str(&text[..start])?;
+                    pos = start;
+                    match url.password() {
+                        Some(password) => {
+                            write!(f, "{user}:***@")?;
+                            pos += user.len() + 1 + password.len() + 1;
+                        }
+                        // A NATS URL's lone user name is a token.
+                        None if self.kind == Kind::Nats && !user.is_empty() => {
+                            f.write_str("***@")?;
+                            pos += user.len() + 1;
+                        }
+                        None => {}
+                    }
+                }
+                let rest = &text[pos..];
+                let (before_fragment, fragment) = match url.fragment() {
+                    Some(frag) => rest.split_at(rest.len() - frag.len() - 1),
+                    None => (rest, ""),
+                };
+                match url.query() {
+                    Some(query) => {
+                        let split = before_fragment.len() - query.len() - 1;
+                        f.write_str(&before_fragment[..split])?;
+                        write_query_redacted(f, query)?;
+                    }
+                    None => f.write_str(before_fragment)?,
+                }
+                // A fragment has no meaning to a driver and could hold anything.
+                if !fragment.is_empty() {
+                    f.write_str("#***")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn decode(s: &str) -> Cow<'_, str> {
+    percent_decode_str(s).decode_utf8_lossy()
+}
+
+/// Whether a query parameter's name says its value is a secret.
+pub(crate) fn is_secret_param(name: &str) -> bool {
+    const CONTAINS: &[&str] = &["pass", "pwd", "secret", "token", "credential"];
+    const EXACT: &[&str] = &[
+        "auth",
+        "key",
+        "apikey",
+        "api_key",
+        "api-key",
+        "access_key",
+        "private_key",
+        "sig",
+        "signature",
+    ];
+    let name = name.to_ascii_lowercase();
+    CONTAINS.iter().any(|c| name.contains(c)) || EXACT.contains(&name.as_str())
+}
+
+/// Writes `?query` with the value of every secret parameter replaced by `***`.
+fn write_query_redacted(f: &mut fmt::Formatter<'_>, query: &str) -> fmt::Result {
+    f.write_str("?")?;
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            f.write_str("&")?;
+        }
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = url::form_urlencoded::parse(key.as_bytes())
+            .next()
+            .map(|(k, _)| k)
+            .unwrap_or_default();
+        if is_secret_param(&decoded) {
+            write!(f, "{key}=***")?;
+        } else if value.is_empty() && !pair.contains('=') {
+            f.write_str(key)?;
+        } else {
+            write!(f, "{key}={value}")?;
+        }
+    }
+    Ok(())
+}
+
+impl FromStr for ServiceUrl {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for ServiceUrl {
+    /// The URL with its password and secret parameters shown as `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_redacted(f)
+    }
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted<'a>(&'a ServiceUrl);
+        impl fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "\"{}\"", self.0)
+            }
+        }
+        f.debug_struct("ServiceUrl")
+            .field("kind", &self.kind)
+            .field("url", &Redacted(self))
+            .finish()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ServiceUrl;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a service url such as postgres://user:password@host/db")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ServiceUrl, E> {
+                // The error names the scheme and the reason, never the value.
+                ServiceUrl::parse(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
