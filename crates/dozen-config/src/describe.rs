@@ -1,0 +1,693 @@
+//! Documentation from the type: every variable a type reads.
+//!
+//! A second `Deserializer` walks the type instead of the environment, in the
+//! manner of serde-reflection: `deserialize_struct` gives the field names,
+//! the method a field's `Deserialize` calls gives its kind, and a visitor's
+//! `expecting` text gives the rest (`a duration`, `a string representing an
+//! URL`). A first pass yields every field to learn the types; a second pass
+//! yields none, so that serde names each required field through
+//! `missing_field`, one run at a time, as the loader does.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt::{self, Write as _};
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use crate::de::{DeError, SECRET, Unexpected};
+
+/// Every variable a type reads: name, type hint, whether it is required,
+/// whether it is a secret. Made by [`describe`](crate::describe) or
+/// [`Loader::describe`](crate::Loader::describe).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Config {
+///     port: u16,
+///     #[serde(default, with = "humantime_serde")]
+///     timeout: Option<Duration>,
+///     password: dozen_config::Secret<String>,
+/// }
+///
+/// let description = dozen_config::prefixed("APP_").describe::<Config>();
+/// assert_eq!(
+///     description.markdown(),
+///     "\
+/// | Variable | Type | Required | Secret |
+/// |---|---|---|---|
+/// | `APP_PORT` | integer | required | no |
+/// | `APP_TIMEOUT` | duration | optional | no |
+/// | `APP_PASSWORD` | string | required | yes |
+/// ",
+/// );
+/// assert_eq!(
+///     description.env_example(),
+///     "\
+/// ## integer, required
+/// APP_PORT=
+/// ## duration, optional
+/// ## APP_TIMEOUT=
+/// ## string, required, secret (or APP_PASSWORD_FILE=/path/to/file)
+/// APP_PASSWORD=
+/// ",
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    vars: Vec<VarDoc>,
+}
+
+/// One variable of a [`Description`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarDoc {
+    name: String,
+    hint: String,
+    requirement: Requirement,
+    secret: bool,
+}
+
+impl VarDoc {
+    /// The full name, such as `APP_DB__PORT`.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What it holds: `integer`, `bool`, `duration`, `url`, `list of string`, ...
+    #[must_use]
+    pub fn hint(&self) -> &str {
+        &self.hint
+    }
+
+    /// Whether it must be set.
+    #[must_use]
+    pub fn requirement(&self) -> Requirement {
+        self.requirement
+    }
+
+    /// Whether the field is a [`Secret`](crate::Secret).
+    #[must_use]
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+}
+
+/// Whether a variable must be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Requirement {
+    /// Loading fails without it.
+    Required,
+    /// An `Option`, or inside one: absent is `None`.
+    Optional,
+    /// The field (or a struct around it) has a `#[serde(default)]`.
+    Default,
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Requirement::Required => "required",
+            Requirement::Optional => "optional",
+            Requirement::Default => "has a default",
+        })
+    }
+}
+
+impl Description {
+    /// The variables, in field order.
+    pub fn vars(&self) -> impl ExactSizeIterator<Item = &VarDoc> + '_ {
+        self.vars.iter()
+    }
+
+    /// A Markdown table: variable, type, required, secret.
+    #[must_use]
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| Variable | Type | Required | Secret |\n|---|---|---|---|\n");
+        for var in &self.vars {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                var.name,
+                var.hint.replace('|', "\\|"),
+                var.requirement,
+                if var.secret { "yes" } else { "no" }
+            );
+        }
+        out
+    }
+
+    /// A `.env.example`: each variable under a comment with its type;
+    /// required ones uncommented and empty, the others commented out.
+    #[must_use]
+    pub fn env_example(&self) -> String {
+        let mut out = String::new();
+        for var in &self.vars {
+            let _ = write!(out, "# {}, {}", var.hint, var.requirement);
+            if var.secret {
+                let _ = write!(out, ", secret (or {}_FILE=/path/to/file)", var.name);
+            }
+            let comment = if var.requirement == Requirement::Required {
+                ""
+            } else {
+                "# "
+            };
+            let _ = writeln!(out, "\n{comment}{}=", var.name);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.markdown())
+    }
+}
+
+pub(crate) fn describe<T: DeserializeOwned>(prefix: &str) -> Description {
+    let ctx = Tracer::default();
+    for phase_b in [false, true] {
+        ctx.memo.borrow_mut().phase_b = phase_b;
+        for _ in 0..1000 {
+            let before = ctx.memo.borrow().changes;
+            ctx.item_hint.borrow_mut().take();
+            let result = T::deserialize(TStruct {
+                ctx: &ctx,
+                prefix: prefix.to_owned(),
+                optional: false,
+            });
+            if result.is_ok() || ctx.memo.borrow().changes == before {
+                break;
+            }
+        }
+    }
+    let memo = ctx.memo.into_inner();
+    let vars = ctx
+        .docs
+        .into_inner()
+        .into_iter()
+        .map(|(doc, optional)| VarDoc {
+            requirement: if optional {
+                Requirement::Optional
+            } else if memo.required.contains(&doc.name) {
+                Requirement::Required
+            } else {
+                Requirement::Default
+            },
+            ..doc
+        })
+        .collect();
+    Description { vars }
+}
+
+#[derive(Default)]
+struct Tracer {
+    memo: RefCell<TraceMemo>,
+    /// (doc, optional), in the order first seen.
+    docs: RefCell<Vec<(VarDoc, bool)>>,
+    item_hint: RefCell<Option<String>>,
+}
+
+#[derive(Default)]
+struct TraceMemo {
+    phase_b: bool,
+    required: HashSet<String>,
+    /// Fields of structs read as maps (`#[serde(flatten)]`): (prefix, field).
+    flat_fields: Vec<(String, &'static str)>,
+    /// Untyped values (under flatten): what the type turned out to expect.
+    flat: HashMap<String, String>,
+    candidates: HashMap<String, usize>,
+    changes: u64,
+}
+
+impl Tracer {
+    fn record(&self, var: &str, hint: String, optional: bool, secret: bool) {
+        if self.memo.borrow().phase_b {
+            return;
+        }
+        let mut docs = self.docs.borrow_mut();
+        let doc = VarDoc {
+            name: var.to_owned(),
+            hint,
+            requirement: Requirement::Default,
+            secret,
+        };
+        match docs.iter_mut().find(|(d, _)| d.name == var) {
+            Some(slot) => *slot = (doc, optional),
+            None => docs.push((doc, optional)),
+        }
+    }
+
+    fn change(&self, f: impl FnOnce(&mut TraceMemo) -> bool) {
+        let mut memo = self.memo.borrow_mut();
+        if f(&mut memo) {
+            memo.changes += 1;
+        }
+    }
+}
+
+fn type_hint(expected: &str) -> String {
+    match expected {
+        "a string" => "string".into(),
+        "a duration" => "duration".into(),
+        "a string representing an URL" => "url".into(),
+        "path string" => "path".into(),
+        "IP address" | "IPv4 address" | "IPv6 address" => "ip address".into(),
+        "socket address" | "IPv4 socket address" | "IPv6 socket address" => "socket address".into(),
+        "a character" | "a char" => "char".into(),
+        "a boolean" => "bool".into(),
+        "f32" | "f64" => "number".into(),
+        "a sequence" => "list".into(),
+        other if crate::de::hint(other).starts_with("an integer") => "integer".into(),
+        other => other.to_owned(),
+    }
+}
+
+struct TStruct<'c> {
+    ctx: &'c Tracer,
+    prefix: String,
+    optional: bool,
+}
+
+impl TStruct<'_> {
+    fn catch<T>(&self, result: Result<T, DeError>, flat: bool) -> Result<T, DeError> {
+        match result {
+            Err(DeError::MissingField(field)) => {
+                let var = crate::de::join(&self.prefix, field);
+                let prefix = self.prefix.clone();
+                self.ctx.change(|memo| {
+                    let new = memo.required.insert(var);
+                    if flat
+                        && !memo
+                            .flat_fields
+                            .iter()
+                            .any(|(p, f)| *p == prefix && *f == field)
+                    {
+                        memo.flat_fields.push((prefix, field));
+                        return true;
+                    }
+                    new
+                });
+                Err(DeError::Abort)
+            }
+            Err(DeError::Other {
+                expected: Some(expected),
+                unexpected: Some(Unexpected::Str(var)),
+            }) if flat => {
+                // Our marker: an untyped value is handed out as its own
+                // variable name, so a rejection says whose it was.
+                self.ctx
+                    .change(|memo| memo.flat.insert(var, expected).is_none());
+                Err(DeError::Abort)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<'de> de::Deserializer<'de> for TStruct<'_> {
+    type Error = DeError;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let phase_b = self.ctx.memo.borrow().phase_b;
+        let keys: Vec<(&'static str, String)> = fields
+            .iter()
+            .map(|field| (*field, crate::de::join(&self.prefix, field)))
+            .filter(|(_, var)| !phase_b || self.ctx.memo.borrow().required.contains(var))
+            .collect();
+        let result = visitor.visit_map(TFields {
+            ctx: self.ctx,
+            keys: keys.into_iter(),
+            pending: None,
+            optional: self.optional,
+        });
+        self.catch(result, false)
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let keys: Vec<(&'static str, String)> = self
+            .ctx
+            .memo
+            .borrow()
+            .flat_fields
+            .iter()
+            .filter(|(prefix, _)| *prefix == self.prefix)
+            .map(|(prefix, field)| (*field, crate::de::join(prefix, field)))
+            .collect();
+        let result = visitor.visit_map(TFields {
+            ctx: self.ctx,
+            keys: keys.into_iter(),
+            pending: None,
+            optional: self.optional,
+        });
+        self.catch(result, true)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
+}
+
+struct TFields<'c> {
+    ctx: &'c Tracer,
+    keys: std::vec::IntoIter<(&'static str, String)>,
+    pending: Option<String>,
+    optional: bool,
+}
+
+impl<'de> MapAccess<'de> for TFields<'_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((field, var)) = self.keys.next() else {
+            return Ok(None);
+        };
+        self.pending = Some(var);
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(field))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some(var) = self.pending.take() else {
+            return Err(de::Error::custom("value without a key"));
+        };
+        seed.deserialize(TValue {
+            ctx: self.ctx,
+            var,
+            optional: self.optional,
+            secret: false,
+            item: false,
+        })
+    }
+}
+
+struct TValue<'c> {
+    ctx: &'c Tracer,
+    var: String,
+    optional: bool,
+    secret: bool,
+    item: bool,
+}
+
+macro_rules! traced {
+    ($($method:ident $visit:ident $value:expr, $hint:expr;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.record($hint.into());
+            visitor.$visit($value)
+        }
+    )*};
+}
+
+impl TValue<'_> {
+    fn record(&self, hint: String) {
+        if self.item {
+            *self.ctx.item_hint.borrow_mut() = Some(hint);
+        } else {
+            self.ctx.record(&self.var, hint, self.optional, self.secret);
+        }
+    }
+
+    fn key(&self) -> String {
+        if self.item {
+            format!("{}#", self.var)
+        } else {
+            self.var.clone()
+        }
+    }
+
+    fn string<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.record(type_hint(&(&visitor as &dyn de::Expected).to_string()));
+        let key = self.key();
+        let index = self
+            .ctx
+            .memo
+            .borrow()
+            .candidates
+            .get(&key)
+            .copied()
+            .unwrap_or(0);
+        let Some(placeholder) = crate::de::CANDIDATES.get(index) else {
+            return Err(DeError::Abort);
+        };
+        match visitor.visit_str(placeholder) {
+            Ok(value) => Ok(value),
+            Err(DeError::Abort) => Err(DeError::Abort),
+            Err(_) => {
+                self.ctx.change(|memo| {
+                    memo.candidates.insert(key, index + 1);
+                    true
+                });
+                Err(DeError::Abort)
+            }
+        }
+    }
+
+    fn inner_hint(&self) -> String {
+        self.ctx
+            .item_hint
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| "value".into())
+    }
+}
+
+impl<'de> de::Deserializer<'de> for TValue<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let learned = self.ctx.memo.borrow().flat.get(&self.var).cloned();
+        match learned.as_deref() {
+            None => {
+                self.record("string".into());
+                visitor.visit_string(self.var)
+            }
+            Some(expected) => {
+                self.record(type_hint(expected));
+                match type_hint(expected).as_str() {
+                    "bool" => visitor.visit_bool(false),
+                    "integer" => visitor.visit_u64(1),
+                    "number" => visitor.visit_f64(1.0),
+                    "list" => visitor
+                        .visit_seq(de::value::SeqDeserializer::new(std::iter::empty::<String>())),
+                    _ => self.string(visitor),
+                }
+            }
+        }
+    }
+
+    traced! {
+        deserialize_bool visit_bool false, "bool";
+        deserialize_i8 visit_i8 1, "integer";
+        deserialize_i16 visit_i16 1, "integer";
+        deserialize_i32 visit_i32 1, "integer";
+        deserialize_i64 visit_i64 1, "integer";
+        deserialize_i128 visit_i128 1, "integer";
+        deserialize_u8 visit_u8 1, "integer";
+        deserialize_u16 visit_u16 1, "integer";
+        deserialize_u32 visit_u32 1, "integer";
+        deserialize_u64 visit_u64 1, "integer";
+        deserialize_u128 visit_u128 1, "integer";
+        deserialize_f32 visit_f32 1.0, "number";
+        deserialize_f64 visit_f64 1.0, "number";
+        deserialize_char visit_char 'a', "char";
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.string(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.string(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.string(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
+        self.optional = true;
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        mut self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if name == SECRET {
+            self.secret = true;
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let value = visitor.visit_seq(OneItem {
+            ctx: self.ctx,
+            var: &self.var,
+            done: false,
+        })?;
+        let hint = format!("list of {}", self.inner_hint());
+        self.record(hint);
+        Ok(value)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let value = visitor.visit_map(OnePair {
+            ctx: self.ctx,
+            var: &self.var,
+            state: 0,
+        })?;
+        let hint = format!("map of key={}", self.inner_hint());
+        self.record(hint);
+        Ok(value)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        TStruct {
+            ctx: self.ctx,
+            prefix: format!("{}__", self.var),
+            optional: self.optional,
+        }
+        .deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.record(format!("one of {}", variants.join(", ")));
+        let Some(first) = variants.first() else {
+            return Err(DeError::Abort);
+        };
+        visitor.visit_enum(de::value::BorrowedStrDeserializer::new(first))
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+}
+
+/// A list of one item, to learn the item's type.
+struct OneItem<'c, 'v> {
+    ctx: &'c Tracer,
+    var: &'v str,
+    done: bool,
+}
+
+impl<'de> SeqAccess<'de> for OneItem<'_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        if std::mem::replace(&mut self.done, true) {
+            return Ok(None);
+        }
+        seed.deserialize(TValue {
+            ctx: self.ctx,
+            var: self.var.to_owned(),
+            optional: false,
+            secret: false,
+            item: true,
+        })
+        .map(Some)
+    }
+}
+
+/// A map of one pair, to learn the value's type.
+struct OnePair<'c, 'v> {
+    ctx: &'c Tracer,
+    var: &'v str,
+    state: u8,
+}
+
+impl<'de> MapAccess<'de> for OnePair<'_, '_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        if self.state > 0 {
+            return Ok(None);
+        }
+        self.state = 1;
+        seed.deserialize(de::value::BorrowedStrDeserializer::new("key"))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        seed.deserialize(TValue {
+            ctx: self.ctx,
+            var: self.var.to_owned(),
+            optional: false,
+            secret: false,
+            item: true,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! The one error type of the crate, and the problems it lists.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Every problem found while loading a configuration, in field order.
+///
+/// `Display` writes one problem per line, each naming the variable and what
+/// was expected; no value read from the environment or a file ever appears in
+/// the text or in `Debug`, since a mistyped secret is still a secret.
+///
+/// ```
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Config {
+///     port: u16,
+///     workers: u8,
+/// }
+///
+/// let err = dozen_config::prefixed("APP_")
+///     .from_iter::<_, Config>([("APP_PORT".to_string(), "80a".to_string())])
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "APP_PORT: invalid value, expected an integer from 0 to 65535\nAPP_WORKERS: missing",
+/// );
+/// assert_eq!(err.errors().count(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Error {
+    problems: Vec<Problem>,
+}
+
+impl Error {
+    pub(crate) fn new(problems: Vec<Problem>) -> Self {
+        Self { problems }
+    }
+
+    /// The problems, in the order of the fields that caused them.
+    pub fn errors(&self) -> impl ExactSizeIterator<Item = &Problem> + '_ {
+        self.problems.iter()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            fmt::Display::fmt(problem, f)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One problem with one variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    var: String,
+    kind: ProblemKind,
+}
+
+impl Problem {
+    pub(crate) fn new(var: impl Into<String>, kind: ProblemKind) -> Self {
+        Self {
+            var: var.into(),
+            kind,
+        }
+    }
+
+    /// The full name of the variable as it was looked up, such as
+    /// `APP_DB__PORT` or `APP_PASSWORD_FILE`.
+    ///
+    /// For a problem with a `.env` file ([`ProblemKind::Dotenv`]) this is
+    /// the empty string.
+    #[must_use]
+    pub fn var(&self) -> &str {
+        &self.var
+    }
+
+    /// What is wrong with it.
+    #[must_use]
+    pub fn kind(&self) -> &ProblemKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let var = &self.var;
+        match &self.kind {
+            ProblemKind::Missing => write!(f, "{var}: missing"),
+            ProblemKind::Empty { expected } => write!(f, "{var}: empty, expected {expected}"),
+            ProblemKind::Invalid {
+                expected,
+                item: None,
+            } => write!(f, "{var}: invalid value, expected {expected}"),
+            ProblemKind::Invalid {
+                expected,
+                item: Some(item),
+            } => write!(f, "{var}: invalid item {}, expected {expected}", item + 1),
+            ProblemKind::NotUnicode => write!(f, "{var}: invalid value, not valid UTF-8"),
+            ProblemKind::Unreadable { path, reason } => {
+                write!(f, "{var}: cannot read {}: {reason}", path.display())
+            }
+            ProblemKind::TooLarge { path } => {
+                write!(f, "{var}: {} is larger than 1 MiB", path.display())
+            }
+            ProblemKind::Conflict { file_var } => {
+                write!(f, "{var}: both {var} and {file_var} are set")
+            }
+            ProblemKind::Unknown {
+                suggestion: Some(s),
+            } => write!(f, "{var}: unknown variable, did you mean {s}?"),
+            ProblemKind::Unknown { suggestion: None } => write!(f, "{var}: unknown variable"),
+            ProblemKind::Dotenv { path, entry } => match entry {
+                Some(n) => write!(f, "{}: cannot parse entry {n}", path.display()),
+                None => write!(f, "{}: cannot read the file", path.display()),
+            },
+        }
+    }
+}
+
+/// What is wrong with a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The variable (and its `_FILE` variant) is not set, and the field has
+    /// no default.
+    Missing,
+    /// The variable is set to the empty string, which the field's type does
+    /// not accept.
+    Empty {
+        /// What the field accepts, such as `an integer from 0 to 65535`.
+        expected: String,
+    },
+    /// The value does not parse as the field's type.
+    Invalid {
+        /// What the field accepts, such as `a duration such as 30s or 1m 30s`.
+        expected: String,
+        /// For a list or a map, the position of the bad item (from 0).
+        item: Option<usize>,
+    },
+    /// The value (or the `_FILE` path) is not valid UTF-8.
+    NotUnicode,
+    /// The file named by a `_FILE` variable could not be read; the problem
+    /// names the `_FILE` variable.
+    Unreadable {
+        /// The path, as given in the variable.
+        path: PathBuf,
+        /// Why, such as `entity not found` or `not valid UTF-8`.
+        reason: String,
+    },
+    /// The file named by a `_FILE` variable is larger than 1 MiB.
+    TooLarge {
+        /// The path, as given in the variable.
+        path: PathBuf,
+    },
+    /// Both `X` and `X_FILE` are set; the problem names `X`.
+    Conflict {
+        /// The name of the `_FILE` variable.
+        file_var: String,
+    },
+    /// In strict mode: the variable starts with the prefix but matches no
+    /// field.
+    Unknown {
+        /// A known variable within edit distance 2, if there is one.
+        suggestion: Option<String>,
+    },
+    /// A `.env` file could not be read or parsed.
+    Dotenv {
+        /// The file.
+        path: PathBuf,
+        /// The entry (from 1) that does not parse; `None` if the file could
+        /// not be read at all.
+        entry: Option<usize>,
+    },
+}

@@ -1,0 +1,195 @@
+//! The redacted report of what a load read.
+
+use std::fmt;
+
+/// Where a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueSource {
+    /// The variable itself.
+    Environment,
+    /// The file named by its `_FILE` variable.
+    File,
+    /// Neither was set: the field's default (or `None`) applies.
+    Default,
+}
+
+impl fmt::Display for ValueSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueSource::Environment => "environment",
+            ValueSource::File => "file",
+            ValueSource::Default => "default",
+        })
+    }
+}
+
+const REDACTED: &str = "[redacted]";
+
+/// One variable a load read: its name, where the value came from, and the
+/// value as text with secrets redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    var: String,
+    source: ValueSource,
+    value: Option<String>,
+    secret: bool,
+}
+
+impl Entry {
+    pub(crate) fn new(var: &str, source: ValueSource, value: Option<&str>, secret: bool) -> Self {
+        Self {
+            var: var.to_owned(),
+            source,
+            value: value.map(|v| {
+                if secret {
+                    REDACTED.to_owned()
+                } else {
+                    mask_password(v)
+                }
+            }),
+            secret,
+        }
+    }
+
+    pub(crate) fn redact(&mut self) {
+        self.secret = true;
+        if self.value.is_some() {
+            self.value = Some(REDACTED.to_owned());
+        }
+    }
+
+    /// The full variable name, such as `APP_DB__PORT`.
+    #[must_use]
+    pub fn var(&self) -> &str {
+        &self.var
+    }
+
+    /// Where the value came from.
+    #[must_use]
+    pub fn source(&self) -> ValueSource {
+        self.source
+    }
+
+    /// The value as text: `[redacted]` for a [`Secret`](crate::Secret), the
+    /// password of a URL replaced by `[redacted]`, `None` for a default.
+    #[must_use]
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    /// Whether the field is a [`Secret`](crate::Secret).
+    #[must_use]
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(v) if needs_quotes(v) => write!(f, "{}={v:?} ({})", self.var, self.source),
+            Some(v) => write!(f, "{}={v} ({})", self.var, self.source),
+            None => write!(f, "{} ({})", self.var, self.source),
+        }
+    }
+}
+
+fn needs_quotes(v: &str) -> bool {
+    v.is_empty()
+        || v.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '(' | ')'))
+}
+
+/// Hides the password of anything shaped like `scheme://user:password@host`.
+fn mask_password(value: &str) -> String {
+    let Some(scheme_end) = value.find("://") else {
+        return value.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &value[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return value.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return value.to_owned();
+    };
+    let mut masked = String::with_capacity(value.len());
+    masked.push_str(&value[..authority_start + colon + 1]);
+    masked.push_str(REDACTED);
+    masked.push_str(&value[authority_start + at..]);
+    masked
+}
+
+/// What a load read, for logging the effective configuration at start-up.
+///
+/// `Display` writes it on one line; [`entries`](Report::entries) gives the
+/// same as data for structured logging.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Config {
+///     port: u16,
+///     password: dozen_config::Secret<String>,
+///     workers: Option<u8>,
+/// }
+///
+/// let (_config, report) = dozen_config::prefixed("APP_")
+///     .from_iter_with_report::<_, Config>([
+///         ("APP_PORT".to_string(), "8080".to_string()),
+///         ("APP_PASSWORD".to_string(), "hunter2".to_string()),
+///     ])
+///     .unwrap();
+/// assert_eq!(
+///     report.to_string(),
+///     "APP_PORT=8080 (environment), APP_PASSWORD=[redacted] (environment), APP_WORKERS (default)",
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    entries: Vec<Entry>,
+}
+
+impl Report {
+    pub(crate) fn new(entries: Vec<Entry>) -> Self {
+        Self { entries }
+    }
+
+    /// The variables, in field order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
+        self.entries.iter()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, entry) in self.entries.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            fmt::Display::fmt(entry, f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_passwords_in_urls() {
+        for (input, expected) in [
+            (
+                "postgres://app:s3cr3t@db:5432/app",
+                "postgres://app:[redacted]@db:5432/app",
+            ),
+            ("postgres://app@db/app", "postgres://app@db/app"),
+            ("redis://:pw@cache", "redis://:[redacted]@cache"),
+            ("https://example.com/a@b:c", "https://example.com/a@b:c"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(super::mask_password(input), expected, "{input}");
+        }
+    }
+}

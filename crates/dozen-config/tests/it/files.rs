@@ -1,0 +1,95 @@
+//! Behaviour 6: secrets from files.
+
+use std::io::Write as _;
+
+use dozen_config::{ProblemKind, Secret, prefixed};
+use serde::Deserialize;
+
+use crate::env;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "only the password matters")]
+struct Config {
+    password: Secret<String>,
+    #[serde(default)]
+    token: Option<String>,
+}
+
+fn file(content: &[u8]) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(content).unwrap();
+    file
+}
+
+#[test]
+fn file_content_with_one_trailing_newline_removed() {
+    for (content, expected) in [
+        (&b"hunter2"[..], "hunter2"),
+        (b"hunter2\n", "hunter2"),
+        (b"hunter2\r\n", "hunter2"),
+        (b"hunter2\n\n", "hunter2\n"),
+        (b" spaced \n", " spaced "),
+        (b"", ""),
+    ] {
+        let f = file(content);
+        let path = f.path().to_str().unwrap();
+        let config: Config = prefixed("APP_")
+            .from_iter(env(&[("APP_PASSWORD_FILE", path)]))
+            .unwrap();
+        assert_eq!(config.password.expose(), expected, "{content:?}");
+    }
+}
+
+#[test]
+fn file_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let big = file(&vec![b'x'; 1024 * 1024 + 1]);
+    let exactly = file(&vec![b'x'; 1024 * 1024]);
+    let latin1 = file(b"caf\xe9");
+    let check = |pairs: &[(&str, &str)], expected: &str| {
+        let text = crate::error_text::<Config>(&prefixed("APP_"), pairs);
+        assert_eq!(text, expected, "{pairs:?}");
+    };
+    check(
+        &[("APP_PASSWORD_FILE", missing)],
+        &format!("APP_PASSWORD_FILE: cannot read {missing}: entity not found"),
+    );
+    check(
+        &[
+            ("APP_PASSWORD", "x"),
+            ("APP_PASSWORD_FILE", missing),
+            ("APP_TOKEN", "t"),
+            ("APP_TOKEN_FILE", missing),
+        ],
+        "APP_PASSWORD: both APP_PASSWORD and APP_PASSWORD_FILE are set\n\
+         APP_TOKEN: both APP_TOKEN and APP_TOKEN_FILE are set",
+    );
+    let big_path = big.path().to_str().unwrap();
+    check(
+        &[("APP_PASSWORD_FILE", big_path)],
+        &format!("APP_PASSWORD_FILE: {big_path} is larger than 1 MiB"),
+    );
+    let latin1_path = latin1.path().to_str().unwrap();
+    check(
+        &[("APP_PASSWORD_FILE", latin1_path)],
+        &format!("APP_PASSWORD_FILE: cannot read {latin1_path}: not valid UTF-8"),
+    );
+    let config: Config = prefixed("APP_")
+        .from_iter(env(&[(
+            "APP_PASSWORD_FILE",
+            exactly.path().to_str().unwrap(),
+        )]))
+        .unwrap();
+    assert_eq!(config.password.expose().len(), 1024 * 1024);
+
+    let err = prefixed("APP_")
+        .from_iter::<_, Config>(env(&[("APP_PASSWORD_FILE", missing)]))
+        .unwrap_err();
+    let problem = err.errors().next().unwrap();
+    assert_eq!(problem.var(), "APP_PASSWORD_FILE");
+    assert!(
+        matches!(problem.kind(), ProblemKind::Unreadable { path, .. } if path.to_str() == Some(missing))
+    );
+}

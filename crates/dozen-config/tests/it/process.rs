@@ -1,0 +1,86 @@
+//! `from_env` against the real process environment, in a child process:
+//! the test binary re-runs itself with the variables set, since setting them
+//! in this process needs `unsafe` (and would race with other tests).
+
+use std::process::Command;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "printed")]
+struct Config {
+    port: u16,
+    name: String,
+    tags: Vec<String>,
+}
+
+const CHILD: &str = "DOZEN_CONFIG_TEST_CHILD";
+
+/// Runs in the child: loads and prints.
+#[test]
+fn child() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    match dozen_config::prefixed("DZT_").from_env_with_report::<Config>() {
+        Ok((config, report)) => println!("\nRESULT OK {config:?} | {report}"),
+        Err(e) => println!("\nRESULT ERR {}", e.to_string().replace('\n', " / ")),
+    }
+}
+
+fn run(vars: &[(&std::ffi::OsStr, &std::ffi::OsStr)]) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "process::child",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, "1");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no result in {stdout}"))
+        .to_owned()
+}
+
+#[test]
+fn reads_the_process_environment() {
+    let os = std::ffi::OsStr::new;
+    assert_eq!(
+        run(&[
+            (os("DZT_PORT"), os("8080")),
+            (os("DZT_NAME"), os("svc")),
+            (os("DZT_TAGS"), os("a,b"))
+        ]),
+        "OK Config { port: 8080, name: \"svc\", tags: [\"a\", \"b\"] } | \
+         DZT_PORT=8080 (environment), DZT_NAME=svc (environment), DZT_TAGS=\"a,b\" (environment)"
+    );
+    assert_eq!(
+        run(&[(os("DZT_PORT"), os("x")), (os("DZT_TAGS"), os(""))]),
+        "ERR DZT_PORT: invalid value, expected an integer from 0 to 65535 / DZT_NAME: missing"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_values_are_errors_not_panics() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let os = std::ffi::OsStr::new;
+    let bad = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let bad_name = std::ffi::OsStr::from_bytes(b"DZT_JUNK\xff");
+    assert_eq!(
+        run(&[
+            (os("DZT_PORT"), os("1")),
+            (os("DZT_NAME"), bad),
+            (os("DZT_TAGS"), os("")),
+            (bad_name, bad)
+        ]),
+        "ERR DZT_NAME: invalid value, not valid UTF-8"
+    );
+}

@@ -1,0 +1,74 @@
+//! Behaviour 10: the redacted report, and `Secret`.
+
+use std::io::Write as _;
+
+use dozen_config::{Secret, ValueSource, prefixed};
+use serde::Deserialize;
+
+use crate::env;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "only the report matters")]
+struct Config {
+    database_url: String,
+    password: Secret<String>,
+    token: Option<Secret<String>>,
+    #[serde(default)]
+    workers: u8,
+    name: String,
+    hosts: Vec<String>,
+}
+
+#[test]
+fn report_lists_what_was_read_with_secrets_redacted() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"t0k3n\n").unwrap();
+    let (config, report) = prefixed("APP_")
+        .from_iter_with_report::<_, Config>(env(&[
+            ("APP_DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"),
+            ("APP_PASSWORD", "hunter2"),
+            ("APP_TOKEN_FILE", file.path().to_str().unwrap()),
+            ("APP_NAME", "my app"),
+            ("APP_HOSTS", "a,b"),
+        ]))
+        .unwrap();
+    assert_eq!(config.token.unwrap().expose(), "t0k3n");
+    assert_eq!(
+        report.to_string(),
+        "APP_DATABASE_URL=postgres://app:[redacted]@db:5432/app (environment), \
+         APP_PASSWORD=[redacted] (environment), APP_TOKEN=[redacted] (file), \
+         APP_WORKERS (default), APP_NAME=\"my app\" (environment), APP_HOSTS=\"a,b\" (environment)"
+    );
+    let sources: Vec<ValueSource> = report.entries().map(|e| e.source()).collect();
+    assert_eq!(
+        sources,
+        [
+            ValueSource::Environment,
+            ValueSource::Environment,
+            ValueSource::File,
+            ValueSource::Default,
+            ValueSource::Environment,
+            ValueSource::Environment
+        ]
+    );
+    let secret: Vec<bool> = report.entries().map(|e| e.is_secret()).collect();
+    assert_eq!(secret, [false, true, true, false, false, false]);
+    assert!(!report.to_string().contains("hunter2"));
+    assert!(!format!("{report:?}").contains("hunter2"));
+    assert!(!format!("{report:?}").contains("s3cr3t"));
+}
+
+#[test]
+fn secret_never_shows_itself() {
+    let secret = Secret::new("hunter2".to_string());
+    assert_eq!(format!("{secret:?}"), "[redacted]");
+    assert_eq!(secret.to_string(), "[redacted]");
+    assert_eq!(secret.expose(), "hunter2");
+    #[derive(serde::Serialize)]
+    struct Shown {
+        s: Secret<String>,
+    }
+    let json = serde_json::to_string(&Shown { s: secret.clone() }).unwrap();
+    assert_eq!(json, r#"{"s":"[redacted]"}"#);
+    assert_eq!(secret.into_inner(), "hunter2");
+}
