@@ -1,0 +1,721 @@
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+use tokio::sync::watch;
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+
+use crate::{Error, Outcome, ShutdownConfig};
+
+/// Where a service stands, as a load balancer should see it.
+///
+/// The state only moves forward: `Ready → Draining → Stopping`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Readiness {
+    /// Serving; `/readyz` answers 200.
+    Ready,
+    /// Shutdown has started: `/readyz` answers 503 while the service keeps
+    /// accepting for the propagation delay, so load balancers can notice.
+    Draining,
+    /// The delay is over: no new connections; in-flight work is finishing and
+    /// teardown hooks run after it.
+    Stopping,
+}
+
+impl Readiness {
+    /// `"ready"`, `"draining"` or `"stopping"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Draining => "draining",
+            Self::Stopping => "stopping",
+        }
+    }
+}
+
+impl fmt::Display for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What started the shutdown.
+#[derive(Clone, Debug)]
+enum Cause {
+    Signal(i32),
+    Requested,
+    Failed(Cow<'static, str>),
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Signal(sig) => f.write_str(crate::signals::name(*sig)),
+            Self::Requested => f.write_str("requested"),
+            Self::Failed(what) => write!(f, "failed task {what}"),
+        }
+    }
+}
+
+struct Triggered {
+    at: Instant,
+    cause: Cause,
+}
+
+struct TaskEntry {
+    name: Cow<'static, str>,
+    abort: Option<AbortHandle>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    running: HashMap<u64, TaskEntry>,
+}
+
+type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+struct Hook {
+    name: Cow<'static, str>,
+    budget: Duration,
+    run: Box<dyn FnOnce() -> HookFuture + Send>,
+}
+
+pub(crate) struct Inner {
+    delay: Duration,
+    timeout: Duration,
+    watchdog: bool,
+    readiness: watch::Sender<Readiness>,
+    draining: CancellationToken,
+    stopping: CancellationToken,
+    tracker: TaskTracker,
+    registry: Mutex<Registry>,
+    hooks: Mutex<Option<Vec<Hook>>>,
+    triggered: OnceLock<Triggered>,
+    failed: AtomicBool,
+    outcome: watch::Sender<Option<Outcome>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Inner {
+    pub(crate) fn is_triggered(&self) -> bool {
+        self.triggered.get().is_some()
+    }
+
+    fn trigger(self: &Arc<Self>, cause: Cause) -> bool {
+        let at = Instant::now();
+        if self.triggered.set(Triggered { at, cause }).is_err() {
+            return false;
+        }
+        let cause = &self.triggered.get().expect("just set").cause;
+        self.readiness.send_replace(Readiness::Draining);
+        tracing::info!(
+            phase = "draining",
+            elapsed_ms = 0u64,
+            tasks = self.tasks_in_flight(),
+            %cause,
+            delay_ms = millis(self.delay),
+            timeout_ms = millis(self.timeout),
+            "shutdown started: not ready, still accepting during the propagation delay"
+        );
+        self.draining.cancel();
+        if self.watchdog {
+            crate::watchdog::spawn(Arc::clone(self), at + self.timeout);
+        }
+        true
+    }
+
+    pub(crate) fn trigger_signal(self: &Arc<Self>, signal: i32) -> bool {
+        self.trigger(Cause::Signal(signal))
+    }
+
+    fn fail(self: &Arc<Self>, what: Cow<'static, str>) {
+        self.failed.store(true, Ordering::SeqCst);
+        self.trigger(Cause::Failed(what));
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.triggered
+            .get()
+            .map_or(Duration::ZERO, |t| t.at.elapsed())
+    }
+
+    pub(crate) fn tasks_in_flight(&self) -> usize {
+        lock(&self.registry).running.len()
+    }
+
+    pub(crate) fn running_tasks(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.registry)
+            .running
+            .values()
+            .map(|entry| entry.name.to_string())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn register(self: &Arc<Self>, name: Cow<'static, str>) -> TaskGuard {
+        let token = self.tracker.token();
+        let mut registry = lock(&self.registry);
+        let id = registry.next_id;
+        registry.next_id += 1;
+        registry.running.insert(id, TaskEntry { name, abort: None });
+        drop(registry);
+        TaskGuard {
+            inner: Arc::clone(self),
+            id,
+            _token: token,
+        }
+    }
+
+    fn set_abort(&self, id: u64, abort: AbortHandle) {
+        if let Some(entry) = lock(&self.registry).running.get_mut(&id) {
+            entry.abort = Some(abort);
+        }
+    }
+
+    fn abort_all(&self) {
+        for entry in lock(&self.registry).running.values() {
+            if let Some(abort) = &entry.abort {
+                abort.abort();
+            }
+        }
+    }
+
+    fn task_name(&self, id: u64) -> Cow<'static, str> {
+        lock(&self.registry)
+            .running
+            .get(&id)
+            .map_or(Cow::Borrowed("?"), |entry| entry.name.clone())
+    }
+
+    /// Runs the phases once shutdown has been triggered.
+    async fn drive(self: Arc<Self>) {
+        self.draining.cancelled().await;
+        let start = self.triggered.get().map_or_else(Instant::now, |t| t.at);
+        let deadline = start + self.timeout;
+
+        tokio::time::sleep_until((start + self.delay).into()).await;
+        self.readiness.send_replace(Readiness::Stopping);
+        self.tracker.close();
+        tracing::info!(
+            phase = "stopping",
+            elapsed_ms = millis(start.elapsed()),
+            tasks = self.tasks_in_flight(),
+            "stopped accepting; waiting for tasks and in-flight requests"
+        );
+        self.stopping.cancel();
+
+        let hooks = lock(&self.hooks).take().unwrap_or_default();
+        let reserve: Duration = hooks.iter().map(|hook| hook.budget).sum();
+        let drain_deadline = deadline
+            .checked_sub(reserve)
+            .map_or(Instant::now(), |at| at.max(Instant::now()));
+        let mut overran = false;
+        if tokio::time::timeout_at(drain_deadline.into(), self.tracker.wait())
+            .await
+            .is_err()
+        {
+            overran = true;
+            let running = self.running_tasks();
+            tracing::warn!(
+                phase = "drain",
+                elapsed_ms = millis(start.elapsed()),
+                tasks = running.len(),
+                running = ?running,
+                "drain budget ran out; aborting the tasks still running"
+            );
+            self.abort_all();
+        }
+
+        tracing::info!(
+            phase = "teardown",
+            elapsed_ms = millis(start.elapsed()),
+            tasks = self.tasks_in_flight(),
+            hooks = hooks.len(),
+            "running teardown hooks in reverse order of registration"
+        );
+        for hook in hooks.into_iter().rev() {
+            let budget = hook
+                .budget
+                .min(deadline.saturating_duration_since(Instant::now()));
+            let begun = Instant::now();
+            let mut handle = tokio::spawn((hook.run)());
+            match tokio::time::timeout(budget, &mut handle).await {
+                Ok(Ok(())) => tracing::debug!(
+                    phase = "teardown",
+                    hook = %hook.name,
+                    took_ms = millis(begun.elapsed()),
+                    "teardown hook finished"
+                ),
+                Ok(Err(_)) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    tracing::error!(phase = "teardown", hook = %hook.name, "teardown hook panicked");
+                }
+                Err(_) => {
+                    handle.abort();
+                    overran = true;
+                    tracing::warn!(
+                        phase = "teardown",
+                        hook = %hook.name,
+                        budget_ms = millis(budget),
+                        "teardown hook overran its budget; abandoned"
+                    );
+                }
+            }
+        }
+
+        let outcome = if overran {
+            Outcome::DeadlineExceeded
+        } else if self.failed.load(Ordering::SeqCst) {
+            Outcome::TaskFailed
+        } else {
+            Outcome::Clean
+        };
+        tracing::info!(
+            phase = "exit",
+            elapsed_ms = millis(start.elapsed()),
+            tasks = self.tasks_in_flight(),
+            %outcome,
+            code = outcome.code(),
+            "shutdown finished"
+        );
+        self.outcome.send_replace(Some(outcome));
+    }
+}
+
+/// Keeps a task in the registry (and the tracker) while it lives.
+struct TaskGuard {
+    inner: Arc<Inner>,
+    id: u64,
+    _token: TaskTrackerToken,
+}
+
+impl TaskGuard {
+    fn fail(&self, reason: &dyn fmt::Display) {
+        let name = self.inner.task_name(self.id);
+        tracing::error!(task = %name, reason = %reason, "tracked task failed; starting shutdown");
+        self.inner.fail(name);
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        lock(&self.inner.registry).running.remove(&self.id);
+    }
+}
+
+/// The output of a tracked task: `()` or a `Result` whose error starts shutdown.
+///
+/// A task that returns `Err` (or panics) starts shutdown with
+/// [`Outcome::TaskFailed`]; the error's `Display` is logged, so keep secrets
+/// out of it. A task that is asked to stop should return `Ok`.
+pub trait TaskOutput: Send + 'static {
+    /// The failure to report, if this output is one.
+    fn failure(&self) -> Option<&dyn fmt::Display>;
+}
+
+impl TaskOutput for () {
+    fn failure(&self) -> Option<&dyn fmt::Display> {
+        None
+    }
+}
+
+impl<T, E> TaskOutput for Result<T, E>
+where
+    T: Send + 'static,
+    E: fmt::Display + Send + 'static,
+{
+    fn failure(&self) -> Option<&dyn fmt::Display> {
+        self.as_ref().err().map(|e| e as &dyn fmt::Display)
+    }
+}
+
+pin_project! {
+    struct Tracked<F> {
+        #[pin]
+        future: F,
+        guard: TaskGuard,
+    }
+}
+
+impl<F> Future for Tracked<F>
+where
+    F: Future,
+    F::Output: TaskOutput,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(output)) => {
+                if let Some(failure) = output.failure() {
+                    this.guard.fail(failure);
+                }
+                Poll::Ready(output)
+            }
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                this.guard.fail(&"panicked");
+                resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// Builds a [`Shutdown`]; see [`Shutdown::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    config: ShutdownConfig,
+    signals: bool,
+    watchdog: bool,
+}
+
+impl Builder {
+    /// Takes the delay and the deadline from `config`.
+    pub fn config(mut self, config: ShutdownConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The propagation delay (default: the rule of [`ShutdownConfig::delay`]).
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.config.shutdown_delay = Some(delay);
+        self
+    }
+
+    /// The overall deadline, counted from the first signal or trigger
+    /// (default 25 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Whether to handle SIGTERM, SIGINT and SIGQUIT (default `true`).
+    ///
+    /// The first starts shutdown; another one during shutdown ends the process
+    /// at once with 128 + signal. Turn this off in tests that build many
+    /// `Shutdown`s in one process.
+    pub fn signals(mut self, enabled: bool) -> Self {
+        self.signals = enabled;
+        self
+    }
+
+    /// Whether to start the watchdog thread when shutdown begins (default
+    /// `true`). The watchdog ends the process with
+    /// [`exit_code::DEADLINE_EXCEEDED`](crate::exit_code::DEADLINE_EXCEEDED)
+    /// when it is still alive at the deadline. Turn this off only in tests
+    /// that run shutdowns inside a test harness process.
+    pub fn watchdog(mut self, enabled: bool) -> Self {
+        self.watchdog = enabled;
+        self
+    }
+
+    /// Builds the handle and starts driving its phases on the current tokio
+    /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroTimeout`], [`Error::DelayNotBelowTimeout`],
+    /// [`Error::NoRuntime`] when called outside a tokio runtime, or
+    /// [`Error::Setup`] when the signal handlers cannot be installed.
+    pub fn build(self) -> Result<Shutdown, Error> {
+        let delay = self.config.delay();
+        let timeout = self.config.shutdown_timeout;
+        if timeout.is_zero() {
+            return Err(Error::ZeroTimeout);
+        }
+        if delay >= timeout {
+            return Err(Error::DelayNotBelowTimeout);
+        }
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let inner = Arc::new(Inner {
+            delay,
+            timeout,
+            watchdog: self.watchdog,
+            readiness: watch::Sender::new(Readiness::Ready),
+            draining: CancellationToken::new(),
+            stopping: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            registry: Mutex::new(Registry::default()),
+            hooks: Mutex::new(Some(Vec::new())),
+            triggered: OnceLock::new(),
+            failed: AtomicBool::new(false),
+            outcome: watch::Sender::new(None),
+        });
+        if self.signals {
+            crate::signals::install(Arc::clone(&inner))?;
+        }
+        runtime.spawn(Arc::clone(&inner).drive());
+        Ok(Shutdown { inner })
+    }
+}
+
+/// A handle to the process's graceful shutdown; cheap to clone.
+///
+/// Build one at start-up with [`Shutdown::builder`] or
+/// [`Shutdown::from_env`], hand clones to whoever needs to observe or start
+/// shutdown, and `wait` for it at the end of `main`:
+///
+/// 1. **Draining** (on SIGTERM, SIGINT, SIGQUIT or [`trigger`](Self::trigger)):
+///    readiness turns [`Readiness::Draining`], [`draining`](Self::draining)
+///    resolves, the watchdog starts, and the service keeps accepting for the
+///    propagation delay.
+/// 2. **Stopping**: readiness turns [`Readiness::Stopping`],
+///    [`stopping`](Self::stopping) resolves, listeners close, and the tracked
+///    tasks get until the deadline minus the teardown budgets to finish; any
+///    still running then are aborted.
+/// 3. **Teardown**: hooks run in reverse order of registration, each within
+///    its own budget and the overall deadline.
+/// 4. **Exit**: [`wait`](Self::wait) returns the [`Outcome`].
+#[derive(Clone)]
+pub struct Shutdown {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shutdown")
+            .field("readiness", &self.readiness())
+            .field("delay", &self.inner.delay)
+            .field("timeout", &self.inner.timeout)
+            .field("tasks_in_flight", &self.tasks_in_flight())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shutdown {
+    /// A builder with the defaults: delay by the rule of
+    /// [`ShutdownConfig::delay`], a 25 s deadline, signals and the watchdog on.
+    pub fn builder() -> Builder {
+        Builder {
+            config: ShutdownConfig::default(),
+            signals: true,
+            watchdog: true,
+        }
+    }
+
+    /// Reads [`ShutdownConfig::from_env`] and builds with signals and the
+    /// watchdog on.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ShutdownConfig::from_env`] and [`Builder::build`].
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder().config(ShutdownConfig::from_env()?).build()
+    }
+
+    /// Starts shutdown from code (a test, an admin endpoint). Returns `false`
+    /// if shutdown had already started.
+    pub fn trigger(&self) -> bool {
+        self.inner.trigger(Cause::Requested)
+    }
+
+    /// Starts shutdown because something failed; [`wait`](Self::wait) then
+    /// returns [`Outcome::TaskFailed`] (unless a deadline was exceeded).
+    pub fn trigger_failure(&self, what: impl Into<Cow<'static, str>>) {
+        self.inner.fail(what.into());
+    }
+
+    /// The current readiness.
+    #[must_use]
+    pub fn readiness(&self) -> Readiness {
+        *self.inner.readiness.borrow()
+    }
+
+    /// Whether readiness is still [`Readiness::Ready`].
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.readiness() == Readiness::Ready
+    }
+
+    /// A receiver that sees every readiness change.
+    #[must_use]
+    pub fn subscribe(&self) -> watch::Receiver<Readiness> {
+        self.inner.readiness.subscribe()
+    }
+
+    /// Resolves when shutdown starts (readiness leaves `Ready`).
+    ///
+    /// Long-lived work that should let clients go early (server-sent events,
+    /// WebSocket loops) selects on this.
+    pub fn draining(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.draining.clone().cancelled_owned()
+    }
+
+    /// Resolves when the propagation delay is over and the service stops
+    /// accepting: background tasks should finish their current unit of work
+    /// and return.
+    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.stopping.clone().cancelled_owned()
+    }
+
+    /// The time left before the deadline, or `None` before shutdown starts.
+    #[must_use]
+    pub fn remaining(&self) -> Option<Duration> {
+        self.inner
+            .triggered
+            .get()
+            .map(|t| (t.at + self.inner.timeout).saturating_duration_since(Instant::now()))
+    }
+
+    /// The propagation delay in effect.
+    #[must_use]
+    pub fn delay(&self) -> Duration {
+        self.inner.delay
+    }
+
+    /// The overall deadline, counted from the start of shutdown.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// How many tracked tasks (including connections served by
+    /// [`axum::serve`](crate::axum::serve)) are running.
+    #[must_use]
+    pub fn tasks_in_flight(&self) -> usize {
+        self.inner.tasks_in_flight()
+    }
+
+    /// The names of the tracked tasks still running, sorted.
+    #[must_use]
+    pub fn running_tasks(&self) -> Vec<String> {
+        self.inner.running_tasks()
+    }
+
+    /// Spawns a tracked task on the current tokio runtime.
+    ///
+    /// Shutdown waits for it after the propagation delay, aborts it if it is
+    /// still running when the drain budget runs out, and names it in the
+    /// watchdog's report. If it returns `Err` or panics, shutdown starts with
+    /// [`Outcome::TaskFailed`].
+    ///
+    /// # Panics
+    ///
+    /// Like [`tokio::spawn`], when called outside a tokio runtime.
+    pub fn spawn<F>(&self, name: impl Into<Cow<'static, str>>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        let guard = self.inner.register(name.into());
+        let id = guard.id;
+        let handle = tokio::spawn(Tracked { future, guard });
+        self.inner.set_abort(id, handle.abort_handle());
+        handle
+    }
+
+    /// Runs a tracked blocking closure on tokio's blocking pool.
+    ///
+    /// Shutdown waits for it like for [`spawn`](Self::spawn), but it cannot
+    /// be aborted: if it outlives the deadline, the watchdog ends the process.
+    ///
+    /// # Panics
+    ///
+    /// Like [`tokio::task::spawn_blocking`], when called outside a tokio runtime.
+    pub fn spawn_blocking<F, R>(&self, name: impl Into<Cow<'static, str>>, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TaskOutput,
+    {
+        let guard = self.inner.register(name.into());
+        tokio::task::spawn_blocking(move || match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(output) => {
+                if let Some(failure) = output.failure() {
+                    guard.fail(failure);
+                }
+                drop(guard);
+                output
+            }
+            Err(payload) => {
+                guard.fail(&"panicked");
+                drop(guard);
+                resume_unwind(payload)
+            }
+        })
+    }
+
+    /// Registers a teardown hook: `hook` runs after the drain, in reverse
+    /// order of registration, for at most `budget` (and never past the
+    /// deadline).
+    ///
+    /// Register resources as they are created (a pool, then a log guard), so
+    /// the last created closes first. The drain phase ends early enough to
+    /// leave every hook its budget. A hook that overruns is abandoned and
+    /// the outcome becomes [`Outcome::DeadlineExceeded`]. Hooks registered
+    /// once teardown has begun do not run.
+    pub fn on_teardown<F, Fut>(&self, name: impl Into<Cow<'static, str>>, budget: Duration, hook: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let name = name.into();
+        match lock(&self.inner.hooks).as_mut() {
+            Some(hooks) => hooks.push(Hook {
+                name,
+                budget,
+                run: Box::new(move || Box::pin(hook())),
+            }),
+            None => tracing::warn!(hook = %name, "teardown already began; hook not registered"),
+        }
+    }
+
+    /// Waits until shutdown has started and run through every phase, and
+    /// returns how it went.
+    ///
+    /// Return the [`Outcome`] from `main`. Note that a tokio runtime waits
+    /// for its `spawn_blocking` tasks when it is dropped; if one outlives the
+    /// deadline, the watchdog ends the process.
+    pub async fn wait(&self) -> Outcome {
+        let mut outcome = self.inner.outcome.subscribe();
+        loop {
+            if let Some(outcome) = *outcome.borrow_and_update() {
+                return outcome;
+            }
+            if outcome.changed().await.is_err() {
+                // The sender lives in `inner`, which we hold; unreachable in
+                // practice, but never spin.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn register_guard(&self, name: &'static str) -> impl Sized + Send + use<> {
+        self.inner.register(Cow::Borrowed(name))
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.inner.elapsed()
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn inner_draining(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.inner.draining.clone().cancelled_owned()
+    }
+}

@@ -1,0 +1,120 @@
+use std::ffi::OsString;
+use std::time::Duration;
+
+use dozen_shutdown::{Error, ShutdownConfig};
+
+fn check(vars: &[(&str, &str)], expected: Result<(Option<Duration>, Duration), &str>) {
+    let got = ShutdownConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| OsString::from(value))
+    });
+    match (got, expected) {
+        (Ok(config), Ok((delay, timeout))) => {
+            assert_eq!(config.shutdown_delay, delay, "delay for {vars:?}");
+            assert_eq!(config.shutdown_timeout, timeout, "timeout for {vars:?}");
+        }
+        (Err(error), Err(message)) => {
+            let shown = error.to_string();
+            assert_eq!(shown, message, "for {vars:?}");
+            for (_, value) in vars {
+                assert!(
+                    !shown.contains(value),
+                    "error {shown:?} echoes the value {value:?}"
+                );
+                assert!(
+                    !format!("{error:?}").contains(value),
+                    "Debug echoes {value:?}"
+                );
+            }
+        }
+        (got, expected) => panic!("for {vars:?}: got {got:?}, expected {expected:?}"),
+    }
+}
+
+#[test]
+fn from_lookup_reads_humantime_durations() {
+    let s = Duration::from_secs;
+    check(&[], Ok((None, s(25))));
+    check(&[("SHUTDOWN_DELAY", "5s")], Ok((Some(s(5)), s(25))));
+    check(&[("SHUTDOWN_DELAY", "0s")], Ok((Some(s(0)), s(25))));
+    check(
+        &[("SHUTDOWN_DELAY", " 1500ms ")],
+        Ok((Some(Duration::from_millis(1500)), s(25))),
+    );
+    check(&[("SHUTDOWN_TIMEOUT", "1m 30s")], Ok((None, s(90))));
+    check(
+        &[("SHUTDOWN_DELAY", ""), ("SHUTDOWN_TIMEOUT", "")],
+        Ok((None, s(25))),
+    );
+    check(
+        &[("SHUTDOWN_DELAY", "s3cr3t")],
+        Err(
+            "SHUTDOWN_DELAY is not a valid duration (expected humantime syntax such as `5s` or `1m 30s`)",
+        ),
+    );
+    check(
+        &[("SHUTDOWN_DELAY", "2s"), ("SHUTDOWN_TIMEOUT", "25")],
+        Err(
+            "SHUTDOWN_TIMEOUT is not a valid duration (expected humantime syntax such as `5s` or `1m 30s`)",
+        ),
+    );
+}
+
+#[test]
+fn deserializes_with_the_variable_names_as_fields() {
+    let check = |json: &str, delay: Option<Duration>, timeout: Duration| {
+        let config: ShutdownConfig = serde_json::from_str(json).expect(json);
+        assert_eq!(
+            (config.shutdown_delay, config.shutdown_timeout),
+            (delay, timeout),
+            "{json}"
+        );
+    };
+    check("{}", None, Duration::from_secs(25));
+    check(
+        r#"{"shutdown_delay":"3s"}"#,
+        Some(Duration::from_secs(3)),
+        Duration::from_secs(25),
+    );
+    check(
+        r#"{"shutdown_timeout":"10s"}"#,
+        None,
+        Duration::from_secs(10),
+    );
+    assert!(serde_json::from_str::<ShutdownConfig>(r#"{"shutdown_timeout":"soon"}"#).is_err());
+}
+
+#[test]
+fn builder_rejects_budgets_that_leave_no_time() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let check = |delay: u64, timeout: u64, expected: Option<&str>| {
+        let built = rt.block_on(async {
+            dozen_shutdown::Shutdown::builder()
+                .signals(false)
+                .watchdog(false)
+                .delay(Duration::from_millis(delay))
+                .timeout(Duration::from_millis(timeout))
+                .build()
+        });
+        assert_eq!(
+            built.err().map(|e| e.to_string()).as_deref(),
+            expected,
+            "{delay} {timeout}"
+        );
+    };
+    check(0, 1000, None);
+    check(999, 1000, None);
+    check(
+        1000,
+        1000,
+        Some("shutdown delay must be shorter than the shutdown timeout"),
+    );
+    check(0, 0, Some("shutdown timeout must be greater than zero"));
+    // Outside a runtime: an error, not a panic.
+    let outside = dozen_shutdown::Shutdown::builder().signals(false).build();
+    assert!(matches!(outside, Err(Error::NoRuntime)), "{outside:?}");
+}

@@ -1,0 +1,218 @@
+//! In-process phases, with signals and the watchdog off (they act on the
+//! whole test process; `process.rs` covers them with real processes).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dozen_shutdown::{Outcome, Readiness, Shutdown};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn build(delay: u64, timeout: u64) -> Shutdown {
+    Shutdown::builder()
+        .signals(false)
+        .watchdog(false)
+        .delay(ms(delay))
+        .timeout(ms(timeout))
+        .build()
+        .expect("valid settings")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_moves_forward_through_the_phases() {
+    let shutdown = build(200, 5_000);
+    let mut states = shutdown.subscribe();
+    let first = *states.borrow_and_update();
+    let seen = tokio::spawn(async move {
+        let mut seen = vec![first];
+        while states.changed().await.is_ok() {
+            seen.push(*states.borrow_and_update());
+            if seen.last() == Some(&Readiness::Stopping) {
+                break;
+            }
+        }
+        seen
+    });
+    assert_eq!(shutdown.readiness(), Readiness::Ready);
+    assert_eq!(shutdown.remaining(), None);
+
+    let started = Instant::now();
+    assert!(shutdown.trigger());
+    assert!(!shutdown.trigger(), "a second trigger is a no-op");
+    assert_eq!(shutdown.readiness(), Readiness::Draining);
+    let remaining = shutdown.remaining().expect("started");
+    assert!(
+        remaining <= ms(5_000) && remaining > ms(4_500),
+        "{remaining:?}"
+    );
+    tokio::time::timeout(ms(50), shutdown.draining())
+        .await
+        .expect("draining resolves at once");
+    assert!(
+        tokio::time::timeout(ms(100), shutdown.stopping())
+            .await
+            .is_err(),
+        "stopping waits for the delay"
+    );
+    shutdown.stopping().await;
+    let at_stop = started.elapsed();
+    assert!(
+        at_stop >= ms(200) && at_stop < ms(600),
+        "stopping after {at_stop:?}"
+    );
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+    assert_eq!(
+        seen.await.unwrap(),
+        [Readiness::Ready, Readiness::Draining, Readiness::Stopping]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_run_in_reverse_order_within_their_budgets() {
+    // (name, budget, how long the hook takes)
+    async fn check(hooks: &[(&'static str, u64, u64)], order: &[&str], expected: Outcome) {
+        let shutdown = build(0, 5_000);
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        for &(name, budget, takes) in hooks {
+            let ran = Arc::clone(&ran);
+            shutdown.on_teardown(name, ms(budget), move || async move {
+                ran.lock().unwrap().push(format!("{name} started"));
+                tokio::time::sleep(ms(takes)).await;
+                ran.lock().unwrap().push(format!("{name} done"));
+            });
+        }
+        let started = Instant::now();
+        shutdown.trigger();
+        assert_eq!(shutdown.wait().await, expected, "{hooks:?}");
+        assert!(started.elapsed() < ms(2_000), "{:?}", started.elapsed());
+        assert_eq!(*ran.lock().unwrap(), order, "{hooks:?}");
+        // Too late: teardown is over, the hook must not run.
+        let late = Arc::clone(&ran);
+        shutdown.on_teardown("late", ms(100), move || async move {
+            late.lock().unwrap().push("late".into());
+        });
+        tokio::time::sleep(ms(20)).await;
+        assert_eq!(*ran.lock().unwrap(), order);
+    }
+    check(
+        &[("pool", 1_000, 10), ("logs", 1_000, 10)],
+        &["logs started", "logs done", "pool started", "pool done"],
+        Outcome::Clean,
+    )
+    .await;
+    check(
+        &[
+            ("first", 1_000, 0),
+            ("stuck", 50, 10_000),
+            ("last", 1_000, 0),
+        ],
+        &[
+            "last started",
+            "last done",
+            "stuck started",
+            "first started",
+            "first done",
+        ],
+        Outcome::DeadlineExceeded,
+    )
+    .await;
+}
+
+fn boom() {
+    panic!("boom")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_or_panicked_task_starts_shutdown() {
+    async fn check(kind: &str) {
+        let shutdown = build(0, 5_000);
+        let handle_failed = match kind {
+            "err" => shutdown
+                .spawn("job", async { Err::<(), _>("boom") })
+                .await
+                .is_ok_and(|r| r.is_err()),
+            "panic" => shutdown
+                .spawn("job", async { boom() })
+                .await
+                .is_err_and(|e| e.is_panic()),
+            "blocking err" => shutdown
+                .spawn_blocking("job", || Err::<(), _>("boom"))
+                .await
+                .is_ok_and(|r| r.is_err()),
+            "blocking panic" => shutdown
+                .spawn_blocking("job", boom)
+                .await
+                .is_err_and(|e| e.is_panic()),
+            "trigger_failure" => {
+                shutdown.trigger_failure("admin");
+                true
+            }
+            _ => unreachable!(),
+        };
+        assert!(handle_failed, "{kind}: the JoinHandle reports the failure");
+        assert_ne!(shutdown.readiness(), Readiness::Ready, "{kind}");
+        assert_eq!(shutdown.wait().await, Outcome::TaskFailed, "{kind}");
+        assert_eq!(Outcome::TaskFailed.code(), 70);
+    }
+    for kind in [
+        "err",
+        "panic",
+        "blocking err",
+        "blocking panic",
+        "trigger_failure",
+    ] {
+        check(kind).await;
+    }
+    // And a task that succeeds does not.
+    let shutdown = build(0, 5_000);
+    shutdown
+        .spawn("job", async { Ok::<_, String>(1) })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(shutdown.is_ready());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_waits_for_tracked_tasks_and_aborts_them_at_the_budget() {
+    // A task that finishes within the budget is waited for.
+    let shutdown = build(0, 2_000);
+    let stop = shutdown.clone();
+    let finished = shutdown.spawn("finisher", async move {
+        stop.stopping().await;
+        tokio::time::sleep(ms(150)).await;
+        Ok::<_, std::convert::Infallible>("finished")
+    });
+    assert_eq!(shutdown.tasks_in_flight(), 1);
+    assert_eq!(shutdown.running_tasks(), ["finisher"]);
+    let started = Instant::now();
+    shutdown.trigger();
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+    assert!(started.elapsed() >= ms(150), "{:?}", started.elapsed());
+    assert_eq!(finished.await.unwrap(), Ok("finished"));
+    assert_eq!(shutdown.tasks_in_flight(), 0);
+
+    // One that never finishes is aborted when the drain budget runs out,
+    // which leaves the hooks their budget before the deadline.
+    let shutdown = build(0, 1_000);
+    let stuck = shutdown.spawn("stuck", std::future::pending::<()>());
+    let hook_ran = Arc::new(Mutex::new(None));
+    let ran = Arc::clone(&hook_ran);
+    let remaining = shutdown.clone();
+    shutdown.on_teardown("close", ms(400), move || async move {
+        *ran.lock().unwrap() = remaining.remaining();
+    });
+    let started = Instant::now();
+    shutdown.trigger();
+    assert_eq!(shutdown.wait().await, Outcome::DeadlineExceeded);
+    let took = started.elapsed();
+    assert!(took >= ms(600) && took < ms(1_000), "took {took:?}");
+    assert!(stuck.await.unwrap_err().is_cancelled());
+    let left = hook_ran.lock().unwrap().expect("the hook ran");
+    assert!(
+        left > ms(250) && left <= ms(400),
+        "hook saw {left:?} remaining"
+    );
+}
