@@ -101,8 +101,10 @@ impl fmt::Display for Kind {
 ///
 /// It parses with [`FromStr`] or serde, knows its [`Kind`] from the scheme (aliases included),
 /// and never shows its password: [`Display`](fmt::Display) and [`Debug`] print
-/// `postgres://app:***@db:5432/app`, query parameters that carry secrets (`password`, `pass`,
-/// `token`, ...) are shown as `***` too, and no [`Error`] contains the password or the raw URL.
+/// `postgres://app:***@db:5432/app`. Query parameters show their values only when they are
+/// well known and harmless (`sslmode`, `application_name`, `mode`, `db`, ...): any other
+/// value, a `password=` or a misspelt `pasword=` alike, is shown as `***`. No [`Error`]
+/// contains the password or the raw URL.
 /// [`expose`](Self::expose) gives the full URL to hand to a driver.
 ///
 /// Accepted forms include the libpq Unix-socket ones (a percent-encoded host such as
@@ -563,7 +565,61 @@ pub(crate) fn is_secret_param(name: &str) -> bool {
     CONTAINS.iter().any(|c| name.contains(c)) || EXACT.contains(&name.as_str())
 }
 
-/// Writes `?query` with the value of every secret parameter replaced by `***`.
+/// Whether a query parameter's value is shown by `Display`: only those of well-known,
+/// harmless parameters are; any other value, a misspelt `pasword=` included, is `***`.
+fn is_public_param(name: &str) -> bool {
+    const PUBLIC: &[&str] = &[
+        // PostgreSQL (libpq and sqlx)
+        "sslmode",
+        "ssl-mode",
+        "sslrootcert",
+        "ssl-root-cert",
+        "ssl-ca",
+        "sslcert",
+        "ssl-cert",
+        "sslkey",
+        "ssl-key",
+        "application_name",
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "options",
+        "statement-cache-capacity",
+        "connect_timeout",
+        "target_session_attrs",
+        // MySQL / MariaDB
+        "sslca",
+        "charset",
+        "collation",
+        "socket",
+        "timezone",
+        "time-zone",
+        // SQLite
+        "mode",
+        "cache",
+        "immutable",
+        "vfs",
+        // Redis, AMQP, NATS, MongoDB
+        "db",
+        "protocol",
+        "heartbeat",
+        "connection_timeout",
+        "channel_max",
+        "frame_max",
+        "authsource",
+        "authmechanism",
+        "replicaset",
+        "tls",
+        "retrywrites",
+        "w",
+    ];
+    !is_secret_param(name) && PUBLIC.iter().any(|p| p.eq_ignore_ascii_case(name))
+}
+
+/// Writes `?query` with the value of every parameter that is not known to be harmless
+/// replaced by `***`.
 fn write_query_redacted(f: &mut fmt::Formatter<'_>, query: &str) -> fmt::Result {
     f.write_str("?")?;
     for (i, pair) in query.split('&').enumerate() {
@@ -575,12 +631,12 @@ fn write_query_redacted(f: &mut fmt::Formatter<'_>, query: &str) -> fmt::Result 
             .next()
             .map(|(k, _)| k)
             .unwrap_or_default();
-        if is_secret_param(&decoded) {
-            write!(f, "{key}=***")?;
-        } else if value.is_empty() && !pair.contains('=') {
+        if value.is_empty() && !pair.contains('=') {
             f.write_str(key)?;
-        } else {
+        } else if is_public_param(&decoded) {
             write!(f, "{key}={value}")?;
+        } else {
+            write!(f, "{key}=***")?;
         }
     }
     Ok(())

@@ -2,7 +2,57 @@
 //! its URL from `TEST_POSTGRES_URL`, `TEST_MYSQL_URL` or `TEST_REDIS_URL` and are skipped
 //! (with a notice) when it is unset, except under CI.
 
+#[cfg(all(feature = "any", feature = "postgres", feature = "sqlite"))]
+mod any;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "_sqlx")]
 mod settings;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod url_props;
 mod url_table;
+
+/// Log capture for the tests that check what connecting logs.
+#[cfg(any(feature = "_sqlx", feature = "redis"))]
+pub(crate) mod logs {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Everything logged on this thread while the guard lives (tests run their runtime on
+    /// the current thread).
+    #[derive(Clone, Default)]
+    pub(crate) struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl Logs {
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let guard = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .set_default();
+        (logs, guard)
+    }
+}

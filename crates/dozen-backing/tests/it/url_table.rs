@@ -509,7 +509,7 @@ fn urls_parse_classify_and_redact() {
         row!(
             "http://user:s3cret@example.com/path?token=s3cret&x=1#s3cret",
             Http,
-            "http://user:***@example.com/path?token=***&x=1#***",
+            "http://user:***@example.com/path?token=***&x=***#***",
             Some("example.com"),
             Some(80),
             None,

@@ -1,0 +1,252 @@
+//! PostgreSQL: a real pool, fail-fast classes, retry through a proxy that opens late, the
+//! deadline, and what connecting logs.
+
+use std::time::{Duration, Instant};
+
+use dozen_backing::{ErrorKind, PgPool, PoolSettings, Postgres, ServiceUrl};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::logs;
+
+fn settings(connect_timeout: Duration) -> PoolSettings {
+    let mut settings = PoolSettings::default();
+    settings.max_connections = 4;
+    settings.min_connections = 1;
+    settings.acquire_timeout = Duration::from_secs(5);
+    settings.idle_timeout = Some(Duration::from_secs(30));
+    settings.connect_timeout = connect_timeout;
+    settings
+}
+
+/// The server's `host:port`, from the test URL.
+fn server_addr(url: &str) -> String {
+    let url: ServiceUrl = url.parse().unwrap();
+    format!("{}:{}", url.host().unwrap(), url.port().unwrap())
+}
+
+/// `url` pointed at 127.0.0.1:`port`.
+fn via(url: &str, port: u16) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(port)).unwrap();
+    url.into()
+}
+
+/// A port on 127.0.0.1 on which nothing listens (now).
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_pool_connects_with_its_settings() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let url: ServiceUrl = dozen_testkit::fresh_postgres(&url, "backing")
+        .await
+        .parse()
+        .unwrap();
+    let pool: PgPool = dozen_backing::connect(&url, &settings(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(Some(database.as_str()), url.database().as_deref());
+    let options = pool.options();
+    assert_eq!(options.get_max_connections(), 4);
+    assert_eq!(options.get_min_connections(), 1);
+    assert_eq!(options.get_acquire_timeout(), Duration::from_secs(5));
+    assert_eq!(options.get_idle_timeout(), Some(Duration::from_secs(30)));
+    assert!(pool.size() >= 1);
+    dozen_backing::ping(&pool, Duration::from_secs(2))
+        .await
+        .unwrap();
+
+    // A closed pool is not healthy.
+    pool.close().await;
+    let error = dozen_backing::ping(&pool, Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("health check failed"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_database_fails_at_once() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let name = dozen_testkit::unique_name("missing");
+    let url: ServiceUrl = dozen_testkit::with_database(&url, &name).parse().unwrap();
+    let started = Instant::now();
+    let error = dozen_backing::connect::<Postgres>(&url, &settings(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::UnknownDatabase, "{error}");
+    assert_eq!(error.attempts(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("cannot connect to {url}: unknown database:"))
+    );
+}
+
+#[tokio::test]
+async fn connect_waits_for_a_server_that_starts_late() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let (logs, _guard) = logs::capture();
+    let upstream = server_addr(&url);
+    let port = free_port().await;
+    let proxy_url: ServiceUrl = via(&url, port).parse().unwrap();
+
+    // Nothing listens on `port` until 2 s after the connect starts; then a TCP proxy to the
+    // real server does.
+    let proxy = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        loop {
+            let (mut inbound, _) = listener.accept().await.unwrap();
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut outbound = TcpStream::connect(upstream).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+
+    let started = Instant::now();
+    let pool: PgPool = dozen_backing::connect(&proxy_url, &settings(Duration::from_secs(20)))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    // Not before the proxy opened, and well within the deadline.
+    assert!(elapsed >= Duration::from_millis(1900), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    pool.close().await;
+    proxy.abort();
+
+    let logs = logs.text();
+    let retries = logs
+        .matches("cannot connect to the database yet, retrying")
+        .count();
+    assert!(retries >= 2, "{logs}");
+    assert!(
+        logs.contains("error.class=\"connection refused\""),
+        "{logs}"
+    );
+    assert!(logs.contains(&format!("url={proxy_url}")), "{logs}");
+    assert!(logs.contains("connected to the database"), "{logs}");
+}
+
+#[tokio::test]
+async fn the_deadline_is_kept_when_nothing_ever_listens() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let port = free_port().await;
+    let url: ServiceUrl = via(&url, port).parse().unwrap();
+    let started = Instant::now();
+    let error = dozen_backing::connect::<Postgres>(&url, &settings(Duration::from_millis(1500)))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(error.kind(), ErrorKind::Refused, "{error}");
+    assert!(error.attempts() >= 3, "{error}");
+    // The deadline, plus a margin for a loaded 2-core machine.
+    assert!(elapsed >= Duration::from_millis(1400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot connect to {url} within 1.5s: connection refused:"
+        )),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_parameter_is_dropped_and_its_value_never_logged() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let (logs, _guard) = logs::capture();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url: ServiceUrl = format!("{url}{separator}application_name=dozen&search_pth=s3cret-value")
+        .parse()
+        .unwrap();
+    let pool: PgPool = dozen_backing::connect(&url, &settings(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let name: String = sqlx::query_scalar("SELECT current_setting('application_name')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "dozen");
+    pool.close().await;
+    let logs = logs.text();
+    assert!(
+        logs.contains("ignoring unrecognized connect parameter"),
+        "{logs}"
+    );
+    assert!(logs.contains("search_pth"), "{logs}");
+    assert!(!logs.contains("s3cret"), "{logs}");
+}
+
+#[tokio::test]
+async fn a_pgsql_alias_and_a_unix_socket_connect() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let parsed: ServiceUrl = url.parse().unwrap();
+    let database = parsed.database().unwrap_or_default().into_owned();
+    let user = parsed.username().unwrap_or_default().into_owned();
+    let alias: ServiceUrl = url.replacen("postgres://", "pgsql://", 1).parse().unwrap();
+    let pool: PgPool = dozen_backing::connect(&alias, &settings(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    pool.close().await;
+
+    // The server's socket directory, as libpq would be given it.
+    let dirs = ["/var/run/postgresql", "/tmp"];
+    let Some(dir) = dirs.iter().find(|d| {
+        std::path::Path::new(&format!("{d}/.s.PGSQL.{}", parsed.port().unwrap())).exists()
+    }) else {
+        eprintln!("skipped: no PostgreSQL Unix socket on this machine");
+        return;
+    };
+    for socket_url in [
+        format!("postgres://{user}@/{database}?host={dir}"),
+        format!("postgres://{user}@{}/{database}", dir.replace('/', "%2F")),
+    ] {
+        let socket_url: ServiceUrl = socket_url.parse().unwrap();
+        assert_eq!(socket_url.socket().as_deref(), Some(*dir));
+        let pool: PgPool = dozen_backing::connect(&socket_url, &settings(Duration::from_secs(10)))
+            .await
+            .unwrap_or_else(|e| panic!("{socket_url}: {e}"));
+        dozen_backing::ping(&pool, Duration::from_secs(2))
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
