@@ -178,7 +178,7 @@ pub struct JsonLayer<W = fn() -> io::Stdout> {
     config: Arc<Config>,
 }
 
-impl fmt::Debug for JsonLayer {
+impl<W> fmt::Debug for JsonLayer<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonLayer")
             .field("project_id", &self.config.project_id)

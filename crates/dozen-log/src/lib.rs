@@ -364,6 +364,7 @@ impl Builder {
     pub fn init(self) -> Result<Guard, Error> {
         let panic_hook = self.panic_hook;
         let parts = self.parts()?;
+        let parts_pretty = parts.pretty.is_some();
         let config = parts.json.config();
         let sink = parts.sink.clone();
         let (json, pretty) = match parts.pretty {
@@ -377,7 +378,9 @@ impl Builder {
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error(ErrorKind::AlreadySet))?;
         if panic_hook {
-            panic::install(config, sink.clone());
+            // In the pretty format the previous hook's message is the readable report; the
+            // hook then only makes sure the lines logged before the panic are out first.
+            panic::install(config, sink.clone(), !parts_pretty);
         }
         Ok(Guard {
             flusher: Flusher { sink },
@@ -428,6 +431,7 @@ impl Drop for Guard {
 
 /// Why logging could not be set up.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Error(ErrorKind);
 
 #[derive(Debug, thiserror::Error)]

@@ -10,11 +10,14 @@ use crate::fields::{escape_into, push_json_str};
 use crate::json::{Config, Head, Severity, with_scratch};
 use crate::writer::Sink;
 
-/// Installs the hook, chaining to the one installed before.
-pub(crate) fn install(config: Arc<Config>, sink: Sink) {
+/// Installs the hook (writing the JSON line when `json`, flushing in any case), chaining to the
+/// one installed before.
+pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        write_panic(&config, &sink, info);
+        if json {
+            write_panic(&config, &sink, info);
+        }
         sink.flush();
         previous(info);
     }));
