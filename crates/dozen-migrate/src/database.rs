@@ -1,0 +1,477 @@
+//! The database a [`Migrator`](crate::Migrator) works on, and the locked
+//! session a run holds.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use refinery::{Migration, SchemaVersion};
+use sqlx::pool::PoolConnection;
+
+use crate::Error;
+
+#[cfg(feature = "mysql")]
+use crate::mysql;
+#[cfg(feature = "postgres")]
+use crate::postgres;
+#[cfg(feature = "sqlite")]
+use crate::sqlite;
+
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!("dozen-migrate needs at least one of the features `postgres`, `mysql`, `sqlite`");
+
+/// A sqlx pool of one of the supported databases.
+///
+/// Built from a pool with `From` (`Database::from(&pool)`, cheap: pools are
+/// reference-counted) or from a URL with [`Database::connect`]. A run takes one
+/// connection from the pool for its whole duration.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Database {
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    Postgres(sqlx::PgPool),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+    MySql(sqlx::MySqlPool),
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl fmt::Debug for Database {
+    // The pools' own Debug output is left out: it is large, and the connect
+    // options of some drivers print the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => "Database::Postgres",
+            #[cfg(feature = "mysql")]
+            Self::MySql(_) => "Database::MySql",
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => "Database::Sqlite",
+        })
+    }
+}
+
+impl From<&Database> for Database {
+    fn from(db: &Database) -> Self {
+        db.clone()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::PgPool> for Database {
+    fn from(pool: sqlx::PgPool) -> Self {
+        Self::Postgres(pool)
+    }
+}
+#[cfg(feature = "postgres")]
+impl From<&sqlx::PgPool> for Database {
+    fn from(pool: &sqlx::PgPool) -> Self {
+        Self::Postgres(pool.clone())
+    }
+}
+#[cfg(feature = "mysql")]
+impl From<sqlx::MySqlPool> for Database {
+    fn from(pool: sqlx::MySqlPool) -> Self {
+        Self::MySql(pool)
+    }
+}
+#[cfg(feature = "mysql")]
+impl From<&sqlx::MySqlPool> for Database {
+    fn from(pool: &sqlx::MySqlPool) -> Self {
+        Self::MySql(pool.clone())
+    }
+}
+#[cfg(feature = "sqlite")]
+impl From<sqlx::SqlitePool> for Database {
+    fn from(pool: sqlx::SqlitePool) -> Self {
+        Self::Sqlite(pool)
+    }
+}
+#[cfg(feature = "sqlite")]
+impl From<&sqlx::SqlitePool> for Database {
+    fn from(pool: &sqlx::SqlitePool) -> Self {
+        Self::Sqlite(pool.clone())
+    }
+}
+
+const ENABLED: &str = match (
+    cfg!(feature = "postgres"),
+    cfg!(feature = "mysql"),
+    cfg!(feature = "sqlite"),
+) {
+    (true, true, true) => "postgres, mysql, sqlite",
+    (true, true, false) => "postgres, mysql",
+    (true, false, true) => "postgres, sqlite",
+    (false, true, true) => "mysql, sqlite",
+    (true, false, false) => "postgres",
+    (false, true, false) => "mysql",
+    _ => "sqlite",
+};
+
+impl Database {
+    /// Opens a small pool (two connections) for the database at `url`:
+    /// `postgres://`/`postgresql://`, `mysql://`/`mariadb://` or `sqlite:`,
+    /// each when its feature is enabled.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedScheme`] for another scheme, [`Error::Database`] when
+    /// the database cannot be reached. Neither repeats the URL.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
+        let connect = Error::db("connecting");
+        match scheme.to_ascii_lowercase().as_str() {
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .map(Self::Postgres)
+                .map_err(connect),
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .map(Self::MySql)
+                .map_err(connect),
+            #[cfg(feature = "sqlite")]
+            "sqlite" => sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .map(Self::Sqlite)
+                .map_err(connect),
+            _ => Err(Error::UnsupportedScheme {
+                // Only a plausible scheme is repeated, never a mistyped secret.
+                scheme: if !scheme.is_empty()
+                    && scheme.len() <= 16
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+                {
+                    scheme.to_owned()
+                } else {
+                    String::from("?")
+                },
+                enabled: ENABLED,
+            }),
+        }
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<Conn, Error> {
+        let acquire = Error::db("acquiring a connection");
+        Ok(match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => Conn::Pg(p.acquire().await.map_err(acquire)?),
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => Conn::My(p.acquire().await.map_err(acquire)?),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => Conn::Lite(p.acquire().await.map_err(acquire)?),
+        })
+    }
+}
+
+/// One connection taken from the pool.
+pub(crate) enum Conn {
+    #[cfg(feature = "postgres")]
+    Pg(PoolConnection<sqlx::Postgres>),
+    #[cfg(feature = "mysql")]
+    My(PoolConnection<sqlx::MySql>),
+    #[cfg(feature = "sqlite")]
+    Lite(PoolConnection<sqlx::Sqlite>),
+}
+
+/// A migration recorded as started and never finished (MySQL/MariaDB only).
+#[derive(Debug, Clone)]
+pub(crate) struct InProgress {
+    pub(crate) version: SchemaVersion,
+    pub(crate) name: String,
+    pub(crate) checksum: String,
+    pub(crate) started_on: String,
+}
+
+impl Conn {
+    /// The history, empty when the table does not exist yet.
+    pub(crate) async fn history(&mut self, table: &str) -> Result<Vec<Migration>, Error> {
+        let read = Error::db("reading the migration history");
+        let h = match self {
+            #[cfg(feature = "postgres")]
+            Self::Pg(c) => postgres::read_history(c, table).await,
+            #[cfg(feature = "mysql")]
+            Self::My(c) => mysql::read_history(c, table).await,
+            #[cfg(feature = "sqlite")]
+            Self::Lite(c) => sqlite::read_history(c, table).await,
+        };
+        h.map(Option::unwrap_or_default).map_err(read)
+    }
+
+    pub(crate) async fn in_progress(&mut self, table: &str) -> Result<Option<InProgress>, Error> {
+        match self {
+            #[cfg(feature = "mysql")]
+            Self::My(c) => Ok(mysql::read_marker(c, table)
+                .await
+                .map_err(Error::db("reading the in-progress marker"))?
+                .map(|m| InProgress {
+                    version: m.version,
+                    name: m.name,
+                    checksum: m.checksum,
+                    started_on: m.started_on,
+                })),
+            #[allow(unreachable_patterns, reason = "only MySQL keeps a marker")]
+            _ => {
+                let _ = table;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A connection holding the migration lock. Dropped while locked (an error
+/// path that could not unlock, or a cancelled future), it closes the
+/// connection instead of returning it to the pool, so the database server
+/// ends the session and with it the lock.
+pub(crate) struct Session {
+    conn: Conn,
+    table: String,
+    /// Set before a lock attempt is sent, cleared only once the lock is known
+    /// not to be held: a cancellation between the two errs on the safe side.
+    maybe_locked: bool,
+    #[cfg(feature = "mysql")]
+    lock_name: String,
+    #[cfg(feature = "sqlite")]
+    busy_timeout: i64,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.maybe_locked {
+            tracing::warn!(
+                "migration run ended without unlocking; closing its connection to release the lock"
+            );
+            match &mut self.conn {
+                #[cfg(feature = "postgres")]
+                Conn::Pg(c) => c.close_on_drop(),
+                #[cfg(feature = "mysql")]
+                Conn::My(c) => c.close_on_drop(),
+                #[cfg(feature = "sqlite")]
+                Conn::Lite(c) => c.close_on_drop(),
+            }
+        }
+    }
+}
+
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+impl Session {
+    /// Takes a connection and the lock, waiting at most `timeout`.
+    pub(crate) async fn lock(
+        db: &Database,
+        table: &str,
+        timeout: Duration,
+    ) -> Result<(Self, Duration), Error> {
+        let start = Instant::now();
+        #[cfg_attr(
+            not(any(feature = "mysql", feature = "sqlite")),
+            allow(unused_mut, reason = "only MySQL and SQLite prepare the connection")
+        )]
+        let mut conn = db.acquire().await?;
+        #[cfg(feature = "mysql")]
+        let lock_name = match &mut conn {
+            Conn::My(c) => mysql::lock_name(c, table)
+                .await
+                .map_err(Error::db("naming the migration lock"))?,
+            #[allow(unreachable_patterns, reason = "one arm per enabled database")]
+            _ => String::new(),
+        };
+        #[cfg(feature = "sqlite")]
+        let busy_timeout = match &mut conn {
+            Conn::Lite(c) => {
+                let t = sqlite::busy_timeout(c)
+                    .await
+                    .map_err(Error::db("reading busy_timeout"))?;
+                sqlite::set_busy_timeout(c, 200)
+                    .await
+                    .map_err(Error::db("setting busy_timeout"))?;
+                t
+            }
+            #[allow(unreachable_patterns, reason = "one arm per enabled database")]
+            _ => 0,
+        };
+        let mut s = Self {
+            conn,
+            table: table.to_owned(),
+            maybe_locked: false,
+            #[cfg(feature = "mysql")]
+            lock_name,
+            #[cfg(feature = "sqlite")]
+            busy_timeout,
+        };
+        let mut delay = Duration::from_millis(25);
+        let mut last_log: Option<Instant> = None;
+        loop {
+            let remaining = timeout.saturating_sub(start.elapsed());
+            s.maybe_locked = true;
+            if s.try_lock(remaining).await? {
+                #[cfg(feature = "sqlite")]
+                #[allow(
+                    irrefutable_let_patterns,
+                    reason = "irrefutable with only `sqlite` enabled"
+                )]
+                if let Conn::Lite(c) = &mut s.conn {
+                    sqlite::set_busy_timeout(c, s.busy_timeout)
+                        .await
+                        .map_err(Error::db("restoring busy_timeout"))?;
+                }
+                return Ok((s, start.elapsed()));
+            }
+            s.maybe_locked = false;
+            let waited = start.elapsed();
+            let holder = s.holder().await.unwrap_or(None);
+            if waited >= timeout {
+                return Err(Error::LockTimeout { waited, holder });
+            }
+            if last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+                last_log = Some(Instant::now());
+                tracing::info!(
+                    table = %s.table,
+                    holder = holder.as_deref().unwrap_or("unknown"),
+                    waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                    "waiting for the migration lock"
+                );
+            }
+            if s.blocks_in_try(remaining) {
+                continue;
+            }
+            tokio::time::sleep(delay.min(timeout.saturating_sub(waited))).await;
+            delay = (delay * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Whether `try_lock` itself waited (MySQL's `GET_LOCK` timeout, SQLite's
+    /// busy timeout), so that no extra sleep is needed.
+    fn blocks_in_try(&self, remaining: Duration) -> bool {
+        let _ = remaining; // unused with some features
+        match &self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(_) => false,
+            #[cfg(feature = "mysql")]
+            Conn::My(_) => remaining >= Duration::from_secs(1),
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(_) => true,
+        }
+    }
+
+    async fn try_lock(&mut self, remaining: Duration) -> Result<bool, Error> {
+        let lock = Error::db("taking the migration lock");
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                let _ = remaining;
+                postgres::try_lock(c, postgres::lock_key(&self.table))
+                    .await
+                    .map_err(lock)
+            }
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => {
+                let secs = i64::from(remaining >= Duration::from_secs(1));
+                mysql::get_lock(c, &self.lock_name, secs)
+                    .await
+                    .map_err(lock)
+            }
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => {
+                let _ = remaining;
+                sqlite::try_begin_immediate(c).await.map_err(lock)
+            }
+        }
+    }
+
+    async fn holder(&mut self) -> Result<Option<String>, sqlx::Error> {
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => postgres::holder(c, postgres::lock_key(&self.table)).await,
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => mysql::holder(c, &self.lock_name).await,
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(_) => Ok(Some(String::from("another connection's write transaction"))),
+        }
+    }
+
+    /// Releases the lock; on SQLite that commits the run's transaction.
+    pub(crate) async fn unlock(mut self) -> Result<(), Error> {
+        let unlock = Error::db("releasing the migration lock");
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                postgres::unlock(c, postgres::lock_key(&self.table))
+                    .await
+                    .map_err(unlock)?;
+            }
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => {
+                mysql::release_lock(c, &self.lock_name)
+                    .await
+                    .map_err(unlock)?;
+            }
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => sqlite::commit(c).await.map_err(unlock)?,
+        }
+        self.maybe_locked = false;
+        Ok(())
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    pub(crate) async fn ensure_tables(&mut self) -> Result<(), Error> {
+        let create = Error::db("creating the history table");
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => postgres::ensure_table(c, &self.table).await.map_err(create),
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => mysql::ensure_tables(c, &self.table).await.map_err(create),
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => sqlite::ensure_table(c, &self.table).await.map_err(create),
+        }
+    }
+
+    pub(crate) async fn apply(&mut self, m: &Migration) -> Result<(), Error> {
+        let result = match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => postgres::apply(c, &self.table, m).await,
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => mysql::apply(c, &self.table, m).await,
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => sqlite::apply(c, &self.table, m).await,
+        };
+        result.map_err(|source| Error::MigrationFailed {
+            version: m.version(),
+            name: m.name().to_owned(),
+            source,
+        })
+    }
+
+    /// Clears the in-progress marker; with `m`, records it as applied first.
+    pub(crate) async fn resolve(&mut self, m: Option<&Migration>) -> Result<(), Error> {
+        match &mut self.conn {
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => match m {
+                Some(m) => mysql::record_applied(c, &self.table, m).await,
+                None => mysql::clear_marker(c, &self.table).await,
+            }
+            .map_err(Error::db("resolving the in-progress marker")),
+            #[allow(unreachable_patterns, reason = "only MySQL keeps a marker")]
+            _ => {
+                let _ = m;
+                Ok(())
+            }
+        }
+    }
+}

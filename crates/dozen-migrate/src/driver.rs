@@ -1,0 +1,99 @@
+//! The refinery driver newtypes: one macro, so the three stay identical.
+
+/// Defines `$name<C>`, refinery's `AsyncMigrate` over anything that derefs to
+/// `$conn`, plus the module's `parse` (a history row) and `read_history`.
+macro_rules! sqlx_driver {
+    ($(#[$doc:meta])* $name:ident, $conn:ty, $row:ty, missing_table = $missing:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<C = $conn>(C);
+
+        impl<C> $name<C>
+        where
+            C: ::std::ops::DerefMut<Target = $conn> + Send,
+        {
+            /// Wraps a connection.
+            pub fn new(conn: C) -> Self {
+                Self(conn)
+            }
+
+            /// Returns the connection.
+            pub fn into_inner(self) -> C {
+                self.0
+            }
+        }
+
+        impl<C> ::refinery_core::traits::r#async::AsyncTransaction for $name<C>
+        where
+            C: ::std::ops::DerefMut<Target = $conn> + Send,
+        {
+            type Error = ::sqlx::Error;
+
+            async fn execute<'a, T: Iterator<Item = &'a str> + Send + 'a>(
+                &'a mut self,
+                queries: T,
+            ) -> Result<usize, Self::Error> {
+                use ::sqlx::Connection as _;
+                let mut tx = self.0.begin().await?;
+                let mut count = 0;
+                for query in queries {
+                    ::sqlx::raw_sql(::sqlx::AssertSqlSafe(query))
+                        .execute(&mut *tx)
+                        .await?;
+                    count += 1;
+                }
+                tx.commit().await?;
+                Ok(count)
+            }
+        }
+
+        impl<C> ::refinery_core::traits::r#async::AsyncQuery<Vec<::refinery::Migration>> for $name<C>
+        where
+            C: ::std::ops::DerefMut<Target = $conn> + Send,
+        {
+            async fn query<'a>(
+                &'a mut self,
+                query: &'a str,
+            ) -> Result<Vec<::refinery::Migration>, Self::Error> {
+                let rows = ::sqlx::raw_sql(::sqlx::AssertSqlSafe(query))
+                    .fetch_all(&mut *self.0)
+                    .await?;
+                rows.iter().map(parse).collect()
+            }
+        }
+
+        impl<C> ::refinery_core::traits::r#async::AsyncMigrate for $name<C> where
+            C: ::std::ops::DerefMut<Target = $conn> + Send
+        {
+        }
+
+        /// A history row; `version` is `int4`, or `int8` with refinery's
+        /// `int8-versions`.
+        fn parse(row: &$row) -> Result<::refinery::Migration, ::sqlx::Error> {
+            use ::sqlx::Row as _;
+            let version = row
+                .try_get::<i32, _>(0)
+                .map(i64::from)
+                .or_else(|_| row.try_get::<i64, _>(0))?;
+            $crate::history::parse_row(version, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)
+        }
+
+        /// The history, or `None` when the table does not exist yet.
+        pub(crate) async fn read_history(
+            conn: &mut $conn,
+            table: &str,
+        ) -> Result<Option<Vec<::refinery::Migration>>, ::sqlx::Error> {
+            let missing: fn(&::sqlx::Error) -> bool = $missing;
+            match ::sqlx::query(::sqlx::AssertSqlSafe($crate::history::select_sql(table)))
+                .fetch_all(conn)
+                .await
+            {
+                Ok(rows) => rows.iter().map(parse).collect::<Result<_, _>>().map(Some),
+                Err(e) if missing(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    };
+}
+
+pub(crate) use sqlx_driver;

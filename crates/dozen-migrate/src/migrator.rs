@@ -1,0 +1,463 @@
+use std::time::{Duration, Instant};
+
+use refinery::{Migration, Runner, SchemaVersion};
+
+use crate::Error;
+use crate::database::{Database, Session};
+use crate::history::{self, Entry, State};
+
+/// Runs a set of refinery migrations against a [`Database`], under a lock.
+///
+/// Built from the runner that refinery's `embed_migrations!` generates. Every
+/// run that changes the database takes the lock, re-reads the history under
+/// it, applies what is pending and releases the lock, whatever happens.
+#[derive(Clone, Debug)]
+pub struct Migrator {
+    migrations: Vec<Migration>,
+    table: String,
+    lock_timeout: Duration,
+    poll_interval: Duration,
+}
+
+/// What [`Migrator::apply_with`] reports while it runs.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// The lock is taken, after waiting this long for it.
+    Locked {
+        /// Time spent waiting for the lock.
+        waited: Duration,
+    },
+    /// A migration is about to run.
+    Applying {
+        /// The migration.
+        migration: &'a Migration,
+    },
+    /// A migration ran and its history row is written.
+    Applied {
+        /// The migration.
+        migration: &'a Migration,
+        /// How long it took, history row included.
+        duration: Duration,
+    },
+}
+
+/// One migration a run applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Applied {
+    /// Its version.
+    pub version: SchemaVersion,
+    /// Its name.
+    pub name: String,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The migrations applied, in order; empty when the schema was up to date
+    /// (for example because another replica migrated it first).
+    pub applied: Vec<Applied>,
+    /// Time spent waiting for the lock.
+    pub lock_wait: Duration,
+}
+
+/// Where every migration stands: see [`Migrator::status`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    entries: Vec<Entry>,
+    target: Option<SchemaVersion>,
+}
+
+/// How an operator resolved a half-applied migration, for [`Migrator::repair`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resolution {
+    /// Its changes are all in place (completed by hand): record it as applied.
+    Applied,
+    /// Its changes are all undone (by hand): the next run applies it again.
+    NotApplied,
+}
+
+impl Status {
+    /// Every migration, embedded or recorded, in version order.
+    #[must_use]
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The migrations the next run would apply, in order: the dry run.
+    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Pending))
+    }
+
+    /// The newest applied version.
+    #[must_use]
+    pub fn current_version(&self) -> Option<SchemaVersion> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    State::Applied { .. } | State::Divergent { .. } | State::Unknown
+                )
+            })
+            .map(|e| e.version)
+            .max()
+    }
+
+    /// The newest embedded version.
+    #[must_use]
+    pub fn target_version(&self) -> Option<SchemaVersion> {
+        self.target
+    }
+
+    /// True when everything embedded is applied, unchanged, and nothing else is.
+    #[must_use]
+    pub fn is_up_to_date(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.state, State::Applied { .. }))
+    }
+
+    /// True when every embedded migration is applied unchanged; the database
+    /// may hold newer migrations from a later release.
+    #[must_use]
+    pub fn has_reached_target(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.state, State::Applied { .. } | State::Unknown))
+    }
+
+    /// The first problem that stops a run: divergent, unknown, out-of-order or
+    /// half-applied migration.
+    #[must_use]
+    pub fn problem(&self) -> Option<Error> {
+        self.entries
+            .iter()
+            .find_map(|e| match &e.state {
+                State::InProgress { started_on } => Some(Error::Dirty {
+                    version: e.version,
+                    name: e.name.clone(),
+                    started_on: started_on.clone(),
+                }),
+                _ => None,
+            })
+            .or_else(|| history::blocking_error(&self.entries))
+    }
+}
+
+impl Migrator {
+    /// The migrations of a refinery runner, usually `migrations::runner()` from
+    /// `refinery::embed_migrations!`. The history table is refinery's default,
+    /// `refinery_schema_history`; the lock timeout is five minutes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    pub fn new(runner: &Runner) -> Result<Self, Error> {
+        Self::from_migrations(runner.get_migrations().iter().cloned())
+    }
+
+    /// The given migrations, in any order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    pub fn from_migrations(migrations: impl IntoIterator<Item = Migration>) -> Result<Self, Error> {
+        let mut migrations: Vec<Migration> = migrations.into_iter().collect();
+        migrations.sort_by_key(Migration::version);
+        if let Some(w) = migrations
+            .windows(2)
+            .find(|w| w[0].version() == w[1].version())
+        {
+            return Err(Error::RepeatedVersion {
+                version: w[0].version(),
+            });
+        }
+        Ok(Self {
+            migrations,
+            table: history::DEFAULT_TABLE.to_owned(),
+            lock_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_millis(500),
+        })
+    }
+
+    /// Uses another history table (`name` or `schema.name`), as refinery's
+    /// `Runner::set_migration_table_name` does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTableName`] unless each part is an ASCII identifier.
+    pub fn with_table_name(mut self, name: &str) -> Result<Self, Error> {
+        if !history::valid_table_name(name) {
+            return Err(Error::InvalidTableName);
+        }
+        name.clone_into(&mut self.table);
+        Ok(self)
+    }
+
+    /// How long a run waits for another process's lock before giving up with
+    /// [`Error::LockTimeout`].
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How often [`wait`](Self::wait) reads the history (default 500 ms).
+    #[must_use]
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The embedded migrations, in version order.
+    #[must_use]
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// The history table's name.
+    #[must_use]
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    /// Applies every pending migration. See [`apply_with`](Self::apply_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`apply_with`](Self::apply_with).
+    pub async fn apply(&self, db: impl Into<Database>) -> Result<Report, Error> {
+        self.apply_with(db, |_| {}).await
+    }
+
+    /// Takes the lock, re-reads the history, refuses to run if a migration
+    /// diverges, is unknown, out of order or half applied, then applies each
+    /// pending migration (each in its own transaction where the database
+    /// allows), calling `progress` along the way, and releases the lock.
+    ///
+    /// The lock is released on every path: on error, and when the returned
+    /// future is dropped (the connection is then closed rather than returned to
+    /// the pool, so the server ends the session that holds the lock).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockTimeout`], [`Error::Divergent`], [`Error::Unknown`],
+    /// [`Error::OutOfOrder`], [`Error::Dirty`], [`Error::MigrationFailed`] (with
+    /// the migrations before it applied and kept), [`Error::Database`].
+    pub async fn apply_with<F>(
+        &self,
+        db: impl Into<Database>,
+        mut progress: F,
+    ) -> Result<Report, Error>
+    where
+        F: FnMut(Progress<'_>) + Send,
+    {
+        let db = db.into();
+        let (mut session, lock_wait) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        progress(Progress::Locked { waited: lock_wait });
+        let result = self.apply_locked(&mut session, &mut progress).await;
+        let unlocked = session.unlock().await;
+        let applied = result?;
+        unlocked?;
+        Ok(Report { applied, lock_wait })
+    }
+
+    async fn apply_locked<F>(
+        &self,
+        session: &mut Session,
+        progress: &mut F,
+    ) -> Result<Vec<Applied>, Error>
+    where
+        F: FnMut(Progress<'_>) + Send,
+    {
+        session.ensure_tables().await?;
+        let in_progress = session.conn().in_progress(&self.table).await?;
+        let applied = session.conn().history(&self.table).await?;
+        if let Some(marker) = in_progress {
+            let finished = applied.iter().any(|a| {
+                a.version() == marker.version && a.checksum().to_string() == marker.checksum
+            });
+            if !finished {
+                return Err(Error::Dirty {
+                    version: marker.version,
+                    name: marker.name,
+                    started_on: marker.started_on,
+                });
+            }
+            // The history row was committed and only the marker's removal was
+            // lost: the migration is complete.
+            tracing::info!(
+                version = marker.version,
+                "clearing the in-progress marker of a completed migration"
+            );
+            session.resolve(None).await?;
+        }
+        let entries = history::compare(&applied, &self.migrations);
+        if let Some(e) = history::blocking_error(&entries) {
+            return Err(e);
+        }
+        let mut done = Vec::new();
+        for m in &self.migrations {
+            if !entries
+                .iter()
+                .any(|e| e.version == m.version() && e.state == State::Pending)
+            {
+                continue;
+            }
+            progress(Progress::Applying { migration: m });
+            let start = Instant::now();
+            session.apply(m).await?;
+            let duration = start.elapsed();
+            tracing::info!(
+                version = m.version(),
+                name = m.name(),
+                duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                "applied migration"
+            );
+            progress(Progress::Applied {
+                migration: m,
+                duration,
+            });
+            done.push(Applied {
+                version: m.version(),
+                name: m.name().to_owned(),
+                duration,
+            });
+        }
+        Ok(done)
+    }
+
+    /// Compares the history with the embedded migrations, without a lock and
+    /// without creating anything: applied, pending (the dry run), divergent,
+    /// unknown, out of order, and on MySQL/MariaDB the half-applied one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the history cannot be read.
+    pub async fn status(&self, db: impl Into<Database>) -> Result<Status, Error> {
+        let db = db.into();
+        let mut conn = db.acquire().await?;
+        let in_progress = conn.in_progress(&self.table).await?;
+        let applied = conn.history(&self.table).await?;
+        let mut entries = history::compare(&applied, &self.migrations);
+        if let Some(marker) = in_progress {
+            let state = State::InProgress {
+                started_on: marker.started_on,
+            };
+            match entries.iter_mut().find(|e| e.version == marker.version) {
+                Some(e) if e.state == State::Pending => e.state = state,
+                Some(_) => {} // recorded as applied: complete, the marker is stale
+                None => {
+                    entries.push(Entry {
+                        version: marker.version,
+                        name: marker.name,
+                        state,
+                    });
+                    entries.sort_by_key(|e| e.version);
+                }
+            }
+        }
+        Ok(Status {
+            entries,
+            target: self.migrations.last().map(Migration::version),
+        })
+    }
+
+    /// Checks the applied migrations against the embedded ones (names and
+    /// checksums); pending migrations are fine.
+    ///
+    /// # Errors
+    ///
+    /// The first of [`Error::Dirty`], [`Error::Divergent`], [`Error::Unknown`],
+    /// [`Error::OutOfOrder`] found, or [`Error::Database`].
+    pub async fn validate(&self, db: impl Into<Database>) -> Result<Status, Error> {
+        let status = self.status(db).await?;
+        match status.problem() {
+            Some(e) => Err(e),
+            None => Ok(status),
+        }
+    }
+
+    /// Blocks until every embedded migration is applied (by another process),
+    /// for replicas that must not migrate themselves. Takes no lock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WaitTimeout`] after `timeout`; at once [`Error::Divergent`],
+    /// [`Error::OutOfOrder`] or [`Error::Dirty`], which no waiting resolves.
+    pub async fn wait(&self, db: impl Into<Database>, timeout: Duration) -> Result<Status, Error> {
+        let db = db.into();
+        let start = Instant::now();
+        loop {
+            let status = self.status(db.clone()).await?;
+            if let Some(e) = status.problem()
+                && !matches!(e, Error::Unknown { .. })
+            {
+                return Err(e);
+            }
+            if status.has_reached_target() {
+                return Ok(status);
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(Error::WaitTimeout {
+                    waited,
+                    current: status.current_version(),
+                    target: status.target.unwrap_or_default(),
+                });
+            }
+            tokio::time::sleep(self.poll_interval.min(timeout - waited)).await;
+        }
+    }
+
+    /// Resolves a migration that MySQL/MariaDB left half applied, after the
+    /// operator completed or undid its statements by hand. `version` must be
+    /// the one marked in progress.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotInProgress`] when `version` is not the marked one (always on
+    /// PostgreSQL and SQLite, which roll a failed migration back),
+    /// [`Error::NotEmbedded`], [`Error::LockTimeout`], [`Error::Database`].
+    pub async fn repair(
+        &self,
+        db: impl Into<Database>,
+        version: SchemaVersion,
+        resolution: Resolution,
+    ) -> Result<(), Error> {
+        let db = db.into();
+        let (mut session, _) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        let result = async {
+            let marker = session.conn().in_progress(&self.table).await?;
+            if marker.as_ref().is_none_or(|m| m.version != version) {
+                return Err(Error::NotInProgress {
+                    version,
+                    marked: marker.map(|m| m.version),
+                });
+            }
+            match resolution {
+                Resolution::Applied => {
+                    let m = self
+                        .migrations
+                        .iter()
+                        .find(|m| m.version() == version)
+                        .ok_or(Error::NotEmbedded { version })?;
+                    session.resolve(Some(m)).await
+                }
+                Resolution::NotApplied => session.resolve(None).await,
+            }
+        }
+        .await;
+        let unlocked = session.unlock().await;
+        result?;
+        unlocked
+    }
+}

@@ -1,0 +1,99 @@
+//! PostgreSQL: refinery's traits over a sqlx connection, and the advisory lock.
+
+use refinery::Migration;
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection as _};
+
+use crate::history;
+
+crate::driver::sqlx_driver!(
+    /// refinery's `AsyncMigrate` over a sqlx PostgreSQL connection.
+    ///
+    /// `C` is anything that derefs to a [`PgConnection`]: the connection itself, a
+    /// `PoolConnection<Postgres>` or a `&mut PgConnection`. With it, refinery's own
+    /// runner works over sqlx (`runner.run_async(&mut PgDriver::new(conn))`), though
+    /// without the lock that [`Migrator`](crate::Migrator) takes.
+    PgDriver,
+    PgConnection,
+    sqlx::postgres::PgRow,
+    // undefined_table, or undefined schema for a qualified name
+    missing_table = |e| matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42P01" | "3F000")))
+);
+
+pub(crate) async fn ensure_table(conn: &mut PgConnection, table: &str) -> Result<(), sqlx::Error> {
+    // Skip the CREATE when the table exists: it would take a lock on the catalog.
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(table)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        sqlx::raw_sql(AssertSqlSafe(history::create_table_sql(table)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs the migration and writes its history row in one transaction.
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    table: &str,
+    m: &Migration,
+) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
+        .execute(&mut *tx)
+        .await?;
+    let (version, name, applied_on, checksum) = history::row_values(m);
+    sqlx::query(AssertSqlSafe(history::insert_sql(table, true)))
+        .bind(version)
+        .bind(name)
+        .bind(applied_on)
+        .bind(checksum)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// The advisory lock key for `table`: stable across releases and processes.
+pub(crate) fn lock_key(table: &str) -> i64 {
+    i64::from_ne_bytes(history::fnv1a(&["dozen-migrate", table]).to_ne_bytes())
+}
+
+pub(crate) async fn try_lock(conn: &mut PgConnection, key: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(conn)
+        .await
+}
+
+pub(crate) async fn unlock(conn: &mut PgConnection, key: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .fetch_one(conn)
+        .await
+}
+
+/// Who holds the lock: its backend pid and application_name.
+pub(crate) async fn holder(
+    conn: &mut PgConnection,
+    key: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(i32, Option<String>)> = sqlx::query_as(
+        "SELECT l.pid, a.application_name \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted \
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) \
+           AND l.objid::bigint = ($1::bigint & 4294967295) \
+           AND l.objsubid = 1 \
+         LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(pid, app)| match app.filter(|a| !a.is_empty()) {
+        Some(app) => format!("pid {pid}, application_name {app:?}"),
+        None => format!("pid {pid}"),
+    }))
+}

@@ -1,0 +1,97 @@
+//! The command-line piece, run as `myapp migrate ...` in a child process.
+
+use dozen_migrate::Cli;
+
+use crate::support::{Kind, run_cli};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_print_progress_and_return_documented_exit_codes() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_cli").await else {
+        return;
+    };
+    // In order, on one database: arguments, exit code, a line fragment expected
+    // on stdout (or on stderr for failures).
+    let rows: &[(&str, u8, &str)] = &[
+        ("status --check", Cli::CHECK_FAILED, "20 pending"),
+        ("--dry-run", Cli::SUCCESS, "would apply V10__slow_backfill"),
+        (
+            "validate",
+            Cli::SUCCESS,
+            "0 applied migrations match this binary; 20 pending",
+        ),
+        ("wait --timeout 200ms", Cli::FAILURE, "timed out after"),
+        ("", Cli::SUCCESS, "applying V10__slow_backfill ... ok ("),
+        (
+            "apply",
+            Cli::SUCCESS,
+            "nothing to apply; schema at version 20",
+        ),
+        (
+            "status --check",
+            Cli::SUCCESS,
+            "schema at version 20 of version 20; 0 pending",
+        ),
+        ("wait --timeout 1s", Cli::SUCCESS, "schema at version 20"),
+        (
+            "repair 3 --applied",
+            Cli::FAILURE,
+            "migration V3 is not marked in progress (nothing is)",
+        ),
+        (
+            "status --chekc",
+            Cli::USAGE,
+            "unexpected argument `--chekc`",
+        ),
+        ("help", Cli::SUCCESS, "myapp migrate status [--check]"),
+    ];
+    for (args, code, fragment) in rows {
+        let (got, stdout, stderr) = run_cli(Kind::Sqlite, &fresh.url, args);
+        assert_eq!(
+            got, *code,
+            "`migrate {args}`\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stdout.contains(fragment) || stderr.contains(fragment),
+            "`migrate {args}` should print {fragment:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+    // The apply run printed one progress line per migration and a summary.
+    let (_, stdout, _) = run_cli(Kind::Sqlite, &fresh.url, "status");
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains(" applied ")).count(),
+        20,
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_prints_a_line_per_migration() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_cli").await else {
+        return;
+    };
+    let (code, stdout, stderr) = run_cli(Kind::Postgres, &fresh.url, "");
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("applying V"))
+        .collect();
+    assert_eq!(lines.len(), 20, "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(" ... ok (") && l.ends_with("s)")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("migrate: applied 20 migrations in "),
+        "{stdout}"
+    );
+    // A URL the build does not support: exit 1, and the password is not shown.
+    let (code, stdout, stderr) = run_cli(Kind::Postgres, "redis://:hunter2@127.0.0.1/0", "status");
+    assert_eq!(code, Cli::FAILURE);
+    assert!(
+        stderr.contains("unsupported database URL scheme `redis`"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+}

@@ -1,0 +1,144 @@
+//! A failing migration: the lock is released, earlier migrations are kept.
+
+use std::time::Duration;
+
+use dozen_migrate::{Database, Error, Migrator};
+use refinery::Migration;
+
+use crate::support::Kind;
+
+fn failing_set() -> Migrator {
+    let m = |name: &str, sql: &str| Migration::unapplied(name, sql).expect("valid name");
+    Migrator::from_migrations([
+        m("V1__one", "CREATE TABLE one (id INTEGER)"),
+        m("V2__two", "CREATE TABLE two (id INTEGER)"),
+        m(
+            "V3__broken",
+            "CREATE TABLE three (id INTEGER); SELECT no_such_column FROM one",
+        ),
+        m("V4__four", "CREATE TABLE four (id INTEGER)"),
+    ])
+    .expect("valid set")
+    .with_lock_timeout(Duration::from_secs(5))
+}
+
+async fn fail(db: &Database) -> Error {
+    let err = failing_set().apply(db).await.expect_err("V3 fails");
+    assert!(
+        matches!(err, Error::MigrationFailed { version: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("V3__broken"), "{err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_failure_leaves_no_advisory_lock() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_fail").await else {
+        return;
+    };
+    // One connection: the run's connection is the one checked afterwards, as a
+    // pooled connection in an application would be.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&fresh.url)
+        .await
+        .expect("connect");
+    fail(&Database::from(&pool)).await;
+    let locks = crate::support::advisory_locks(&pool).await;
+    assert_eq!(locks, 0, "an advisory lock outlived the failed run");
+    let kept: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM refinery_schema_history ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .expect("history");
+    assert_eq!(kept, [1, 2], "V1 and V2 kept, V3 rolled back");
+    let three: Option<String> = sqlx::query_scalar("SELECT to_regclass('three')::text")
+        .fetch_one(&pool)
+        .await
+        .expect("regclass");
+    assert_eq!(three, None, "V3's first statement rolled back with it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_failure_releases_get_lock_and_marks_the_version() {
+    let Some(fresh) = Kind::MySql.fresh("dm_fail").await else {
+        return;
+    };
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(&fresh.url)
+        .await
+        .expect("connect");
+    let db = Database::from(&pool);
+    fail(&db).await;
+    // The lock's name, computed as dozen-migrate does (deployed releases must
+    // agree on it, so it is pinned here): nobody holds it.
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(&pool)
+        .await
+        .expect("db");
+    let name = format!(
+        "dozen-migrate:{:016x}",
+        fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+    );
+    let holder: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
+        .bind(&name)
+        .fetch_one(&pool)
+        .await
+        .expect("IS_USED_LOCK");
+    assert_eq!(holder, None, "GET_LOCK({name}) outlived the failed run");
+    // A second run takes the lock at once (so it was released) and refuses,
+    // naming V3: its first statement (DDL) committed before the failure.
+    let start = std::time::Instant::now();
+    let err = failing_set()
+        .with_lock_timeout(Duration::from_secs(2))
+        .apply(&db)
+        .await
+        .expect_err("refuses");
+    assert!(matches!(err, Error::Dirty { version: 3, .. }), "{err:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "waited for a lock nobody should hold"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_failure_keeps_earlier_migrations_and_unlocks() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_fail").await else {
+        return;
+    };
+    let db = Database::connect(&fresh.url).await.expect("connect");
+    fail(&db).await;
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let kept: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM refinery_schema_history ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .expect("history");
+    assert_eq!(kept, [1, 2]);
+    // The write lock is free: a write from another connection succeeds at once.
+    sqlx::query("CREATE TABLE after_failure (id INTEGER)")
+        .execute(pool)
+        .await
+        .expect("write after the failed run");
+    let three: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'three'")
+        .fetch_one(pool)
+        .await
+        .expect("schema");
+    assert_eq!(three, 0, "V3's first statement rolled back with it");
+}
+
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let sep: &[u8] = if i > 0 { &[0xff] } else { &[] };
+        for b in sep.iter().chain(part.as_bytes()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}

@@ -1,0 +1,14 @@
+//! Integration tests against real databases: PostgreSQL and MariaDB from
+//! `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` (skipped with a notice when unset,
+//! a failure under CI), SQLite in a temporary directory.
+//!
+//! Several tests re-run this very executable as a child process (see
+//! [`support::child_entry_point`]) to get real, separately killable migrators.
+
+mod cli;
+mod compat;
+mod failure;
+mod kill;
+mod modes;
+mod race;
+mod support;

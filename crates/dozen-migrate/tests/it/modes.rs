@@ -1,0 +1,278 @@
+//! status, validate, wait, the dry run, divergence, and cancellation.
+
+use std::time::{Duration, Instant};
+
+use dozen_migrate::{Database, Error, Migrator, State};
+use refinery::Migration;
+
+use crate::support::Kind;
+
+fn m(name: &str, sql: &str) -> Migration {
+    Migration::unapplied(name, sql).expect("valid name")
+}
+
+fn set(sqls: &[(&str, &str)]) -> Migrator {
+    Migrator::from_migrations(sqls.iter().map(|(n, s)| m(n, s))).expect("valid set")
+}
+
+fn states(status: &dozen_migrate::Status) -> Vec<(i32, &'static str)> {
+    status
+        .entries()
+        .iter()
+        .map(|e| {
+            let s = match e.state {
+                State::Applied { .. } => "applied",
+                State::Pending => "pending",
+                State::Divergent { .. } => "divergent",
+                State::Unknown => "unknown",
+                State::OutOfOrder => "out-of-order",
+                State::InProgress { .. } => "in-progress",
+                _ => "?",
+            };
+            (e.version, s)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn status_compares_history_with_the_embedded_set() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_status").await else {
+        return;
+    };
+    let db = Database::connect(&fresh.url).await.expect("connect");
+    let base = [
+        ("V1__a", "CREATE TABLE a (id INTEGER)"),
+        ("V2__b", "CREATE TABLE b (id INTEGER)"),
+    ];
+    set(&base).apply(&db).await.expect("apply");
+
+    // Each row: the migrator's set, the expected states, the error a run gives.
+    let check =
+        |migrator: Migrator, expected: Vec<(i32, &'static str)>, error: Option<&'static str>| {
+            let db = db.clone();
+            async move {
+                let status = migrator.status(&db).await.expect("status");
+                assert_eq!(states(&status), expected);
+                let problem = status.problem().map(|e| e.to_string());
+                match (problem.as_deref(), error) {
+                    (None, None) => {}
+                    (Some(p), Some(e)) => assert!(p.contains(e), "{p}"),
+                    (p, e) => panic!("problem {p:?}, expected {e:?}"),
+                }
+                let validated = migrator.validate(&db).await;
+                assert_eq!(validated.is_ok(), error.is_none());
+            }
+        };
+    check(set(&base), vec![(1, "applied"), (2, "applied")], None).await;
+    check(
+        set(&[base[0], base[1], ("V3__c", "CREATE TABLE c (id INTEGER)")]),
+        vec![(1, "applied"), (2, "applied"), (3, "pending")],
+        None,
+    )
+    .await;
+    check(
+        set(&[
+            base[0],
+            ("V2__b", "CREATE TABLE b (id INTEGER, edited INTEGER)"),
+        ]),
+        vec![(1, "applied"), (2, "divergent")],
+        Some("migration V2 diverges"),
+    )
+    .await;
+    check(
+        set(&[base[0]]),
+        vec![(1, "applied"), (2, "unknown")],
+        Some("V2__b is applied in the database but not embedded"),
+    )
+    .await;
+    check(
+        set(&[("V0__zero", "SELECT 1"), base[0], base[1]]),
+        vec![(0, "out-of-order"), (1, "applied"), (2, "applied")],
+        Some("V0__zero was never applied but is older"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn divergent_history_stops_apply_and_dry_run_lists_pending() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_div").await else {
+        return;
+    };
+    let db = Database::connect(&fresh.url).await.expect("connect");
+    set(&[
+        ("V1__a", "CREATE TABLE a (id INTEGER)"),
+        ("V3__c", "CREATE TABLE c (id INTEGER)"),
+    ])
+    .apply(&db)
+    .await
+    .expect("apply");
+
+    let out_of_order = set(&[
+        ("V1__a", "CREATE TABLE a (id INTEGER)"),
+        ("V2__b", "CREATE TABLE b (id INTEGER)"),
+        ("V3__c", "CREATE TABLE c (id INTEGER)"),
+    ]);
+    let err = out_of_order.apply(&db).await.expect_err("out of order");
+    assert!(matches!(err, Error::OutOfOrder { version: 2, .. }), "{err}");
+
+    let edited = set(&[
+        ("V1__a", "CREATE TABLE a (id BIGINT)"),
+        ("V3__c", "CREATE TABLE c (id INTEGER)"),
+    ]);
+    let err = edited.apply(&db).await.expect_err("divergent");
+    assert!(matches!(err, Error::Divergent { version: 1, .. }), "{err}");
+
+    let next = set(&[
+        ("V1__a", "CREATE TABLE a (id INTEGER)"),
+        ("V3__c", "CREATE TABLE c (id INTEGER)"),
+        ("V4__d", "CREATE TABLE d (id INTEGER)"),
+        ("U5__e", "CREATE TABLE e (id INTEGER)"),
+    ]);
+    let status = next.status(&db).await.expect("status");
+    let pending: Vec<i32> = status.pending().map(|e| e.version).collect();
+    assert_eq!(pending, [4, 5], "the dry run lists what would run");
+    assert_eq!(status.current_version(), Some(3));
+    // The dry run changed nothing.
+    assert_eq!(next.status(&db).await.expect("status"), status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_returns_once_another_process_migrated() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_wait").await else {
+        return;
+    };
+    let db = Database::connect(&fresh.url).await.expect("connect");
+    let migrator = Kind::Postgres
+        .migrator()
+        .with_poll_interval(Duration::from_millis(100));
+
+    // Nothing migrates: the deadline is kept, with a margin for a loaded machine.
+    let start = Instant::now();
+    let err = migrator
+        .wait(&db, Duration::from_millis(500))
+        .await
+        .expect_err("times out");
+    let waited = start.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::WaitTimeout {
+                current: None,
+                target: 20,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+
+    // A migrator starts 200 ms later; the waiter returns when it is done.
+    let applier = {
+        let (db, migrator) = (db.clone(), migrator.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            migrator.apply(&db).await
+        })
+    };
+    let status = migrator
+        .wait(&db, Duration::from_secs(60))
+        .await
+        .expect("reached");
+    assert_eq!(status.current_version(), Some(20));
+    assert_eq!(
+        applier.await.expect("join").expect("apply").applied.len(),
+        20
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_run_releases_the_lock() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_cancel").await else {
+        return;
+    };
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&fresh.url)
+        .await
+        .expect("connect");
+    let db = Database::from(&pool);
+    let slow = set(&[
+        ("V1__slow", "SELECT pg_sleep(1)"),
+        ("V2__b", "CREATE TABLE b (id INTEGER)"),
+    ]);
+
+    let cancelled = tokio::time::timeout(Duration::from_millis(300), slow.apply(&db)).await;
+    assert!(cancelled.is_err(), "the run was still inside V1");
+
+    // The next run gets the lock (the server ends the closed session once its
+    // sleep returns) and applies both migrations; no lock remains after it.
+    let report = slow
+        .clone()
+        .with_lock_timeout(Duration::from_secs(20))
+        .apply(&db)
+        .await
+        .expect("next run");
+    assert_eq!(report.applied.len(), 2);
+    let locks = crate::support::advisory_locks(&pool).await;
+    assert_eq!(locks, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_names_the_holder() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_holder").await else {
+        return;
+    };
+    let db = Database::connect(&fresh.url).await.expect("connect");
+    let slow = set(&[("V1__slow", "SELECT pg_sleep(2)")]);
+    let first = {
+        let (db, slow) = (db.clone(), slow.clone());
+        tokio::spawn(async move { slow.apply(&db).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start = Instant::now();
+    let err = slow
+        .clone()
+        .with_lock_timeout(Duration::from_millis(300))
+        .apply(&db)
+        .await
+        .expect_err("lock held");
+    let waited = start.elapsed();
+    match &err {
+        Error::LockTimeout {
+            holder: Some(h), ..
+        } => assert!(h.starts_with("pid "), "{h}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    assert_eq!(first.await.expect("join").expect("first").applied.len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_configuration_is_rejected() {
+    let dup = Migrator::from_migrations([m("V1__a", "SELECT 1"), m("V1__b", "SELECT 2")]);
+    assert!(matches!(
+        dup,
+        Err(Error::RepeatedVersion { version: 1, .. })
+    ));
+    let check = |name: &str, ok: bool| {
+        let r = set(&[("V1__a", "SELECT 1")]).with_table_name(name);
+        assert_eq!(r.is_ok(), ok, "{name}");
+    };
+    check("history", true);
+    check("app.history", true);
+    check("history; DROP TABLE users", false);
+    check("", false);
+    let err = Database::connect("postgress://user:hunter2@host/db")
+        .await
+        .expect_err("bad scheme");
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("postgress") && !text.contains("hunter2"),
+        "{text}"
+    );
+    let err = Database::connect("hunter2").await.expect_err("no scheme");
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}

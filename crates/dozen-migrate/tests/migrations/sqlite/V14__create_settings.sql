@@ -1,0 +1,2 @@
+CREATE TABLE t14 (id INTEGER PRIMARY KEY, note VARCHAR(100));
+INSERT INTO migration_log (version) VALUES (14);
