@@ -7,7 +7,7 @@ use sqlx::{ConnectOptions as _, Connection as _, Pool};
 
 use crate::error::{Error, ErrorKind, scrub};
 use crate::retry::{Failure, classify_io, health_check, retry};
-use crate::service_url::{Kind, ServiceUrl, is_secret_param};
+use crate::service_url::{Kind, ServiceUrl, is_secret_param, raw_params};
 use crate::settings::PoolSettings;
 
 #[cfg(feature = "any")]
@@ -253,13 +253,8 @@ fn postgres_driver_url(url: &ServiceUrl) -> String {
     };
     let base = &exposed[..exposed.len() - query.len() - 1];
     let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        let decoded = url::form_urlencoded::parse(key.as_bytes())
-            .next()
-            .map(|(k, _)| k.into_owned())
-            .unwrap_or_default();
-        let known = POSTGRES_PARAMS.contains(&decoded.as_str())
+    for (pair, _, decoded) in raw_params(query) {
+        let known = POSTGRES_PARAMS.contains(&&*decoded)
             || decoded.starts_with("options[") && decoded.ends_with(']');
         if known {
             kept.push(pair);
@@ -267,7 +262,7 @@ fn postgres_driver_url(url: &ServiceUrl) -> String {
             let parameter = if is_secret_param(&decoded) {
                 "***"
             } else {
-                decoded.as_str()
+                &*decoded
             };
             tracing::warn!(url = %url, parameter, "ignoring unrecognized connect parameter");
         }

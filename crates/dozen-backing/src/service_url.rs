@@ -445,15 +445,9 @@ impl ServiceUrl {
             }
         }
         if let Some(query) = self.query() {
-            for pair in query.split('&') {
-                if let Some((key, value)) = pair.split_once('=') {
-                    let decoded = url::form_urlencoded::parse(key.as_bytes())
-                        .next()
-                        .map(|(k, _)| k)
-                        .unwrap_or_default();
-                    if is_secret_param(&decoded) && !value.is_empty() {
-                        secrets.push(value);
-                    }
+            for (_, value, name) in raw_params(query) {
+                if let Some(value) = value.filter(|v| !v.is_empty() && is_secret_param(&name)) {
+                    secrets.push(value);
                 }
             }
         }
@@ -547,6 +541,22 @@ fn decode(s: &str) -> Cow<'_, str> {
     percent_decode_str(s).decode_utf8_lossy()
 }
 
+/// The parameters of a raw query string: each pair as written, its value as written, and
+/// its name decoded (`+` and percent escapes).
+pub(crate) fn raw_params(query: &str) -> impl Iterator<Item = (&str, Option<&str>, Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = match pair.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (pair, None),
+        };
+        let name = url::form_urlencoded::parse(key.as_bytes())
+            .next()
+            .map(|(k, _)| k)
+            .unwrap_or_default();
+        (pair, value, name)
+    })
+}
+
 /// Whether a query parameter's name says its value is a secret.
 pub(crate) fn is_secret_param(name: &str) -> bool {
     const CONTAINS: &[&str] = &["pass", "pwd", "secret", "token", "credential"];
@@ -622,21 +632,17 @@ fn is_public_param(name: &str) -> bool {
 /// replaced by `***`.
 fn write_query_redacted(f: &mut fmt::Formatter<'_>, query: &str) -> fmt::Result {
     f.write_str("?")?;
-    for (i, pair) in query.split('&').enumerate() {
+    for (i, (pair, value, name)) in raw_params(query).enumerate() {
         if i > 0 {
             f.write_str("&")?;
         }
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let decoded = url::form_urlencoded::parse(key.as_bytes())
-            .next()
-            .map(|(k, _)| k)
-            .unwrap_or_default();
-        if value.is_empty() && !pair.contains('=') {
-            f.write_str(key)?;
-        } else if is_public_param(&decoded) {
-            write!(f, "{key}={value}")?;
-        } else {
-            write!(f, "{key}=***")?;
+        match value {
+            None => f.write_str(pair)?,
+            Some(_) if is_public_param(&name) => f.write_str(pair)?,
+            Some(_) => {
+                let key = &pair[..pair.len() - value.map_or(0, str::len) - 1];
+                write!(f, "{key}=***")?;
+            }
         }
     }
     Ok(())
