@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
-use crate::trace::{TraceContext, parse_hex};
+use crate::trace::parse_hex;
 
 /// Where a field goes in the JSON line.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,6 +16,14 @@ pub(crate) enum Kind {
     Label,
     /// `httpRequest.<key>`: a member of the `httpRequest` object.
     Http,
+}
+
+/// The trace keys of a line.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TraceParts {
+    pub(crate) trace_id: [u8; 16],
+    pub(crate) span_id: Option<[u8; 8]>,
+    pub(crate) sampled: Option<bool>,
 }
 
 /// One recorded field: its name and where its JSON value sits in [`FieldSet::buf`].
@@ -66,9 +74,15 @@ impl FieldSet {
         self.entries.iter().find(|e| e.key == key)
     }
 
-    /// The trace context of this span, if it carries a complete one.
-    pub(crate) fn trace(&self) -> Option<TraceContext> {
-        TraceContext::new(self.trace_id?, self.span_id?, self.sampled.unwrap_or(false))
+    /// The trace of this span, if it carries a trace id (the span id and the sampled flag may
+    /// be missing, as in an `X-Cloud-Trace-Context` without them).
+    pub(crate) fn trace(&self) -> Option<TraceParts> {
+        let trace_id = self.trace_id.filter(|id| *id != [0; 16])?;
+        Some(TraceParts {
+            trace_id,
+            span_id: self.span_id.filter(|id| *id != [0; 8]),
+            sampled: self.sampled,
+        })
     }
 
     /// Records the values of a span or an event.

@@ -12,9 +12,9 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::fields::{Entry, FieldSet, Kind, escape_into, push_json_str};
+use crate::fields::{Entry, FieldSet, Kind, TraceParts, escape_into, push_json_str};
 use crate::time::push_rfc3339;
-use crate::trace::{TraceContext, push_hex};
+use crate::trace::push_hex;
 
 /// The largest line written: Cloud Logging accepts entries up to 256 KB.
 pub(crate) const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -263,7 +263,7 @@ pub(crate) struct Scratch {
     seen: Vec<(bool, &'static str)>,
     seen_labels: Vec<&'static str>,
     seen_http: Vec<&'static str>,
-    trace: Option<TraceContext>,
+    trace: Option<TraceParts>,
     pub(crate) out: String,
 }
 
@@ -421,7 +421,7 @@ pub(crate) struct Head<'a> {
     /// Adds the Error Reporting shape.
     pub(crate) report_error: bool,
     /// The trace of the innermost span that has one.
-    pub(crate) trace: Option<TraceContext>,
+    pub(crate) trace: Option<TraceParts>,
 }
 
 impl<'a> Head<'a> {
@@ -552,11 +552,17 @@ impl Config {
         if let Some(t) = &head.trace {
             out.push_str(",\"logging.googleapis.com/trace\":\"");
             out.push_str(&self.trace_prefix);
-            push_hex(out, &t.trace_id());
-            out.push_str("\",\"logging.googleapis.com/spanId\":\"");
-            push_hex(out, &t.span_id());
-            out.push_str("\",\"logging.googleapis.com/trace_sampled\":");
-            out.push_str(if t.sampled() { "true" } else { "false" });
+            push_hex(out, &t.trace_id);
+            out.push('"');
+            if let Some(span_id) = &t.span_id {
+                out.push_str(",\"logging.googleapis.com/spanId\":\"");
+                push_hex(out, span_id);
+                out.push('"');
+            }
+            if let Some(sampled) = t.sampled {
+                out.push_str(",\"logging.googleapis.com/trace_sampled\":");
+                out.push_str(if sampled { "true" } else { "false" });
+            }
         }
         out.push_str(fields);
         push_object(out, "logging.googleapis.com/labels", labels);
@@ -717,7 +723,7 @@ impl Scratch {
         self.field_ends.push(self.fields.len());
     }
 
-    pub(crate) fn trace(&self) -> Option<TraceContext> {
+    pub(crate) fn trace(&self) -> Option<TraceParts> {
         self.trace
     }
 }

@@ -399,7 +399,7 @@ struct Parts {
 ///
 /// For a shutdown sequence that runs elsewhere, [`Guard::flusher`] hands out a cheap clone of
 /// the flushing handle.
-#[must_use = "dropping the guard at once flushes and stops nothing, but loses its purpose: keep it until the end of main"]
+#[must_use = "the guard flushes the log output when dropped: keep it alive until the end of main"]
 #[derive(Debug)]
 pub struct Guard {
     flusher: Flusher,

@@ -148,7 +148,9 @@ where
                             out.push_str(sep);
                             self.paint(&mut out, ITALIC, "trace");
                             out.push('=');
-                            out.push_str(&t.trace_id_hex());
+                            let mut hex = String::with_capacity(32);
+                            crate::trace::push_hex(&mut hex, &t.trace_id);
+                            out.push_str(&hex);
                         }
                         self.paint(&mut out, BOLD, "}");
                     }

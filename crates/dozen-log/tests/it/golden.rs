@@ -227,6 +227,21 @@ fn malformed_trace_fields_stay_plain_fields() {
     );
 }
 
+#[test]
+fn a_trace_id_alone_is_enough() {
+    check(
+        |l| l.with_project_id("p"),
+        || {
+            let span = tracing::info_span!("s", trace_id = "4bf92f3577b34da6a3ce929d0e0e4736");
+            let _s = span.enter();
+            tracing::info!("x");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"x","time":"{{T}}",{LOC},"logging.googleapis.com/trace":"projects/p/traces/4bf92f3577b34da6a3ce929d0e0e4736"}}"#
+        )],
+    );
+}
+
 #[derive(Debug)]
 struct Wrapped(&'static str, Option<Box<Wrapped>>);
 
