@@ -3,6 +3,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use dozen_backing::ServiceUrl;
 use refinery::SchemaVersion;
 
 use crate::{Database, Error, Migrator, Progress, Resolution, State};
@@ -86,9 +87,9 @@ impl Cli {
         self
     }
 
-    /// Connects to `database_url` (never printed) and runs the command in
-    /// `args`, the arguments after `migrate`.
-    pub async fn run<I, S>(&self, database_url: &str, args: I) -> ExitCode
+    /// Connects to `database_url` (shown only with its password hidden) and
+    /// runs the command in `args`, the arguments after `migrate`.
+    pub async fn run<I, S>(&self, database_url: &ServiceUrl, args: I) -> ExitCode
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use dozen_backing::{Kind, ServiceUrl};
 use refinery::{Migration, SchemaVersion};
 use sqlx::pool::PoolConnection;
 
@@ -114,51 +115,39 @@ const ENABLED: &str = match (
 };
 
 impl Database {
-    /// Opens a small pool (two connections) for the database at `url`:
-    /// `postgres://`/`postgresql://`, `mysql://`/`mariadb://` or `sqlite:`,
-    /// each when its feature is enabled.
+    /// Opens a small pool (two connections, dozen-backing's other defaults,
+    /// with its retry while the database starts) for a `postgres`, `mysql` or
+    /// `sqlite` URL, each when its feature is enabled.
+    ///
+    /// For other pool settings, build the pool with [`dozen_backing::connect`]
+    /// and convert it.
     ///
     /// # Errors
     ///
-    /// [`Error::UnsupportedScheme`] for another scheme, [`Error::Database`] when
-    /// the database cannot be reached. Neither repeats the URL.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let scheme = url.split_once(':').map_or("", |(s, _)| s);
-        let connect = Error::db("connecting");
-        match scheme.to_ascii_lowercase().as_str() {
+    /// [`Error::UnsupportedScheme`] for another kind of URL, [`Error::Connect`]
+    /// when the database cannot be reached. Neither shows the password.
+    pub async fn connect(url: &ServiceUrl) -> Result<Self, Error> {
+        let mut settings = dozen_backing::PoolSettings::default();
+        settings.max_connections = 2;
+        let connect = |source| Error::Connect { source };
+        match url.kind() {
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .connect(url)
+            Kind::Postgres => dozen_backing::connect::<sqlx::Postgres>(url, &settings)
                 .await
                 .map(Self::Postgres)
                 .map_err(connect),
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => sqlx::mysql::MySqlPoolOptions::new()
-                .max_connections(2)
-                .connect(url)
+            Kind::MySql => dozen_backing::connect::<sqlx::MySql>(url, &settings)
                 .await
                 .map(Self::MySql)
                 .map_err(connect),
             #[cfg(feature = "sqlite")]
-            "sqlite" => sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(2)
-                .connect(url)
+            Kind::Sqlite => dozen_backing::connect::<sqlx::Sqlite>(url, &settings)
                 .await
                 .map(Self::Sqlite)
                 .map_err(connect),
             _ => Err(Error::UnsupportedScheme {
-                // Only a plausible scheme is repeated, never a mistyped secret.
-                scheme: if !scheme.is_empty()
-                    && scheme.len() <= 16
-                    && scheme
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
-                {
-                    scheme.to_owned()
-                } else {
-                    String::from("?")
-                },
+                scheme: url.scheme().to_owned(),
                 enabled: ENABLED,
             }),
         }

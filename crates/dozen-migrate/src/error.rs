@@ -20,6 +20,15 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// The database could not be connected to.
+    #[error("cannot connect to the database")]
+    #[non_exhaustive]
+    Connect {
+        /// dozen-backing's error, which names the URL with its password hidden.
+        #[source]
+        source: dozen_backing::Error,
+    },
+
     /// A migration's SQL (or the history row written with it) failed.
     #[error("migration V{version}__{name} failed")]
     #[non_exhaustive]
@@ -152,7 +161,7 @@ pub enum Error {
     },
 
     /// A database URL names a scheme this build does not support.
-    #[error("unsupported database URL scheme `{scheme}` (enabled: {enabled})")]
+    #[error("unsupported database URL scheme `{scheme}` (this build supports: {enabled})")]
     #[non_exhaustive]
     UnsupportedScheme {
         /// The scheme, without anything after it.

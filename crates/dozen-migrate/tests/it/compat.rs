@@ -25,7 +25,7 @@ async fn database_migrated_by_refinery_tokio_postgres_is_picked_up() {
         .expect("refinery migrates");
     assert_eq!(report.applied_migrations().len(), 20);
 
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let migrator = Kind::Postgres.migrator();
     let status = migrator.status(&db).await.expect("status");
     assert!(status.is_up_to_date(), "{status:?}");
@@ -43,7 +43,7 @@ async fn refinery_tokio_postgres_accepts_a_database_we_migrated() {
     let Some(fresh) = Kind::Postgres.fresh("dm_compat").await else {
         return;
     };
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let report = Kind::Postgres.migrator().apply(&db).await.expect("apply");
     assert_eq!(report.applied.len(), 20);
 
@@ -67,7 +67,7 @@ async fn refinery_runner_over_the_sqlx_drivers() {
     let Some(fresh) = Kind::Sqlite.fresh("dm_driver").await else {
         return;
     };
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let Database::Sqlite(pool) = &db else {
         unreachable!()
     };
@@ -91,7 +91,7 @@ async fn refinery_runner_over_the_sqlx_drivers() {
     let Some(fresh) = Kind::Postgres.fresh("dm_driver").await else {
         return;
     };
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let Database::Postgres(pool) = &db else {
         unreachable!()
     };

@@ -108,7 +108,7 @@ async fn sqlite_failure_keeps_earlier_migrations_and_unlocks() {
     let Some(fresh) = Kind::Sqlite.fresh("dm_fail").await else {
         return;
     };
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     fail(&db).await;
     let Database::Sqlite(pool) = &db else {
         unreachable!()

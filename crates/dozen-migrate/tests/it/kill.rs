@@ -38,7 +38,7 @@ async fn check_rolled_back(kind: Kind) {
         return;
     };
     kill_during_slow_migration(kind, &fresh.url);
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let report = kind
         .migrator()
         .with_lock_timeout(Duration::from_secs(60))
@@ -71,7 +71,7 @@ async fn killed_mysql_migration_is_refused_until_repaired() {
         return;
     };
     kill_during_slow_migration(kind, &fresh.url);
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     let migrator = kind.migrator().with_lock_timeout(Duration::from_secs(60));
 
     let err = migrator.apply(&db).await.expect_err("refuses");

@@ -2,8 +2,6 @@
 
 use std::io::Read as _;
 
-use dozen_migrate::Database;
-
 use crate::support::{Kind, log_counts, now_ms, once_each, spawn_migrator};
 
 async fn check(kind: Kind) {
@@ -48,7 +46,7 @@ async fn check(kind: Kind) {
         "{kind:?}: one runner applies all, seven nothing"
     );
 
-    let db = Database::connect(&fresh.url).await.expect("connect");
+    let db = crate::support::connect(&fresh.url).await;
     assert_eq!(
         log_counts(&db).await,
         once_each(20),

@@ -127,6 +127,13 @@ pub(crate) async fn advisory_locks(pool: &sqlx::PgPool) -> i64 {
     .expect("pg_locks")
 }
 
+/// A pool for `url`, through dozen-backing.
+pub(crate) async fn connect(url: &str) -> Database {
+    Database::connect(&url.parse().expect("a valid URL"))
+        .await
+        .expect("connect")
+}
+
 /// Each of `1..=n` exactly once.
 pub(crate) fn once_each(n: i64) -> Vec<(i64, i64)> {
     (1..=n).map(|v| (v, 1)).collect()
@@ -222,7 +229,7 @@ fn child_entry_point() {
                         .await;
                     }
                 }
-                let db = match Database::connect(&url).await {
+                let db = match Database::connect(&url.parse().expect("a valid URL")).await {
                     Ok(db) => db,
                     Err(e) => {
                         println!("error {e}");
@@ -261,7 +268,7 @@ fn child_entry_point() {
                 let args = std::env::var(ARGS).unwrap_or_default();
                 let code = Cli::new(kind.migrator())
                     .with_program_name("myapp migrate")
-                    .run(&url, args.split_whitespace())
+                    .run(&url.parse().expect("a valid URL"), args.split_whitespace())
                     .await;
                 (0..=255u8)
                     .find(|n| ExitCode::from(*n) == code)
