@@ -18,10 +18,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
+use std::ops::Bound;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, MapAccess, SeqAccess, Visitor};
 
+use crate::describe::Shape;
 use crate::error::{Problem, ProblemKind};
 use crate::report::{Entry, ValueSource};
 
@@ -76,21 +79,6 @@ impl Source {
             Some(text) => Raw::Text(text.clone()),
             None => Raw::Absent,
         }
-    }
-
-    /// Every variable name, sorted. Names that are not UTF-8 cannot match a
-    /// field and are left out.
-    pub(crate) fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.map.keys().cloned().collect();
-        if self.process {
-            names.extend(
-                std::env::vars_os()
-                    .filter_map(|(name, _)| name.into_string().ok())
-                    .filter(|name| !self.map.contains_key(name)),
-            );
-            names.sort_unstable();
-        }
-        names
     }
 }
 
@@ -155,10 +143,13 @@ struct Run {
 
 pub(crate) struct Ctx<'s> {
     source: &'s Source,
+    shape: Arc<Shape>,
+    prefix_len: usize,
     report: bool,
     strict: bool,
     memo: RefCell<Memo>,
     run: RefCell<Run>,
+    scratch: RefCell<String>,
 }
 
 /// The outcome of a load: the value, or the problems; and the report entries.
@@ -175,10 +166,13 @@ pub(crate) fn load<T: DeserializeOwned>(
 ) -> Loaded<T> {
     let ctx = Ctx {
         source,
+        shape: crate::describe::shape::<T>(),
+        prefix_len: prefix.len(),
         report,
         strict,
         memo: RefCell::default(),
         run: RefCell::default(),
+        scratch: RefCell::default(),
     };
     // Each rerun learns at least one thing about a finite set of fields and
     // candidates; the bound only guards against a Deserialize impl that
@@ -246,15 +240,22 @@ impl Ctx<'_> {
     }
 
     fn fetch(&self, var: &str) -> Fetched {
-        let mut file_var = String::with_capacity(var.len() + 5);
-        file_var.push_str(var);
-        file_var.push_str("_FILE");
-        if self.strict {
-            let mut run = self.run.borrow_mut();
-            run.known.push(var.to_owned());
-            run.known.push(file_var.clone());
-        }
-        match (self.source.get(var), self.source.get(&file_var)) {
+        let file = {
+            // A buffer kept across fields: the `_FILE` name is looked up for
+            // every field and almost never set.
+            let mut file_var = self.scratch.borrow_mut();
+            file_var.clear();
+            file_var.push_str(var);
+            file_var.push_str("_FILE");
+            if self.strict {
+                let mut run = self.run.borrow_mut();
+                run.known.push(var.to_owned());
+                run.known.push(file_var.clone());
+            }
+            self.source.get(&file_var)
+        };
+        let file_var = || format!("{var}_FILE");
+        match (self.source.get(var), file) {
             (Raw::Absent, Raw::Absent) => Fetched::Absent,
             (Raw::Text(text), Raw::Absent) => Fetched::Value {
                 text,
@@ -265,7 +266,7 @@ impl Ctx<'_> {
                 Fetched::Bad
             }
             (Raw::Absent, Raw::NotUnicode) => {
-                self.problem(&file_var, ProblemKind::NotUnicode);
+                self.problem(&file_var(), ProblemKind::NotUnicode);
                 Fetched::Bad
             }
             (Raw::Absent, Raw::Text(path)) => match read_file(&path) {
@@ -274,20 +275,30 @@ impl Ctx<'_> {
                     from: ValueSource::File,
                 },
                 Err(kind) => {
-                    self.problem(&file_var, kind);
+                    self.problem(&file_var(), kind);
                     Fetched::Bad
                 }
             },
             (_, _) => {
-                self.problem(var, ProblemKind::Conflict { file_var });
+                self.problem(
+                    var,
+                    ProblemKind::Conflict {
+                        file_var: file_var(),
+                    },
+                );
                 Fetched::Bad
             }
         }
     }
 
-    fn names(&self) -> std::cell::Ref<'_, Vec<String>> {
+    /// The names in the process environment, sorted; read once per load,
+    /// and only when needed.
+    fn process_names(&self) -> std::cell::Ref<'_, Vec<String>> {
         if self.memo.borrow().names.is_none() {
-            let names = self.source.names();
+            let mut names: Vec<String> = std::env::vars_os()
+                .filter_map(|(name, _)| name.into_string().ok())
+                .collect();
+            names.sort_unstable();
             self.memo.borrow_mut().names = Some(names);
         }
         std::cell::Ref::map(self.memo.borrow(), |memo| {
@@ -300,9 +311,43 @@ impl Ctx<'_> {
         let mut prefix = String::with_capacity(var.len() + 2);
         prefix.push_str(var);
         prefix.push_str("__");
-        let names = self.names();
+        let in_map = self
+            .source
+            .map
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .is_some_and(|(name, _)| name.starts_with(&prefix));
+        if in_map || !self.source.process {
+            return in_map;
+        }
+        let names = self.process_names();
         let at = names.partition_point(|name| name.as_str() < prefix.as_str());
         names.get(at).is_some_and(|name| name.starts_with(&prefix))
+    }
+
+    /// Every variable name starting with `prefix`, sorted.
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .source
+            .map
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .map(|(name, _)| name)
+            .take_while(|name| name.starts_with(prefix))
+            .cloned()
+            .collect();
+        if self.source.process {
+            let process = self.process_names();
+            let at = process.partition_point(|name| name.as_str() < prefix);
+            names.extend(
+                process[at..]
+                    .iter()
+                    .take_while(|name| name.starts_with(prefix))
+                    .cloned(),
+            );
+            names.sort_unstable();
+            names.dedup();
+        }
+        names
     }
 
     fn forced(&self, var: &str) -> bool {
@@ -373,11 +418,11 @@ impl Ctx<'_> {
         if !self.strict {
             return;
         }
-        let names = self.names();
+        let names = self.names_with_prefix(prefix);
         let mut run = self.run.borrow_mut();
         run.known.sort_unstable();
         let mut unknown = Vec::new();
-        for name in names.iter().filter(|name| name.starts_with(prefix)) {
+        for name in &names {
             let known = run.known.binary_search(name).is_ok()
                 || run.open.iter().any(|open| name.starts_with(open.as_str()));
             if !known {
@@ -702,12 +747,7 @@ impl StructDe<'_, '_> {
         let ctx = self.ctx;
         let mut keys: Vec<(String, String)> = Vec::new(); // (key, var)
         {
-            let names = ctx.names();
-            let at = names.partition_point(|name| name.as_str() < self.prefix.as_str());
-            for name in names[at..]
-                .iter()
-                .take_while(|name| name.starts_with(&self.prefix))
-            {
+            for name in &ctx.names_with_prefix(&self.prefix) {
                 let rest = &name[self.prefix.len()..];
                 let segment = match rest.find("__") {
                     Some(end) => &rest[..end],
@@ -803,7 +843,11 @@ impl<'de> MapAccess<'de> for Fields<'_, '_, '_> {
             let var = join(self.prefix, field);
             let fetched = self.ctx.fetch(&var);
             let present = match fetched {
-                Fetched::Absent => self.ctx.forced(&var) || self.ctx.has_children(&var),
+                Fetched::Absent => {
+                    self.ctx.forced(&var)
+                        || (self.ctx.shape.may_nest(&var[self.ctx.prefix_len..])
+                            && self.ctx.has_children(&var))
+                }
                 _ => true,
             };
             if present {

@@ -8,9 +8,11 @@
 //! yields none, so that serde names each required field through
 //! `missing_field`, one run at a time, as the loader does.
 
+use std::any::TypeId;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
@@ -202,9 +204,68 @@ pub(crate) fn describe<T: DeserializeOwned>(prefix: &str) -> Description {
     Description { vars }
 }
 
+/// What the loader needs to know of a type: which fields may read nested
+/// variables, so that only those send it looking for `X__*` when `X` is
+/// absent (a look that needs a scan of the whole environment).
+pub(crate) struct Shape {
+    /// Whether every field was seen; if not, every absent field may nest.
+    complete: bool,
+    /// Variable names relative to the prefix: `DB`, `DB__POOL`.
+    nested: HashSet<String>,
+}
+
+impl Shape {
+    pub(crate) fn may_nest(&self, relative: &str) -> bool {
+        !self.complete || self.nested.contains(relative)
+    }
+}
+
+/// The shape of `T`, traced once per type and process.
+pub(crate) fn shape<T: DeserializeOwned>() -> Arc<Shape> {
+    static SHAPES: OnceLock<Mutex<HashMap<TypeId, Arc<Shape>>>> = OnceLock::new();
+    let shapes = SHAPES.get_or_init(Mutex::default);
+    let id = typeid::of::<T>();
+    if let Some(shape) = shapes
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+    {
+        return Arc::clone(shape);
+    }
+    let ctx = Tracer::default();
+    let mut complete = false;
+    for _ in 0..1000 {
+        let before = ctx.memo.borrow().changes;
+        let result = T::deserialize(TStruct {
+            ctx: &ctx,
+            prefix: String::new(),
+            optional: false,
+        });
+        if result.is_ok() {
+            complete = true;
+            break;
+        }
+        if ctx.memo.borrow().changes == before {
+            break;
+        }
+    }
+    let shape = Arc::new(Shape {
+        complete,
+        nested: ctx.nested.into_inner(),
+    });
+    shapes
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(id, Arc::clone(&shape));
+    shape
+}
+
 #[derive(Default)]
 struct Tracer {
     memo: RefCell<TraceMemo>,
+    /// Fields that may read nested variables (`X__*`): structs, maps,
+    /// untyped values.
+    nested: RefCell<HashSet<String>>,
     /// (doc, optional), in the order first seen.
     docs: RefCell<Vec<(VarDoc, bool)>>,
     item_hint: RefCell<Option<String>>,
@@ -238,6 +299,10 @@ impl Tracer {
             Some(slot) => *slot = (doc, optional),
             None => docs.push((doc, optional)),
         }
+    }
+
+    fn nested(&self, var: &str) {
+        self.nested.borrow_mut().insert(var.to_owned());
     }
 
     fn change(&self, f: impl FnOnce(&mut TraceMemo) -> bool) {
@@ -475,6 +540,7 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ctx.nested(&self.var);
         let learned = self.ctx.memo.borrow().flat.get(&self.var).cloned();
         match learned.as_deref() {
             None => {
@@ -589,6 +655,7 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.ctx.nested(&self.var);
         let value = visitor.visit_map(OnePair {
             ctx: self.ctx,
             var: &self.var,
@@ -605,6 +672,7 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        self.ctx.nested(&self.var);
         TStruct {
             ctx: self.ctx,
             prefix: format!("{}__", self.var),
