@@ -645,6 +645,67 @@ pub(crate) fn split_list(text: &str) -> Vec<String> {
     items
 }
 
+/// The `Deserializer` methods that the loader and the tracer implement alike:
+/// every string-like method goes through `self.string`, tuples are lists,
+/// and units need no value.
+macro_rules! common_methods {
+    () => {
+        fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.string(visitor)
+        }
+
+        fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.string(visitor)
+        }
+
+        fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.string(visitor)
+        }
+
+        fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.string(visitor)
+        }
+
+        fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.string(visitor)
+        }
+
+        fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            visitor.visit_unit()
+        }
+
+        fn deserialize_unit_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, DeError> {
+            visitor.visit_unit()
+        }
+
+        fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            visitor.visit_unit()
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(
+            self,
+            _len: usize,
+            visitor: V,
+        ) -> Result<V::Value, DeError> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _len: usize,
+            visitor: V,
+        ) -> Result<V::Value, DeError> {
+            self.deserialize_seq(visitor)
+        }
+    };
+}
+pub(crate) use common_methods;
+
 // ---------------------------------------------------------------------------
 // A struct (or the top level): fields become variables.
 
@@ -1164,6 +1225,8 @@ impl<'c, 's> ValueDe<'c, 's> {
 impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
     type Error = DeError;
 
+    common_methods!();
+
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.untyped(visitor)
     }
@@ -1207,26 +1270,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         self.offer(parsed, 'a', |v| visitor.visit_char(v))
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.fetched {
             Fetched::Value { text, .. } if text.is_empty() => {
@@ -1239,18 +1282,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
             }
             Fetched::Absent | Fetched::Bad => visitor.visit_none(),
         }
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -1287,23 +1318,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
             items: items.into_iter().enumerate(),
             secret: self.secret,
         })
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -1398,10 +1412,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
             return Err(DeError::Abort);
         };
         visitor.visit_enum(de::value::BorrowedStrDeserializer::new(variant))
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use crate::de::{DeError, SECRET, Unexpected};
+use crate::de::{DeError, SECRET, Unexpected, common_methods};
 
 /// Every variable a type reads: name, type hint, whether it is required,
 /// whether it is a secret. Made by [`describe`](crate::describe) or
@@ -539,6 +539,8 @@ impl TValue<'_> {
 impl<'de> de::Deserializer<'de> for TValue<'_> {
     type Error = DeError;
 
+    common_methods!();
+
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.ctx.nested(&self.var);
         let learned = self.ctx.memo.borrow().flat.get(&self.var).cloned();
@@ -578,41 +580,9 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
         deserialize_char visit_char 'a', "char";
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.string(visitor)
-    }
-
     fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
         self.optional = true;
         visitor.visit_some(self)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -635,23 +605,6 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
         let hint = format!("list of {}", self.inner_hint());
         self.record(hint);
         Ok(value)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -692,10 +645,6 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
             return Err(DeError::Abort);
         };
         visitor.visit_enum(de::value::BorrowedStrDeserializer::new(first))
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_unit()
     }
 }
 

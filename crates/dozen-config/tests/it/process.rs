@@ -12,6 +12,13 @@ struct Config {
     port: u16,
     name: String,
     tags: Vec<String>,
+    cache: Option<Cache>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "printed")]
+struct Cache {
+    size: u32,
 }
 
 const CHILD: &str = "DOZEN_CONFIG_TEST_CHILD";
@@ -58,8 +65,22 @@ fn reads_the_process_environment() {
             (os("DZT_NAME"), os("svc")),
             (os("DZT_TAGS"), os("a,b"))
         ]),
-        "OK Config { port: 8080, name: \"svc\", tags: [\"a\", \"b\"] } | \
-         DZT_PORT=8080 (environment), DZT_NAME=svc (environment), DZT_TAGS=\"a,b\" (environment)"
+        "OK Config { port: 8080, name: \"svc\", tags: [\"a\", \"b\"], cache: None } | \
+         DZT_PORT=8080 (environment), DZT_NAME=svc (environment), DZT_TAGS=\"a,b\" (environment), \
+         DZT_CACHE (default)"
+    );
+    // An absent optional struct with a nested variable set is found by the
+    // one scan of the environment.
+    assert_eq!(
+        run(&[
+            (os("DZT_PORT"), os("1")),
+            (os("DZT_NAME"), os("n")),
+            (os("DZT_TAGS"), os("")),
+            (os("DZT_CACHE__SIZE"), os("64")),
+        ]),
+        "OK Config { port: 1, name: \"n\", tags: [], cache: Some(Cache { size: 64 }) } | \
+         DZT_PORT=1 (environment), DZT_NAME=n (environment), DZT_TAGS=\"\" (environment), \
+         DZT_CACHE__SIZE=64 (environment)"
     );
     assert_eq!(
         run(&[(os("DZT_PORT"), os("x")), (os("DZT_TAGS"), os(""))]),
