@@ -1,0 +1,148 @@
+//! Factor III: every setting comes from the environment, through one typed struct.
+
+use std::time::Duration;
+
+use dozen_backing::{PoolSettings, ServiceUrl};
+use dozen_shutdown::ShutdownConfig;
+use serde::Deserialize;
+
+/// The embedded default: a SQLite file in the working directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
+
+/// The port the web process binds when `PORT` is unset (factor VII).
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// The configuration of both process types, read with `dozen_config::from_env`.
+///
+/// | variable | default |
+/// |---|---|
+/// | `PORT` | 8080 |
+/// | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `sqlite://todo.db?mode=rwc` |
+/// | `DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ... | see dozen-backing |
+/// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` | see dozen-shutdown |
+/// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
+/// | `JOB_LEASE` | 30s (worker) |
+/// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
+/// | `JOB_POLL_INTERVAL` | 500ms (worker) |
+///
+/// `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `SERVICE_VERSION` and
+/// `GOOGLE_CLOUD_PROJECT` are read by `dozen_log::init`.
+#[derive(Debug, Deserialize)]
+pub struct Config {
+    /// `PORT`: where the web process listens.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// `DATABASE_URL`: the backing database; shown with its password hidden.
+    #[serde(default = "default_database_url")]
+    pub database_url: ServiceUrl,
+    /// `MIGRATE_ON_START`: apply migrations before serving. Unset means "only
+    /// on SQLite", where there is one process and no Job to run them.
+    #[serde(default)]
+    pub migrate_on_start: Option<bool>,
+    /// Pool sizing: `DATABASE_MAX_CONNECTIONS` and friends.
+    #[serde(flatten)]
+    pub pool: PoolSettings,
+    /// `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`.
+    #[serde(flatten)]
+    pub shutdown: ShutdownConfig,
+    /// The worker's settings.
+    #[serde(flatten)]
+    pub jobs: JobSettings,
+}
+
+/// How the worker process takes and keeps jobs.
+#[derive(Debug, Deserialize)]
+pub struct JobSettings {
+    /// `JOB_LEASE`: how long a claimed job stays invisible to other workers
+    /// without a heartbeat. A worker that dies loses its jobs after this long.
+    #[serde(
+        default = "default_lease",
+        with = "humantime_serde",
+        rename = "job_lease"
+    )]
+    pub lease: Duration,
+    /// `JOB_WORK_TIME`: simulated work per job, to make leases observable.
+    #[serde(default, with = "humantime_serde", rename = "job_work_time")]
+    pub work_time: Duration,
+    /// `JOB_POLL_INTERVAL`: how long an idle worker waits before looking again.
+    #[serde(
+        default = "default_poll_interval",
+        with = "humantime_serde",
+        rename = "job_poll_interval"
+    )]
+    pub poll_interval: Duration,
+}
+
+impl Config {
+    /// Whether this process applies migrations before it serves.
+    #[must_use]
+    pub fn migrates_on_start(&self) -> bool {
+        self.migrate_on_start
+            .unwrap_or(self.database_url.kind() == dozen_backing::Kind::Sqlite)
+    }
+}
+
+fn default_port() -> u16 {
+    DEFAULT_PORT
+}
+
+fn default_database_url() -> ServiceUrl {
+    #[allow(clippy::expect_used, reason = "a constant, checked by a unit test")]
+    DEFAULT_DATABASE_URL
+        .parse()
+        .expect("the default database URL parses")
+}
+
+fn default_lease() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_poll_interval() -> Duration {
+    Duration::from_millis(500)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, dozen_config::Error> {
+        dozen_config::from_iter(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    #[test]
+    fn an_empty_environment_gives_the_embedded_default() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.database_url.to_string(), "sqlite://todo.db?mode=rwc");
+        assert!(config.migrates_on_start());
+        assert_eq!(config.shutdown.shutdown_timeout, Duration::from_secs(25));
+    }
+
+    #[test]
+    fn a_server_database_does_not_migrate_on_start_unless_asked() {
+        let url = ("DATABASE_URL", "postgres://app:pw@db/app");
+        assert!(!load(&[url]).unwrap().migrates_on_start());
+        assert!(
+            load(&[url, ("MIGRATE_ON_START", "yes")])
+                .unwrap()
+                .migrates_on_start()
+        );
+    }
+
+    #[test]
+    fn bad_values_are_reported_together_without_their_values() {
+        let error = load(&[
+            ("PORT", "80a80"),
+            ("SHUTDOWN_TIMEOUT", "soon"),
+            ("DATABASE_URL", "postgres://app:hunter2@db:notaport/app"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for var in ["PORT", "SHUTDOWN_TIMEOUT", "DATABASE_URL"] {
+            assert!(error.contains(var), "{var} missing from {error}");
+        }
+        for value in ["80a80", "soon", "hunter2"] {
+            assert!(!error.contains(value), "{value} leaked into {error}");
+        }
+    }
+}

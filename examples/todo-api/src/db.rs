@@ -1,0 +1,235 @@
+//! Factor IV: the database is an attached resource named by `DATABASE_URL`.
+//!
+//! One code path serves SQLite, PostgreSQL and MariaDB through `sqlx::AnyPool`;
+//! only the SQL differs where the dialects do (placeholders, upserts, locking),
+//! and each statement is prepared for the dialect once, at start-up.
+
+use std::sync::Arc;
+
+use dozen_backing::{AnyPool, Kind, PoolSettings, ServiceUrl};
+use dozen_migrate::Migrator;
+use sqlx::AssertSqlSafe;
+
+mod embedded {
+    pub(crate) mod postgres {
+        refinery::embed_migrations!("migrations/postgres");
+    }
+    pub(crate) mod mysql {
+        refinery::embed_migrations!("migrations/mysql");
+    }
+    pub(crate) mod sqlite {
+        refinery::embed_migrations!("migrations/sqlite");
+    }
+}
+
+/// The SQL dialect of a database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    MySql,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Dialect {
+    /// The dialect of `url`, or an error naming the scheme this app cannot use.
+    ///
+    /// # Errors
+    ///
+    /// `url` is not a PostgreSQL, MySQL/MariaDB or SQLite URL.
+    pub fn of(url: &ServiceUrl) -> Result<Self, String> {
+        match url.kind() {
+            Kind::Postgres => Ok(Self::Postgres),
+            Kind::MySql => Ok(Self::MySql),
+            Kind::Sqlite => Ok(Self::Sqlite),
+            _ => Err(format!(
+                "DATABASE_URL: expected a postgres, mysql, mariadb or sqlite URL, got {url}"
+            )),
+        }
+    }
+
+    /// `sql` written with `?` placeholders, in this dialect's placeholder syntax.
+    fn prepare(self, sql: &str) -> Sql {
+        let text = match self {
+            Self::MySql | Self::Sqlite => sql.to_owned(),
+            Self::Postgres => {
+                let mut out = String::with_capacity(sql.len() + 8);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        };
+        Sql(Arc::from(text))
+    }
+}
+
+/// One SQL statement, prepared for a dialect; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Sql(Arc<str>);
+
+impl Sql {
+    /// The statement, for `sqlx::query`.
+    #[must_use]
+    pub fn q(&self) -> AssertSqlSafe<Arc<str>> {
+        AssertSqlSafe(Arc::clone(&self.0))
+    }
+}
+
+/// Every statement the app runs, in its dialect.
+#[derive(Debug)]
+pub struct Statements {
+    /// Insert a todo, returning its id.
+    pub insert_todo: Sql,
+    /// Enqueue a job for a todo.
+    pub insert_job: Sql,
+    /// All todos.
+    pub list_todos: Sql,
+    /// One todo.
+    pub get_todo: Sql,
+    /// Change title and done.
+    pub update_todo: Sql,
+    /// Delete one todo.
+    pub delete_todo: Sql,
+    /// Claim a job in one statement (SQLite), or select one to lock (others).
+    pub claim_select: Sql,
+    /// Take the lease of the job selected by `claim_select`.
+    pub claim_update: Sql,
+    /// Extend a lease this worker holds.
+    pub heartbeat: Sql,
+    /// Record a reminder, idempotently.
+    pub record_reminder: Sql,
+    /// Mark a job done if this worker still holds it.
+    pub complete_job: Sql,
+    /// Give a job back before its lease runs out.
+    pub release_job: Sql,
+}
+
+impl Statements {
+    fn new(dialect: Dialect) -> Self {
+        let p = |sql: &str| dialect.prepare(sql);
+        Self {
+            insert_todo: p(
+                "INSERT INTO todos (title, done, created_at) VALUES (?, ?, ?) RETURNING id",
+            ),
+            insert_job: p("INSERT INTO jobs (kind, todo_id, created_at) VALUES ('reminder', ?, ?)"),
+            list_todos: p("SELECT id, title, done FROM todos ORDER BY id"),
+            get_todo: p("SELECT id, title, done FROM todos WHERE id = ?"),
+            update_todo: p("UPDATE todos SET title = ?, done = ? WHERE id = ?"),
+            delete_todo: p("DELETE FROM todos WHERE id = ?"),
+            claim_select: match dialect {
+                // SQLite serialises writers, so one UPDATE ... RETURNING is atomic.
+                Dialect::Sqlite => p(
+                    "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 \
+                     WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL \
+                       AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1) \
+                     RETURNING id, todo_id",
+                ),
+                // PostgreSQL and MariaDB: lock one free row, skipping rows
+                // other workers are claiming right now.
+                Dialect::Postgres | Dialect::MySql => {
+                    p("SELECT id, todo_id FROM jobs WHERE done_at IS NULL \
+                     AND (lease_until IS NULL OR lease_until < ?) \
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+                }
+            },
+            claim_update: p(
+                "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+            ),
+            heartbeat: p(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND done_at IS NULL",
+            ),
+            record_reminder: match dialect {
+                Dialect::MySql => p("INSERT INTO reminders (todo_id, sent_at) VALUES (?, ?) \
+                     ON DUPLICATE KEY UPDATE deliveries = deliveries + 1"),
+                Dialect::Postgres | Dialect::Sqlite => {
+                    p("INSERT INTO reminders (todo_id, sent_at) VALUES (?, ?) \
+                     ON CONFLICT (todo_id) DO UPDATE SET deliveries = reminders.deliveries + 1")
+                }
+            },
+            complete_job: p(
+                "UPDATE jobs SET done_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            ),
+            release_job: p(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            ),
+        }
+    }
+}
+
+/// A pool and the statements for its dialect.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The connection pool.
+    pub pool: AnyPool,
+    /// The dialect of the pool's database.
+    pub dialect: Dialect,
+    /// The statements, prepared for the dialect.
+    pub sql: Arc<Statements>,
+}
+
+impl Db {
+    /// Connects to `url` with retry (dozen-backing), sized by `settings`.
+    ///
+    /// # Errors
+    ///
+    /// The URL is not a database this app supports, or the connection failed
+    /// within `DATABASE_CONNECT_TIMEOUT`; the message hides the password.
+    pub async fn connect(url: &ServiceUrl, settings: &PoolSettings) -> Result<Self, String> {
+        let dialect = Dialect::of(url)?;
+        let pool = dozen_backing::connect::<sqlx::Any>(url, settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            pool,
+            dialect,
+            sql: Arc::new(Statements::new(dialect)),
+        })
+    }
+}
+
+/// The migrations embedded in this binary for `url`'s dialect.
+///
+/// # Errors
+///
+/// The URL is not a database this app supports, or the embedded set is invalid.
+pub fn migrator(url: &ServiceUrl) -> Result<Migrator, String> {
+    let runner = match Dialect::of(url)? {
+        Dialect::Postgres => embedded::postgres::migrations::runner(),
+        Dialect::MySql => embedded::mysql::migrations::runner(),
+        Dialect::Sqlite => embedded::sqlite::migrations::runner(),
+    };
+    Migrator::new(&runner).map_err(|e| e.to_string())
+}
+
+/// Milliseconds since the Unix epoch: how the schema stores time, portably.
+#[must_use]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let check = |d: Dialect, expected: &str| {
+            assert_eq!(&*d.prepare("a = ? AND b = ?").0, expected);
+        };
+        check(Dialect::Postgres, "a = $1 AND b = $2");
+        check(Dialect::MySql, "a = ? AND b = ?");
+        check(Dialect::Sqlite, "a = ? AND b = ?");
+    }
+}

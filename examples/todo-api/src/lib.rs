@@ -1,0 +1,61 @@
+//! The todo application shared by its two process types: `todo-api` (web)
+//! and `worker` (the `example-worker` package). One codebase, one release, two
+//! ways to run it (factors I and VIII).
+//!
+//! Start-up, in order: configuration (exit 78 with every problem listed when it
+//! is wrong), logging, the database (connected with retry), migrations where
+//! this process owns them, then the work; shutdown runs in reverse.
+
+pub mod config;
+pub mod db;
+pub mod jobs;
+pub mod routes;
+
+use std::process::ExitCode;
+
+pub use config::Config;
+
+/// The exit code for a configuration error (`EX_CONFIG` from sysexits.h).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// Loads the configuration and installs logging, or explains on stderr why not.
+///
+/// The effective configuration is logged in one line, secrets redacted.
+///
+/// # Errors
+///
+/// The exit code to return from `main`.
+pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
+    let (config, report) = match dozen_config::from_env_with_report::<Config>() {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
+            {
+                eprintln!("{service}: invalid configuration:\n{error}");
+            }
+            return Err(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    let named = ["SERVICE_NAME", "K_SERVICE"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    let builder = dozen_log::Builder::from_env().map(|b| {
+        if named {
+            b
+        } else {
+            b.service(service, env!("CARGO_PKG_VERSION"))
+        }
+    });
+    let guard = match builder.and_then(dozen_log::Builder::init) {
+        Ok(guard) => guard,
+        Err(error) => {
+            #[allow(clippy::print_stderr, reason = "logging could not be set up")]
+            {
+                eprintln!("{service}: invalid logging configuration: {error}");
+            }
+            return Err(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    tracing::info!(config = %report, "configuration loaded");
+    Ok((config, guard))
+}

@@ -1,0 +1,135 @@
+//! Run with: cargo run -p example-todo-api
+//!
+//! The web process type: a todo JSON API on `PORT` (8080), backed by
+//! `DATABASE_URL` (a SQLite file by default; PostgreSQL or MariaDB by URL).
+//!
+//! ```text
+//! todo-api                                   serve the API
+//! todo-api migrate [status|validate|wait|repair ...]   the admin process (factor XII)
+//! ```
+//!
+//! On the SQLite default the web process applies migrations itself before it
+//! serves, so the first run just works. With a server database it does not
+//! (unless `MIGRATE_ON_START=true`): a Kubernetes Job runs `todo-api migrate`,
+//! and replicas run `todo-api migrate wait` in an init container.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dozen_shutdown::Shutdown;
+use example_todo_api::db::{self, Db};
+use example_todo_api::{Config, routes};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (config, log) = match example_todo_api::start("todo-api") {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let mut args = std::env::args_os().skip(1);
+    let code = match args.next() {
+        None => serve(config, &log).await,
+        Some(command) if command == "migrate" => migrate(&config, args).await,
+        Some(_) => {
+            tracing::error!(
+                "unknown command; usage: todo-api [migrate [status|validate|wait|repair]]"
+            );
+            ExitCode::from(2)
+        }
+    };
+    log.flush();
+    code
+}
+
+async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
+    match db::migrator(&config.database_url) {
+        Ok(migrator) => {
+            dozen_migrate::Cli::new(migrator)
+                .with_program_name("todo-api migrate")
+                .run(&config.database_url, args)
+                .await
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot load the embedded migrations");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
+    // Signals are handled from here on: a SIGTERM while the database is still
+    // being connected to ends start-up cleanly.
+    let shutdown = match Shutdown::builder().config(config.shutdown.clone()).build() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            tracing::error!(%error, "cannot set up shutdown");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Teardown hooks run in reverse order of registration: the pool closes
+    // first, the logs are flushed last.
+    let flusher = log.flusher();
+    shutdown.on_teardown("flush logs", Duration::from_secs(1), move || async move {
+        flusher.flush();
+    });
+
+    let connected = tokio::select! {
+        connected = Db::connect(&config.database_url, &config.pool) => connected,
+        () = shutdown.draining() => return shutdown.wait().await.into(),
+    };
+    let db = match connected {
+        Ok(db) => db,
+        Err(error) => {
+            tracing::error!(%error, "cannot connect to the database");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pool = db.pool.clone();
+    shutdown.on_teardown(
+        "close database pool",
+        Duration::from_secs(3),
+        move || async move {
+            pool.close().await;
+        },
+    );
+
+    if config.migrates_on_start()
+        && let Err(code) = migrate_on_start(&config).await
+    {
+        return code;
+    }
+
+    let app = routes::router(db)
+        .layer(dozen_log::http::RequestLogLayer::new())
+        .merge(dozen_shutdown::axum::health_routes(&shutdown));
+    let listener = match tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(%error, port = config.port, "cannot bind PORT");
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!(%addr, "listening"),
+        Err(error) => tracing::warn!(%error, "listening on an unknown address"),
+    }
+    shutdown.spawn(
+        "http server",
+        dozen_shutdown::axum::serve(listener, app, shutdown.clone()),
+    );
+    shutdown.wait().await.into()
+}
+
+async fn migrate_on_start(config: &Config) -> Result<(), ExitCode> {
+    let failed = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "migrations failed");
+        ExitCode::FAILURE
+    };
+    let migrator = db::migrator(&config.database_url).map_err(|e| failed(&e))?;
+    let database = dozen_migrate::Database::connect(&config.database_url)
+        .await
+        .map_err(|e| failed(&e))?;
+    let report = migrator.apply(&database).await.map_err(|e| failed(&e))?;
+    tracing::info!(applied = report.applied.len(), "migrations up to date");
+    Ok(())
+}
