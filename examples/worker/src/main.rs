@@ -1,0 +1,152 @@
+//! Run with: cargo run -p example-worker
+//!
+//! The worker process type (factor VIII): takes the reminder jobs the API
+//! enqueues, from the same `DATABASE_URL`, with leases (see
+//! `example_todo_api::jobs`).
+//!
+//! Factor IX: on SIGTERM it takes no new job, finishes the one it holds, or
+//! gives it back when the job would outlive `SHUTDOWN_TIMEOUT`; on SIGKILL its
+//! lease runs out (`JOB_LEASE`) and another worker takes the job. Delivery is
+//! at least once and the handler is idempotent.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dozen_shutdown::Shutdown;
+use example_todo_api::config::JobSettings;
+use example_todo_api::db::Db;
+use example_todo_api::jobs::{self, Job};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (config, log) = match example_todo_api::start("todo-worker") {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    // A worker receives no traffic, so it has no propagation delay to wait for.
+    let shutdown = match Shutdown::builder()
+        .config(config.shutdown.clone())
+        .delay(Duration::ZERO)
+        .build()
+    {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            tracing::error!(%error, "cannot set up shutdown");
+            return ExitCode::FAILURE;
+        }
+    };
+    let flusher = log.flusher();
+    shutdown.on_teardown("flush logs", Duration::from_secs(1), move || async move {
+        flusher.flush();
+    });
+    let connected = tokio::select! {
+        connected = Db::connect(&config.database_url, &config.pool) => connected,
+        () = shutdown.draining() => return shutdown.wait().await.into(),
+    };
+    let db = match connected {
+        Ok(db) => db,
+        Err(error) => {
+            tracing::error!(%error, "cannot connect to the database");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pool = db.pool.clone();
+    shutdown.on_teardown(
+        "close database pool",
+        Duration::from_secs(3),
+        move || async move {
+            pool.close().await;
+        },
+    );
+
+    let owner = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
+        std::process::id()
+    );
+    tracing::info!(%owner, lease = ?config.jobs.lease, "taking jobs");
+    shutdown.spawn("job loop", run(db, config.jobs, owner, shutdown.clone()));
+    let outcome = shutdown.wait().await;
+    drop(log);
+    outcome.into()
+}
+
+/// Takes jobs one at a time until draining starts.
+async fn run(db: Db, settings: JobSettings, owner: String, shutdown: Shutdown) {
+    let mut draining = std::pin::pin!(shutdown.draining());
+    loop {
+        let claimed = tokio::select! {
+            biased;
+            () = &mut draining => break,
+            claimed = jobs::claim(&db, &owner, settings.lease) => claimed,
+        };
+        let idle = match claimed {
+            Ok(Some(job)) => {
+                process(&db, &job, &settings, &owner, &shutdown).await;
+                continue;
+            }
+            Ok(None) => settings.poll_interval,
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "cannot claim a job"
+                );
+                settings.poll_interval.max(Duration::from_secs(1))
+            }
+        };
+        tokio::select! {
+            () = &mut draining => break,
+            () = tokio::time::sleep(idle) => {}
+        }
+    }
+    tracing::info!("taking no more jobs");
+}
+
+/// Works on `job`, extending its lease, until it is done, the lease is lost,
+/// or shutdown leaves too little time to finish (then the job is given back).
+async fn process(db: &Db, job: &Job, settings: &JobSettings, owner: &str, shutdown: &Shutdown) {
+    tracing::info!(job_id = job.id, todo_id = job.todo_id, "job claimed");
+    let work = async {
+        // The reminder itself: a real app would send an e-mail here.
+        tokio::time::sleep(settings.work_time).await;
+        jobs::complete(db, job, owner).await
+    };
+    let mut work = std::pin::pin!(work);
+    let mut heartbeat = tokio::time::interval(settings.lease / 3);
+    heartbeat.tick().await;
+    // After draining starts, keep working until shortly before the deadline,
+    // leaving time to give the job back.
+    let give_back = async {
+        shutdown.draining().await;
+        let left = shutdown.remaining().unwrap_or_default();
+        tokio::time::sleep(left.saturating_sub(Duration::from_secs(2).min(left / 2))).await;
+    };
+    let mut give_back = std::pin::pin!(give_back);
+    loop {
+        tokio::select! {
+            done = &mut work => {
+                match done {
+                    Ok(true) => tracing::info!(job_id = job.id, "job done"),
+                    Ok(false) => tracing::warn!(job_id = job.id, "job done, but its lease had been lost: another worker may repeat it"),
+                    Err(error) => tracing::warn!(job_id = job.id, error = &error as &dyn std::error::Error, "job failed; it will be retried when its lease runs out"),
+                }
+                return;
+            }
+            _ = heartbeat.tick() => match jobs::heartbeat(db, job, owner, settings.lease).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(job_id = job.id, "lease lost; leaving the job to another worker");
+                    return;
+                }
+                Err(error) => tracing::warn!(job_id = job.id, error = &error as &dyn std::error::Error, "heartbeat failed"),
+            },
+            () = &mut give_back => {
+                match jobs::release(db, job, owner).await {
+                    Ok(()) => tracing::info!(job_id = job.id, "job given back before the shutdown deadline"),
+                    Err(error) => tracing::warn!(job_id = job.id, error = &error as &dyn std::error::Error, "cannot give the job back; its lease will run out"),
+                }
+                return;
+            }
+        }
+    }
+}
