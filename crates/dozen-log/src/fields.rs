@@ -31,6 +31,8 @@ pub(crate) struct TraceParts {
 pub(crate) struct Entry {
     pub(crate) key: &'static str,
     pub(crate) kind: Kind,
+    /// The key is one the line owns: the field is written as `field.<key>`.
+    pub(crate) reserved: bool,
     pub(crate) start: u32,
     pub(crate) end: u32,
 }
@@ -141,6 +143,7 @@ impl Recorder<'_> {
         let entry = Entry {
             key,
             kind,
+            reserved: kind == Kind::Plain && crate::json::is_reserved(key),
             start: to_u32(start),
             end: to_u32(self.set.buf.len()),
         };
@@ -286,28 +289,41 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Whether byte `b` must be escaped in a JSON string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 /// Appends the JSON escape of `s` (without quotes).
 pub(crate) fn escape_into(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
+    // Most strings need no escape: check 16 bytes at a time without branching, which the
+    // compiler vectorizes, and copy the string whole.
+    let clean = bytes
+        .chunks(16)
+        .all(|chunk| !chunk.iter().fold(false, |acc, &b| acc | needs_escape(b)));
+    if clean {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
+        if !needs_escape(b) {
+            continue;
+        }
         out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(esc);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
         }
         start = i + 1;
     }

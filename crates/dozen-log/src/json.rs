@@ -13,7 +13,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::fields::{Entry, FieldSet, Kind, TraceParts, escape_into, push_json_str};
-use crate::time::push_rfc3339;
+use crate::time::SecondsCache;
 use crate::trace::push_hex;
 
 /// The largest line written: Cloud Logging accepts entries up to 256 KB.
@@ -264,6 +264,7 @@ pub(crate) struct Scratch {
     seen_labels: Vec<&'static str>,
     seen_http: Vec<&'static str>,
     trace: Option<TraceParts>,
+    time: SecondsCache,
     pub(crate) out: String,
 }
 
@@ -280,6 +281,7 @@ impl Scratch {
             seen_labels: Vec::new(),
             seen_http: Vec::new(),
             trace: None,
+            time: SecondsCache::new(),
             out: String::new(),
         }
     }
@@ -344,7 +346,7 @@ impl Scratch {
     }
 
     fn add_plain(&mut self, e: &Entry, value: &str) {
-        let renamed = is_reserved(e.key);
+        let renamed = e.reserved;
         let dup = self.seen.iter().any(|&(r, k)| match (r, renamed) {
             (false, false) | (true, true) => k == e.key,
             (true, false) => e.key.strip_prefix(RENAMED_PREFIX) == Some(k),
@@ -443,9 +445,12 @@ impl Config {
     pub(crate) fn assemble(&self, head: &Head<'_>, message: &str, s: &mut Scratch) {
         let mut out = std::mem::take(&mut s.out);
         out.clear();
-        let time = (self.clock)();
+        let mut time = Time {
+            now: (self.clock)(),
+            cache: std::mem::take(&mut s.time),
+        };
         self.assemble_into(
-            &mut out, head, time, message, &s.fields, &s.labels, &s.http, false,
+            &mut out, head, &mut time, message, &s.fields, &s.labels, &s.http, false,
         );
         if out.len() > self.max_bytes {
             // Over the limit: keep what fits, field by field, then as much of the message as fits.
@@ -493,7 +498,7 @@ impl Config {
             self.assemble_into(
                 &mut out,
                 head,
-                time,
+                &mut time,
                 &cut,
                 &fields,
                 objects[0].1,
@@ -502,6 +507,7 @@ impl Config {
             );
         }
         s.out = out;
+        s.time = time.cache;
     }
 
     #[allow(
@@ -512,7 +518,7 @@ impl Config {
         &self,
         out: &mut String,
         head: &Head<'_>,
-        time: SystemTime,
+        time: &mut Time,
         message: &str,
         fields: &str,
         labels: &str,
@@ -524,7 +530,7 @@ impl Config {
         out.push_str("\",\"message\":");
         out.push_str(message);
         out.push_str(",\"time\":\"");
-        push_rfc3339(out, time);
+        time.cache.push(out, time.now);
         out.push_str("\",\"target\":");
         push_json_str(out, head.target);
         if head.file.is_some() || head.line.is_some() || head.function.is_some() {
@@ -585,6 +591,12 @@ impl Config {
         }
         out.push_str("}\n");
     }
+}
+
+/// The time of a line and the formatter's cache.
+struct Time {
+    now: SystemTime,
+    cache: SecondsCache,
 }
 
 /// The length of `,"key":{members}` (nothing without members).

@@ -1,6 +1,6 @@
 //! RFC 3339 timestamps in UTC with nanoseconds, without a date-time dependency.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Broken-down UTC time.
 pub(crate) struct Utc {
@@ -87,6 +87,40 @@ pub(crate) fn push_hms(out: &mut String, u: &Utc) {
     push_digits(out, u.second, 2);
 }
 
+/// The date and time to the second of the last line, so that lines within one second only
+/// format their nanoseconds.
+#[derive(Default)]
+pub(crate) struct SecondsCache {
+    secs: Option<u64>,
+    text: String,
+}
+
+impl SecondsCache {
+    pub(crate) const fn new() -> Self {
+        Self {
+            secs: None,
+            text: String::new(),
+        }
+    }
+
+    /// Appends `t` as `push_rfc3339` does.
+    pub(crate) fn push(&mut self, out: &mut String, t: SystemTime) {
+        let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        if self.secs != Some(d.as_secs()) {
+            self.text.clear();
+            push_rfc3339(
+                &mut self.text,
+                UNIX_EPOCH + Duration::from_secs(d.as_secs()),
+            );
+            self.text.truncate("YYYY-MM-DDTHH:MM:SS.".len());
+            self.secs = Some(d.as_secs());
+        }
+        out.push_str(&self.text);
+        push_digits(out, d.subsec_nanos(), 9);
+        out.push('Z');
+    }
+}
+
 /// Appends the first `width` digits of the nanoseconds.
 pub(crate) fn push_fraction(out: &mut String, nanos: u32, width: usize) {
     let mut n = nanos;
@@ -98,9 +132,19 @@ pub(crate) fn push_fraction(out: &mut String, nanos: u32, width: usize) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
+
+    #[test]
+    fn the_cache_agrees_with_the_formatter() {
+        let mut cache = SecondsCache::new();
+        for (secs, nanos) in [(5, 1), (5, 999_999_999), (6, 0), (1_709_251_199, 7), (5, 3)] {
+            let t = UNIX_EPOCH + Duration::new(secs, nanos);
+            let (mut a, mut b) = (String::new(), String::new());
+            push_rfc3339(&mut a, t);
+            cache.push(&mut b, t);
+            assert_eq!(a, b);
+        }
+    }
 
     #[test]
     fn formats_known_instants() {
