@@ -317,6 +317,8 @@ impl<B: Body> Body for LoggedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
+        // A streaming body's own lines belong to the request too.
+        let _entered = this.pending.info.as_ref().map(|i| i.span.enter());
         let frame = ready!(this.inner.poll_frame(cx));
         if let Some(Ok(f)) = &frame
             && let Some(data) = f.data_ref()

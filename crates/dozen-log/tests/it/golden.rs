@@ -338,3 +338,116 @@ fn a_line_at_the_limit_is_not_marked() {
     let v = parse_strict(capture.take().trim_end()).unwrap();
     assert!(v.get("dozen.truncated").is_none());
 }
+
+#[test]
+fn a_field_recorded_again_and_again_keeps_its_last_value() {
+    check(
+        same,
+        || {
+            let span = tracing::info_span!(
+                "s",
+                first = "kept",
+                n = tracing::field::Empty,
+                text = tracing::field::Empty
+            );
+            for i in 0..5000u64 {
+                span.record("n", i);
+                span.record("text", "a value long enough to make garbage pile up");
+            }
+            let _s = span.enter();
+            tracing::info!("x");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"x","time":"{{T}}",{LOC},"first":"kept","n":4999,"text":"a value long enough to make garbage pile up"}}"#
+        )],
+    );
+}
+
+#[test]
+fn at_most_64_labels() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        // 66 labels: 32 on the span, 34 on the event.
+        let span = tracing::info_span!(
+            "s",
+            labels.s0 = 0,
+            labels.s1 = 1,
+            labels.s2 = 2,
+            labels.s3 = 3,
+            labels.s4 = 4,
+            labels.s5 = 5,
+            labels.s6 = 6,
+            labels.s7 = 7,
+            labels.s8 = 8,
+            labels.s9 = 9,
+            labels.s10 = 10,
+            labels.s11 = 11,
+            labels.s12 = 12,
+            labels.s13 = 13,
+            labels.s14 = 14,
+            labels.s15 = 15,
+            labels.s16 = 16,
+            labels.s17 = 17,
+            labels.s18 = 18,
+            labels.s19 = 19,
+            labels.s20 = 20,
+            labels.s21 = 21,
+            labels.s22 = 22,
+            labels.s23 = 23,
+            labels.s24 = 24,
+            labels.s25 = 25,
+            labels.s26 = 26,
+            labels.s27 = 27,
+            labels.s28 = 28,
+            labels.s29 = 29,
+            labels.s30 = 30,
+            labels.s31 = 31,
+        );
+        let _s = span.enter();
+        tracing::info!(
+            labels.e0 = 0,
+            labels.e1 = 1,
+            labels.e2 = 2,
+            labels.e3 = 3,
+            labels.e4 = 4,
+            labels.e5 = 5,
+            labels.e6 = 6,
+            labels.e7 = 7,
+            labels.e8 = 8,
+            labels.e9 = 9,
+            labels.e10 = 10,
+            labels.e11 = 11,
+            labels.e12 = 12,
+            labels.e13 = 13,
+            labels.e14 = 14,
+            labels.e15 = 15,
+            labels.e16 = 16,
+            labels.e17 = 17,
+            labels.e18 = 18,
+            labels.e19 = 19,
+            labels.e20 = 20,
+            labels.e21 = 21,
+            labels.e22 = 22,
+            labels.e23 = 23,
+            labels.e24 = 24,
+            labels.e25 = 25,
+            labels.e26 = 26,
+            labels.e27 = 27,
+            labels.e28 = 28,
+            labels.e29 = 29,
+            labels.e30 = 30,
+            labels.e31 = 31,
+            labels.e32 = 32,
+            labels.e33 = 33,
+            "many labels"
+        );
+    });
+    let v = parse_strict(capture.take().trim_end()).unwrap();
+    let labels = v["logging.googleapis.com/labels"].as_object().unwrap();
+    assert_eq!(labels.len(), 64);
+    // The event's labels come first; the span's last ones are left out.
+    assert_eq!(labels["e33"], "33");
+    assert_eq!(labels["s29"], "29");
+    assert!(!labels.contains_key("s30"));
+}
