@@ -2,8 +2,9 @@
 //! piece of state is in the database.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -93,6 +94,20 @@ fn rejection_error(rejection: &JsonRejection) -> ApiError {
     ApiError(rejection.status(), rejection.body_text())
 }
 
+/// The `{id}` of a path, whose rejection is a JSON error too.
+struct Id(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<i64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Self(id)),
+            Err(rejection) => Err(ApiError(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
 fn check_title(title: &str) -> Result<String, ApiError> {
     let title = title.trim();
     if title.is_empty() {
@@ -158,7 +173,7 @@ async fn list(State(db): State<Db>) -> Result<Json<Vec<Todo>>, ApiError> {
     Ok(Json(rows.iter().map(todo).collect::<Result<_, _>>()?))
 }
 
-async fn fetch(State(db): State<Db>, Path(id): Path<i64>) -> Result<Json<Todo>, ApiError> {
+async fn fetch(State(db): State<Db>, Id(id): Id) -> Result<Json<Todo>, ApiError> {
     match sqlx::query(db.sql.get_todo.q())
         .bind(id)
         .fetch_optional(&db.pool)
@@ -171,7 +186,7 @@ async fn fetch(State(db): State<Db>, Path(id): Path<i64>) -> Result<Json<Todo>, 
 
 async fn update(
     State(db): State<Db>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(patch): Body<Patch>,
 ) -> Result<Json<Todo>, ApiError> {
     let title = patch.title.as_deref().map(check_title).transpose()?;
@@ -200,7 +215,7 @@ async fn update(
     Ok(Json(current))
 }
 
-async fn remove(State(db): State<Db>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn remove(State(db): State<Db>, Id(id): Id) -> Result<StatusCode, ApiError> {
     let result = sqlx::query(db.sql.delete_todo.q())
         .bind(id)
         .execute(&db.pool)
