@@ -2,6 +2,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,7 +84,29 @@ struct TaskEntry {
 #[derive(Default)]
 struct Registry {
     next_id: u64,
-    running: HashMap<u64, TaskEntry>,
+    running: HashMap<u64, TaskEntry, BuildHasherDefault<IdHasher>>,
+}
+
+/// Task ids are distinct counters: hashing them is wasted work.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Spread the low bits into the top ones, which hashbrown uses for its
+        // control bytes.
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -667,7 +690,7 @@ impl Shutdown {
     /// the last created closes first. The drain phase ends early enough to
     /// leave every hook its budget. A hook that overruns is abandoned and
     /// the outcome becomes [`Outcome::DeadlineExceeded`]. Hooks registered
-    /// once teardown has begun do not run.
+    /// once the service has stopped accepting do not run.
     pub fn on_teardown<F, Fut>(&self, name: impl Into<Cow<'static, str>>, budget: Duration, hook: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
@@ -680,7 +703,10 @@ impl Shutdown {
                 budget,
                 run: Box::new(move || Box::pin(hook())),
             }),
-            None => tracing::warn!(hook = %name, "teardown already began; hook not registered"),
+            None => tracing::warn!(
+                hook = %name,
+                "the service has stopped accepting; teardown hook not registered"
+            ),
         }
     }
 

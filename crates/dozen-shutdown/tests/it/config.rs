@@ -83,6 +83,24 @@ fn deserializes_with_the_variable_names_as_fields() {
         Duration::from_secs(10),
     );
     assert!(serde_json::from_str::<ShutdownConfig>(r#"{"shutdown_timeout":"soon"}"#).is_err());
+
+    // Flattened into an app's settings, the fields keep their variable names.
+    #[derive(serde::Deserialize)]
+    struct App {
+        port: u16,
+        #[serde(flatten)]
+        shutdown: ShutdownConfig,
+    }
+    let app: App =
+        serde_json::from_str(r#"{"port":8080,"shutdown_delay":"2s","shutdown_timeout":"20s"}"#)
+            .unwrap();
+    assert_eq!(app.port, 8080);
+    assert_eq!(
+        app.shutdown,
+        ShutdownConfig::default()
+            .with_delay(Duration::from_secs(2))
+            .with_timeout(Duration::from_secs(20))
+    );
 }
 
 #[test]
