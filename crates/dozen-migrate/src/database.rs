@@ -321,12 +321,13 @@ impl Session {
             }
             s.maybe_locked = false;
             let waited = start.elapsed();
-            let holder = s.holder().await.unwrap_or(None);
             if waited >= timeout {
+                let holder = s.holder().await.unwrap_or(None);
                 return Err(Error::LockTimeout { waited, holder });
             }
             if last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
                 last_log = Some(Instant::now());
+                let holder = s.holder().await.unwrap_or(None);
                 tracing::info!(
                     table = %s.table,
                     holder = holder.as_deref().unwrap_or("unknown"),

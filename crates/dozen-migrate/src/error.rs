@@ -101,7 +101,7 @@ pub enum Error {
     /// it failed or its process was killed, and its DDL may be half applied.
     #[error(
         "migration V{version}__{name} was started at {started_on} and never finished: its DDL may be half applied \
-         (MySQL/MariaDB commit DDL statement by statement). Check which of its statements took effect, complete or \
+         (MySQL/MariaDB commit DDL statement by statement); check which of its statements took effect, complete or \
          undo them by hand, then run `migrate repair {version} --applied` or `migrate repair {version} --not-applied`"
     )]
     #[non_exhaustive]

@@ -1,3 +1,4 @@
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use refinery::{Migration, Runner, SchemaVersion};
@@ -11,12 +12,25 @@ use crate::history::{self, Entry, State};
 /// Built from the runner that refinery's `embed_migrations!` generates. Every
 /// run that changes the database takes the lock, re-reads the history under
 /// it, applies what is pending and releases the lock, whatever happens.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Migrator {
     migrations: Vec<Migration>,
     table: String,
     lock_timeout: Duration,
     poll_interval: Duration,
+}
+
+impl fmt::Debug for Migrator {
+    // The migrations' SQL is left out: it would drown everything else.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations.len())
+            .field("latest", &self.migrations.last().map(Migration::version))
+            .field("table", &self.table)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
 }
 
 /// What [`Migrator::apply_with`] reports while it runs.

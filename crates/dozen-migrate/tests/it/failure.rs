@@ -80,7 +80,7 @@ async fn mysql_failure_releases_get_lock_and_marks_the_version() {
         .expect("db");
     let name = format!(
         "dozen-migrate:{:016x}",
-        fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+        crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
     );
     let holder: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
         .bind(&name)
@@ -129,16 +129,4 @@ async fn sqlite_failure_keeps_earlier_migrations_and_unlocks() {
         .await
         .expect("schema");
     assert_eq!(three, 0, "V3's first statement rolled back with it");
-}
-
-fn fnv1a(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, part) in parts.iter().enumerate() {
-        let sep: &[u8] = if i > 0 { &[0xff] } else { &[] };
-        for b in sep.iter().chain(part.as_bytes()) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
 }

@@ -231,7 +231,18 @@ async fn lock_timeout_names_the_holder() {
         let (db, slow) = (db.clone(), slow.clone());
         tokio::spawn(async move { slow.apply(&db).await })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Until the first run holds the lock (it then sleeps two seconds in V1).
+    let Database::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while crate::support::advisory_locks(pool).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let start = Instant::now();
     let err = slow
         .clone()
@@ -250,6 +261,102 @@ async fn lock_timeout_names_the_holder() {
     assert_eq!(first.await.expect("join").expect("first").applied.len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_lock_timeout_names_the_holding_connection() {
+    use sqlx::Connection as _;
+    let Some(fresh) = Kind::MySql.fresh("dm_holder").await else {
+        return;
+    };
+    let mut holder = sqlx::MySqlConnection::connect(&fresh.url)
+        .await
+        .expect("connect");
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(&mut holder)
+        .await
+        .expect("db");
+    let name = format!(
+        "dozen-migrate:{:016x}",
+        crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+    );
+    let (got, id): (i64, i64) =
+        sqlx::query_as("SELECT CAST(GET_LOCK(?, 0) AS SIGNED), CAST(CONNECTION_ID() AS SIGNED)")
+            .bind(&name)
+            .fetch_one(&mut holder)
+            .await
+            .expect("GET_LOCK");
+    assert_eq!(got, 1);
+
+    let db = crate::support::connect(&fresh.url).await;
+    let start = Instant::now();
+    let err = set(&[("V1__a", "CREATE TABLE a (id INTEGER)")])
+        .with_lock_timeout(Duration::from_millis(1500))
+        .apply(&db)
+        .await
+        .expect_err("lock held");
+    let waited = start.elapsed();
+    match &err {
+        Error::LockTimeout {
+            holder: Some(h), ..
+        } => {
+            assert!(h.starts_with(&format!("connection {id}")), "{h}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(6),
+        "{waited:?}"
+    );
+
+    // Released by its holder: the next run goes through.
+    sqlx::query("DO RELEASE_LOCK(?)")
+        .bind(&name)
+        .execute(&mut holder)
+        .await
+        .expect("release");
+    let report = set(&[("V1__a", "CREATE TABLE a (id INTEGER)")])
+        .apply(&db)
+        .await
+        .expect("apply");
+    assert_eq!(report.applied.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_waits_for_another_writer_until_the_deadline() {
+    use sqlx::Connection as _;
+    let Some(fresh) = Kind::Sqlite.fresh("dm_holder").await else {
+        return;
+    };
+    let db = crate::support::connect(&fresh.url).await;
+    let mut writer = sqlx::SqliteConnection::connect(&fresh.url)
+        .await
+        .expect("connect");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .expect("write lock");
+
+    let migrator = set(&[("V1__a", "CREATE TABLE a (id INTEGER)")]);
+    let start = Instant::now();
+    let err = migrator
+        .clone()
+        .with_lock_timeout(Duration::from_millis(500))
+        .apply(&db)
+        .await
+        .expect_err("write lock held");
+    let waited = start.elapsed();
+    assert!(matches!(err, Error::LockTimeout { .. }), "{err:?}");
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut writer)
+        .await
+        .expect("commit");
+    assert_eq!(migrator.apply(&db).await.expect("apply").applied.len(), 1);
+}
+
 #[tokio::test]
 async fn invalid_configuration_is_rejected() {
     let dup = Migrator::from_migrations([m("V1__a", "SELECT 1"), m("V1__b", "SELECT 2")]);
@@ -263,6 +370,14 @@ async fn invalid_configuration_is_rejected() {
     };
     check("history", true);
     check("app.history", true);
+    let debug = format!(
+        "{:?}",
+        set(&[("V1__a", "CREATE TABLE secret_plans (id INTEGER)")])
+    );
+    assert!(
+        debug.contains("migrations: 1") && !debug.contains("secret_plans"),
+        "{debug}"
+    );
     check("history; DROP TABLE users", false);
     check("", false);
     let url = "redis://:hunter2@127.0.0.1/0".parse().expect("a valid URL");

@@ -134,6 +134,20 @@ pub(crate) async fn connect(url: &str) -> Database {
         .expect("connect")
 }
 
+/// FNV-1a over `parts` with a 0xff separator, as dozen-migrate names its
+/// MySQL lock (deployed releases must agree on the name, so tests pin it).
+pub(crate) fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let sep: &[u8] = if i > 0 { &[0xff] } else { &[] };
+        for b in sep.iter().chain(part.as_bytes()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
 /// Each of `1..=n` exactly once.
 pub(crate) fn once_each(n: i64) -> Vec<(i64, i64)> {
     (1..=n).map(|v| (v, 1)).collect()
