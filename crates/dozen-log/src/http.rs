@@ -9,15 +9,18 @@
 //!     .layer(dozen_log::http::RequestLogLayer::new());
 //! ```
 //!
-//! The remote address comes from a [`std::net::SocketAddr`] in the request extensions, or from
-//! the function given to [`RequestLogLayer::remote_addr`]. With axum's
-//! `into_make_service_with_connect_info::<SocketAddr>()` the address is stored as
-//! `ConnectInfo<SocketAddr>`; read it with
-//! `.remote_addr(|ext| ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0))`.
+//! `remoteIp` comes from a [`std::net::SocketAddr`] in the request extensions by default, or from
+//! the function given to [`RequestLogLayer::remote_ip`]:
+//!
+//! - with axum's `into_make_service_with_connect_info::<SocketAddr>()` the peer address is stored
+//!   as `ConnectInfo<SocketAddr>`: read it with
+//!   `.remote_ip(|req| req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))`;
+//! - behind a load balancer (Cloud Run, a GKE ingress) the peer is the proxy and the client is the
+//!   first address of `X-Forwarded-For`: use `.remote_ip(dozen_log::http::forwarded_for)`.
 
 use std::fmt::{self, Write as _};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
@@ -57,7 +60,7 @@ pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
         })
 }
 
-type RemoteAddrFn = fn(&Extensions) -> Option<SocketAddr>;
+type RemoteIpFn = fn(&http::request::Parts) -> Option<IpAddr>;
 
 /// A tower [`Layer`](tower_layer::Layer) that logs one line per request.
 ///
@@ -69,7 +72,7 @@ type RemoteAddrFn = fn(&Extensions) -> Option<SocketAddr>;
 /// `protocol` and `latency` (`"0.012345s"`). The level is INFO, WARN for 4xx and ERROR for 5xx.
 #[derive(Clone, Copy)]
 pub struct RequestLogLayer {
-    remote_addr: RemoteAddrFn,
+    remote_ip: RemoteIpFn,
 }
 
 impl fmt::Debug for RequestLogLayer {
@@ -84,23 +87,52 @@ impl Default for RequestLogLayer {
     }
 }
 
-fn socket_addr_extension(ext: &Extensions) -> Option<SocketAddr> {
-    ext.get::<SocketAddr>().copied()
+/// The IP address of a [`SocketAddr`] in the request extensions: the default source of
+/// `remoteIp`.
+#[must_use]
+pub fn socket_addr_extension(req: &http::request::Parts) -> Option<IpAddr> {
+    socket_ip(&req.extensions)
+}
+
+fn socket_ip(ext: &Extensions) -> Option<IpAddr> {
+    ext.get::<SocketAddr>().map(SocketAddr::ip)
+}
+
+/// The first address of `X-Forwarded-For` (the client, as the load balancer saw it), else the
+/// [`SocketAddr`] extension. The header is set by the client as much as by the proxies, so use
+/// it only behind a load balancer that writes it.
+///
+/// ```
+/// let req = http::Request::get("/")
+///     .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+///     .body(())
+///     .unwrap();
+/// let (parts, ()) = req.into_parts();
+/// assert_eq!(dozen_log::http::forwarded_for(&parts), Some([203, 0, 113, 7].into()));
+/// ```
+#[must_use]
+pub fn forwarded_for(req: &http::request::Parts) -> Option<IpAddr> {
+    req.headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse().ok())
+        .or_else(|| socket_ip(&req.extensions))
 }
 
 impl RequestLogLayer {
-    /// The layer, reading the remote address from a `SocketAddr` request extension.
+    /// The layer, reading `remoteIp` from a `SocketAddr` request extension.
     #[must_use]
     pub fn new() -> Self {
         Self {
-            remote_addr: socket_addr_extension,
+            remote_ip: socket_addr_extension,
         }
     }
 
-    /// Reads the remote address with `f` instead (see the [module docs](self) for axum).
+    /// Reads `remoteIp` with `f` instead (see the [module docs](self) for axum).
     #[must_use]
-    pub fn remote_addr(mut self, f: fn(&Extensions) -> Option<SocketAddr>) -> Self {
-        self.remote_addr = f;
+    pub fn remote_ip(mut self, f: fn(&http::request::Parts) -> Option<IpAddr>) -> Self {
+        self.remote_ip = f;
         self
     }
 }
@@ -111,7 +143,7 @@ impl<S> tower_layer::Layer<S> for RequestLogLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RequestLog {
             inner,
-            remote_addr: self.remote_addr,
+            remote_ip: self.remote_ip,
         }
     }
 }
@@ -120,7 +152,7 @@ impl<S> tower_layer::Layer<S> for RequestLogLayer {
 #[derive(Clone)]
 pub struct RequestLog<S> {
     inner: S,
-    remote_addr: RemoteAddrFn,
+    remote_ip: RemoteIpFn,
 }
 
 impl<S> fmt::Debug for RequestLog<S> {
@@ -154,20 +186,20 @@ fn protocol(v: Version) -> &'static str {
 
 /// `scheme://host/path?query`: the URI as received when absolute, else built from the `Host`
 /// header and `X-Forwarded-Proto` (default `http`); the path alone without a host.
-fn request_url<B>(req: &Request<B>) -> String {
-    let uri = req.uri();
+fn request_url(req: &http::request::Parts) -> String {
+    let uri = &req.uri;
     if uri.scheme().is_some() && uri.authority().is_some() {
         return uri.to_string();
     }
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let host = req
-        .headers()
+        .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok());
     match host {
         Some(host) => {
             let scheme = req
-                .headers()
+                .headers
                 .get("x-forwarded-proto")
                 .and_then(|h| h.to_str().ok())
                 .filter(|s| *s == "https" || *s == "http")
@@ -209,22 +241,24 @@ where
         if let Some(ctx) = trace_context(req.headers()) {
             ctx.record(&span);
         }
-        let headers = req.headers();
+        let (parts, body) = req.into_parts();
+        let headers = &parts.headers;
         let request_size = headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok())
-            .or_else(|| req.body().size_hint().exact());
+            .or_else(|| body.size_hint().exact());
         let info = RequestInfo {
             span: span.clone(),
             start: Instant::now(),
-            method: req.method().clone(),
-            url: request_url(&req),
+            method: parts.method.clone(),
+            url: request_url(&parts),
             request_size,
             user_agent: header_string(headers, http::header::USER_AGENT),
             referer: header_string(headers, http::header::REFERER),
-            remote_ip: (self.remote_addr)(req.extensions()).map(|a| a.ip().to_string()),
-            protocol: protocol(req.version()),
+            remote_ip: (self.remote_ip)(&parts).map(|ip| ip.to_string()),
+            protocol: protocol(parts.version),
         };
+        let req = Request::from_parts(parts, body);
         let inner = span.in_scope(|| self.inner.call(req));
         ResponseFuture {
             inner,

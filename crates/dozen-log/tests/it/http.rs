@@ -65,10 +65,11 @@ fn one_line_per_request_with_http_request_and_trace() {
                     "/fail",
                     get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "down") }),
                 )
-                .layer(
-                    RequestLogLayer::new()
-                        .remote_addr(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)),
-                );
+                .layer(RequestLogLayer::new().remote_ip(|req| {
+                    req.extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip())
+                }));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
@@ -183,4 +184,32 @@ fn header_precedence() {
         None,
     );
     check(&[("traceparent", tp), ("traceparent", tp)], None);
+}
+
+#[test]
+fn forwarded_for_takes_the_first_address() {
+    fn check(header: Option<&str>, peer: Option<SocketAddr>, expected: Option<&str>) {
+        let mut req = http::Request::get("/");
+        if let Some(h) = header {
+            req = req.header("x-forwarded-for", h);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        if let Some(peer) = peer {
+            parts.extensions.insert(peer);
+        }
+        let got = dozen_log::http::forwarded_for(&parts).map(|ip| ip.to_string());
+        assert_eq!(got.as_deref(), expected, "{header:?} {peer:?}");
+    }
+    let peer: SocketAddr = "10.1.2.3:4567".parse().unwrap();
+    check(Some("203.0.113.7"), None, Some("203.0.113.7"));
+    check(
+        Some(" 203.0.113.7 , 10.0.0.1"),
+        Some(peer),
+        Some("203.0.113.7"),
+    );
+    check(Some("2001:db8::1, 10.0.0.1"), None, Some("2001:db8::1"));
+    check(Some("unknown"), Some(peer), Some("10.1.2.3"));
+    check(Some(""), None, None);
+    check(None, Some(peer), Some("10.1.2.3"));
+    check(None, None, None);
 }
