@@ -391,3 +391,81 @@ impl Driver for Any {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// A server error with only a SQLSTATE, as the drivers report it.
+    #[derive(Debug)]
+    struct ServerError(&'static str);
+
+    impl std::fmt::Display for ServerError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "server error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for ServerError {}
+
+    impl sqlx::error::DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            "server error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn server_codes_are_classified() {
+        let check = |code: &'static str, kind: ErrorKind, transient: bool| {
+            let error = sqlx::Error::Database(Box::new(ServerError(code)));
+            assert_eq!(classify(&error), kind, "{code}");
+            assert_eq!(kind.is_transient(), transient, "{code}");
+        };
+        check("57P03", ErrorKind::StartingUp, true);
+        check("57P01", ErrorKind::StartingUp, true);
+        check("53300", ErrorKind::TooManyConnections, true);
+        check("08006", ErrorKind::Network, true);
+        check("28P01", ErrorKind::BadCredentials, false);
+        check("28000", ErrorKind::BadCredentials, false);
+        check("3D000", ErrorKind::UnknownDatabase, false);
+        check("42P01", ErrorKind::Database, false);
+        assert_eq!(classify(&sqlx::Error::PoolTimedOut), ErrorKind::TimedOut);
+        let refused = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert_eq!(classify(&refused), ErrorKind::Refused);
+    }
+
+    #[test]
+    fn unknown_postgres_parameters_are_dropped() {
+        let check = |input: &str, expected: &str| {
+            let url: ServiceUrl = input.parse().unwrap();
+            assert_eq!(postgres_driver_url(&url), expected, "{input}");
+        };
+        check("pgsql://a:b@h/d", "postgres://a:b@h/d");
+        check(
+            "postgres://h/d?sslmode=disable&x=1",
+            "postgres://h/d?sslmode=disable",
+        );
+        check("postgres://h/d?x=1", "postgres://h/d");
+        check(
+            "postgres://h/d?options[search_path]=s&application_name=a&pasword=p",
+            "postgres://h/d?options[search_path]=s&application_name=a",
+        );
+    }
+}

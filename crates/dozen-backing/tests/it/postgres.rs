@@ -250,3 +250,53 @@ async fn a_pgsql_alias_and_a_unix_socket_connect() {
         pool.close().await;
     }
 }
+
+#[tokio::test]
+async fn too_many_connections_is_retried_until_a_slot_frees() {
+    use sqlx::Connection as _;
+    let Some(admin_url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let (logs, _guard) = logs::capture();
+    let role = dozen_testkit::unique_name("limited");
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 1"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_username(&role).unwrap();
+    let url: ServiceUrl = url.as_str().parse().unwrap();
+
+    // The role's one slot is taken, and freed a second after the connect starts.
+    let held = sqlx::PgConnection::connect(&url.expose()).await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        held.close().await.unwrap();
+    });
+    let mut settings = settings(Duration::from_secs(15));
+    settings.max_connections = 1;
+    settings.min_connections = 0;
+    let started = Instant::now();
+    let result = dozen_backing::connect::<Postgres>(&url, &settings).await;
+    let elapsed = started.elapsed();
+    release.await.unwrap();
+    if let Ok(pool) = &result {
+        pool.close().await;
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE \"{role}\"")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    result.unwrap();
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(12), "{elapsed:?}");
+    let logs = logs.text();
+    assert!(
+        logs.contains("error.class=\"too many connections\""),
+        "{logs}"
+    );
+}
