@@ -235,8 +235,9 @@ impl<W> JsonLayer<W> {
         self
     }
 
-    /// Lowers the size limit of a line (256 KiB by default), for tests of truncation.
-    #[doc(hidden)]
+    /// The size limit of a line, 256 KiB by default (Cloud Logging's limit for an entry); at
+    /// least 512 bytes. A longer line is cut down field by field and marked
+    /// `"dozen.truncated":true`.
     #[must_use]
     pub fn with_max_line_bytes(mut self, max: usize) -> Self {
         self.config_mut().max_bytes = max.max(512);
