@@ -113,24 +113,20 @@ fn one_line_per_request_with_http_request_and_trace() {
             let secs: f64 = latency.strip_suffix('s').unwrap().parse().unwrap();
             assert!((0.0..5.0).contains(&secs), "{latency}");
 
-            // A malformed traceparent is ignored and the Cloud header used; 5xx is an ERROR.
-            let response = send(
-                addr,
-                "POST /fail HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 4\r\n\
-                 traceparent: garbage\r\n\
-                 X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
-                 Connection: close\r\n\r\nbody",
-            )
-            .await;
+            // A malformed traceparent is ignored and the Cloud header used; 4xx is a WARNING,
+            // 5xx an ERROR.
+            let fail = |method: &str, body: &str| {
+                format!(
+                    "{method} /fail HTTP/1.1\r\nHost: shop.test\r\nContent-Length: {}\r\n\
+                     traceparent: garbage\r\n\
+                     X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let response = send(addr, &fail("POST", "body")).await;
             assert!(response.starts_with("HTTP/1.1 405"), "{response}");
-            let response = send(
-                addr,
-                "GET /fail HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 0\r\n\
-                 traceparent: garbage\r\n\
-                 X-Cloud-Trace-Context: 11111111111111111111111111111111/5;o=0\r\n\
-                 Connection: close\r\n\r\n",
-            )
-            .await;
+            let response = send(addr, &fail("GET", "")).await;
             assert!(response.starts_with("HTTP/1.1 503"), "{response}");
             let lines = request_lines(&capture, 2).await;
             assert_eq!(lines.len(), 2, "{lines:?}");
