@@ -17,6 +17,11 @@ use example_todo_api::config::JobSettings;
 use example_todo_api::db::Db;
 use example_todo_api::jobs::{self, Job};
 
+/// Teardown budgets: dozen-shutdown reserves their sum at the end of the
+/// deadline, so tasks (the job in hand) must be done before that.
+const FLUSH_BUDGET: Duration = Duration::from_secs(1);
+const CLOSE_BUDGET: Duration = Duration::from_secs(3);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let (config, log) = match example_todo_api::start("todo-worker") {
@@ -36,7 +41,7 @@ async fn main() -> ExitCode {
         }
     };
     let flusher = log.flusher();
-    shutdown.on_teardown("flush logs", Duration::from_secs(1), move || async move {
+    shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
         flusher.flush();
     });
     let connected = tokio::select! {
@@ -114,12 +119,16 @@ async fn process(db: &Db, job: &Job, settings: &JobSettings, owner: &str, shutdo
     let mut work = std::pin::pin!(work);
     let mut heartbeat = tokio::time::interval(settings.lease / 3);
     heartbeat.tick().await;
-    // After draining starts, keep working until shortly before the deadline,
-    // leaving time to give the job back.
+    // After draining starts, keep working until shortly before the drain
+    // budget (the deadline less the teardown budgets) runs out, leaving time
+    // to give the job back.
     let give_back = async {
         shutdown.draining().await;
-        let left = shutdown.remaining().unwrap_or_default();
-        tokio::time::sleep(left.saturating_sub(Duration::from_secs(2).min(left / 2))).await;
+        let left = shutdown
+            .remaining()
+            .unwrap_or_default()
+            .saturating_sub(FLUSH_BUDGET + CLOSE_BUDGET);
+        tokio::time::sleep(left.saturating_sub(Duration::from_secs(1).min(left / 2))).await;
     };
     let mut give_back = std::pin::pin!(give_back);
     loop {

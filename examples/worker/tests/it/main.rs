@@ -1,0 +1,14 @@
+//! The worker's integration tests: real `worker` processes, real signals, on
+//! SQLite and, where their URLs are set, PostgreSQL and MariaDB.
+
+#[path = "../../../todo-api/tests/it/support.rs"]
+mod support;
+
+mod leases;
+
+use std::path::Path;
+
+/// The binary under test.
+fn worker() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_worker"))
+}
