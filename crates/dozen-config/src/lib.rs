@@ -195,13 +195,13 @@ impl Loader {
         clippy::unnecessary_wraps,
         reason = "the same signature as with the dotenv feature"
     )]
-    fn dotenv_entries(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        Ok(std::collections::BTreeMap::new())
+    fn dotenv_entries(&self) -> Result<de::Map, Error> {
+        Ok(de::Map::default())
     }
 
     #[cfg(feature = "dotenv")]
-    fn dotenv_entries(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        let mut map = std::collections::BTreeMap::new();
+    fn dotenv_entries(&self) -> Result<de::Map, Error> {
+        let mut map = de::Map::default();
         let mut problems = Vec::new();
         for (path, required) in &self.dotenv {
             let dotenv_problem = |entry| {
