@@ -145,7 +145,7 @@ enum Repr {
     },
 }
 
-/// The scheme of `input` in lower case, when it has the syntax of one.
+/// The scheme of `input` as written, when it has the syntax of one.
 fn scheme_of(input: &str) -> Option<&str> {
     let (scheme, _) = input.split_once(':')?;
     let mut chars = scheme.chars();
@@ -159,8 +159,9 @@ impl ServiceUrl {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidUrl`](crate::ErrorKind::InvalidUrl) when `input` is not a URL of its kind; the error names the
-    /// scheme (when it is a known one) and the reason, never the URL itself.
+    /// [`ErrorKind::InvalidUrl`](crate::ErrorKind::InvalidUrl) when `input` is not a URL of
+    /// its kind; the error names the scheme (when it is a known one) and the reason, never
+    /// the URL itself.
     pub fn parse(input: &str) -> Result<Self, Error> {
         let input = input.trim();
         let scheme = scheme_of(input);
@@ -256,7 +257,13 @@ impl ServiceUrl {
         Ok(ServiceUrl {
             kind: Kind::Sqlite,
             repr: Repr::Sqlite {
-                raw: input.into(),
+                // sqlx matches the scheme case-sensitively; the parts keep their offsets.
+                raw: format!(
+                    "{}{}",
+                    input[..scheme_len].to_ascii_lowercase(),
+                    &input[scheme_len..]
+                )
+                .into(),
                 path,
                 query,
             },
