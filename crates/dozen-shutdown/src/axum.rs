@@ -14,10 +14,12 @@
 //! - The drain ends when every connection is closed, or at the drain budget,
 //!   when the connections still open are dropped.
 //!
-//! A streaming response (server-sent events, a long poll, a log tail) would
-//! keep its connection busy until the deadline: wrap it in
-//! [`close_on_drain`] so its body ends when draining starts. A WebSocket
-//! handler should select on [`Shutdown::draining`] and send a close frame.
+//! A streaming response would keep its connection busy until the drain
+//! budget runs out. Server-sent event streams (`content-type:
+//! text/event-stream`) end by themselves when draining starts; wrap other
+//! long-lived bodies (a long poll, an NDJSON tail) in [`close_on_drain`]. A
+//! WebSocket handler should select on [`Shutdown::draining`] and send a close
+//! frame.
 
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
@@ -33,7 +35,7 @@ use ::axum::extract::State;
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::future::RouteFuture;
 use ::axum::routing::get;
-use http::header::{CONNECTION, HeaderValue};
+use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
 use http_body::Frame;
 use hyper::body::Incoming;
@@ -256,7 +258,18 @@ fn spawn_connection(shutdown: &Shutdown, app: &Router, stream: TcpStream, peer: 
     });
 }
 
-/// Adds `connection: close` to responses once readiness has left `Ready`.
+/// Whether `response` is a server-sent event stream.
+fn is_event_stream(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// Adds `connection: close` to responses once readiness has left `Ready`, and
+/// ends server-sent event streams when draining starts.
 #[derive(Clone)]
 struct CloseWhenDraining {
     router: Router,
@@ -298,6 +311,9 @@ impl Future for CloseWhenDrainingFuture {
             response
                 .headers_mut()
                 .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        if is_event_stream(&response) {
+            response = close_on_drain(this.shutdown, response);
         }
         Poll::Ready(Ok(response))
     }

@@ -150,20 +150,22 @@ impl Inner {
         if self.triggered.set(Triggered { at, cause }).is_err() {
             return false;
         }
-        let cause = &self.triggered.get().expect("just set").cause;
+        // Act first, then log: a slow log writer must not delay the signal.
         self.readiness.send_replace(Readiness::Draining);
-        tracing::info!(
-            phase = "draining",
-            elapsed_ms = 0u64,
-            tasks = self.tasks_in_flight(),
-            %cause,
-            delay_ms = millis(self.delay),
-            timeout_ms = millis(self.timeout),
-            "shutdown started: not ready, still accepting during the propagation delay"
-        );
         self.draining.cancel();
         if self.watchdog {
             crate::watchdog::spawn(Arc::clone(self), at + self.timeout);
+        }
+        if let Some(triggered) = self.triggered.get() {
+            tracing::info!(
+                phase = "draining",
+                elapsed_ms = millis(at.elapsed()),
+                tasks = self.tasks_in_flight(),
+                cause = %triggered.cause,
+                delay_ms = millis(self.delay),
+                timeout_ms = millis(self.timeout),
+                "shutdown started: not ready, still accepting during the propagation delay"
+            );
         }
         true
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use dozen_shutdown::{Shutdown, exit_code};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
@@ -104,10 +105,14 @@ async fn server() -> dozen_shutdown::Outcome {
         .route(
             "/stream",
             get(move || async move {
-                let ticks = futures_ticks();
-                dozen_shutdown::axum::close_on_drain(&streaming, Body::new(ticks))
+                dozen_shutdown::axum::close_on_drain(&streaming, Body::new(ticks()))
             }),
         )
+        .route(
+            "/events",
+            get(|| async { ([(CONTENT_TYPE, "text/event-stream")], Body::new(ticks())) }),
+        )
+        .route("/endless", get(|| async { Body::new(ticks()) }))
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap().port());
@@ -129,7 +134,7 @@ fn block_forever() {
 }
 
 /// An endless body: one `tick\n` chunk every 50 ms.
-fn futures_ticks() -> Ticks {
+fn ticks() -> Ticks {
     Ticks(tokio::time::interval(ms(50)))
 }
 
@@ -170,6 +175,8 @@ struct Child {
     port: u16,
     stdout: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread collecting stderr, joined at the exit so nothing is missed.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Child {
@@ -201,7 +208,7 @@ impl Child {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err = process.stderr.take().unwrap();
         let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             let mut buffer = [0; 4096];
             while let Ok(n @ 1..) = err.read(&mut buffer) {
                 collected
@@ -215,6 +222,7 @@ impl Child {
             port: 0,
             stdout,
             stderr,
+            stderr_reader: Some(stderr_reader),
         };
         if role == "server" {
             let line = child.line("LISTENING ");
@@ -263,7 +271,11 @@ impl Child {
         let started = Instant::now();
         loop {
             if let Some(status) = self.process.try_wait().unwrap() {
-                return (status, Instant::now());
+                let exited = Instant::now();
+                if let Some(reader) = self.stderr_reader.take() {
+                    reader.join().unwrap();
+                }
+                return (status, exited);
             }
             if started.elapsed() > limit {
                 let _ = self.process.kill();
@@ -597,25 +609,33 @@ fn the_watchdog_ends_the_process_at_the_deadline() {
     check("/untracked-blocking", "running=[]");
 }
 
-#[test]
-fn a_stream_open_at_sigterm_ends_when_draining_starts() {
-    let _serial = serial();
-    let mut child = Child::server("500ms", "20s");
+/// How a streaming response open at SIGTERM ended.
+#[derive(Debug, PartialEq)]
+enum StreamEnd {
+    /// The body's last chunk arrived this long after SIGTERM; the connection
+    /// closed later, at `closed`.
+    Clean { ended: Duration, closed: Duration },
+    /// The connection was dropped mid-body this long after SIGTERM.
+    Cut(Duration),
+}
+
+/// Opens `path` (an endless stream), sends SIGTERM, and reports how the
+/// stream ended, how long until the exit, and the exit code.
+fn stream_at_sigterm(path: &str, delay: &str, timeout: &str) -> (StreamEnd, Duration, Option<i32>) {
+    let mut child = Child::server(delay, timeout);
     let port = child.port;
     let runtime = client_runtime();
     let mut stream = runtime.block_on(async {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        stream
-            .write_all(b"GET /stream HTTP/1.1\r\nhost: test\r\n\r\n")
-            .await
-            .unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
         let mut head = Vec::new();
         while !String::from_utf8_lossy(&head).contains("tick\n") {
             let mut buffer = [0; 512];
             let n = stream.read(&mut buffer).await.unwrap();
             assert!(
                 n > 0,
-                "the stream ended early: {:?}",
+                "{path} ended early: {:?}",
                 String::from_utf8_lossy(&head)
             );
             head.extend_from_slice(&buffer[..n]);
@@ -624,49 +644,82 @@ fn a_stream_open_at_sigterm_ends_when_draining_starts() {
     });
     let killed = Instant::now();
     child.signal("TERM");
-    // The body ends (its last chunk arrives) when draining starts; the
-    // connection, idle from then on, closes when the delay is over.
-    let (ended, closed) = runtime.block_on(async {
+    let end = runtime.block_on(async {
         let mut tail = Vec::new();
-        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buffer = [0; 512];
+        let clean = tokio::time::timeout(Duration::from_secs(10), async {
             while !tail.ends_with(b"0\r\n\r\n") {
-                let mut buffer = [0; 512];
-                let n = stream.read(&mut buffer).await.unwrap();
-                assert!(
-                    n > 0,
-                    "EOF before the end of the body: {:?}",
-                    String::from_utf8_lossy(&tail)
-                );
-                tail.extend_from_slice(&buffer[..n]);
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => tail.extend_from_slice(&buffer[..n]),
+                }
             }
-            Instant::now()
+            true
         })
         .await
         .expect("the stream ends");
+        let ended = killed.elapsed();
+        if !clean {
+            return StreamEnd::Cut(ended);
+        }
         let mut rest = Vec::new();
         stream.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty(), "{rest:?}");
-        (ended, Instant::now())
+        StreamEnd::Clean {
+            ended,
+            closed: killed.elapsed(),
+        }
     });
-    let ended_after = ended - killed;
-    assert!(
-        ended_after < ms(300),
-        "ended {ended_after:?} after SIGTERM, not when draining started"
-    );
-    let closed_after = closed - killed;
-    assert!(
-        closed_after >= ms(500),
-        "connection closed {closed_after:?} after SIGTERM, during the delay"
-    );
     let (status, exited) = child.exit(Duration::from_secs(10));
     let took = exited - killed;
-    assert_eq!(status.code(), Some(0), "stderr:\n{}", child.stderr());
     println!(
-        "stream ended {ended_after:?} after SIGTERM; exit after {took:?} (delay 500 ms, deadline 20 s)"
+        "{path}: {end:?}; exit {:?} after {took:?} (delay {delay}, deadline {timeout})",
+        status.code()
     );
+    (end, took, status.code())
+}
+
+#[test]
+fn a_stream_open_at_sigterm_ends_when_draining_starts() {
+    let _serial = serial();
+    // Server-sent events by themselves, other bodies through `close_on_drain`:
+    // the body ends at SIGTERM, the idle connection closes when the 500 ms
+    // delay is over, and the process exits then, far from its 20 s deadline.
+    for path in ["/events", "/stream"] {
+        let (end, took, code) = stream_at_sigterm(path, "500ms", "20s");
+        let StreamEnd::Clean { ended, closed } = end else {
+            panic!("{path}: {end:?}");
+        };
+        assert!(
+            ended < ms(300),
+            "{path}: ended {ended:?} after SIGTERM, not when draining started"
+        );
+        assert!(
+            closed >= ms(500),
+            "{path}: connection closed {closed:?} after SIGTERM, during the delay"
+        );
+        assert_eq!(code, Some(0), "{path}");
+        assert!(
+            took >= ms(500) && took <= ms(600),
+            "{path}: exited after {took:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unmarked_endless_stream_is_cut_at_the_drain_budget() {
+    let _serial = serial();
+    // Nothing tells this body to end: the drain budget (2 s deadline less the
+    // 200 ms teardown hook) bounds it, and the outcome says so.
+    let (end, took, code) = stream_at_sigterm("/endless", "500ms", "2s");
+    let StreamEnd::Cut(cut) = end else {
+        panic!("{end:?}");
+    };
+    assert!(cut >= ms(1_800) && cut <= ms(2_000), "cut after {cut:?}");
+    assert_eq!(code, Some(i32::from(exit_code::DEADLINE_EXCEEDED)));
     assert!(
-        took >= ms(500) && took <= ms(600),
-        "exited after {took:?}, the deadline is 20 s"
+        took >= ms(1_800) && took <= ms(2_000),
+        "exited after {took:?}"
     );
 }
 
