@@ -26,6 +26,15 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// Asserts `low <= took <= high`, saying what took how long otherwise.
+#[track_caller]
+fn assert_between(what: &str, took: Duration, low: Duration, high: Duration) {
+    assert!(
+        low <= took && took <= high,
+        "{what}: took {took:?}, expected {low:?} to {high:?}"
+    );
+}
+
 // ---------------------------------------------------------------- the child
 
 /// The child process: not a test by itself, run by the tests below.
@@ -595,9 +604,11 @@ fn the_watchdog_ends_the_process_at_the_deadline() {
             "{path}: exit {:?} {took:?} after SIGTERM, deadline 1 s",
             status.code()
         );
-        assert!(
-            took >= ms(1_000) && took <= ms(1_300),
-            "{path}: exited after {took:?}"
+        assert_between(
+            &format!("{path}: SIGTERM to exit"),
+            took,
+            ms(1_000),
+            ms(1_300),
         );
         let watchdog = stderr
             .lines()
@@ -699,10 +710,7 @@ fn a_stream_open_at_sigterm_ends_when_draining_starts() {
             "{path}: connection closed {closed:?} after SIGTERM, during the delay"
         );
         assert_eq!(code, Some(0), "{path}");
-        assert!(
-            took >= ms(500) && took <= ms(600),
-            "{path}: exited after {took:?}"
-        );
+        assert_between(&format!("{path}: SIGTERM to exit"), took, ms(500), ms(600));
     }
 }
 
@@ -715,12 +723,9 @@ fn an_unmarked_endless_stream_is_cut_at_the_drain_budget() {
     let StreamEnd::Cut(cut) = end else {
         panic!("{end:?}");
     };
-    assert!(cut >= ms(1_800) && cut <= ms(2_000), "cut after {cut:?}");
+    assert_between("SIGTERM to the cut", cut, ms(1_800), ms(2_000));
     assert_eq!(code, Some(i32::from(exit_code::DEADLINE_EXCEEDED)));
-    assert!(
-        took >= ms(1_800) && took <= ms(2_000),
-        "exited after {took:?}"
-    );
+    assert_between("SIGTERM to exit", took, ms(1_800), ms(2_000));
 }
 
 #[test]
@@ -761,9 +766,11 @@ fn idle_keep_alive_connections_are_told_to_close_and_do_not_hold_the_drain() {
     let (rest, closed) = eof.unwrap();
     assert!(rest.is_empty(), "{rest:?}");
     let closed_after = closed - killed;
-    assert!(
-        closed_after >= ms(300) && closed_after < ms(400),
-        "closed after {closed_after:?}"
+    assert_between(
+        "SIGTERM to the idle connection's close",
+        closed_after,
+        ms(300),
+        ms(400),
     );
     let (status, exited) = child.exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "stderr:\n{}", child.stderr());
