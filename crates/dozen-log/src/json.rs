@@ -668,9 +668,13 @@ where
         with_scratch(|s| {
             s.begin();
             event.record(&mut s.event.recorder(false));
-            let meta = event.metadata();
+            let normalized = crate::log_bridge::normalized_metadata(event);
+            let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
             let mut severity = Severity::from_level(meta.level());
-            let mut skip: [&str; 2] = ["message", ""];
+            let mut skip: [&str; 6] = ["message", "", "", "", "", ""];
+            if normalized.is_some() {
+                skip[2..].copy_from_slice(&crate::log_bridge::FIELDS);
+            }
             if let Some(e) = s.event.get("severity") {
                 let v = s.event.value(e);
                 let name = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'));

@@ -3,6 +3,7 @@
 
 mod fields;
 mod json;
+mod log_bridge;
 mod panic;
 mod pretty;
 mod time;
@@ -371,12 +372,14 @@ impl Builder {
             Some(p) => (None, Some(p)),
             None => (Some(parts.json), None),
         };
+        let max_level = Layer::<tracing_subscriber::Registry>::max_level_hint(&parts.filter);
         let subscriber = tracing_subscriber::registry()
             .with(parts.filter)
             .with(json)
             .with(pretty);
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error(ErrorKind::AlreadySet))?;
+        log_bridge::install(max_level);
         if panic_hook {
             // In the pretty format the previous hook's message is the readable report; the
             // hook then only makes sure the lines logged before the panic are out first.

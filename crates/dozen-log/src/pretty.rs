@@ -116,7 +116,8 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let meta = event.metadata();
+        let normalized = crate::log_bridge::normalized_metadata(event);
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let mut out = String::with_capacity(256);
         let now = Utc::from_system_time((self.clock)());
         let mut time = String::with_capacity(12);
@@ -164,6 +165,7 @@ where
             out: &mut out,
             ansi: self.ansi,
             first: true,
+            skip_log_fields: normalized.is_some(),
         };
         event.record(&mut visitor);
         out.push('\n');
@@ -178,6 +180,8 @@ struct PrettyFields<'a> {
     out: &'a mut String,
     ansi: bool,
     first: bool,
+    /// The event came from the `log` crate: its `log.*` fields are in the metadata already.
+    skip_log_fields: bool,
 }
 
 impl PrettyFields<'_> {
@@ -199,6 +203,9 @@ impl PrettyFields<'_> {
 
 impl Visit for PrettyFields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&field.name()) {
+            return;
+        }
         if field.name() == "message" {
             self.record_debug(field, &format_args!("{value}"));
         } else {
@@ -218,6 +225,9 @@ impl Visit for PrettyFields<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&field.name()) {
+            return;
+        }
         if field.name() == "message" {
             if !self.first {
                 self.out.push(' ');

@@ -61,6 +61,12 @@ fn entry() {
             guard.flush();
             eprintln!("dropped={}", guard.dropped_lines());
         }
+        #[cfg(feature = "log")]
+        "log" => {
+            let _guard = dozen_log::init().unwrap();
+            tracing_log::log::info!(target: "legacy", "from log {}", 1);
+            tracing_log::log::debug!(target: "legacy", "filtered out");
+        }
         "init" => match dozen_log::init() {
             Ok(_guard) => eprintln!("result=ok"),
             Err(e) => eprintln!("result=err:{e}|{}", e.variable().unwrap_or("-")),
@@ -234,4 +240,26 @@ pub(crate) fn init_result(envs: &[(&str, &str)]) -> String {
         .find_map(|l| l.strip_prefix("result="))
         .unwrap_or_else(|| panic!("{stderr}"))
         .to_owned()
+}
+
+#[cfg(feature = "log")]
+#[test]
+fn log_records_keep_their_own_location() {
+    let out = child("log", &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert_eq!(line["message"], "from log 1");
+    assert_eq!(line["severity"], "INFO");
+    assert_eq!(line["target"], "legacy");
+    let location = &line["logging.googleapis.com/sourceLocation"];
+    assert_eq!(location["file"], "crates/dozen-log/tests/it/child.rs");
+    assert_eq!(location["function"], "it::child");
+    let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+    assert!(keys.iter().all(|k| !k.starts_with("log.")), "{keys:?}");
 }
