@@ -233,13 +233,19 @@ pub(crate) struct Session {
     maybe_locked: bool,
     #[cfg(feature = "mysql")]
     lock_name: String,
+    /// SQLite: the connection's own busy timeout while this session has
+    /// replaced it with a short one for polling; `None` once restored.
     #[cfg(feature = "sqlite")]
-    busy_timeout: i64,
+    busy_timeout: Option<i64>,
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if self.maybe_locked {
+        #[cfg(feature = "sqlite")]
+        let modified = self.busy_timeout.is_some();
+        #[cfg(not(feature = "sqlite"))]
+        let modified = false;
+        if self.maybe_locked || modified {
             tracing::warn!(
                 "migration run ended without unlocking; closing its connection to release the lock"
             );
@@ -265,64 +271,51 @@ impl Session {
         timeout: Duration,
     ) -> Result<(Self, Duration), Error> {
         let start = Instant::now();
-        #[cfg_attr(
-            not(any(feature = "mysql", feature = "sqlite")),
-            allow(unused_mut, reason = "only MySQL and SQLite prepare the connection")
-        )]
-        let mut conn = db.acquire().await?;
-        #[cfg(feature = "mysql")]
-        let lock_name = match &mut conn {
-            Conn::My(c) => mysql::lock_name(c, table)
-                .await
-                .map_err(Error::db("naming the migration lock"))?,
-            #[allow(unreachable_patterns, reason = "one arm per enabled database")]
-            _ => String::new(),
+        let mut s = Self {
+            conn: db.acquire().await?,
+            table: table.to_owned(),
+            maybe_locked: false,
+            #[cfg(feature = "mysql")]
+            lock_name: String::new(),
+            #[cfg(feature = "sqlite")]
+            busy_timeout: None,
         };
-        #[cfg(feature = "sqlite")]
-        let busy_timeout = match &mut conn {
+        match &mut s.conn {
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => {
+                s.lock_name = mysql::lock_name(c, table)
+                    .await
+                    .map_err(Error::db("naming the migration lock"))?;
+            }
+            #[cfg(feature = "sqlite")]
             Conn::Lite(c) => {
                 let t = sqlite::busy_timeout(c)
                     .await
                     .map_err(Error::db("reading busy_timeout"))?;
+                // From here until it is restored, the connection is not fit
+                // to go back to the pool as it is.
+                s.busy_timeout = Some(t);
                 sqlite::set_busy_timeout(c, 200)
                     .await
                     .map_err(Error::db("setting busy_timeout"))?;
-                t
             }
             #[allow(unreachable_patterns, reason = "one arm per enabled database")]
-            _ => 0,
-        };
-        let mut s = Self {
-            conn,
-            table: table.to_owned(),
-            maybe_locked: false,
-            #[cfg(feature = "mysql")]
-            lock_name,
-            #[cfg(feature = "sqlite")]
-            busy_timeout,
-        };
+            _ => {}
+        }
         let mut delay = Duration::from_millis(25);
         let mut last_log: Option<Instant> = None;
         loop {
             let remaining = timeout.saturating_sub(start.elapsed());
             s.maybe_locked = true;
             if s.try_lock(remaining).await? {
-                #[cfg(feature = "sqlite")]
-                #[allow(
-                    irrefutable_let_patterns,
-                    reason = "irrefutable with only `sqlite` enabled"
-                )]
-                if let Conn::Lite(c) = &mut s.conn {
-                    sqlite::set_busy_timeout(c, s.busy_timeout)
-                        .await
-                        .map_err(Error::db("restoring busy_timeout"))?;
-                }
+                s.restore_settings().await?;
                 return Ok((s, start.elapsed()));
             }
             s.maybe_locked = false;
             let waited = start.elapsed();
             if waited >= timeout {
                 let holder = s.holder().await.unwrap_or(None);
+                s.restore_settings().await?;
                 return Err(Error::LockTimeout { waited, holder });
             }
             if last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
@@ -341,6 +334,18 @@ impl Session {
             tokio::time::sleep(delay.min(timeout.saturating_sub(waited))).await;
             delay = (delay * 2).min(Duration::from_millis(250));
         }
+    }
+
+    /// Gives the connection its own settings back (SQLite's busy timeout).
+    async fn restore_settings(&mut self) -> Result<(), Error> {
+        #[cfg(feature = "sqlite")]
+        if let (Conn::Lite(c), Some(t)) = (&mut self.conn, self.busy_timeout) {
+            sqlite::set_busy_timeout(c, t)
+                .await
+                .map_err(Error::db("restoring busy_timeout"))?;
+            self.busy_timeout = None;
+        }
+        Ok(())
     }
 
     /// Whether `try_lock` itself waited (MySQL's `GET_LOCK` timeout, SQLite's

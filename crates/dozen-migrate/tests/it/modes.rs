@@ -326,7 +326,19 @@ async fn sqlite_waits_for_another_writer_until_the_deadline() {
     let Some(fresh) = Kind::Sqlite.fresh("dm_holder").await else {
         return;
     };
-    let db = crate::support::connect(&fresh.url).await;
+    // One connection with a busy timeout of its own and a temporary table
+    // that only this connection sees.
+    let options: sqlx::sqlite::SqliteConnectOptions = fresh.url.parse().expect("url");
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.busy_timeout(Duration::from_millis(4321)))
+        .await
+        .expect("pool");
+    sqlx::query("CREATE TEMP TABLE this_connection (x INTEGER)")
+        .execute(&pool)
+        .await
+        .expect("temp table");
+    let db = Database::from(&pool);
     let mut writer = sqlx::SqliteConnection::connect(&fresh.url)
         .await
         .expect("connect");
@@ -349,6 +361,16 @@ async fn sqlite_waits_for_another_writer_until_the_deadline() {
         waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
+    // The run polled with a short busy timeout, and gave the connection its own back.
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&pool)
+        .await
+        .expect("busy_timeout");
+    assert_eq!(busy, 4321);
+    sqlx::query("SELECT x FROM this_connection")
+        .fetch_all(&pool)
+        .await
+        .expect("the same connection came back to the pool");
 
     sqlx::raw_sql("COMMIT")
         .execute(&mut writer)
