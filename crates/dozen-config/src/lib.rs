@@ -182,7 +182,13 @@ impl Loader {
             process,
             map: self.dotenv_entries()?,
         };
-        source.map.extend(iter);
+        // Only names under the prefix can be read, even in strict mode.
+        let prefix = self.prefix.as_str();
+        let iter = iter.into_iter();
+        source.map.reserve(iter.size_hint().0);
+        source
+            .map
+            .extend(iter.filter(|(name, _)| name.starts_with(prefix)));
         let loaded = de::load::<T>(&source, &self.prefix, self.strict, report);
         match loaded.result {
             Ok(value) => Ok((value, Report::new(loaded.entries))),
