@@ -243,13 +243,13 @@ impl Inner {
         tokio::time::sleep_until((start + self.delay).into()).await;
         self.readiness.send_replace(Readiness::Stopping);
         self.tracker.close();
+        self.stopping.cancel();
         tracing::info!(
             phase = "stopping",
             elapsed_ms = millis(start.elapsed()),
             tasks = self.tasks_in_flight(),
-            "stopped accepting; waiting for tasks and in-flight requests"
+            "stopping accepting; waiting for tasks and in-flight requests"
         );
-        self.stopping.cancel();
 
         let hooks = lock(&self.hooks).take().unwrap_or_default();
         let reserve: Duration = hooks.iter().map(|hook| hook.budget).sum();
