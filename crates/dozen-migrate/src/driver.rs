@@ -3,7 +3,10 @@
 /// Defines `$name<C>`, refinery's `AsyncMigrate` over anything that derefs to
 /// `$conn`, plus the module's `parse` (a history row) and `read_history`.
 macro_rules! sqlx_driver {
-    ($(#[$doc:meta])* $name:ident, $conn:ty, $row:ty, missing_table = $missing:expr) => {
+    (
+        $(#[$doc:meta])* $name:ident, $conn:ty, $row:ty,
+        missing_table = $missing:expr, dollar_placeholders = $dollar:expr
+    ) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name<C = $conn>(C);
@@ -76,6 +79,35 @@ macro_rules! sqlx_driver {
                 .map(i64::from)
                 .or_else(|_| row.try_get::<i64, _>(0))?;
             $crate::history::parse_row(version, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)
+        }
+
+        /// Writes `m`'s history row as refinery does; the caller owns the transaction.
+        pub(crate) async fn record(
+            conn: &mut $conn,
+            table: &str,
+            m: &::refinery::Migration,
+        ) -> Result<(), ::sqlx::Error> {
+            let (version, name, applied_on, checksum) = $crate::history::row_values(m);
+            ::sqlx::query(::sqlx::AssertSqlSafe($crate::history::insert_sql(table, $dollar)))
+                .bind(version)
+                .bind(name)
+                .bind(applied_on)
+                .bind(checksum)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        /// Runs `m`'s SQL, then [`record`]s it; the caller owns the transaction.
+        pub(crate) async fn run_and_record(
+            conn: &mut $conn,
+            table: &str,
+            m: &::refinery::Migration,
+        ) -> Result<(), ::sqlx::Error> {
+            ::sqlx::raw_sql(::sqlx::AssertSqlSafe(m.sql().unwrap_or_default()))
+                .execute(&mut *conn)
+                .await?;
+            record(conn, table, m).await
         }
 
         /// The history, or `None` when the table does not exist yet.

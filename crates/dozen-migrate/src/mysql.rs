@@ -22,7 +22,8 @@ crate::driver::sqlx_driver!(
     MySqlDriver,
     MySqlConnection,
     sqlx::mysql::MySqlRow,
-    missing_table = is_missing_table
+    missing_table = is_missing_table,
+    dollar_placeholders = false
 );
 
 fn is_missing_table(e: &sqlx::Error) -> bool {
@@ -109,36 +110,21 @@ pub(crate) async fn apply(
     table: &str,
     m: &Migration,
 ) -> Result<(), sqlx::Error> {
-    let (version, name, applied_on, checksum) = history::row_values(m);
+    let (version, name, started_on, checksum) = history::row_values(m);
     sqlx::query(AssertSqlSafe(format!(
         "REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?)"
     )))
     .bind(table)
     .bind(version)
-    .bind(&name)
-    .bind(&checksum)
-    .bind(&applied_on)
+    .bind(name)
+    .bind(checksum)
+    .bind(started_on)
     .execute(&mut *conn)
     .await?;
     let mut tx = conn.begin().await?;
     let result = async {
-        sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(AssertSqlSafe(history::insert_sql(table, false)))
-            .bind(version)
-            .bind(&name)
-            .bind(&applied_on)
-            .bind(&checksum)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {STATE_TABLE} WHERE history_table = ?"
-        )))
-        .bind(table)
-        .execute(&mut *tx)
-        .await?;
-        Ok::<_, sqlx::Error>(())
+        run_and_record(&mut tx, table, m).await?;
+        clear_marker(&mut tx, table).await
     }
     .await;
     match result {
@@ -157,21 +143,9 @@ pub(crate) async fn record_applied(
     table: &str,
     m: &Migration,
 ) -> Result<(), sqlx::Error> {
-    let (version, name, applied_on, checksum) = history::row_values(m);
     let mut tx = conn.begin().await?;
-    sqlx::query(AssertSqlSafe(history::insert_sql(table, false)))
-        .bind(version)
-        .bind(name)
-        .bind(applied_on)
-        .bind(checksum)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(AssertSqlSafe(format!(
-        "DELETE FROM {STATE_TABLE} WHERE history_table = ?"
-    )))
-    .bind(table)
-    .execute(&mut *tx)
-    .await?;
+    record(&mut tx, table, m).await?;
+    clear_marker(&mut tx, table).await?;
     tx.commit().await
 }
 

@@ -17,7 +17,8 @@ crate::driver::sqlx_driver!(
     PgConnection,
     sqlx::postgres::PgRow,
     // undefined_table, or undefined schema for a qualified name
-    missing_table = |e| matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42P01" | "3F000")))
+    missing_table = |e| matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42P01" | "3F000"))),
+    dollar_placeholders = true
 );
 
 pub(crate) async fn ensure_table(conn: &mut PgConnection, table: &str) -> Result<(), sqlx::Error> {
@@ -41,17 +42,7 @@ pub(crate) async fn apply(
     m: &Migration,
 ) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
-        .execute(&mut *tx)
-        .await?;
-    let (version, name, applied_on, checksum) = history::row_values(m);
-    sqlx::query(AssertSqlSafe(history::insert_sql(table, true)))
-        .bind(version)
-        .bind(name)
-        .bind(applied_on)
-        .bind(checksum)
-        .execute(&mut *tx)
-        .await?;
+    run_and_record(&mut tx, table, m).await?;
     tx.commit().await
 }
 

@@ -20,7 +20,8 @@ crate::driver::sqlx_driver!(
     SqliteDriver,
     SqliteConnection,
     sqlx::sqlite::SqliteRow,
-    missing_table = |e| matches!(e, sqlx::Error::Database(d) if d.message().starts_with("no such table"))
+    missing_table = |e| matches!(e, sqlx::Error::Database(d) if d.message().starts_with("no such table")),
+    dollar_placeholders = true
 );
 
 pub(crate) async fn ensure_table(
@@ -43,21 +44,7 @@ pub(crate) async fn apply(
     sqlx::raw_sql("SAVEPOINT dozen_migrate")
         .execute(&mut *conn)
         .await?;
-    let result = async {
-        sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
-            .execute(&mut *conn)
-            .await?;
-        let (version, name, applied_on, checksum) = history::row_values(m);
-        sqlx::query(AssertSqlSafe(history::insert_sql(table, true)))
-            .bind(version)
-            .bind(name)
-            .bind(applied_on)
-            .bind(checksum)
-            .execute(&mut *conn)
-            .await?;
-        Ok::<_, sqlx::Error>(())
-    }
-    .await;
+    let result = run_and_record(conn, table, m).await;
     match result {
         Ok(()) => {
             sqlx::raw_sql("RELEASE dozen_migrate").execute(conn).await?;
