@@ -130,3 +130,75 @@ async fn sqlite_failure_keeps_earlier_migrations_and_unlocks() {
         .expect("schema");
     assert_eq!(three, 0, "V3's first statement rolled back with it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_in_progress_mark_is_resolved_by_repair_or_by_a_finished_history_row() {
+    let Some(fresh) = Kind::MySql.fresh("dm_mark").await else {
+        return;
+    };
+    let db = crate::support::connect(&fresh.url).await;
+    let Database::MySql(pool) = &db else {
+        unreachable!()
+    };
+    let v1 = Migration::unapplied("V1__a", "CREATE TABLE a (id INTEGER)").expect("name");
+    let v2 = Migration::unapplied("V2__b", "CREATE TABLE b (id INTEGER)").expect("name");
+    let both = Migrator::from_migrations([v1.clone(), v2.clone()]).expect("set");
+    Migrator::from_migrations([v1])
+        .expect("set")
+        .apply(&db)
+        .await
+        .expect("V1");
+    // What a run killed inside V2 leaves behind.
+    let mark = || async {
+        sqlx::query("REPLACE INTO dozen_migrate_state VALUES ('refinery_schema_history', 2, 'b', ?, '2026-01-01T00:00:00Z')")
+            .bind(v2.checksum().to_string())
+            .execute(pool)
+            .await
+            .expect("mark");
+    };
+    mark().await;
+
+    let status = both.status(&db).await.expect("status");
+    assert!(
+        matches!(&status.entries()[1].state, dozen_migrate::State::InProgress { started_on } if started_on == "2026-01-01T00:00:00Z"),
+        "{status:?}"
+    );
+    assert!(matches!(
+        both.validate(&db).await,
+        Err(Error::Dirty { version: 2, .. })
+    ));
+    assert!(matches!(
+        both.apply(&db).await,
+        Err(Error::Dirty { version: 2, .. })
+    ));
+
+    // The operator finished V2 by hand: `repair 2 --applied` records it.
+    sqlx::query("CREATE TABLE b (id INTEGER)")
+        .execute(pool)
+        .await
+        .expect("by hand");
+    both.repair(&db, 2, dozen_migrate::Resolution::Applied)
+        .await
+        .expect("repair");
+    assert!(both.apply(&db).await.expect("apply").applied.is_empty());
+    assert!(both.status(&db).await.expect("status").is_up_to_date());
+    assert!(matches!(
+        both.repair(&db, 2, dozen_migrate::Resolution::Applied)
+            .await,
+        Err(Error::NotInProgress {
+            version: 2,
+            marked: None,
+            ..
+        })
+    ));
+
+    // A mark whose history row exists (the process died between the two):
+    // the migration is complete, and the next run clears the mark itself.
+    mark().await;
+    assert!(both.apply(&db).await.expect("apply").applied.is_empty());
+    let marks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dozen_migrate_state")
+        .fetch_one(pool)
+        .await
+        .expect("marks");
+    assert_eq!(marks, 0);
+}
