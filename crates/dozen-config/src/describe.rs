@@ -502,6 +502,12 @@ impl TValue<'_> {
 
     fn string<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.record(type_hint(&(&visitor as &dyn de::Expected).to_string()));
+        self.offer_string(visitor)
+    }
+
+    /// Offers the string candidates in turn, one per run, until the visitor
+    /// accepts one.
+    fn offer_string<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let key = self.key();
         let index = self
             .ctx
@@ -557,7 +563,7 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
                     "number" => visitor.visit_f64(1.0),
                     "list" => visitor
                         .visit_seq(de::value::SeqDeserializer::new(std::iter::empty::<String>())),
-                    _ => self.string(visitor),
+                    _ => self.offer_string(visitor),
                 }
             }
         }

@@ -102,3 +102,27 @@ fn flattened_problems_name_the_variable_without_the_value() {
         ]
     );
 }
+
+#[test]
+fn describe_lists_required_flattened_fields() {
+    let description = prefixed("APP_").describe::<App>();
+    let rows: Vec<String> = description
+        .vars()
+        .map(|v| format!("{} {} {}", v.name(), v.hint(), v.requirement()))
+        .collect();
+    // serde reveals the fields of a flattened struct only when they are
+    // required: the optional and defaulted ones are not listed.
+    assert_eq!(
+        rows,
+        [
+            "APP_NAME string required",
+            "APP_SHUTDOWN_DELAY duration required",
+            "APP_DATABASE_MAX_CONNECTIONS integer required",
+            "APP_DATABASE_RATIO number required",
+            "APP_DATABASE_DEBUG bool required",
+            "APP_DATABASE_OFFSET integer required",
+            "APP_DATABASE_HOSTS list required",
+            "APP_DATABASE_LABEL string required",
+        ]
+    );
+}
