@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use ::axum::Router;
 use ::axum::body::{Body, Bytes};
-use ::axum::extract::State;
+use ::axum::extract::{ConnectInfo, State};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::future::RouteFuture;
 use ::axum::routing::get;
@@ -160,6 +160,10 @@ impl http_body::Body for UntilDraining {
 /// # }
 /// ```
 ///
+/// Each request carries its peer's address in its extensions, both as
+/// `axum::extract::ConnectInfo<SocketAddr>` and as a bare `SocketAddr`, as
+/// `axum::serve` does with `into_make_service_with_connect_info`.
+///
 /// Only HTTP/1.1 is served (with upgrades, for WebSocket); Kubernetes
 /// ingresses and load balancers speak HTTP/1.1 to pods.
 ///
@@ -231,6 +235,7 @@ fn spawn_connection(shutdown: &Shutdown, app: &Router, stream: TcpStream, peer: 
     let service = TowerToHyperService::new(CloseWhenDraining {
         router: app.clone(),
         shutdown: shutdown.clone(),
+        peer,
     });
     let stopping = shutdown.stopping();
     shutdown.spawn(format!("http connection from {peer}"), async move {
@@ -269,11 +274,13 @@ fn is_event_stream(response: &Response) -> bool {
 }
 
 /// Adds `connection: close` to responses once readiness has left `Ready`, and
-/// ends server-sent event streams when draining starts.
+/// ends server-sent event streams when draining starts. Gives each request its
+/// peer's address, as `axum::serve` with connect info does.
 #[derive(Clone)]
 struct CloseWhenDraining {
     router: Router,
     shutdown: Shutdown,
+    peer: SocketAddr,
 }
 
 impl Service<Request<Incoming>> for CloseWhenDraining {
@@ -285,7 +292,11 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
         Service::<Request<Incoming>>::poll_ready(&mut self.router, cx)
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        // Both forms: `ConnectInfo` for axum extractors, the bare address for
+        // tower layers that know no axum (dozen-log's request log reads it).
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        request.extensions_mut().insert(self.peer);
         CloseWhenDrainingFuture {
             inner: self.router.call(request),
             shutdown: self.shutdown.clone(),
