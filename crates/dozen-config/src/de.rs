@@ -1181,7 +1181,11 @@ impl<'c, 's> ValueDe<'c, 's> {
     /// A value handed out without a type (`deserialize_any`): under
     /// `#[serde(flatten)]` serde buffers it before it knows the type, so the
     /// kind learned from an earlier run decides how it is offered.
-    fn untyped<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    ///
+    /// Its type is unknown here, so is whether it is a [`crate::Secret`]:
+    /// the report shows it redacted.
+    fn untyped<'de, V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
+        self.secret = true;
         if matches!(self.fetched, Fetched::Absent) && self.ctx.has_children(&self.var) {
             let prefix = format!("{}__", self.var);
             return StructDe {

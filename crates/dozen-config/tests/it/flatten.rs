@@ -126,3 +126,20 @@ fn describe_lists_required_flattened_fields() {
         ]
     );
 }
+
+#[test]
+fn flattened_values_are_redacted_in_the_report() {
+    let (_, report) = prefixed("APP_")
+        .from_iter_with_report::<_, App>(full())
+        .unwrap();
+    let entries: Vec<String> = report.entries().map(ToString::to_string).collect();
+    assert!(
+        entries.contains(&"APP_NAME=svc (environment)".to_owned()),
+        "{entries:?}"
+    );
+    assert!(
+        entries.contains(&"APP_DATABASE_LABEL=[redacted] (environment)".to_owned()),
+        "{entries:?}"
+    );
+    assert!(!report.to_string().contains("5s"), "{report}");
+}

@@ -72,3 +72,27 @@ fn secret_never_shows_itself() {
     assert_eq!(json, r#"{"s":"[redacted]"}"#);
     assert_eq!(secret.into_inner(), "hunter2");
 }
+
+#[test]
+fn secrets_inside_lists_and_maps_are_redacted() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the report matters")]
+    struct Keys {
+        keys: Vec<Secret<String>>,
+        by_name: std::collections::BTreeMap<String, Secret<String>>,
+        plain: Vec<String>,
+    }
+    let (keys, report) = prefixed("APP_")
+        .from_iter_with_report::<_, Keys>(env(&[
+            ("APP_KEYS", "k1,k2"),
+            ("APP_BY_NAME", "a=k3"),
+            ("APP_PLAIN", "p1"),
+        ]))
+        .unwrap();
+    assert_eq!(keys.keys[1].expose(), "k2");
+    assert_eq!(
+        report.to_string(),
+        "APP_KEYS=[redacted] (environment), APP_BY_NAME=[redacted] (environment), \
+         APP_PLAIN=p1 (environment)"
+    );
+}
