@@ -6,7 +6,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValueSource {
-    /// The variable itself.
+    /// The variable itself (or, with the `dotenv` feature, a `.env` file's
+    /// entry for it, which stands in for the environment).
     Environment,
     /// The file named by its `_FILE` variable.
     File,

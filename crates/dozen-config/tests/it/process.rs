@@ -29,7 +29,13 @@ fn child() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    match dozen_config::prefixed("DZT_").from_env_with_report::<Config>() {
+    let loader = dozen_config::prefixed("DZT_");
+    #[cfg(feature = "dotenv")]
+    let loader = match std::env::var_os("DOTENV_FOR_TEST") {
+        Some(path) => loader.dotenv_path(path),
+        None => loader,
+    };
+    match loader.from_env_with_report::<Config>() {
         Ok((config, report)) => println!("\nRESULT OK {config:?} | {report}"),
         Err(e) => println!("\nRESULT ERR {}", e.to_string().replace('\n', " / ")),
     }
@@ -103,5 +109,23 @@ fn non_utf8_values_are_errors_not_panics() {
             (bad_name, bad)
         ]),
         "ERR DZT_NAME: invalid value, not valid UTF-8"
+    );
+}
+
+#[cfg(feature = "dotenv")]
+#[test]
+fn dotenv_never_overrides_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".env");
+    std::fs::write(&path, "DZT_PORT=1\nDZT_NAME=from-file\nDZT_TAGS=x\n").unwrap();
+    let os = std::ffi::OsStr::new;
+    assert_eq!(
+        run(&[
+            (os("DOTENV_FOR_TEST"), path.as_os_str()),
+            (os("DZT_NAME"), os("from-env")),
+        ]),
+        "OK Config { port: 1, name: \"from-env\", tags: [\"x\"], cache: None } | \
+         DZT_PORT=1 (environment), DZT_NAME=from-env (environment), DZT_TAGS=x (environment), \
+         DZT_CACHE (default)"
     );
 }
