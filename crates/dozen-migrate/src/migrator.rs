@@ -412,9 +412,18 @@ impl Migrator {
         let start = Instant::now();
         loop {
             let status = self.status(db.clone()).await?;
-            if let Some(e) = status.problem()
-                && !matches!(e, Error::Unknown { .. })
-            {
+            // Migrations of a newer release are fine here; every other
+            // problem is one that no amount of waiting resolves.
+            let known = Status {
+                entries: status
+                    .entries
+                    .iter()
+                    .filter(|e| e.state != State::Unknown)
+                    .cloned()
+                    .collect(),
+                target: status.target,
+            };
+            if let Some(e) = known.problem() {
                 return Err(e);
             }
             if status.has_reached_target() {

@@ -94,6 +94,34 @@ async fn status_compares_history_with_the_embedded_set() {
 }
 
 #[tokio::test]
+async fn wait_accepts_a_newer_schema_and_rejects_a_divergent_one_at_once() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_wait_newer").await else {
+        return;
+    };
+    let db = crate::support::connect(&fresh.url).await;
+    let (a, b) = (
+        ("V1__a", "CREATE TABLE a (id INTEGER)"),
+        ("V2__b", "CREATE TABLE b (id INTEGER)"),
+    );
+    set(&[a, b]).apply(&db).await.expect("apply");
+    // An older release's replica: its migrations are all there, and more.
+    let status = set(&[a])
+        .wait(&db, Duration::from_secs(1))
+        .await
+        .expect("reached");
+    assert_eq!(status.current_version(), Some(2));
+    // A binary without V1 and with an edited V2: V1 is unknown to it, which is
+    // fine, but V2 diverges, which no waiting resolves: it fails at once.
+    let start = Instant::now();
+    let err = set(&[("V2__b", "CREATE TABLE b (id BIGINT)")])
+        .wait(&db, Duration::from_secs(30))
+        .await
+        .expect_err("divergent");
+    assert!(matches!(err, Error::Divergent { version: 2, .. }), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
 async fn divergent_history_stops_apply_and_dry_run_lists_pending() {
     let Some(fresh) = Kind::Sqlite.fresh("dm_div").await else {
         return;
