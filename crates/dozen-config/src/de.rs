@@ -27,7 +27,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, MapAccess, Se
 
 use crate::describe::Shape;
 use crate::error::{Problem, ProblemKind};
-use crate::report::{Entry, ValueSource};
+use crate::report::{ReportEntry, ValueSource};
 
 /// The newtype name through which [`crate::Secret`] tells the deserializer
 /// that a value is a secret.
@@ -184,7 +184,7 @@ enum FlatKind {
 #[derive(Default)]
 struct Run {
     problems: Vec<Problem>,
-    entries: Vec<Entry>,
+    entries: Vec<ReportEntry>,
     /// Strict mode: every name a field reads.
     known: Vec<String>,
     /// Strict mode: prefixes read as maps, where any name is accepted.
@@ -209,7 +209,7 @@ pub(crate) struct Ctx<'s> {
 /// The outcome of a load: the value, or the problems; and the report entries.
 pub(crate) struct Loaded<T> {
     pub(crate) result: Result<T, Vec<Problem>>,
-    pub(crate) entries: Vec<Entry>,
+    pub(crate) entries: Vec<ReportEntry>,
 }
 
 pub(crate) fn load<T: DeserializeOwned>(
@@ -449,7 +449,8 @@ impl<'s> Ctx<'s> {
             if run.entries.last().is_some_and(|e| e.var() == var) {
                 return;
             }
-            run.entries.push(Entry::new(var, source, value, secret));
+            run.entries
+                .push(ReportEntry::new(var, source, value, secret));
         }
     }
 

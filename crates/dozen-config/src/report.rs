@@ -30,14 +30,14 @@ const REDACTED: &str = "[redacted]";
 /// One variable a load read: its name, where the value came from, and the
 /// value as text with secrets redacted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct ReportEntry {
     var: String,
     source: ValueSource,
     value: Option<String>,
     secret: bool,
 }
 
-impl Entry {
+impl ReportEntry {
     pub(crate) fn new(var: &str, source: ValueSource, value: Option<&str>, secret: bool) -> Self {
         Self {
             var: var.to_owned(),
@@ -86,7 +86,7 @@ impl Entry {
     }
 }
 
-impl fmt::Display for Entry {
+impl fmt::Display for ReportEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
             Some(v) if needs_quotes(v) => write!(f, "{}={v:?} ({})", self.var, self.source),
@@ -150,16 +150,16 @@ fn mask_password(value: &str) -> String {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    entries: Vec<Entry>,
+    entries: Vec<ReportEntry>,
 }
 
 impl Report {
-    pub(crate) fn new(entries: Vec<Entry>) -> Self {
+    pub(crate) fn new(entries: Vec<ReportEntry>) -> Self {
         Self { entries }
     }
 
     /// The variables, in field order.
-    pub fn entries(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &ReportEntry> + '_ {
         self.entries.iter()
     }
 }
