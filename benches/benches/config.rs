@@ -182,9 +182,15 @@ fn run_loop(spec: &str) {
     }
 }
 
+/// A load from the process environment.
+type Load = fn() -> Config;
+
+/// A load from pairs.
+type LoadFrom = fn(Vec<(String, String)>) -> Config;
+
 fn bench(c: &mut Criterion) {
     assert_eq!(std::env::vars_os().count(), TOTAL_VARS);
-    let loaders: [(&str, fn() -> Config); 2] = [
+    let loaders: [(&str, Load); 2] = [
         ("dozen-config", || {
             dozen_config::prefixed("APP_").from_env().expect("valid")
         }),
@@ -204,7 +210,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     let vars = variables();
-    let iter_loaders: [(&str, fn(Vec<(String, String)>) -> Config); 2] = [
+    let iter_loaders: [(&str, LoadFrom); 2] = [
         ("dozen-config", |vars| {
             dozen_config::prefixed("APP_")
                 .from_iter(vars)
