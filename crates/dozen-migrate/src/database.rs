@@ -425,15 +425,37 @@ impl Session {
         &mut self.conn
     }
 
-    pub(crate) async fn ensure_tables(&mut self) -> Result<(), Error> {
+    /// The history, creating the tables it needs first when they are missing
+    /// (the common case, an existing history, costs one query).
+    pub(crate) async fn prepared_history(&mut self) -> Result<Vec<Migration>, Error> {
+        let read = Error::db("reading the migration history");
         let create = Error::db("creating the history table");
+        let table = self.table.as_str();
         match &mut self.conn {
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => postgres::ensure_table(c, &self.table).await.map_err(create),
+            Conn::Pg(c) => match postgres::read_history(c, table).await.map_err(read)? {
+                Some(h) => Ok(h),
+                None => postgres::create_table(c, table)
+                    .await
+                    .map(|()| Vec::new())
+                    .map_err(create),
+            },
+            // The in-progress table too, which a database migrated by
+            // refinery's own driver does not have yet.
             #[cfg(feature = "mysql")]
-            Conn::My(c) => mysql::ensure_tables(c, &self.table).await.map_err(create),
+            Conn::My(c) => {
+                mysql::ensure_tables(c, table).await.map_err(create)?;
+                let h = mysql::read_history(c, table).await.map_err(read)?;
+                Ok(h.unwrap_or_default())
+            }
             #[cfg(feature = "sqlite")]
-            Conn::Lite(c) => sqlite::ensure_table(c, &self.table).await.map_err(create),
+            Conn::Lite(c) => match sqlite::read_history(c, table).await.map_err(read)? {
+                Some(h) => Ok(h),
+                None => sqlite::ensure_table(c, table)
+                    .await
+                    .map(|()| Vec::new())
+                    .map_err(create),
+            },
         }
     }
 

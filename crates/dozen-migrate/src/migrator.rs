@@ -292,9 +292,8 @@ impl Migrator {
     where
         F: FnMut(Progress<'_>) + Send,
     {
-        session.ensure_tables().await?;
+        let applied = session.prepared_history().await?;
         let in_progress = session.conn().in_progress(&self.table).await?;
-        let applied = session.conn().history(&self.table).await?;
         if let Some(marker) = in_progress {
             let finished = applied.iter().any(|a| {
                 a.version() == marker.version && a.checksum().to_string() == marker.checksum

@@ -21,17 +21,10 @@ crate::driver::sqlx_driver!(
     dollar_placeholders = true
 );
 
-pub(crate) async fn ensure_table(conn: &mut PgConnection, table: &str) -> Result<(), sqlx::Error> {
-    // Skip the CREATE when the table exists: it would take a lock on the catalog.
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(table)
-        .fetch_one(&mut *conn)
+pub(crate) async fn create_table(conn: &mut PgConnection, table: &str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(history::create_table_sql(table)))
+        .execute(conn)
         .await?;
-    if !exists {
-        sqlx::raw_sql(AssertSqlSafe(history::create_table_sql(table)))
-            .execute(conn)
-            .await?;
-    }
     Ok(())
 }
 
