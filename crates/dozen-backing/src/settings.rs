@@ -18,8 +18,8 @@ use crate::error::{Error, ErrorKind};
 /// Durations are written as `30s`, `1m 30s`, `500ms` (humantime). It is a plain
 /// [`serde::Deserialize`] struct whose serde field names are the variables' names in lower
 /// case, so a configuration loader such as `dozen-config` reads it with
-/// `from_env::<PoolSettings>()`, or as a `#[serde(flatten)]` field of an application's
-/// configuration; [`from_env`](Self::from_env) reads the same variables without one.
+/// `from_env::<PoolSettings>()`, or with an application's own settings as a tuple
+/// (`from_env::<(App, PoolSettings)>()`); [`from_env`](Self::from_env) reads the same variables without one.
 ///
 /// ```
 /// use std::time::Duration;

@@ -863,9 +863,16 @@ impl StructDe<'_, '_> {
         {
             for name in &ctx.names_with_prefix(&self.prefix) {
                 let rest = &name[self.prefix.len()..];
+                // `X_FILE` is offered as itself, not as `X` read from the
+                // file: serde does not say which variables a flattened type
+                // reads, and reading the file of every `*_FILE` variable in
+                // the environment (TF_CLI_CONFIG_FILE, SSL_CERT_FILE, ...)
+                // would read other programs' files and fail on theirs. A
+                // required `X` is learned from serde's missing-field error
+                // and then fetched with its `X_FILE` (the `force` list below).
                 let segment = match rest.find("__") {
                     Some(end) => &rest[..end],
-                    None => rest.strip_suffix("_FILE").unwrap_or(rest),
+                    None => rest,
                 };
                 if segment.is_empty() {
                     continue;
@@ -929,10 +936,55 @@ impl<'de> de::Deserializer<'de> for StructDe<'_, '_> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A tuple of structs where a struct is expected (at the top level): each
+    /// reads the same prefix, so settings structs from several crates compose
+    /// without `#[serde(flatten)]`, which hides their field names.
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_seq(SameLevel {
+            ctx: self.ctx,
+            prefix: &self.prefix,
+            left: len,
+        })
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct seq tuple tuple_struct map enum
+        bytes byte_buf option unit unit_struct seq tuple_struct map enum
         identifier ignored_any
+    }
+}
+
+/// The structs of a top-level tuple, all read at the same prefix.
+struct SameLevel<'c, 's, 'p> {
+    ctx: &'c Ctx<'s>,
+    prefix: &'p str,
+    left: usize,
+}
+
+impl<'de> SeqAccess<'de> for SameLevel<'_, '_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(StructDe {
+            ctx: self.ctx,
+            prefix: self.prefix.to_owned(),
+        })
+        .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
     }
 }
 

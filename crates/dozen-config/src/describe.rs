@@ -423,10 +423,52 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A top-level tuple of structs, all read at the same prefix (as the
+    /// loader reads them).
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_seq(TSameLevel {
+            ctx: self.ctx,
+            prefix: &self.prefix,
+            optional: self.optional,
+            left: len,
+        })
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct seq tuple tuple_struct map enum
+        bytes byte_buf option unit unit_struct seq tuple_struct map enum
         identifier ignored_any
+    }
+}
+
+struct TSameLevel<'c, 'p> {
+    ctx: &'c Tracer,
+    prefix: &'p str,
+    optional: bool,
+    left: usize,
+}
+
+impl<'de> SeqAccess<'de> for TSameLevel<'_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(TStruct {
+            ctx: self.ctx,
+            prefix: self.prefix.to_owned(),
+            optional: self.optional,
+        })
+        .map(Some)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests of dozen-config, one module per area.
 
+mod compose;
 mod describe;
 #[cfg(feature = "dotenv")]
 mod dotenv;
