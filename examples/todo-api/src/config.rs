@@ -12,7 +12,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
 /// The port the web process binds when `PORT` is unset (factor VII).
 pub const DEFAULT_PORT: u16 = 8080;
 
-/// The configuration of both process types, read with `dozen_config::from_env`.
+/// The configuration of both process types: the app's own [`App`] settings
+/// and the settings structs of the libraries, loaded together by
+/// dozen-config as a tuple (each reads the same level of variables, with every
+/// problem of every struct reported at once).
 ///
 /// | variable | default |
 /// |---|---|
@@ -27,27 +30,75 @@ pub const DEFAULT_PORT: u16 = 8080;
 ///
 /// `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `SERVICE_VERSION` and
 /// `GOOGLE_CLOUD_PROJECT` are read by `dozen_log::init`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Config {
     /// `PORT`: where the web process listens.
-    #[serde(default = "default_port")]
     pub port: u16,
     /// `DATABASE_URL`: the backing database; shown with its password hidden.
-    #[serde(default = "default_database_url")]
     pub database_url: ServiceUrl,
     /// `MIGRATE_ON_START`: apply migrations before serving. Unset means "only
     /// on SQLite", where there is one process and no Job to run them.
-    #[serde(default)]
     pub migrate_on_start: Option<bool>,
     /// Pool sizing: `DATABASE_MAX_CONNECTIONS` and friends.
-    #[serde(flatten)]
     pub pool: PoolSettings,
     /// `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`.
-    #[serde(flatten)]
     pub shutdown: ShutdownConfig,
     /// The worker's settings.
-    #[serde(flatten)]
     pub jobs: JobSettings,
+}
+
+/// What dozen-config loads: the app's settings and the libraries'.
+pub type Settings = (App, PoolSettings, ShutdownConfig, JobSettings);
+
+/// The app's own settings.
+#[derive(Debug, Deserialize)]
+pub struct App {
+    /// `PORT`.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// `DATABASE_URL`.
+    #[serde(default = "default_database_url")]
+    pub database_url: ServiceUrl,
+    /// `MIGRATE_ON_START`.
+    #[serde(default)]
+    pub migrate_on_start: Option<bool>,
+}
+
+impl From<Settings> for Config {
+    fn from((app, pool, shutdown, jobs): Settings) -> Self {
+        Self {
+            port: app.port,
+            database_url: app.database_url,
+            migrate_on_start: app.migrate_on_start,
+            pool,
+            shutdown,
+            jobs,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration from the process environment, with a report
+    /// of what was read (secrets redacted) for one log line.
+    ///
+    /// # Errors
+    ///
+    /// Every variable that is missing or invalid, named, without its value.
+    pub fn from_env() -> Result<(Self, dozen_config::Report), dozen_config::Error> {
+        dozen_config::from_env_with_report::<Settings>().map(|(s, report)| (s.into(), report))
+    }
+
+    /// Loads the configuration from `vars`, as [`Config::from_env`] would
+    /// from an environment holding them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`].
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, dozen_config::Error> {
+        dozen_config::from_iter::<_, Settings>(vars).map(Into::into)
+    }
 }
 
 /// How the worker process takes and keeps jobs.
@@ -106,7 +157,7 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, dozen_config::Error> {
-        dozen_config::from_iter(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+        Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
     }
 
     #[test]

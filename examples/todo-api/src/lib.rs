@@ -26,7 +26,7 @@ pub const EXIT_CONFIG: u8 = 78;
 ///
 /// The exit code to return from `main`.
 pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
-    let (config, report) = match dozen_config::from_env_with_report::<Config>() {
+    let (config, report) = match Config::from_env() {
         Ok(loaded) => loaded,
         Err(error) => {
             #[allow(clippy::print_stderr, reason = "logging is not set up yet")]

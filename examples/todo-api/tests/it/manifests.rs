@@ -72,7 +72,7 @@ fn pod_config(container: &Yaml, volumes: &Yaml) -> Config {
             env.push((name, value));
         }
     }
-    dozen_config::from_iter(env)
+    Config::from_vars(env)
         .unwrap_or_else(|e| panic!("the manifests configure the app wrongly:\n{e}"))
 }
 
