@@ -52,7 +52,9 @@ pub fn unique_name(prefix: &str) -> String {
 /// `url` with its database (the path) replaced by `database`, query kept.
 #[must_use]
 pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base
         .find("://")
         .map(|i| i + 3)
@@ -106,7 +108,10 @@ mod tests {
     fn with_database_replaces_the_path_and_keeps_the_query() {
         let check = |url: &str, expected: &str| assert_eq!(with_database(url, "d1"), expected);
         check("postgres://u@h:5432/postgres", "postgres://u@h:5432/d1");
-        check("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "mysql://root@127.0.0.1:3306/d1?ssl-mode=disabled");
+        check(
+            "mysql://root@127.0.0.1:3306/test?ssl-mode=disabled",
+            "mysql://root@127.0.0.1:3306/d1?ssl-mode=disabled",
+        );
         check("postgres://h", "postgres://h/d1");
     }
 
