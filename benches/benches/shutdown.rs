@@ -77,15 +77,15 @@ fn spawn_per_request(c: &mut Criterion) {
     let tracker = tokio_util::task::TaskTracker::new();
     let peers: [(&str, Spawner); 3] = [
         (
-            "tokio::spawn",
+            "tokio-spawn",
             Arc::new(|| tokio::spawn(async { black_box(()) })),
         ),
         (
-            "TaskTracker::spawn",
+            "task-tracker-spawn",
             Arc::new(move || tracker.spawn(async { black_box(()) })),
         ),
         (
-            "Shutdown::spawn",
+            "dozen-shutdown-spawn",
             Arc::new(move || shutdown.spawn("request", async { black_box(()) })),
         ),
     ];

@@ -19,10 +19,13 @@ use serde::Deserialize;
 
 /// A ratio may be this many times its baseline before the run fails.
 ///
-/// Measured spread: with the CI short mode (0.5 s warm-up, 1 s measurement) on
-/// two shared cores, a dozen/peer ratio moved by up to ±30% between runs where
-/// the code did not change, so 1.5 flags a real regression (the targets leave
-/// 2x to 5x of headroom against the peers) without failing on noise.
+/// Each baseline in `benches/baseline.txt` is the worst ratio seen over several
+/// runs of the CI short mode on the shared 2-core machines, under the load of
+/// parallel builds. Between such runs a ratio moved by up to ±40% (the `url`
+/// and `migrate` groups, whose peers touch the file system or a database
+/// server) and by under ±10% for pure CPU work (`log`). 1.5 times the worst
+/// seen therefore does not fail on noise, while a change that makes a dozen
+/// crate half again as slow against its peer does fail.
 const MARGIN: f64 = 1.5;
 
 /// Where the table lives in the docs.
@@ -261,8 +264,11 @@ fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
          |---|---|---|---:|---:|---:|---|\n",
     );
     for (group, rows) in results {
-        for (ours, our_row) in rows.iter().filter(|(id, _)| id.starts_with("dozen")) {
-            for (peer, peer_row) in rows.iter().filter(|(id, _)| !id.starts_with("dozen")) {
+        for (ours, our_row) in rows.iter().filter(|(id, _)| is_ours(id)) {
+            let peers = rows
+                .iter()
+                .filter(|(id, _)| !is_ours(id) && case(id) == case(ours));
+            for (peer, peer_row) in peers {
                 let ratio = our_row.median_ns / peer_row.median_ns;
                 let base = baselines
                     .iter()
@@ -299,13 +305,34 @@ fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
             .get(&b.group)
             .is_some_and(|rows| rows.contains_key(&b.ours) && rows.contains_key(&b.peer));
         if !present {
-            failures.push(format!(
-                "{}: {}/{} has a baseline but was not measured",
+            let missing = format!(
+                "{}: {} against {} has a baseline but was not measured",
                 b.group, b.ours, b.peer
-            ));
+            );
+            // Under CI every group runs (the services are up), so a baseline
+            // without a measurement means a renamed or lost benchmark; on a
+            // laptop without PostgreSQL the migrate group skips itself.
+            if std::env::var_os("CI").is_some() {
+                failures.push(missing);
+            } else {
+                let _ = writeln!(out, "\nnot measured: {missing}");
+            }
         }
     }
     (out, failures)
+}
+
+/// `apply-100/dozen-migrate` is the case `apply-100` of the implementation
+/// `dozen-migrate`; an id without a slash is its group's only case.
+fn case(id: &str) -> &str {
+    id.rsplit_once('/').map_or("", |(case, _)| case)
+}
+
+/// Whether `id` measures a dozen crate (its implementation part starts with `dozen`).
+fn is_ours(id: &str) -> bool {
+    id.rsplit_once('/')
+        .map_or(id, |(_, implementation)| implementation)
+        .starts_with("dozen")
 }
 
 fn human(ns: f64) -> String {
