@@ -164,7 +164,12 @@ impl Inner {
                 cause = %triggered.cause,
                 delay_ms = millis(self.delay),
                 timeout_ms = millis(self.timeout),
-                "shutdown started: not ready, still accepting during the propagation delay"
+                "{}",
+                if self.delay.is_zero() {
+                    "shutdown started: not ready, no propagation delay"
+                } else {
+                    "shutdown started: not ready, still accepting during the propagation delay"
+                }
             );
         }
         true
