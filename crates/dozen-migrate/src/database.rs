@@ -115,6 +115,19 @@ const ENABLED: &str = match (
 };
 
 impl Database {
+    /// Closes the pool, waiting for its connections to close (an admin process
+    /// ends its sessions cleanly instead of dropping them).
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => pool.close().await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(pool) => pool.close().await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(pool) => pool.close().await,
+        }
+    }
+
     /// Opens a small pool (two connections, dozen-backing's other defaults,
     /// with its retry while the database starts) for a `postgres`, `mysql` or
     /// `sqlite` URL, each when its feature is enabled.
