@@ -88,6 +88,23 @@ impl Config {
         dozen_config::from_env_with_report::<Settings>().map(|(s, report)| (s.into(), report))
     }
 
+    /// Checks what the types alone cannot: pool sizes, and job timings that
+    /// must not be zero.
+    ///
+    /// # Errors
+    ///
+    /// The first setting out of range, named by its variable.
+    pub fn validate(&self) -> Result<(), String> {
+        self.pool.validate().map_err(|e| e.to_string())?;
+        if self.jobs.lease < Duration::from_secs(1) {
+            return Err("JOB_LEASE: must be at least 1s".into());
+        }
+        if self.jobs.poll_interval.is_zero() {
+            return Err("JOB_POLL_INTERVAL: must not be zero".into());
+        }
+        Ok(())
+    }
+
     /// Loads the configuration from `vars`, as [`Config::from_env`] would
     /// from an environment holding them.
     ///
@@ -178,6 +195,18 @@ mod tests {
                 .unwrap()
                 .migrates_on_start()
         );
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused_by_name() {
+        let check = |var: &str, value: &str| {
+            let error = load(&[(var, value)]).unwrap().validate().unwrap_err();
+            assert!(error.contains(var), "{var}={value}: {error}");
+        };
+        check("DATABASE_MAX_CONNECTIONS", "0");
+        check("JOB_LEASE", "0s");
+        check("JOB_POLL_INTERVAL", "0s");
+        assert_eq!(load(&[]).unwrap().validate(), Ok(()));
     }
 
     #[test]

@@ -211,6 +211,26 @@ pub fn migrator(url: &ServiceUrl) -> Result<Migrator, String> {
     Migrator::new(&runner).map_err(|e| e.to_string())
 }
 
+/// A connection for migrations to `url`, sized and retried by `settings`
+/// like the app's own pool (dozen-migrate takes typed pools).
+///
+/// # Errors
+///
+/// The URL is not a database this app supports, or the connection failed
+/// within `DATABASE_CONNECT_TIMEOUT`; the message hides the password.
+pub async fn migration_database(
+    url: &ServiceUrl,
+    settings: &PoolSettings,
+) -> Result<dozen_migrate::Database, String> {
+    use dozen_backing::{MySql, Postgres, Sqlite, connect};
+    let connected = match Dialect::of(url)? {
+        Dialect::Postgres => connect::<Postgres>(url, settings).await.map(Into::into),
+        Dialect::MySql => connect::<MySql>(url, settings).await.map(Into::into),
+        Dialect::Sqlite => connect::<Sqlite>(url, settings).await.map(Into::into),
+    };
+    connected.map_err(|e| e.to_string())
+}
+
 /// Milliseconds since the Unix epoch: how the schema stores time, portably.
 #[must_use]
 pub fn now_ms() -> i64 {

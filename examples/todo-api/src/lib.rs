@@ -57,5 +57,40 @@ pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
         }
     };
     tracing::info!(config = %report, "configuration loaded");
+    if let Err(error) = config.validate() {
+        tracing::error!(%error, "invalid configuration");
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
     Ok((config, guard))
+}
+
+/// Brings the schema to the version embedded in this binary: applies the
+/// migrations where this process owns them (`MIGRATE_ON_START`, on by default
+/// on SQLite), otherwise waits, at most `wait`, for the migrate Job to do it.
+///
+/// # Errors
+///
+/// The exit code to return from `main`: the database is unreachable, a
+/// migration failed, or the schema did not arrive in time.
+pub async fn prepare_schema(config: &Config, wait: std::time::Duration) -> Result<(), ExitCode> {
+    let failed = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "the schema is not ready");
+        ExitCode::FAILURE
+    };
+    let migrator = db::migrator(&config.database_url).map_err(|e| failed(&e))?;
+    let database = db::migration_database(&config.database_url, &config.pool)
+        .await
+        .map_err(|e| failed(&e))?;
+    if config.migrates_on_start() {
+        let report = migrator.apply(&database).await.map_err(|e| failed(&e))?;
+        tracing::info!(applied = report.applied.len(), "migrations up to date");
+    } else {
+        migrator
+            .wait(&database, wait)
+            .await
+            .map_err(|e| failed(&e))?;
+        tracing::info!("schema up to date");
+    }
+    database.close().await;
+    Ok(())
 }

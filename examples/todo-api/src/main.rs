@@ -42,18 +42,28 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
-    match db::migrator(&config.database_url) {
-        Ok(migrator) => {
-            dozen_migrate::Cli::new(migrator)
-                .with_program_name("todo-api migrate")
-                .run(&config.database_url, args)
-                .await
-        }
+    let migrator = match db::migrator(&config.database_url) {
+        Ok(migrator) => migrator,
         Err(error) => {
             tracing::error!(%error, "cannot load the embedded migrations");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    // Connected like the app's own pool: DATABASE_CONNECT_TIMEOUT and the
+    // other DATABASE_* settings apply to the admin process too.
+    let database = match db::migration_database(&config.database_url, &config.pool).await {
+        Ok(database) => database,
+        Err(error) => {
+            tracing::error!(%error, "cannot connect to the database");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = dozen_migrate::Cli::new(migrator)
+        .with_program_name("todo-api migrate")
+        .run_on(&database, args)
+        .await;
+    database.close().await;
+    code
 }
 
 async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
@@ -94,7 +104,7 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
     );
 
     if config.migrates_on_start()
-        && let Err(code) = migrate_on_start(&config).await
+        && let Err(code) = example_todo_api::prepare_schema(&config, Duration::ZERO).await
     {
         return code;
     }
@@ -118,18 +128,4 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
         dozen_shutdown::axum::serve(listener, app, shutdown.clone()),
     );
     shutdown.wait().await.into()
-}
-
-async fn migrate_on_start(config: &Config) -> Result<(), ExitCode> {
-    let failed = |error: &dyn std::fmt::Display| {
-        tracing::error!(%error, "migrations failed");
-        ExitCode::FAILURE
-    };
-    let migrator = db::migrator(&config.database_url).map_err(|e| failed(&e))?;
-    let database = dozen_migrate::Database::connect(&config.database_url)
-        .await
-        .map_err(|e| failed(&e))?;
-    let report = migrator.apply(&database).await.map_err(|e| failed(&e))?;
-    tracing::info!(applied = report.applied.len(), "migrations up to date");
-    Ok(())
 }

@@ -22,6 +22,9 @@ use example_todo_api::jobs::{self, Job};
 const FLUSH_BUDGET: Duration = Duration::from_secs(1);
 const CLOSE_BUDGET: Duration = Duration::from_secs(3);
 
+/// How long a worker waits for the migrate Job before it gives up.
+const SCHEMA_WAIT: Duration = Duration::from_secs(300);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let (config, log) = match example_todo_api::start("todo-worker") {
@@ -63,6 +66,16 @@ async fn main() -> ExitCode {
             pool.close().await;
         },
     );
+
+    // On the SQLite default the worker migrates like the web process (the
+    // lock makes that safe); with a server database it waits for the Job.
+    let schema = tokio::select! {
+        ready = example_todo_api::prepare_schema(&config, SCHEMA_WAIT) => ready,
+        () = shutdown.draining() => return shutdown.wait().await.into(),
+    };
+    if let Err(code) = schema {
+        return code;
+    }
 
     let owner = format!(
         "{}-{}",
