@@ -1,4 +1,5 @@
 use std::ffi::OsString;
+use std::future::Future;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -104,6 +105,38 @@ impl Cli {
         match Database::connect(database_url).await {
             Ok(db) => ExitCode::from(self.execute_on(Some(db), command).await),
             Err(e) => ExitCode::from(report_error(&e)),
+        }
+    }
+
+    /// Parses `args` (the arguments after `migrate`), then, unless they ask
+    /// for help or are wrong, calls `connect` and runs the command on the
+    /// database it returns. For an app that builds its own pool (with its own
+    /// settings) but should not connect just to print its usage.
+    ///
+    /// An error from `connect` is printed on stderr (it must not show a
+    /// password) and exits with [`Cli::FAILURE`].
+    pub async fn run_connecting<I, S, F, Fut, D, E>(&self, args: I, connect: F) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<D, E>>,
+        D: Into<Database>,
+        E: std::fmt::Display,
+    {
+        let command = match self.parse(args) {
+            Ok(c) => c,
+            Err(code) => return ExitCode::from(code),
+        };
+        if command == Command::Help {
+            return ExitCode::from(self.execute_on(None, command).await);
+        }
+        match connect().await {
+            Ok(db) => ExitCode::from(self.execute_on(Some(db.into()), command).await),
+            Err(e) => {
+                let _ = writeln!(io::stderr().lock(), "error: {e}");
+                ExitCode::from(Self::FAILURE)
+            }
         }
     }
 
