@@ -93,16 +93,23 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// The first setting out of range, named by its variable.
+    /// Every setting out of range, one line each, named by its variable.
     pub fn validate(&self) -> Result<(), String> {
-        self.pool.validate().map_err(|e| e.to_string())?;
+        let mut problems = Vec::new();
+        if let Err(e) = self.pool.validate() {
+            problems.push(e.to_string());
+        }
         if self.jobs.lease < Duration::from_secs(1) {
-            return Err("JOB_LEASE: must be at least 1s".into());
+            problems.push("JOB_LEASE: must be at least 1s".to_owned());
         }
         if self.jobs.poll_interval.is_zero() {
-            return Err("JOB_POLL_INTERVAL: must not be zero".into());
+            problems.push("JOB_POLL_INTERVAL: must not be zero".to_owned());
         }
-        Ok(())
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
     }
 
     /// Loads the configuration from `vars`, as [`Config::from_env`] would
@@ -207,6 +214,10 @@ mod tests {
         check("JOB_LEASE", "0s");
         check("JOB_POLL_INTERVAL", "0s");
         assert_eq!(load(&[]).unwrap().validate(), Ok(()));
+        let all = load(&[("JOB_LEASE", "0s"), ("JOB_POLL_INTERVAL", "0s")])
+            .unwrap()
+            .validate();
+        assert_eq!(all.unwrap_err().lines().count(), 2, "every problem at once");
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
+    if let Err(problems) = config.validate() {
+        #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
+        {
+            eprintln!("{service}: invalid configuration:\n{problems}");
+        }
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
     let named = ["SERVICE_NAME", "K_SERVICE"]
         .iter()
         .any(|v| std::env::var_os(v).is_some());
@@ -57,10 +64,6 @@ pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
         }
     };
     tracing::info!(config = %report, "configuration loaded");
-    if let Err(error) = config.validate() {
-        tracing::error!(%error, "invalid configuration");
-        return Err(ExitCode::from(EXIT_CONFIG));
-    }
     Ok((config, guard))
 }
 
@@ -85,6 +88,7 @@ pub async fn prepare_schema(config: &Config, wait: std::time::Duration) -> Resul
         let report = migrator.apply(&database).await.map_err(|e| failed(&e))?;
         tracing::info!(applied = report.applied.len(), "migrations up to date");
     } else {
+        tracing::info!(timeout = ?wait, "waiting for the migrate Job to bring the schema up to date");
         migrator
             .wait(&database, wait)
             .await

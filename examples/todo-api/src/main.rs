@@ -49,21 +49,15 @@ async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>
             return ExitCode::FAILURE;
         }
     };
-    // Connected like the app's own pool: DATABASE_CONNECT_TIMEOUT and the
-    // other DATABASE_* settings apply to the admin process too.
-    let database = match db::migration_database(&config.database_url, &config.pool).await {
-        Ok(database) => database,
-        Err(error) => {
-            tracing::error!(%error, "cannot connect to the database");
-            return ExitCode::FAILURE;
-        }
-    };
-    let code = dozen_migrate::Cli::new(migrator)
+    // Connected like the app's own pool (DATABASE_CONNECT_TIMEOUT and the
+    // other DATABASE_* settings apply to the admin process too), and only
+    // once the arguments are known to need a database.
+    dozen_migrate::Cli::new(migrator)
         .with_program_name("todo-api migrate")
-        .run_on(&database, args)
-        .await;
-    database.close().await;
-    code
+        .run_connecting(args, || {
+            db::migration_database(&config.database_url, &config.pool)
+        })
+        .await
 }
 
 async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {

@@ -127,8 +127,9 @@ fn crud_over_http_on_every_database() {
             logged
                 .iter()
                 .any(|l| l["httpRequest"]["requestMethod"] == "PATCH"
-                    && l["httpRequest"]["status"] == 200),
-            "{name}: no request log line for PATCH"
+                    && l["httpRequest"]["status"] == 200
+                    && l["httpRequest"]["remoteIp"] == "127.0.0.1"),
+            "{name}: no request log line for PATCH from 127.0.0.1"
         );
     }
 }
@@ -151,4 +152,29 @@ fn a_bad_configuration_lists_every_problem_and_exits_78() {
         assert!(!stderr.contains(value), "{value} leaked into:\n{stderr}");
     }
     assert!(output.stdout.is_empty(), "nothing is served or logged");
+}
+
+#[test]
+fn migrate_reads_its_arguments_before_it_connects() {
+    // Port 9 (discard) refuses connections: connecting would retry for 30 s.
+    for (args, code) in [
+        (&["migrate", "--help"][..], 0),
+        (&["migrate", "sideways"][..], 2),
+    ] {
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(todo_api())
+            .env_clear()
+            .env("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:9/app")
+            .env("DATABASE_CONNECT_TIMEOUT", "30s")
+            .args(args)
+            .output()
+            .expect("todo-api runs");
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{args:?} tried to connect"
+        );
+        let all = [output.stdout, output.stderr].concat();
+        assert!(!String::from_utf8_lossy(&all).contains("hunter2"));
+    }
 }
