@@ -130,6 +130,8 @@ pub(crate) struct Inner {
     triggered: OnceLock<Triggered>,
     failed: AtomicBool,
     outcome: watch::Sender<Option<Outcome>>,
+    /// Run on the signal or watchdog thread just before a forced exit.
+    before_exit: Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -141,6 +143,14 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl Inner {
+    /// Runs the [`Shutdown::on_forced_exit`] callbacks, in reverse order of
+    /// registration; called right before `process::exit`.
+    pub(crate) fn before_forced_exit(&self) {
+        for callback in lock(&self.before_exit).iter().rev() {
+            callback();
+        }
+    }
+
     pub(crate) fn is_triggered(&self) -> bool {
         self.triggered.get().is_some()
     }
@@ -495,6 +505,7 @@ impl Builder {
             triggered: OnceLock::new(),
             failed: AtomicBool::new(false),
             outcome: watch::Sender::new(None),
+            before_exit: Mutex::new(Vec::new()),
         });
         if self.signals {
             crate::signals::install(Arc::clone(&inner))?;
@@ -687,6 +698,16 @@ impl Shutdown {
                 resume_unwind(payload)
             }
         })
+    }
+
+    /// Registers `callback` to run just before the process is ended without
+    /// its teardown hooks: by a second signal or by the watchdog at the
+    /// deadline. It runs on that thread, not on the runtime, so it must be
+    /// quick and synchronous; flushing a log writer is what it is for
+    /// (`move || flusher.flush()` with dozen-log), so that the lines explaining
+    /// the forced exit are not lost with it.
+    pub fn on_forced_exit(&self, callback: impl Fn() + Send + Sync + 'static) {
+        lock(&self.inner.before_exit).push(Box::new(callback));
     }
 
     /// Registers a teardown hook: `hook` runs after the drain, in reverse

@@ -42,6 +42,7 @@ pub(crate) fn install(inner: Arc<Inner>) -> Result<(), Error> {
                         code,
                         "second signal during shutdown; exiting now"
                     );
+                    inner.before_forced_exit();
                     std::process::exit(code);
                 }
                 inner.trigger_signal(signal);

@@ -32,6 +32,7 @@ pub(crate) fn spawn(inner: Arc<Inner>, deadline: Instant) {
                 code = exit_code::DEADLINE_EXCEEDED,
                 "shutdown deadline passed; ending the process"
             );
+            inner.before_forced_exit();
             std::process::exit(i32::from(exit_code::DEADLINE_EXCEEDED));
         });
     if let Err(error) = started {

@@ -73,6 +73,9 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
     // Teardown hooks run in reverse order of registration: the pool closes
     // first, the logs are flushed last.
     let flusher = log.flusher();
+    // A second signal or the watchdog skips the teardown hooks: flush there too.
+    let forced = log.flusher();
+    shutdown.on_forced_exit(move || forced.flush());
     shutdown.on_teardown("flush logs", Duration::from_secs(1), move || async move {
         flusher.flush();
     });

@@ -44,6 +44,9 @@ async fn main() -> ExitCode {
         }
     };
     let flusher = log.flusher();
+    // A second signal or the watchdog skips the teardown hooks: flush there too.
+    let forced = log.flusher();
+    shutdown.on_forced_exit(move || forced.flush());
     shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
         flusher.flush();
     });

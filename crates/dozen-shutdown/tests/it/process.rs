@@ -132,6 +132,8 @@ async fn server() -> dozen_shutdown::Outcome {
     shutdown.on_teardown("flush", ms(200), || async {
         println!("TEARDOWN");
     });
+    // What an app does with its log flusher: the forced exits must run it.
+    shutdown.on_forced_exit(|| println!("FORCED EXIT"));
     shutdown.wait().await
 }
 
@@ -571,6 +573,7 @@ fn a_second_signal_exits_at_once_even_with_the_runtime_wedged() {
             took <= ms(100),
             "{signal}: exited {took:?} after the second signal"
         );
+        child.line("FORCED EXIT");
     };
     check("TERM", exit_code::FORCED_SIGTERM);
     check("INT", exit_code::FORCED_SIGINT);
@@ -615,6 +618,7 @@ fn the_watchdog_ends_the_process_at_the_deadline() {
             .find(|line| line.contains("phase=\"watchdog\""))
             .unwrap_or_else(|| panic!("{path}: no watchdog event:\n{stderr}"));
         assert!(watchdog.contains(named), "{path}: {watchdog}");
+        child.line("FORCED EXIT");
     };
     check("/blocking", "running=[\"blocking sleeper\"]");
     check("/untracked-blocking", "running=[]");
