@@ -1,6 +1,7 @@
 //! One event in a span (3 span fields, 3 event fields and a message) formatted into `io::sink`
-//! by dozen-log, tracing-stackdriver 0.10 and tracing-subscriber's `fmt()` (JSON and text), plus
-//! a disabled event in a group of its own; allocations per event are printed next to the times.
+//! by dozen-log, tracing-stackdriver 0.10 and tracing-subscriber's `fmt()` (JSON and text); the
+//! same event in dozen-log's pretty terminal format against `fmt()` text with colour; and a
+//! disabled event. Allocations per event are printed next to the times.
 //!
 //! Run with: cargo bench -p dozen-benches --bench log
 
@@ -100,20 +101,62 @@ fn log(c: &mut Criterion) {
     group.finish();
     drop(peers);
 
-    // A disabled event costs a filter check only; its own group, as it has no peer.
+    // The terminal format, colour on, against tracing-subscriber's text format
+    // with colour on: what a person reads in `cargo run`.
+    let mut group = c.benchmark_group("log-pretty");
+    let peers: [(&str, Dispatch); 2] = [
+        (
+            "dozen-log-pretty",
+            Dispatch::new(
+                tracing_subscriber::registry().with(
+                    dozen_log::pretty_layer()
+                        .with_writer(io::sink)
+                        .with_ansi(true),
+                ),
+            ),
+        ),
+        (
+            "fmt-text-ansi",
+            Dispatch::new(
+                tracing_subscriber::fmt()
+                    .with_ansi(true)
+                    .with_writer(io::sink)
+                    .finish(),
+            ),
+        ),
+    ];
+    for (name, dispatch) in &peers {
+        run(&mut group, "log-pretty", name, dispatch, event);
+    }
+    group.finish();
+    drop(peers);
+
+    // A disabled event costs a filter check only: EnvFilter "warn" in front of
+    // dozen-log's layer and in front of fmt().json().
     let mut group = c.benchmark_group("log-disabled");
-    let disabled = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new("warn"))
-            .with(dozen_log::json_layer().with_writer(io::sink)),
-    );
-    run(
-        &mut group,
-        "log-disabled",
-        "dozen-log",
-        &disabled,
-        disabled_event,
-    );
+    let peers: [(&str, Dispatch); 2] = [
+        (
+            "dozen-log",
+            Dispatch::new(
+                tracing_subscriber::registry()
+                    .with(tracing_subscriber::EnvFilter::new("warn"))
+                    .with(dozen_log::json_layer().with_writer(io::sink)),
+            ),
+        ),
+        (
+            "fmt-json",
+            Dispatch::new(
+                tracing_subscriber::fmt()
+                    .json()
+                    .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+                    .with_writer(io::sink)
+                    .finish(),
+            ),
+        ),
+    ];
+    for (name, dispatch) in &peers {
+        run(&mut group, "log-disabled", name, dispatch, disabled_event);
+    }
     group.finish();
 }
 
