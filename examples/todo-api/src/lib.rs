@@ -12,6 +12,11 @@ pub mod jobs;
 pub mod routes;
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use dozen_shutdown::Shutdown;
+
+use crate::db::Db;
 
 pub use config::Config;
 
@@ -75,7 +80,7 @@ pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
 ///
 /// The exit code to return from `main`: the database is unreachable, a
 /// migration failed, or the schema did not arrive in time.
-pub async fn prepare_schema(config: &Config, wait: std::time::Duration) -> Result<(), ExitCode> {
+pub async fn prepare_schema(config: &Config, wait: Duration) -> Result<(), ExitCode> {
     let failed = |error: &dyn std::fmt::Display| {
         tracing::error!(%error, "the schema is not ready");
         ExitCode::FAILURE
@@ -97,4 +102,54 @@ pub async fn prepare_schema(config: &Config, wait: std::time::Duration) -> Resul
     }
     database.close().await;
     Ok(())
+}
+
+/// The teardown budget for flushing the logs.
+pub const FLUSH_BUDGET: Duration = Duration::from_secs(1);
+/// The teardown budget for closing the database pool.
+pub const CLOSE_BUDGET: Duration = Duration::from_secs(3);
+
+/// Builds the shutdown sequence from `shutdown` (a builder the caller has
+/// given `config.shutdown`, and any override) and connects the database, for
+/// both process types.
+///
+/// Signals are handled from here on, so a SIGTERM while the database is still
+/// being connected to ends start-up cleanly. Teardown hooks run in reverse
+/// order of registration: the pool closes first, the logs are flushed last
+/// (and on a forced exit too, which skips the hooks). dozen-shutdown reserves
+/// the sum of the budgets, [`FLUSH_BUDGET`] and [`CLOSE_BUDGET`], at the end
+/// of the deadline.
+///
+/// # Errors
+///
+/// The exit code to return from `main`: shutdown could not be set up, the
+/// database could not be reached, or a signal came first.
+pub async fn attach(
+    config: &Config,
+    log: &dozen_log::Guard,
+    shutdown: dozen_shutdown::Builder,
+) -> Result<(Shutdown, Db), ExitCode> {
+    let shutdown = shutdown.build().map_err(|error| {
+        tracing::error!(%error, "cannot set up shutdown");
+        ExitCode::FAILURE
+    })?;
+    let forced = log.flusher();
+    shutdown.on_forced_exit(move || forced.flush());
+    let flusher = log.flusher();
+    shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
+        flusher.flush();
+    });
+    let connected = tokio::select! {
+        connected = Db::connect(&config.database_url, &config.pool) => connected,
+        () = shutdown.draining() => return Err(shutdown.wait().await.into()),
+    };
+    let db = connected.map_err(|error| {
+        tracing::error!(%error, "cannot connect to the database");
+        ExitCode::FAILURE
+    })?;
+    let pool = db.pool.clone();
+    shutdown.on_teardown("close database pool", CLOSE_BUDGET, move || async move {
+        pool.close().await;
+    });
+    Ok((shutdown, db))
 }

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use dozen_shutdown::Shutdown;
-use example_todo_api::db::{self, Db};
+use example_todo_api::db;
 use example_todo_api::{Config, routes};
 
 #[tokio::main]
@@ -61,44 +61,16 @@ async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>
 }
 
 async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
-    // Signals are handled from here on: a SIGTERM while the database is still
-    // being connected to ends start-up cleanly.
-    let shutdown = match Shutdown::builder().config(config.shutdown.clone()).build() {
-        Ok(shutdown) => shutdown,
-        Err(error) => {
-            tracing::error!(%error, "cannot set up shutdown");
-            return ExitCode::FAILURE;
-        }
+    let (shutdown, db) = match example_todo_api::attach(
+        &config,
+        log,
+        Shutdown::builder().config(config.shutdown.clone()),
+    )
+    .await
+    {
+        Ok(attached) => attached,
+        Err(code) => return code,
     };
-    // Teardown hooks run in reverse order of registration: the pool closes
-    // first, the logs are flushed last.
-    let flusher = log.flusher();
-    // A second signal or the watchdog skips the teardown hooks: flush there too.
-    let forced = log.flusher();
-    shutdown.on_forced_exit(move || forced.flush());
-    shutdown.on_teardown("flush logs", Duration::from_secs(1), move || async move {
-        flusher.flush();
-    });
-
-    let connected = tokio::select! {
-        connected = Db::connect(&config.database_url, &config.pool) => connected,
-        () = shutdown.draining() => return shutdown.wait().await.into(),
-    };
-    let db = match connected {
-        Ok(db) => db,
-        Err(error) => {
-            tracing::error!(%error, "cannot connect to the database");
-            return ExitCode::FAILURE;
-        }
-    };
-    let pool = db.pool.clone();
-    shutdown.on_teardown(
-        "close database pool",
-        Duration::from_secs(3),
-        move || async move {
-            pool.close().await;
-        },
-    );
 
     if config.migrates_on_start()
         && let Err(code) = example_todo_api::prepare_schema(&config, Duration::ZERO).await

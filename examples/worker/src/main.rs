@@ -16,11 +16,7 @@ use dozen_shutdown::Shutdown;
 use example_todo_api::config::JobSettings;
 use example_todo_api::db::Db;
 use example_todo_api::jobs::{self, Job};
-
-/// Teardown budgets: dozen-shutdown reserves their sum at the end of the
-/// deadline, so tasks (the job in hand) must be done before that.
-const FLUSH_BUDGET: Duration = Duration::from_secs(1);
-const CLOSE_BUDGET: Duration = Duration::from_secs(3);
+use example_todo_api::{CLOSE_BUDGET, FLUSH_BUDGET};
 
 /// How long a worker waits for the migrate Job before it gives up.
 const SCHEMA_WAIT: Duration = Duration::from_secs(300);
@@ -32,43 +28,14 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     // A worker receives no traffic, so it has no propagation delay to wait for.
-    let shutdown = match Shutdown::builder()
+    // (`delay` after `config`, which would otherwise set it back.)
+    let builder = Shutdown::builder()
         .config(config.shutdown.clone())
-        .delay(Duration::ZERO)
-        .build()
-    {
-        Ok(shutdown) => shutdown,
-        Err(error) => {
-            tracing::error!(%error, "cannot set up shutdown");
-            return ExitCode::FAILURE;
-        }
+        .delay(Duration::ZERO);
+    let (shutdown, db) = match example_todo_api::attach(&config, &log, builder).await {
+        Ok(attached) => attached,
+        Err(code) => return code,
     };
-    let flusher = log.flusher();
-    // A second signal or the watchdog skips the teardown hooks: flush there too.
-    let forced = log.flusher();
-    shutdown.on_forced_exit(move || forced.flush());
-    shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
-        flusher.flush();
-    });
-    let connected = tokio::select! {
-        connected = Db::connect(&config.database_url, &config.pool) => connected,
-        () = shutdown.draining() => return shutdown.wait().await.into(),
-    };
-    let db = match connected {
-        Ok(db) => db,
-        Err(error) => {
-            tracing::error!(%error, "cannot connect to the database");
-            return ExitCode::FAILURE;
-        }
-    };
-    let pool = db.pool.clone();
-    shutdown.on_teardown(
-        "close database pool",
-        Duration::from_secs(3),
-        move || async move {
-            pool.close().await;
-        },
-    );
 
     // On the SQLite default the worker migrates like the web process (the
     // lock makes that safe); with a server database it waits for the Job.

@@ -185,14 +185,26 @@ fn sigterm_finishes_the_job_in_hand_and_takes_no_other() {
     let rt = runtime();
     let target = targets("worker_term").remove(0);
     let db = rt.block_on(prepare(&target, 3));
+    // The ConfigMap's SHUTDOWN_DELAY is for the web process; a worker, which
+    // receives no traffic, must not wait it out.
     let mut w = spawn(
         worker(),
         &[],
-        &[("DATABASE_URL", &target.url), ("JOB_WORK_TIME", "1s")],
+        &[
+            ("DATABASE_URL", &target.url),
+            ("JOB_WORK_TIME", "1s"),
+            ("SHUTDOWN_DELAY", "5s"),
+        ],
     );
     w.wait_for("job claimed", Duration::from_secs(30));
+    let signalled = Instant::now();
     w.signal("TERM");
     assert_eq!(w.wait_exit(Duration::from_secs(10)).code(), Some(0));
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "the worker waited out a propagation delay: {took:?}"
+    );
     let rows = rt.block_on(jobs(&db));
     assert_eq!(
         rows[0],
