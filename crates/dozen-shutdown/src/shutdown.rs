@@ -435,7 +435,10 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Takes the delay and the deadline from `config`.
+    /// Takes the delay and the deadline from `config`, replacing any set
+    /// before: call [`delay`](Self::delay) or [`timeout`](Self::timeout)
+    /// after it to override one of them (a worker that receives no traffic
+    /// keeps the configured deadline but needs no propagation delay).
     pub fn config(mut self, config: ShutdownConfig) -> Self {
         self.config = config;
         self
