@@ -945,9 +945,11 @@ impl<'de> de::Deserializer<'de> for StructDe<'_, '_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         visitor.visit_seq(SameLevel {
-            ctx: self.ctx,
-            prefix: &self.prefix,
             left: len,
+            next: || StructDe {
+                ctx: self.ctx,
+                prefix: self.prefix.clone(),
+            },
         })
     }
 
@@ -958,14 +960,19 @@ impl<'de> de::Deserializer<'de> for StructDe<'_, '_> {
     }
 }
 
-/// The structs of a top-level tuple, all read at the same prefix.
-struct SameLevel<'c, 's, 'p> {
-    ctx: &'c Ctx<'s>,
-    prefix: &'p str,
-    left: usize,
+/// The structs of a top-level tuple, all read at the same prefix: `left`
+/// elements, each deserialized from what `next` makes (the loader's and the
+/// tracer's struct deserializers alike).
+pub(crate) struct SameLevel<F> {
+    pub(crate) left: usize,
+    pub(crate) next: F,
 }
 
-impl<'de> SeqAccess<'de> for SameLevel<'_, '_, '_> {
+impl<'de, F, D> SeqAccess<'de> for SameLevel<F>
+where
+    F: FnMut() -> D,
+    D: de::Deserializer<'de, Error = DeError>,
+{
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -976,11 +983,7 @@ impl<'de> SeqAccess<'de> for SameLevel<'_, '_, '_> {
             return Ok(None);
         }
         self.left -= 1;
-        seed.deserialize(StructDe {
-            ctx: self.ctx,
-            prefix: self.prefix.to_owned(),
-        })
-        .map(Some)
+        seed.deserialize((self.next)()).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {

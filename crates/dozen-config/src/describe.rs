@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use crate::de::{DeError, SECRET, Unexpected, common_methods};
+use crate::de::{DeError, SECRET, SameLevel, Unexpected, common_methods};
 
 /// Every variable a type reads: name, type hint, whether it is required,
 /// whether it is a secret. Made by [`describe`](crate::describe) or
@@ -430,11 +430,13 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        visitor.visit_seq(TSameLevel {
-            ctx: self.ctx,
-            prefix: &self.prefix,
-            optional: self.optional,
+        visitor.visit_seq(SameLevel {
             left: len,
+            next: || TStruct {
+                ctx: self.ctx,
+                prefix: self.prefix.clone(),
+                optional: self.optional,
+            },
         })
     }
 
@@ -442,33 +444,6 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf option unit unit_struct seq tuple_struct map enum
         identifier ignored_any
-    }
-}
-
-struct TSameLevel<'c, 'p> {
-    ctx: &'c Tracer,
-    prefix: &'p str,
-    optional: bool,
-    left: usize,
-}
-
-impl<'de> SeqAccess<'de> for TSameLevel<'_, '_> {
-    type Error = DeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
-        if self.left == 0 {
-            return Ok(None);
-        }
-        self.left -= 1;
-        seed.deserialize(TStruct {
-            ctx: self.ctx,
-            prefix: self.prefix.to_owned(),
-            optional: self.optional,
-        })
-        .map(Some)
     }
 }
 
