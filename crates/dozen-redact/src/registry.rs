@@ -1,0 +1,192 @@
+//! The process-wide registry of secret values, and masking them in text.
+//!
+//! Invariant: no code other than an `Arc` swap runs while [`SNAPSHOT`]'s write lock is
+//! held, so a reader (a panic hook included) can never wait on a thread that panicked
+//! under it.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
+
+use memchr::memmem::Finder;
+
+use crate::MARKER;
+
+/// Values shorter than this many bytes are not registered (see the crate documentation).
+pub const MIN_SECRET_LEN: usize = 6;
+
+/// The raw values, in registration order; guarded separately from the snapshot so that
+/// building a new snapshot happens outside the snapshot's lock.
+static VALUES: Mutex<Vec<Box<str>>> = Mutex::new(Vec::new());
+
+/// The finders readers use.
+static SNAPSHOT: LazyLock<RwLock<Secrets>> = LazyLock::new(|| RwLock::new(Secrets::default()));
+
+/// Bumped on every registration; 0 means nothing is registered.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static CACHE: RefCell<(u64, Secrets)> = RefCell::new((0, Secrets::default()));
+}
+
+/// Registers `value` as a secret for the life of the process; returns whether it was
+/// added (`false` when it is shorter than [`MIN_SECRET_LEN`] or already registered).
+///
+/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked.
+pub fn register(value: &str) -> bool {
+    if value.len() < MIN_SECRET_LEN {
+        return false;
+    }
+    let mut values = VALUES.lock().unwrap_or_else(PoisonError::into_inner);
+    if values.iter().any(|v| **v == *value) {
+        return false;
+    }
+    values.push(value.into());
+    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 2);
+    for v in values.iter() {
+        for form in [v.to_string(), json_escaped(v), percent_encoded(v)] {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    // Longest first, so a secret that contains another is hidden whole.
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    let finders = forms
+        .iter()
+        .map(|f| Finder::new(f.as_bytes()).into_owned())
+        .collect();
+    let next = Secrets {
+        finders: Some(Arc::new(finders)),
+    };
+    *SNAPSHOT.write().unwrap_or_else(PoisonError::into_inner) = next;
+    GENERATION.fetch_add(1, Ordering::Release);
+    true
+}
+
+/// The registered secrets as they are now: cheap to call on every log line (one atomic
+/// load when nothing changed since this thread last asked).
+pub fn secrets() -> Secrets {
+    let generation = GENERATION.load(Ordering::Acquire);
+    if generation == 0 {
+        return Secrets::default();
+    }
+    CACHE
+        .try_with(|cache| match cache.try_borrow_mut() {
+            Ok(mut cache) => {
+                if cache.0 != generation {
+                    *cache = (generation, load());
+                }
+                cache.1.clone()
+            }
+            Err(_) => load(),
+        })
+        .unwrap_or_else(|_| load())
+}
+
+fn load() -> Secrets {
+    SNAPSHOT
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+/// A snapshot of the registered secrets, from [`secrets`].
+#[derive(Clone, Default)]
+pub struct Secrets {
+    finders: Option<Arc<Vec<Finder<'static>>>>,
+}
+
+impl Secrets {
+    /// Whether nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.finders.is_none()
+    }
+
+    /// `text` with every occurrence of a registered secret replaced by [`MARKER`].
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut bytes = Vec::new();
+        let Some(finders) = &self.finders else {
+            return Cow::Borrowed(text);
+        };
+        if !finders.iter().any(|f| f.find(text.as_bytes()).is_some()) {
+            return Cow::Borrowed(text);
+        }
+        bytes.extend_from_slice(text.as_bytes());
+        self.mask_bytes(&mut bytes);
+        // Whole UTF-8 substrings were replaced by ASCII, so the bytes stay UTF-8.
+        Cow::Owned(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
+    }
+
+    /// Replaces, in place, every occurrence of a registered secret in `buf` by
+    /// [`MARKER`]; returns whether anything was replaced. `buf` stays valid UTF-8 if it
+    /// was.
+    pub fn mask_bytes(&self, buf: &mut Vec<u8>) -> bool {
+        let Some(finders) = &self.finders else {
+            return false;
+        };
+        let mut replaced = false;
+        for finder in finders.iter() {
+            let Some(first) = finder.find(buf) else {
+                continue;
+            };
+            replaced = true;
+            let needle = finder.needle().len();
+            let mut out = Vec::with_capacity(buf.len());
+            out.extend_from_slice(&buf[..first]);
+            out.extend_from_slice(MARKER.as_bytes());
+            let mut pos = first + needle;
+            while let Some(next) = finder.find(&buf[pos..]) {
+                out.extend_from_slice(&buf[pos..pos + next]);
+                out.extend_from_slice(MARKER.as_bytes());
+                pos += next + needle;
+            }
+            out.extend_from_slice(&buf[pos..]);
+            *buf = out;
+        }
+        replaced
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.finders.as_ref().map_or(0, |v| v.len());
+        write!(f, "Secrets({n} forms, values hidden)")
+    }
+}
+
+/// `value` as it appears inside a JSON string.
+fn json_escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `value` with every byte but the unreserved ones percent-encoded, as it appears in a URL.
+fn percent_encoded(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

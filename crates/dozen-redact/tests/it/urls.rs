@@ -1,0 +1,166 @@
+//! No secret of a URL survives `redact_urls`, wherever it sits; what is not secret stays.
+
+use dozen_redact::{MARKER, is_secret_param, redact_urls};
+use proptest::prelude::*;
+
+#[track_caller]
+fn check(input: &str, expected: &str) {
+    assert_eq!(redact_urls(input), expected, "input: {input}");
+}
+
+#[test]
+fn hides_every_secret_of_a_url() {
+    let table = [
+        ("postgres://app:pw-123@db/app", "postgres://app:***@db/app"),
+        (
+            "postgres://app@db/app?password=hunter22",
+            "postgres://app@db/app?password=***",
+        ),
+        (
+            "postgres://h/d?sslmode=require&sslpassword=x1",
+            "postgres://h/d?sslmode=require&sslpassword=***",
+        ),
+        (
+            "postgres://h/d?sslmode=require#frag",
+            "postgres://h/d?sslmode=require#***",
+        ),
+        ("nats://TOKEN123@nats:4222", "nats://***@nats:4222"),
+        ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("amqp://guest:guest@mq/%2f", "amqp://guest:***@mq/%2f"),
+        (
+            "https://h/cb?code=abc&state=1",
+            "https://h/cb?code=***&state=1",
+        ),
+        ("https://h/x?pass%77ord=abc", "https://h/x?pass%77ord=***"),
+        (
+            "postgres://[::1]:5432/d?PASSWORD=Z",
+            "postgres://[::1]:5432/d?PASSWORD=***",
+        ),
+        // A list: each URL on its own.
+        (
+            "postgres://a:p1@h1/d,postgres://b:p2@h2/d?token=t",
+            "postgres://a:***@h1/d,postgres://b:***@h2/d?token=***",
+        ),
+        ("x nats://abc@h y", "x nats://***@h y"),
+        // Unencoded special characters in a password are hidden whole.
+        ("postgres://u:p?ss/w@h/d", "postgres://u:***@h/d"),
+    ];
+    for (input, expected) in table {
+        check(input, expected);
+    }
+}
+
+#[test]
+fn keeps_what_is_not_secret() {
+    for text in [
+        "postgres://app@db:5432/app?sslmode=require&application_name=x",
+        "sqlite://todo.db?mode=rwc",
+        "sqlite::memory:",
+        "plain text: with colons",
+        "redis://cache:6379",
+        "://nothing",
+        "",
+    ] {
+        check(text, text);
+    }
+}
+
+#[test]
+fn the_documented_names_are_secret() {
+    for name in [
+        "password",
+        "sslpassword",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "access_token",
+        "api_key",
+        "key",
+        "sig",
+        "signature",
+        "auth",
+        "code",
+        "client_secret",
+        "X-Amz-Credential",
+    ] {
+        assert!(is_secret_param(name), "{name}");
+    }
+    for name in ["sslmode", "mode", "authSource", "db", "keyspace", "page"] {
+        assert!(!is_secret_param(name), "{name}");
+    }
+}
+
+/// A secret made of characters that are valid, unencoded, in userinfo or a query value.
+fn secret() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_~.-]{8,24}"
+}
+
+fn scheme() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mariadb",
+        "redis",
+        "amqp",
+        "https",
+    ])
+}
+
+#[derive(Debug, Clone)]
+enum Place {
+    Password,
+    Param(&'static str),
+    Fragment,
+    NatsToken,
+}
+
+fn place() -> impl Strategy<Value = Place> {
+    prop_oneof![
+        Just(Place::Password),
+        prop::sample::select(vec![
+            "password",
+            "sslpassword",
+            "access_token",
+            "api_key",
+            "sig",
+            "code",
+            "Token"
+        ])
+        .prop_map(Place::Param),
+        Just(Place::Fragment),
+        Just(Place::NatsToken),
+    ]
+}
+
+fn url_with(scheme: &str, place: &Place, secret: &str, noise: &str) -> String {
+    match place {
+        Place::Password => format!("{scheme}://user:{secret}@host:1/db?mode={noise}"),
+        Place::Param(name) => format!("{scheme}://user@host/db?mode={noise}&{name}={secret}&x=1"),
+        Place::Fragment => format!("{scheme}://host/db?mode={noise}#{secret}"),
+        Place::NatsToken => format!("nats://{secret}@host:4222"),
+    }
+}
+
+proptest! {
+    #[test]
+    fn no_secret_survives_in_a_list(
+        items in prop::collection::vec((scheme(), place(), secret(), "[a-z]{1,6}"), 1..5),
+        sep in prop::sample::select(vec![",", ";", " ", ", "]),
+        prefix in "[A-Z_]{0,8}=?",
+    ) {
+        let urls: Vec<String> = items.iter().map(|(s, p, sec, n)| url_with(s, p, sec, n)).collect();
+        let text = format!("{prefix}{}", urls.join(sep));
+        let out = redact_urls(&text);
+        for (_, _, sec, _) in &items {
+            prop_assert!(!out.contains(sec.as_str()), "{sec} survives in {out}");
+        }
+        prop_assert!(out.contains(MARKER));
+    }
+
+    #[test]
+    fn never_panics_and_never_grows_a_secret(text in "\\PC{0,200}") {
+        let _ = redact_urls(&text);
+    }
+}
