@@ -211,7 +211,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> io
     drop(listener);
     tracing::debug!(
         phase = "stopping",
-        elapsed_ms = u64::try_from(shutdown.elapsed().as_millis()).unwrap_or(u64::MAX),
+        elapsed_ms = crate::duration::millis(shutdown.elapsed()),
         tasks = shutdown.tasks_in_flight(),
         backlog,
         %local,

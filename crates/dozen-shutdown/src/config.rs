@@ -4,10 +4,17 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::Error;
+use crate::duration;
+use crate::env::Lookup;
 
 /// The delay used when `SHUTDOWN_DELAY` is not set and the process runs under
 /// Kubernetes (`KUBERNETES_SERVICE_HOST` is set).
 pub const KUBERNETES_DEFAULT_DELAY: Duration = Duration::from_secs(5);
+
+/// The least time `SHUTDOWN_TIMEOUT` must leave for draining in-flight work,
+/// once the propagation delay and every teardown hook's budget are reserved:
+/// one second.
+pub const MIN_DRAIN_BUDGET: Duration = Duration::from_secs(1);
 
 /// The default overall deadline: below Kubernetes' default grace period of 30 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
@@ -17,7 +24,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
 /// A plain `serde::Deserialize` struct, so a configuration loader that maps
 /// field names to upper-case variable names (such as `dozen-config`) can read
 /// it, or it can be read directly with [`ShutdownConfig::from_env`]. Durations
-/// use humantime syntax (`500ms`, `5s`, `1m 30s`).
+/// use humantime syntax (`500ms`, `5s`, `1m 30s`) and are at most
+/// [`MAX_DURATION`](crate::MAX_DURATION) (1 h); a longer one is an error
+/// naming the variable.
+///
+/// [`Builder::build`](crate::Builder::build) also checks that the deadline
+/// leaves at least [`MIN_DRAIN_BUDGET`](crate::MIN_DRAIN_BUDGET) to drain
+/// after the delay, and [`Shutdown::on_teardown`](crate::Shutdown::on_teardown)
+/// that it still does once each teardown budget is reserved.
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
@@ -28,10 +42,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
 pub struct ShutdownConfig {
     /// `SHUTDOWN_DELAY`; `None` applies the default rule (see
     /// [`ShutdownConfig::delay`]).
-    #[serde(default, with = "humantime_serde::option")]
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
     pub shutdown_delay: Option<Duration>,
     /// `SHUTDOWN_TIMEOUT`: the overall deadline.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "duration::deserialize"
+    )]
     pub shutdown_timeout: Duration,
 }
 
@@ -55,8 +72,9 @@ impl ShutdownConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidDuration`] or [`Error::NotUnicode`], naming the
-    /// variable (never its value).
+    /// [`Error::InvalidDuration`], [`Error::OutOfRange`] (above
+    /// [`MAX_DURATION`](crate::MAX_DURATION)) or [`Error::NotUnicode`],
+    /// naming the variable (never its value).
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| env::var_os(name))
     }
@@ -67,25 +85,13 @@ impl ShutdownConfig {
     ///
     /// As for [`from_env`](Self::from_env).
     pub fn from_lookup(
-        mut lookup: impl FnMut(&str) -> Option<std::ffi::OsString>,
+        lookup: impl FnMut(&str) -> Option<std::ffi::OsString>,
     ) -> Result<Self, Error> {
-        let mut read = |variable: &'static str| -> Result<Option<Duration>, Error> {
-            let Some(raw) = lookup(variable) else {
-                return Ok(None);
-            };
-            let raw = raw
-                .into_string()
-                .map_err(|_| Error::NotUnicode { variable })?;
-            let raw = raw.trim();
-            if raw.is_empty() {
-                return Ok(None);
-            }
-            humantime::parse_duration(raw)
-                .map(Some)
-                .map_err(|_| Error::InvalidDuration { variable })
-        };
-        let shutdown_delay = read("SHUTDOWN_DELAY")?;
-        let shutdown_timeout = read("SHUTDOWN_TIMEOUT")?.unwrap_or(DEFAULT_TIMEOUT);
+        let mut vars = Lookup(lookup);
+        let shutdown_delay = vars.duration("SHUTDOWN_DELAY")?;
+        let shutdown_timeout = vars
+            .duration("SHUTDOWN_TIMEOUT")?
+            .unwrap_or(DEFAULT_TIMEOUT);
         Ok(Self {
             shutdown_delay,
             shutdown_timeout,

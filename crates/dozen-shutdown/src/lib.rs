@@ -2,6 +2,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+mod duration;
+mod env;
 mod error;
 mod outcome;
 mod shutdown;
@@ -12,7 +14,8 @@ mod watchdog;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
-pub use config::{DEFAULT_TIMEOUT, KUBERNETES_DEFAULT_DELAY, ShutdownConfig};
+pub use config::{DEFAULT_TIMEOUT, KUBERNETES_DEFAULT_DELAY, MIN_DRAIN_BUDGET, ShutdownConfig};
+pub use duration::MAX_DURATION;
 pub use error::Error;
 pub use outcome::{Outcome, exit_code};
-pub use shutdown::{Builder, Readiness, Shutdown, TaskOutput};
+pub use shutdown::{Builder, FORCED_EXIT_FLUSH_LIMIT, Readiness, Shutdown, TaskOutput};

@@ -6,8 +6,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 use std::task::{Context, Poll};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
@@ -17,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
-use crate::{Error, Outcome, ShutdownConfig};
+use crate::duration::{self, millis};
+use crate::{Error, MIN_DRAIN_BUDGET, Outcome, ShutdownConfig};
 
 /// Where a service stands, as a load balancer should see it.
 ///
@@ -109,6 +111,11 @@ impl Hasher for IdHasher {
     }
 }
 
+/// The longest a forced exit (a second signal, the watchdog) waits for the
+/// [`Shutdown::on_forced_exit`] callbacks and its own log line: one second.
+/// Past it the process exits anyway, with its documented code.
+pub const FORCED_EXIT_FLUSH_LIMIT: Duration = Duration::from_secs(1);
+
 type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 struct Hook {
@@ -121,6 +128,7 @@ pub(crate) struct Inner {
     delay: Duration,
     timeout: Duration,
     watchdog: bool,
+    runtime: tokio::runtime::Handle,
     readiness: watch::Sender<Readiness>,
     draining: CancellationToken,
     stopping: CancellationToken,
@@ -138,21 +146,35 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
 impl Inner {
-    /// Runs the [`Shutdown::on_forced_exit`] callbacks, in reverse order of
-    /// registration; called right before `process::exit`.
-    pub(crate) fn before_forced_exit(&self) {
-        for callback in lock(&self.before_exit).iter().rev() {
-            callback();
+    /// Ends the process with `code` after `report` (the log line that says
+    /// why) and the [`Shutdown::on_forced_exit`] callbacks, in reverse order
+    /// of registration, have run, or after [`FORCED_EXIT_FLUSH_LIMIT`],
+    /// whichever comes first.
+    ///
+    /// They run on a helper thread, so a log writer stuck on a stalled stdout
+    /// cannot hold the exit: the calling thread only waits for them, with a
+    /// deadline.
+    pub(crate) fn forced_exit(
+        self: &Arc<Self>,
+        code: i32,
+        report: impl FnOnce() + Send + 'static,
+    ) -> ! {
+        let (done, finished) = mpsc::channel::<()>();
+        let inner = Arc::clone(self);
+        let started = thread::Builder::new()
+            .name("dozen-shutdown-flush".into())
+            .spawn(move || {
+                report();
+                for callback in lock(&inner.before_exit).iter().rev() {
+                    callback();
+                }
+                let _ = done.send(());
+            });
+        if started.is_ok() {
+            let _ = finished.recv_timeout(FORCED_EXIT_FLUSH_LIMIT);
         }
-    }
-
-    pub(crate) fn is_triggered(&self) -> bool {
-        self.triggered.get().is_some()
+        std::process::exit(code)
     }
 
     fn trigger(self: &Arc<Self>, cause: Cause) -> bool {
@@ -160,33 +182,28 @@ impl Inner {
         if self.triggered.set(Triggered { at, cause }).is_err() {
             return false;
         }
-        // Act first, then log: a slow log writer must not delay the signal.
+        // No logging here: this may run on the signal thread, which a log
+        // writer stuck on a stalled stdout must never block. `drive` logs.
         self.readiness.send_replace(Readiness::Draining);
         self.draining.cancel();
         if self.watchdog {
-            crate::watchdog::spawn(Arc::clone(self), at + self.timeout);
-        }
-        if let Some(triggered) = self.triggered.get() {
-            tracing::info!(
-                phase = "draining",
-                elapsed_ms = millis(at.elapsed()),
-                tasks = self.tasks_in_flight(),
-                cause = %triggered.cause,
-                delay_ms = millis(self.delay),
-                timeout_ms = millis(self.timeout),
-                "{}",
-                if self.delay.is_zero() {
-                    "shutdown started: not ready, no propagation delay"
-                } else {
-                    "shutdown started: not ready, still accepting during the propagation delay"
-                }
-            );
+            crate::watchdog::spawn(Arc::clone(self), duration::after(at, self.timeout));
         }
         true
     }
 
-    pub(crate) fn trigger_signal(self: &Arc<Self>, signal: i32) -> bool {
-        self.trigger(Cause::Signal(signal))
+    /// Starts shutdown for an OS signal; when it had already started from
+    /// code, says so in a log line written from the runtime.
+    pub(crate) fn trigger_signal(self: &Arc<Self>, signal: i32) {
+        if !self.trigger(Cause::Signal(signal)) {
+            self.runtime.spawn(async move {
+                tracing::info!(
+                    signal = crate::signals::name(signal),
+                    "signal during a shutdown already started; it goes on, \
+                     a second signal ends the process at once"
+                );
+            });
+        }
     }
 
     fn fail(self: &Arc<Self>, what: Cow<'static, str>) {
@@ -253,9 +270,25 @@ impl Inner {
     async fn drive(self: Arc<Self>) {
         self.draining.cancelled().await;
         let start = self.triggered.get().map_or_else(Instant::now, |t| t.at);
-        let deadline = start + self.timeout;
+        if let Some(triggered) = self.triggered.get() {
+            tracing::info!(
+                phase = "draining",
+                elapsed_ms = millis(start.elapsed()),
+                tasks = self.tasks_in_flight(),
+                cause = %triggered.cause,
+                delay_ms = millis(self.delay),
+                timeout_ms = millis(self.timeout),
+                "{}",
+                if self.delay.is_zero() {
+                    "shutdown started: not ready, no propagation delay"
+                } else {
+                    "shutdown started: not ready, still accepting during the propagation delay"
+                }
+            );
+        }
+        let deadline = duration::after(start, self.timeout);
 
-        tokio::time::sleep_until((start + self.delay).into()).await;
+        tokio::time::sleep_until(duration::after(start, self.delay).into()).await;
         self.readiness.send_replace(Readiness::Stopping);
         self.tracker.close();
         self.stopping.cancel();
@@ -267,7 +300,7 @@ impl Inner {
         );
 
         let hooks = lock(&self.hooks).take().unwrap_or_default();
-        let reserve: Duration = hooks.iter().map(|hook| hook.budget).sum();
+        let reserve = duration::sum(hooks.iter().map(|hook| hook.budget));
         let drain_deadline = deadline
             .checked_sub(reserve)
             .map_or(Instant::now(), |at| at.max(Instant::now()));
@@ -342,6 +375,35 @@ impl Inner {
         );
         self.outcome.send_replace(Some(outcome));
     }
+}
+
+/// Checks that `timeout` leaves at least [`MIN_DRAIN_BUDGET`] to drain after
+/// `delay` and the teardown budgets `hooks` (name, budget).
+fn check_drain_budget(
+    delay: Duration,
+    timeout: Duration,
+    hooks: &[(&str, Duration)],
+) -> Result<(), Error> {
+    let reserved = duration::sum(
+        [delay, MIN_DRAIN_BUDGET]
+            .into_iter()
+            .chain(hooks.iter().map(|(_, budget)| *budget)),
+    );
+    if reserved <= timeout {
+        return Ok(());
+    }
+    let mut named = String::new();
+    for (i, (name, budget)) in hooks.iter().enumerate() {
+        named.push_str(if i == 0 {
+            " and the teardown budgets "
+        } else {
+            ", "
+        });
+        named.push_str(name);
+        named.push(' ');
+        named.push_str(&humantime::format_duration(*budget).to_string());
+    }
+    Err(Error::NoDrainBudget { reserved: named })
 }
 
 /// Keeps a task in the registry (and the tracker) while it lives.
@@ -482,23 +544,27 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// [`Error::ZeroTimeout`], [`Error::DelayNotBelowTimeout`],
+    /// [`Error::OutOfRange`] when the delay or the deadline is above
+    /// [`MAX_DURATION`](crate::MAX_DURATION), [`Error::NoDrainBudget`] when
+    /// the deadline leaves less than [`MIN_DRAIN_BUDGET`] after the delay,
     /// [`Error::NoRuntime`] when called outside a tokio runtime, or
     /// [`Error::Setup`] when the signal handlers cannot be installed.
     pub fn build(self) -> Result<Shutdown, Error> {
         let delay = self.config.delay();
         let timeout = self.config.shutdown_timeout;
-        if timeout.is_zero() {
-            return Err(Error::ZeroTimeout);
+        for (variable, value) in [("SHUTDOWN_DELAY", delay), ("SHUTDOWN_TIMEOUT", timeout)] {
+            duration::check(value).map_err(|problem| Error::OutOfRange {
+                variable,
+                expected: problem.expected(),
+            })?;
         }
-        if delay >= timeout {
-            return Err(Error::DelayNotBelowTimeout);
-        }
+        check_drain_budget(delay, timeout, &[])?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let inner = Arc::new(Inner {
             delay,
             timeout,
             watchdog: self.watchdog,
+            runtime: runtime.clone(),
             readiness: watch::Sender::new(Readiness::Ready),
             draining: CancellationToken::new(),
             stopping: CancellationToken::new(),
@@ -610,6 +676,37 @@ impl Shutdown {
         self.inner.draining.clone().cancelled_owned()
     }
 
+    /// Runs `future` until it finishes or shutdown starts, whichever comes
+    /// first: `Some(output)`, or `None` when shutdown started first, in which
+    /// case `future` is dropped where it stands (and never polled when
+    /// shutdown had already started).
+    ///
+    /// Use it for every start-up phase after the `Shutdown` is built
+    /// (connecting with retries, migrations, waiting for another process), so
+    /// that a SIGTERM at any point ends start-up instead of carrying on into
+    /// the next phase:
+    ///
+    /// ```no_run
+    /// # async fn connect() -> Result<(), std::io::Error> { Ok(()) }
+    /// # async fn f() -> Result<dozen_shutdown::Outcome, Box<dyn std::error::Error>> {
+    /// let shutdown = dozen_shutdown::Shutdown::from_env()?;
+    /// let Some(connected) = shutdown.run_until_shutdown(connect()).await else {
+    ///     // A signal came during start-up: run what teardown is registered.
+    ///     return Ok(shutdown.wait().await);
+    /// };
+    /// connected?;
+    /// # Ok(shutdown.wait().await)
+    /// # }
+    /// ```
+    pub async fn run_until_shutdown<F: Future>(&self, future: F) -> Option<F::Output> {
+        let draining = self.inner.draining.clone();
+        tokio::select! {
+            biased;
+            () = draining.cancelled() => None,
+            output = future => Some(output),
+        }
+    }
+
     /// Resolves when the propagation delay is over and the service stops
     /// accepting: background tasks should finish their current unit of work
     /// and return.
@@ -620,10 +717,9 @@ impl Shutdown {
     /// The time left before the deadline, or `None` before shutdown starts.
     #[must_use]
     pub fn remaining(&self) -> Option<Duration> {
-        self.inner
-            .triggered
-            .get()
-            .map(|t| (t.at + self.inner.timeout).saturating_duration_since(Instant::now()))
+        self.inner.triggered.get().map(|t| {
+            duration::after(t.at, self.inner.timeout).saturating_duration_since(Instant::now())
+        })
     }
 
     /// The propagation delay in effect.
@@ -721,24 +817,48 @@ impl Shutdown {
     /// the last created closes first. The drain phase ends early enough to
     /// leave every hook its budget. A hook that overruns is abandoned and
     /// the outcome becomes [`Outcome::DeadlineExceeded`]. Hooks registered
-    /// once the service has stopped accepting do not run.
-    pub fn on_teardown<F, Fut>(&self, name: impl Into<Cow<'static, str>>, budget: Duration, hook: F)
+    /// once the service has stopped accepting do not run (a warning says
+    /// so).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDrainBudget`] when `SHUTDOWN_TIMEOUT` would leave less than
+    /// [`MIN_DRAIN_BUDGET`] to drain once the delay, the budgets registered
+    /// before and this one are reserved; the hook is then not registered.
+    /// An app should treat it as a configuration error at start-up: with
+    /// SHUTDOWN_TIMEOUT=4s, hooks of 1 s and 3 s would leave nothing for the
+    /// requests in flight.
+    pub fn on_teardown<F, Fut>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        budget: Duration,
+        hook: F,
+    ) -> Result<(), Error>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let name = name.into();
-        match lock(&self.inner.hooks).as_mut() {
-            Some(hooks) => hooks.push(Hook {
-                name,
-                budget,
-                run: Box::new(move || Box::pin(hook())),
-            }),
-            None => tracing::warn!(
+        let mut hooks = lock(&self.inner.hooks);
+        let Some(hooks) = hooks.as_mut() else {
+            tracing::warn!(
                 hook = %name,
                 "the service has stopped accepting; teardown hook not registered"
-            ),
-        }
+            );
+            return Ok(());
+        };
+        let budgets: Vec<(&str, Duration)> = hooks
+            .iter()
+            .map(|hook| (&*hook.name, hook.budget))
+            .chain([(&*name, budget)])
+            .collect();
+        check_drain_budget(self.inner.delay, self.inner.timeout, &budgets)?;
+        hooks.push(Hook {
+            name,
+            budget,
+            run: Box::new(move || Box::pin(hook())),
+        });
+        Ok(())
     }
 
     /// Waits until shutdown has started and run through every phase, and

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
+use crate::duration::millis;
 use crate::exit_code;
 use crate::shutdown::Inner;
 
@@ -17,23 +18,24 @@ pub(crate) fn spawn(inner: Arc<Inner>, deadline: Instant) {
         .name("dozen-shutdown-watchdog".into())
         .spawn(move || {
             loop {
-                let now = Instant::now();
-                if now >= deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
                     break;
                 }
-                thread::sleep(deadline - now);
+                thread::sleep(left);
             }
-            let running = inner.running_tasks();
-            tracing::error!(
-                phase = "watchdog",
-                elapsed_ms = u64::try_from(inner.elapsed().as_millis()).unwrap_or(u64::MAX),
-                tasks = running.len(),
-                running = ?running,
-                code = exit_code::DEADLINE_EXCEEDED,
-                "shutdown deadline passed; ending the process"
-            );
-            inner.before_forced_exit();
-            std::process::exit(i32::from(exit_code::DEADLINE_EXCEEDED));
+            let report = Arc::clone(&inner);
+            inner.forced_exit(i32::from(exit_code::DEADLINE_EXCEEDED), move || {
+                let running = report.running_tasks();
+                tracing::error!(
+                    phase = "watchdog",
+                    elapsed_ms = millis(report.elapsed()),
+                    tasks = running.len(),
+                    running = ?running,
+                    code = exit_code::DEADLINE_EXCEEDED,
+                    "shutdown deadline passed; ending the process"
+                );
+            });
         });
     if let Err(error) = started {
         tracing::error!(%error, "could not start the shutdown watchdog");

@@ -1,10 +1,17 @@
 //! Integration tests of dozen-shutdown, one module per area.
 
 mod config;
+mod durations_are_bounded;
 mod lifecycle;
 mod outcome;
 
 #[cfg(feature = "axum")]
+mod forced_exit_is_bounded;
+#[cfg(feature = "axum")]
 mod http;
 #[cfg(feature = "axum")]
 mod process;
+#[cfg(feature = "axum")]
+mod signal_semantics;
+#[cfg(feature = "axum")]
+mod startup_phases;

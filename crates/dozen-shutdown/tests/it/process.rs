@@ -22,13 +22,13 @@ const ROLE: &str = "DOZEN_SHUTDOWN_CHILD";
 /// How long `/slow` takes: the drain time of the load tests.
 const SLOW: Duration = Duration::from_millis(300);
 
-fn ms(n: u64) -> Duration {
+pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
 /// Asserts `low <= took <= high`, saying what took how long otherwise.
 #[track_caller]
-fn assert_between(what: &str, took: Duration, low: Duration, high: Duration) {
+pub(crate) fn assert_between(what: &str, took: Duration, low: Duration, high: Duration) {
     assert!(
         low <= took && took <= high,
         "{what}: took {took:?}, expected {low:?} to {high:?}"
@@ -66,7 +66,13 @@ fn child() {
         .enable_all()
         .build()
         .unwrap();
-    let outcome = runtime.block_on(server());
+    let outcome = runtime.block_on(async {
+        if role == "startup" {
+            super::startup_phases::startup().await
+        } else {
+            server().await
+        }
+    });
     println!("OUTCOME {outcome}");
     // Like returning from `#[tokio::main]`: dropping the runtime waits for
     // its blocking tasks.
@@ -78,6 +84,8 @@ async fn server() -> dozen_shutdown::Outcome {
     let shutdown = Shutdown::from_env().expect("valid settings");
     let blocking = shutdown.clone();
     let streaming = shutdown.clone();
+    let triggering = shutdown.clone();
+    let failing = shutdown.clone();
     let app = Router::new()
         .route("/", get(|| async { "hello" }))
         .route(
@@ -122,6 +130,20 @@ async fn server() -> dozen_shutdown::Outcome {
             get(|| async { ([(CONTENT_TYPE, "text/event-stream")], Body::new(ticks())) }),
         )
         .route("/endless", get(|| async { Body::new(ticks()) }))
+        .route(
+            "/trigger",
+            get(move || async move {
+                triggering.trigger();
+                "triggered"
+            }),
+        )
+        .route(
+            "/fail",
+            get(move || async move {
+                failing.trigger_failure("admin");
+                "failed"
+            }),
+        )
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap().port());
@@ -129,11 +151,18 @@ async fn server() -> dozen_shutdown::Outcome {
         "http server",
         dozen_shutdown::axum::serve(listener, app, shutdown.clone()),
     );
-    shutdown.on_teardown("flush", ms(200), || async {
-        println!("TEARDOWN");
-    });
+    shutdown
+        .on_teardown("flush", ms(200), || async {
+            println!("TEARDOWN");
+        })
+        .expect("the deadline leaves time to drain");
     // What an app does with its log flusher: the forced exits must run it.
     shutdown.on_forced_exit(|| println!("FORCED EXIT"));
+    if std::env::var_os("CHILD_STUCK_FLUSH").is_some() {
+        // A log flush stuck on a stalled stdout; registered last, so it
+        // runs first.
+        shutdown.on_forced_exit(block_forever);
+    }
     shutdown.wait().await
 }
 
@@ -168,7 +197,7 @@ impl http_body::Body for Ticks {
 // --------------------------------------------------------------- the parent
 
 /// A runtime for the test's own HTTP client.
-fn client_runtime() -> tokio::runtime::Runtime {
+pub(crate) fn client_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -177,21 +206,21 @@ fn client_runtime() -> tokio::runtime::Runtime {
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-struct Child {
-    process: std::process::Child,
-    port: u16,
-    stdout: mpsc::Receiver<String>,
+pub(crate) struct Child {
+    pub(crate) process: std::process::Child,
+    pub(crate) port: u16,
+    pub(crate) stdout: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
     /// The thread collecting stderr, joined at the exit so nothing is missed.
     stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Child {
-    fn start(role: &str, env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(role: &str, env: &[(&str, &str)]) -> Self {
         let mut process = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--ignored",
@@ -243,7 +272,7 @@ impl Child {
     }
 
     /// A server child with these `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`.
-    fn server(delay: &str, timeout: &str) -> Self {
+    pub(crate) fn server(delay: &str, timeout: &str) -> Self {
         Self::start(
             "server",
             &[("SHUTDOWN_DELAY", delay), ("SHUTDOWN_TIMEOUT", timeout)],
@@ -251,7 +280,7 @@ impl Child {
     }
 
     /// What follows `prefix` in the first stdout line that holds it.
-    fn line(&self, prefix: &str) -> String {
+    pub(crate) fn line(&self, prefix: &str) -> String {
         loop {
             match self.stdout.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
@@ -265,11 +294,11 @@ impl Child {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([format!("-{signal}"), self.process.id().to_string()])
             .status()
@@ -278,7 +307,7 @@ impl Child {
     }
 
     /// Waits for the exit (at most `limit`) and says when it happened.
-    fn exit(&mut self, limit: Duration) -> (ExitStatus, Instant) {
+    pub(crate) fn exit(&mut self, limit: Duration) -> (ExitStatus, Instant) {
         let started = Instant::now();
         loop {
             if let Some(status) = self.process.try_wait().unwrap() {
@@ -309,19 +338,19 @@ impl Drop for Child {
 
 /// A response: status, whether the server asked to close, and the body.
 #[derive(Debug)]
-struct Response {
-    status: u16,
-    close: bool,
-    body: String,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) close: bool,
+    pub(crate) body: String,
 }
 
 /// A keep-alive HTTP/1.1 client connection, as a load balancer holds one.
-struct Connection {
-    stream: AsyncBufReader<TcpStream>,
+pub(crate) struct Connection {
+    pub(crate) stream: AsyncBufReader<TcpStream>,
 }
 
 impl Connection {
-    async fn open(port: u16) -> std::io::Result<Self> {
+    pub(crate) async fn open(port: u16) -> std::io::Result<Self> {
         let stream = TcpStream::connect(("127.0.0.1", port)).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
@@ -329,7 +358,7 @@ impl Connection {
         })
     }
 
-    async fn get(&mut self, path: &str) -> std::io::Result<Response> {
+    pub(crate) async fn get(&mut self, path: &str) -> std::io::Result<Response> {
         let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
         self.stream.get_mut().write_all(request.as_bytes()).await?;
         let mut line = String::new();
@@ -586,7 +615,7 @@ fn the_watchdog_ends_the_process_at_the_deadline() {
     // A tracked `spawn_blocking` task holds the drain; an untracked one lets
     // shutdown finish but keeps the runtime (and the process) alive.
     let check = |path: &str, named: &str| {
-        let mut child = Child::server("0s", "1s");
+        let mut child = Child::server("0s", "2s");
         let port = child.port;
         let runtime = client_runtime();
         let response = runtime
@@ -604,14 +633,14 @@ fn the_watchdog_ends_the_process_at_the_deadline() {
             "{path}:\n{stderr}"
         );
         println!(
-            "{path}: exit {:?} {took:?} after SIGTERM, deadline 1 s",
+            "{path}: exit {:?} {took:?} after SIGTERM, deadline 2 s",
             status.code()
         );
         assert_between(
             &format!("{path}: SIGTERM to exit"),
             took,
-            ms(1_000),
-            ms(1_300),
+            ms(2_000),
+            ms(2_300),
         );
         let watchdog = stderr
             .lines()
@@ -811,6 +840,12 @@ fn settings_come_from_the_environment_and_errors_hide_values() {
     );
     check(
         &[("SHUTDOWN_TIMEOUT", "hunter2")],
-        "error: SHUTDOWN_TIMEOUT is not a valid duration (expected humantime syntax such as `5s` or `1m 30s`)",
+        "error: SHUTDOWN_TIMEOUT: not a valid duration (expected humantime syntax such as `5s` or `1m 30s`)",
+    );
+    // The case: this value used to be accepted, then panicked the
+    // signal thread on SIGTERM and left the process hanging.
+    check(
+        &[("SHUTDOWN_TIMEOUT", "18446744073709551615s")],
+        "error: SHUTDOWN_TIMEOUT: out of range (expected a duration of at most 1h)",
     );
 }
