@@ -20,6 +20,8 @@ pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 pub(crate) enum Problem {
     Syntax,
     TooLong,
+    /// Zero where a timeout must be positive.
+    Zero,
 }
 
 impl Problem {
@@ -28,14 +30,18 @@ impl Problem {
         match self {
             Self::Syntax => "a duration in humantime syntax such as `5s` or `1m 30s`",
             Self::TooLong => "a duration of at most 1h",
+            Self::Zero => "a duration greater than zero and at most 1h",
         }
     }
 }
 
 /// Parses `raw` (already trimmed) as a humantime duration of at most
-/// [`MAX_DURATION`].
-pub(crate) fn parse(raw: &str) -> Result<Duration, Problem> {
+/// [`MAX_DURATION`], and above zero when `nonzero`.
+pub(crate) fn parse(raw: &str, nonzero: bool) -> Result<Duration, Problem> {
     let duration = humantime::parse_duration(raw).map_err(|_| Problem::Syntax)?;
+    if nonzero && duration.is_zero() {
+        return Err(Problem::Zero);
+    }
     check(duration)
 }
 
@@ -68,16 +74,21 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A bounded duration as serde sees it: a humantime string.
-struct Bounded(Duration);
+/// A bounded duration as serde sees it: a humantime string, above zero when
+/// `NONZERO`.
+struct Bounded<const NONZERO: bool>(Duration);
 
-impl<'de> Deserialize<'de> for Bounded {
+impl<'de, const NONZERO: bool> Deserialize<'de> for Bounded<NONZERO> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(BoundedVisitor).map(Bounded)
+        deserializer
+            .deserialize_str(BoundedVisitor { nonzero: NONZERO })
+            .map(Bounded)
     }
 }
 
-struct BoundedVisitor;
+struct BoundedVisitor {
+    nonzero: bool,
+}
 
 impl Visitor<'_> for BoundedVisitor {
     type Value = Duration;
@@ -87,7 +98,7 @@ impl Visitor<'_> for BoundedVisitor {
     }
 
     fn visit_str<E: de::Error>(self, raw: &str) -> Result<Duration, E> {
-        parse(raw.trim())
+        parse(raw.trim(), self.nonzero)
             .map_err(|problem| E::invalid_value(Unexpected::Str(raw), &problem.expected()))
     }
 }
@@ -96,12 +107,21 @@ impl Visitor<'_> for BoundedVisitor {
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Duration, D::Error> {
-    Bounded::deserialize(deserializer).map(|bounded| bounded.0)
+    Bounded::<false>::deserialize(deserializer).map(|bounded| bounded.0)
+}
+
+/// `deserialize_with` for a `Duration` field that must be above zero (a
+/// timeout).
+#[cfg(feature = "axum")]
+pub(crate) fn deserialize_nonzero<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    Bounded::<true>::deserialize(deserializer).map(|bounded| bounded.0)
 }
 
 /// `deserialize_with` for an `Option<Duration>` field.
 pub(crate) fn deserialize_option<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Duration>, D::Error> {
-    Option::<Bounded>::deserialize(deserializer).map(|bounded| bounded.map(|b| b.0))
+    Option::<Bounded<false>>::deserialize(deserializer).map(|bounded| bounded.map(|b| b.0))
 }

@@ -14,4 +14,6 @@ mod process;
 #[cfg(feature = "axum")]
 mod signal_semantics;
 #[cfg(feature = "axum")]
+mod slow_clients;
+#[cfg(feature = "axum")]
 mod startup_phases;

@@ -131,6 +131,10 @@ async fn server() -> dozen_shutdown::Outcome {
         )
         .route("/endless", get(|| async { Body::new(ticks()) }))
         .route(
+            "/echo",
+            axum::routing::post(|body: Bytes| async move { body.len().to_string() }),
+        )
+        .route(
             "/trigger",
             get(move || async move {
                 triggering.trigger();
@@ -147,9 +151,10 @@ async fn server() -> dozen_shutdown::Outcome {
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap().port());
+    let settings = dozen_shutdown::axum::HttpSettings::from_env().expect("valid HTTP settings");
     shutdown.spawn(
         "http server",
-        dozen_shutdown::axum::serve(listener, app, shutdown.clone()),
+        dozen_shutdown::axum::serve(listener, app, shutdown.clone()).with_settings(settings),
     );
     shutdown
         .on_teardown("flush", ms(200), || async {

@@ -1,0 +1,411 @@
+//! [`serve`]: the accept loop, one tracked task per connection, and the
+//! service that marks responses while draining.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use ::axum::Router;
+use ::axum::extract::ConnectInfo;
+use ::axum::response::{IntoResponse, Response};
+use ::axum::routing::future::RouteFuture;
+use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use pin_project_lite::pin_project;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower_service::Service;
+
+use super::body_timeout::TimedBody;
+use super::{HttpSettings, close_on_drain};
+use crate::Shutdown;
+use crate::duration::millis;
+
+/// Serves `app` on `listener` until shutdown, draining gracefully.
+///
+/// Returns a [`Serve`], a future that ends once the listener is closed (when
+/// the propagation delay is over); the connections it accepted are tracked
+/// tasks, so [`Shutdown::wait`] waits for them. Spawn it with
+/// [`Shutdown::spawn`], so that an accept error that cannot be recovered
+/// from starts shutdown:
+///
+/// ```no_run
+/// # async fn f(shutdown: dozen_shutdown::Shutdown, app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+/// use dozen_shutdown::axum::HttpSettings;
+///
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// let server = dozen_shutdown::axum::serve(listener, app, shutdown.clone())
+///     // HTTP_HEADER_READ_TIMEOUT, HTTP_BODY_READ_TIMEOUT, HTTP_MAX_CONNECTIONS
+///     .with_settings(HttpSettings::from_env()?);
+/// shutdown.spawn("http server", server);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Without [`Serve::with_settings`], the defaults of [`HttpSettings`] apply.
+///
+/// Each request carries its peer's address in its extensions, both as
+/// `axum::extract::ConnectInfo<SocketAddr>` and as a bare `SocketAddr`, as
+/// `axum::serve` does with `into_make_service_with_connect_info`.
+///
+/// Only HTTP/1.1 is served (with upgrades, for WebSocket); Kubernetes
+/// ingresses and load balancers speak HTTP/1.1 to pods.
+///
+/// # Errors
+///
+/// The future fails when reading the listener's address fails. Failed
+/// accepts are logged and retried, as in `axum::serve`.
+pub fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> Serve {
+    Serve {
+        parts: Some(Parts {
+            listener,
+            app,
+            shutdown,
+            settings: HttpSettings::default(),
+        }),
+        running: None,
+    }
+}
+
+struct Parts {
+    listener: TcpListener,
+    app: Router,
+    shutdown: Shutdown,
+    settings: HttpSettings,
+}
+
+/// The future [`serve`] returns; its `with_*` methods override the
+/// [`HttpSettings`] before it is first polled.
+#[must_use = "futures do nothing unless polled or spawned"]
+pub struct Serve {
+    parts: Option<Parts>,
+    running: Option<Pin<Box<dyn Future<Output = io::Result<()>> + Send>>>,
+}
+
+impl fmt::Debug for Serve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serve")
+            .field(
+                "settings",
+                &self.parts.as_ref().map(|parts| &parts.settings),
+            )
+            .field("running", &self.running.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serve {
+    fn settings(mut self, change: impl FnOnce(HttpSettings) -> HttpSettings) -> Self {
+        if let Some(parts) = self.parts.as_mut() {
+            parts.settings = change(parts.settings.clone());
+        }
+        self
+    }
+
+    /// Takes every setting from `settings` (read with
+    /// [`HttpSettings::from_env`] or a configuration loader), replacing any
+    /// set before.
+    pub fn with_settings(self, settings: HttpSettings) -> Self {
+        self.settings(|_| settings)
+    }
+
+    /// How long a client has to send a request's headers (see
+    /// [`HttpSettings`]); kept within 1 ms to 1 h.
+    pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
+        self.settings(|settings| settings.with_header_read_timeout(timeout))
+    }
+
+    /// The longest wait for the next part of a request body before `408`
+    /// (see [`HttpSettings`]); kept within 1 ms to 1 h.
+    pub fn with_body_read_timeout(self, timeout: Duration) -> Self {
+        self.settings(|settings| settings.with_body_read_timeout(timeout))
+    }
+
+    /// The most connections served at once (at least 1); one more is closed
+    /// as soon as it is accepted.
+    pub fn with_max_connections(self, max: u32) -> Self {
+        self.settings(|settings| settings.with_max_connections(max))
+    }
+}
+
+impl Future for Serve {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if let Some(parts) = this.parts.take() {
+            this.running = Some(Box::pin(run(parts)));
+        }
+        match this.running.as_mut() {
+            Some(running) => running.as_mut().poll(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// What every connection of one server shares.
+struct Server {
+    app: Router,
+    shutdown: Shutdown,
+    http: http1::Builder,
+    body_read_timeout: Duration,
+}
+
+async fn run(parts: Parts) -> io::Result<()> {
+    let Parts {
+        listener,
+        app,
+        shutdown,
+        settings,
+    } = parts;
+    let settings = settings.bounded();
+    let _listening = shutdown.register_guard("http listener");
+    let local = listener.local_addr()?;
+    tracing::debug!(%local, "serving http");
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.http_header_read_timeout);
+    let server = Arc::new(Server {
+        app,
+        shutdown: shutdown.clone(),
+        http,
+        body_read_timeout: settings.http_body_read_timeout,
+    });
+    let permits = Arc::new(Semaphore::new(
+        usize::try_from(settings.http_max_connections)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS),
+    ));
+    let mut refusing = false;
+    let mut admit = |stream: TcpStream, peer: SocketAddr| {
+        if let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
+            refusing = false;
+            spawn_connection(&server, stream, peer, permit);
+        } else {
+            // Closed at once: the client sees the connection end and retries
+            // elsewhere, instead of waiting in a queue.
+            drop(stream);
+            if !refusing {
+                tracing::warn!(
+                    max = settings.http_max_connections,
+                    %peer,
+                    "HTTP_MAX_CONNECTIONS reached; closing new connections until one ends"
+                );
+            }
+            refusing = true;
+        }
+    };
+    let mut stopping = pin!(shutdown.stopping());
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stopping => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => admit(stream, peer),
+                Err(error) => {
+                    if !is_connection_error(&error) {
+                        tracing::error!(%error, "accept failed; retrying in 1 s");
+                        tokio::select! {
+                            () = &mut stopping => break,
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                }
+            },
+        }
+    }
+    // Connections the kernel completed before the listener closes were sent
+    // before the service stopped accepting: serve them rather than reset them.
+    let mut backlog = 0usize;
+    while let Some(accepted) = poll_fn(|cx| match listener.poll_accept(cx) {
+        Poll::Ready(accepted) => Poll::Ready(Some(accepted)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+    {
+        if let Ok((stream, peer)) = accepted {
+            backlog += 1;
+            admit(stream, peer);
+        }
+    }
+    drop(listener);
+    tracing::debug!(
+        phase = "stopping",
+        elapsed_ms = millis(shutdown.elapsed()),
+        tasks = shutdown.tasks_in_flight(),
+        backlog,
+        %local,
+        "listener closed"
+    );
+    Ok(())
+}
+
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// The state of one connection that its service and its task share.
+#[derive(Default)]
+struct Connection {
+    /// A request's headers were complete and it reached the app: from then
+    /// on hyper knows whether the connection is busy or idle.
+    dispatched: AtomicBool,
+    /// The current request's body timed out: answer 408.
+    body_timed_out: Arc<AtomicBool>,
+}
+
+fn spawn_connection(
+    server: &Arc<Server>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: OwnedSemaphorePermit,
+) {
+    // Best effort: Nagle's algorithm only adds latency to small responses.
+    let _ = stream.set_nodelay(true);
+    let state = Arc::new(Connection::default());
+    let service = TowerToHyperService::new(CloseWhenDraining {
+        server: Arc::clone(server),
+        state: Arc::clone(&state),
+        peer,
+    });
+    let stopping = server.shutdown.stopping();
+    let server = Arc::clone(server);
+    let shutdown = server.shutdown.clone();
+    shutdown.spawn(format!("http connection from {peer}"), async move {
+        let _permit = permit;
+        let connection = server
+            .http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut connection = pin!(connection);
+        let mut stopping = pin!(stopping);
+        // The connection goes first, so a request already in the socket is
+        // read (and then finished) before the graceful shutdown is asked for.
+        tokio::select! {
+            biased;
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, %peer, "http connection ended with an error");
+                }
+                return;
+            }
+            () = &mut stopping => {}
+        }
+        if !state.dispatched.load(Ordering::Acquire) {
+            // No request ever reached the app: the client connected and sent
+            // nothing, or only part of its headers. hyper's graceful shutdown
+            // would wait for those headers; close it now instead.
+            tracing::debug!(%peer, "closing a connection with no request in flight");
+            return;
+        }
+        // hyper closes an idle keep-alive connection at once (also one that
+        // has started sending its next request's headers), and a busy one
+        // after its response.
+        connection.as_mut().graceful_shutdown();
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, %peer, "http connection ended with an error");
+        }
+    });
+}
+
+/// Whether `response` is a server-sent event stream.
+fn is_event_stream(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// Adds `connection: close` to responses once readiness has left `Ready`,
+/// ends server-sent event streams when draining starts, bounds the wait for
+/// each part of the request body, and gives each request its peer's address,
+/// as `axum::serve` with connect info does.
+#[derive(Clone)]
+struct CloseWhenDraining {
+    server: Arc<Server>,
+    state: Arc<Connection>,
+    peer: SocketAddr,
+}
+
+impl Service<Request<Incoming>> for CloseWhenDraining {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = CloseWhenDrainingFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // A `Router` is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        self.state.dispatched.store(true, Ordering::Release);
+        self.state.body_timed_out.store(false, Ordering::Release);
+        let timed_out = Arc::clone(&self.state.body_timed_out);
+        let mut request =
+            request.map(|body| TimedBody::new(body, self.server.body_read_timeout, timed_out));
+        // Both forms: `ConnectInfo` for axum extractors, the bare address for
+        // tower layers that know no axum (dozen-log's request log reads it).
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        request.extensions_mut().insert(self.peer);
+        CloseWhenDrainingFuture {
+            inner: self.server.app.clone().call(request),
+            server: Arc::clone(&self.server),
+            state: Arc::clone(&self.state),
+        }
+    }
+}
+
+pin_project! {
+    struct CloseWhenDrainingFuture {
+        #[pin]
+        inner: RouteFuture<Infallible>,
+        server: Arc<Server>,
+        state: Arc<Connection>,
+    }
+}
+
+impl Future for CloseWhenDrainingFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        let shutdown = &this.server.shutdown;
+        if this.state.body_timed_out.load(Ordering::Acquire) {
+            // Whatever the handler made of the failed body (axum's extractors
+            // answer 400), the client was too slow.
+            response = (
+                StatusCode::REQUEST_TIMEOUT,
+                [(CONNECTION, HeaderValue::from_static("close"))],
+                "request body read timed out",
+            )
+                .into_response();
+        } else if !shutdown.is_ready() && response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        if is_event_stream(&response) {
+            response = close_on_drain(shutdown, response);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
