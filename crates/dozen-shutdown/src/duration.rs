@@ -20,8 +20,6 @@ pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 pub(crate) enum Problem {
     Syntax,
     TooLong,
-    /// Zero where a timeout must be positive.
-    Zero,
 }
 
 impl Problem {
@@ -30,18 +28,14 @@ impl Problem {
         match self {
             Self::Syntax => "a duration in humantime syntax such as `5s` or `1m 30s`",
             Self::TooLong => "a duration of at most 1h",
-            Self::Zero => "a duration greater than zero and at most 1h",
         }
     }
 }
 
 /// Parses `raw` (already trimmed) as a humantime duration of at most
-/// [`MAX_DURATION`], and above zero when `nonzero`.
-pub(crate) fn parse(raw: &str, nonzero: bool) -> Result<Duration, Problem> {
+/// [`MAX_DURATION`].
+pub(crate) fn parse(raw: &str) -> Result<Duration, Problem> {
     let duration = humantime::parse_duration(raw).map_err(|_| Problem::Syntax)?;
-    if nonzero && duration.is_zero() {
-        return Err(Problem::Zero);
-    }
     check(duration)
 }
 
@@ -74,31 +68,27 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A bounded duration as serde sees it: a humantime string, above zero when
-/// `NONZERO`.
-struct Bounded<const NONZERO: bool>(Duration);
+/// A bounded duration as serde sees it: a humantime string.
+struct Bounded(Duration);
 
-impl<'de, const NONZERO: bool> Deserialize<'de> for Bounded<NONZERO> {
+impl<'de> Deserialize<'de> for Bounded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_str(BoundedVisitor { nonzero: NONZERO })
-            .map(Bounded)
+        deserializer.deserialize_str(BoundedVisitor).map(Bounded)
     }
 }
 
-struct BoundedVisitor {
-    nonzero: bool,
-}
+struct BoundedVisitor;
 
 impl Visitor<'_> for BoundedVisitor {
     type Value = Duration;
 
+    // A loader may show only this (dozen-config does), so it states the bound.
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(Problem::Syntax.expected())
+        f.write_str("a duration in humantime syntax such as `5s` or `1m 30s`, at most 1h")
     }
 
     fn visit_str<E: de::Error>(self, raw: &str) -> Result<Duration, E> {
-        parse(raw.trim(), self.nonzero)
+        parse(raw.trim())
             .map_err(|problem| E::invalid_value(Unexpected::Str(raw), &problem.expected()))
     }
 }
@@ -107,21 +97,12 @@ impl Visitor<'_> for BoundedVisitor {
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Duration, D::Error> {
-    Bounded::<false>::deserialize(deserializer).map(|bounded| bounded.0)
-}
-
-/// `deserialize_with` for a `Duration` field that must be above zero (a
-/// timeout).
-#[cfg(feature = "axum")]
-pub(crate) fn deserialize_nonzero<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Duration, D::Error> {
-    Bounded::<true>::deserialize(deserializer).map(|bounded| bounded.0)
+    Bounded::deserialize(deserializer).map(|bounded| bounded.0)
 }
 
 /// `deserialize_with` for an `Option<Duration>` field.
 pub(crate) fn deserialize_option<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Duration>, D::Error> {
-    Option::<Bounded<false>>::deserialize(deserializer).map(|bounded| bounded.map(|b| b.0))
+    Option::<Bounded>::deserialize(deserializer).map(|bounded| bounded.map(|b| b.0))
 }

@@ -26,28 +26,14 @@ impl<F: FnMut(&str) -> Option<OsString>> Lookup<F> {
 
     /// A humantime duration of at most [`MAX_DURATION`](crate::MAX_DURATION).
     pub(crate) fn duration(&mut self, variable: &'static str) -> Result<Option<Duration>, Error> {
-        self.bounded(variable, false)
-    }
-
-    /// Like [`duration`](Self::duration), and above zero (a timeout).
-    #[cfg(feature = "axum")]
-    pub(crate) fn timeout(&mut self, variable: &'static str) -> Result<Option<Duration>, Error> {
-        self.bounded(variable, true)
-    }
-
-    fn bounded(
-        &mut self,
-        variable: &'static str,
-        nonzero: bool,
-    ) -> Result<Option<Duration>, Error> {
         let Some(text) = self.text(variable)? else {
             return Ok(None);
         };
-        duration::parse(&text, nonzero)
+        duration::parse(&text)
             .map(Some)
             .map_err(|problem| match problem {
                 Problem::Syntax => Error::InvalidDuration { variable },
-                Problem::TooLong | Problem::Zero => Error::OutOfRange {
+                Problem::TooLong => Error::OutOfRange {
                     variable,
                     expected: problem.expected(),
                 },

@@ -23,7 +23,7 @@ pub enum Error {
         variable: &'static str,
     },
     /// A setting was outside its documented range: a duration above
-    /// [`MAX_DURATION`](crate::MAX_DURATION), a zero timeout, no connections.
+    /// [`MAX_DURATION`](crate::MAX_DURATION).
     #[error("{variable}: out of range (expected {expected})")]
     OutOfRange {
         /// The name of the variable, for example `SHUTDOWN_TIMEOUT`.

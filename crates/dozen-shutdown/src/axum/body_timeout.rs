@@ -37,7 +37,7 @@ pin_project! {
     pub(super) struct TimedBody {
         #[pin]
         inner: Incoming,
-        idle: Duration,
+        idle: Option<Duration>,
         timer: Option<Pin<Box<Sleep>>>,
         armed: bool,
         timed_out: Arc<AtomicBool>,
@@ -45,8 +45,9 @@ pin_project! {
 }
 
 impl TimedBody {
-    /// Wraps `inner`; `timed_out` is set when the timeout fires.
-    pub(super) fn new(inner: Incoming, idle: Duration, timed_out: Arc<AtomicBool>) -> Self {
+    /// Wraps `inner`; `timed_out` is set when the timeout fires. With no
+    /// `idle` timeout it only passes the body on.
+    pub(super) fn new(inner: Incoming, idle: Option<Duration>, timed_out: Arc<AtomicBool>) -> Self {
         Self {
             inner,
             idle,
@@ -70,8 +71,12 @@ impl Body for TimedBody {
             *this.armed = false;
             return Poll::Ready(frame.map(|result| result.map_err(BoxError::from)));
         }
+        let Some(idle) = *this.idle else {
+            return Poll::Pending;
+        };
+        // `idle` is at most an hour (see `HttpSettings`): no overflow.
         let deadline = Instant::now()
-            .checked_add(*this.idle)
+            .checked_add(idle)
             .unwrap_or_else(Instant::now);
         let timer = this
             .timer

@@ -121,19 +121,19 @@ impl Serve {
     }
 
     /// How long a client has to send a request's headers (see
-    /// [`HttpSettings`]); kept within 1 ms to 1 h.
+    /// [`HttpSettings`]; zero: none, above 1 h: 1 h).
     pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
         self.settings(|settings| settings.with_header_read_timeout(timeout))
     }
 
     /// The longest wait for the next part of a request body before `408`
-    /// (see [`HttpSettings`]); kept within 1 ms to 1 h.
+    /// (see [`HttpSettings`]; zero: none, above 1 h: 1 h).
     pub fn with_body_read_timeout(self, timeout: Duration) -> Self {
         self.settings(|settings| settings.with_body_read_timeout(timeout))
     }
 
-    /// The most connections served at once (at least 1); one more is closed
-    /// as soon as it is accepted.
+    /// The most connections served at once (zero: no limit); one more is
+    /// closed as soon as it is accepted.
     pub fn with_max_connections(self, max: u32) -> Self {
         self.settings(|settings| settings.with_max_connections(max))
     }
@@ -147,10 +147,13 @@ impl Future for Serve {
         if let Some(parts) = this.parts.take() {
             this.running = Some(Box::pin(run(parts)));
         }
-        match this.running.as_mut() {
-            Some(running) => running.as_mut().poll(cx),
-            None => Poll::Ready(Ok(())),
-        }
+        let Some(running) = this.running.as_mut() else {
+            // Polled again after it finished: nothing left to do.
+            return Poll::Ready(Ok(()));
+        };
+        let result = std::task::ready!(running.as_mut().poll(cx));
+        this.running = None;
+        Poll::Ready(result)
     }
 }
 
@@ -159,7 +162,7 @@ struct Server {
     app: Router,
     shutdown: Shutdown,
     http: http1::Builder,
-    body_read_timeout: Duration,
+    body_read_timeout: Option<Duration>,
 }
 
 async fn run(parts: Parts) -> io::Result<()> {
@@ -169,23 +172,20 @@ async fn run(parts: Parts) -> io::Result<()> {
         shutdown,
         settings,
     } = parts;
-    let settings = settings.bounded();
     let _listening = shutdown.register_guard("http listener");
     let local = listener.local_addr()?;
     tracing::debug!(%local, "serving http");
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(settings.http_header_read_timeout);
+        .header_read_timeout(settings.header_read_timeout());
     let server = Arc::new(Server {
         app,
         shutdown: shutdown.clone(),
         http,
-        body_read_timeout: settings.http_body_read_timeout,
+        body_read_timeout: settings.body_read_timeout(),
     });
     let permits = Arc::new(Semaphore::new(
-        usize::try_from(settings.http_max_connections)
-            .unwrap_or(usize::MAX)
-            .min(Semaphore::MAX_PERMITS),
+        settings.max_connections().min(Semaphore::MAX_PERMITS),
     ));
     let mut refusing = false;
     let mut admit = |stream: TcpStream, peer: SocketAddr| {

@@ -6,7 +6,6 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Unexpected};
 
 use crate::Error;
 use crate::duration::{self, MAX_DURATION};
@@ -19,8 +18,6 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default for `HTTP_MAX_CONNECTIONS`: 1024.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 
-const MAX_CONNECTIONS_EXPECTED: &str = "a number of connections of at least 1";
-
 /// How [`serve`](super::serve) treats slow and numerous clients, read from
 /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT` and
 /// `HTTP_MAX_CONNECTIONS`.
@@ -28,26 +25,26 @@ const MAX_CONNECTIONS_EXPECTED: &str = "a number of connections of at least 1";
 /// A plain `serde::Deserialize` struct whose field names are the variables'
 /// names in lower case, like [`ShutdownConfig`](crate::ShutdownConfig), so
 /// `dozen-config` can load it with an app's settings; or read it with
-/// [`HttpSettings::from_env`]. Durations use humantime syntax, are above
-/// zero and at most [`MAX_DURATION`](crate::MAX_DURATION) (1 h).
+/// [`HttpSettings::from_env`]. Durations use humantime syntax and are at most
+/// [`MAX_DURATION`](crate::MAX_DURATION) (1 h); a longer one is an error
+/// naming the variable. Zero turns a limit off, explicitly.
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
-/// | `HTTP_HEADER_READ_TIMEOUT` | how long a client has to send a request's headers; the connection is closed after it. hyper also counts the time an idle keep-alive connection waits for its next request, so keep it above a load balancer's idle timeout for backends | 30 s |
-/// | `HTTP_BODY_READ_TIMEOUT` | the longest wait for the next part of a request body; past it the request is answered `408 Request Timeout` and the connection closed | 30 s |
+/// | `HTTP_HEADER_READ_TIMEOUT` | how long a client has to send a request's headers; the connection is closed after it. hyper also counts the time an idle keep-alive connection waits for its next request, so keep it above a load balancer's idle timeout towards backends | 30 s |
+/// | `HTTP_BODY_READ_TIMEOUT` | the longest wait for the next part of a request body; past it the request is answered `408 Request Timeout` and the connection closed. A body that keeps arriving is never cut | 30 s |
 /// | `HTTP_MAX_CONNECTIONS` | connections served at once; one more is closed as soon as it is accepted, while the others keep being served | 1024 |
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct HttpSettings {
-    /// `HTTP_HEADER_READ_TIMEOUT`.
-    #[serde(deserialize_with = "duration::deserialize_nonzero")]
+    /// `HTTP_HEADER_READ_TIMEOUT`; zero: no timeout.
+    #[serde(deserialize_with = "duration::deserialize")]
     pub http_header_read_timeout: Duration,
-    /// `HTTP_BODY_READ_TIMEOUT`.
-    #[serde(deserialize_with = "duration::deserialize_nonzero")]
+    /// `HTTP_BODY_READ_TIMEOUT`; zero: no timeout.
+    #[serde(deserialize_with = "duration::deserialize")]
     pub http_body_read_timeout: Duration,
-    /// `HTTP_MAX_CONNECTIONS`, at least 1.
-    #[serde(deserialize_with = "deserialize_max_connections")]
+    /// `HTTP_MAX_CONNECTIONS`; zero: no limit.
     pub http_max_connections: u32,
 }
 
@@ -61,19 +58,6 @@ impl Default for HttpSettings {
     }
 }
 
-fn deserialize_max_connections<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<u32, D::Error> {
-    let max = u32::deserialize(deserializer)?;
-    if max == 0 {
-        return Err(de::Error::invalid_value(
-            Unexpected::Unsigned(0),
-            &MAX_CONNECTIONS_EXPECTED,
-        ));
-    }
-    Ok(max)
-}
-
 impl HttpSettings {
     /// Reads `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT` and
     /// `HTTP_MAX_CONNECTIONS`; an unset or empty variable takes its default.
@@ -81,8 +65,8 @@ impl HttpSettings {
     /// # Errors
     ///
     /// [`Error::InvalidDuration`], [`Error::InvalidNumber`],
-    /// [`Error::OutOfRange`] (a zero timeout, one above 1 h, no connections)
-    /// or [`Error::NotUnicode`], naming the variable (never its value).
+    /// [`Error::OutOfRange`] (a timeout above 1 h) or [`Error::NotUnicode`],
+    /// naming the variable (never its value).
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| env::var_os(name))
     }
@@ -95,64 +79,61 @@ impl HttpSettings {
     pub fn from_lookup(lookup: impl FnMut(&str) -> Option<OsString>) -> Result<Self, Error> {
         let mut vars = Lookup(lookup);
         let defaults = Self::default();
-        let http_header_read_timeout = vars
-            .timeout("HTTP_HEADER_READ_TIMEOUT")?
-            .unwrap_or(defaults.http_header_read_timeout);
-        let http_body_read_timeout = vars
-            .timeout("HTTP_BODY_READ_TIMEOUT")?
-            .unwrap_or(defaults.http_body_read_timeout);
-        let variable = "HTTP_MAX_CONNECTIONS";
-        let http_max_connections = match vars.number(variable)? {
-            None => defaults.http_max_connections,
-            Some(0) => {
-                return Err(Error::OutOfRange {
-                    variable,
-                    expected: MAX_CONNECTIONS_EXPECTED,
-                });
-            }
-            Some(max) => max,
-        };
         Ok(Self {
-            http_header_read_timeout,
-            http_body_read_timeout,
-            http_max_connections,
+            http_header_read_timeout: vars
+                .duration("HTTP_HEADER_READ_TIMEOUT")?
+                .unwrap_or(defaults.http_header_read_timeout),
+            http_body_read_timeout: vars
+                .duration("HTTP_BODY_READ_TIMEOUT")?
+                .unwrap_or(defaults.http_body_read_timeout),
+            http_max_connections: vars
+                .number("HTTP_MAX_CONNECTIONS")?
+                .unwrap_or(defaults.http_max_connections),
         })
     }
 
-    /// Sets the header-read timeout, kept within 1 ms to
-    /// [`MAX_DURATION`](crate::MAX_DURATION).
+    /// Sets the header-read timeout (zero: none; above 1 h: 1 h).
     #[must_use]
     pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.http_header_read_timeout = clamp(timeout);
+        self.http_header_read_timeout = timeout.min(MAX_DURATION);
         self
     }
 
-    /// Sets the body-read timeout, kept within 1 ms to
-    /// [`MAX_DURATION`](crate::MAX_DURATION).
+    /// Sets the body-read timeout (zero: none; above 1 h: 1 h).
     #[must_use]
     pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
-        self.http_body_read_timeout = clamp(timeout);
+        self.http_body_read_timeout = timeout.min(MAX_DURATION);
         self
     }
 
-    /// Sets the most connections served at once (at least 1).
+    /// Sets the most connections served at once (zero: no limit).
     #[must_use]
     pub fn with_max_connections(mut self, max: u32) -> Self {
-        self.http_max_connections = max.max(1);
+        self.http_max_connections = max;
         self
     }
 
-    /// The settings with every value within its documented range, whatever
-    /// was written into the public fields.
-    pub(super) fn bounded(&self) -> Self {
-        Self {
-            http_header_read_timeout: clamp(self.http_header_read_timeout),
-            http_body_read_timeout: clamp(self.http_body_read_timeout),
-            http_max_connections: self.http_max_connections.max(1),
+    /// The header-read timeout to give hyper, `None` for none.
+    pub(super) fn header_read_timeout(&self) -> Option<Duration> {
+        nonzero(self.http_header_read_timeout)
+    }
+
+    /// The body-read timeout, `None` for none.
+    pub(super) fn body_read_timeout(&self) -> Option<Duration> {
+        nonzero(self.http_body_read_timeout)
+    }
+
+    /// The most connections served at once.
+    pub(super) fn max_connections(&self) -> usize {
+        match self.http_max_connections {
+            0 => usize::MAX,
+            max => usize::try_from(max).unwrap_or(usize::MAX),
         }
     }
 }
 
-fn clamp(timeout: Duration) -> Duration {
-    timeout.clamp(Duration::from_millis(1), MAX_DURATION)
+/// `Some(timeout)` within [`MAX_DURATION`] (the public fields can hold
+/// anything), `None` for zero.
+fn nonzero(timeout: Duration) -> Option<Duration> {
+    (!timeout.is_zero()).then(|| timeout.min(MAX_DURATION))
 }

@@ -217,3 +217,33 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn a_configuration_loader_reports_every_out_of_range_setting_by_name() {
+    // What an app sees through dozen-config (which exits 78 on it): each
+    // variable named, with what was expected, and no value.
+    let vars = [
+        ("SHUTDOWN_TIMEOUT", "18446744073709551615s"),
+        ("SHUTDOWN_DELAY", "2h"),
+        ("HTTP_HEADER_READ_TIMEOUT", "99999h"),
+        ("HTTP_BODY_READ_TIMEOUT", "61m"),
+        ("HTTP_MAX_CONNECTIONS", "-1"),
+    ];
+    let error = dozen_config::from_iter::<_, (ShutdownConfig, dozen_shutdown::axum::HttpSettings)>(
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    )
+    .unwrap_err()
+    .to_string();
+    println!("{error}");
+    for (variable, value) in vars {
+        let line = error
+            .lines()
+            .find(|line| line.contains(variable))
+            .unwrap_or_else(|| panic!("{variable} is not named in:\n{error}"));
+        assert!(!line.contains(value), "{value} leaked into {line}");
+        if variable.ends_with("_TIMEOUT") || variable.ends_with("_DELAY") {
+            assert!(line.contains("at most 1h"), "{line}");
+        }
+    }
+}
