@@ -8,7 +8,7 @@ use std::process::{ExitCode, Termination};
 /// | 0 | [`CLEAN`](exit_code::CLEAN): graceful stop, every phase within its budget |
 /// | 70 | [`TASK_FAILED`](exit_code::TASK_FAILED): shutdown was started by a failed or panicked task (`EX_SOFTWARE` in `sysexits.h`) |
 /// | 124 | [`DEADLINE_EXCEEDED`](exit_code::DEADLINE_EXCEEDED): the deadline or a hook's budget ran out (the code `timeout(1)` uses) |
-/// | 128 + signal | forced by a second signal during shutdown: 130 for SIGINT, 131 for SIGQUIT, 143 for SIGTERM |
+/// | 128 + signal | forced by a second OS signal during shutdown: 130 for SIGINT, 131 for SIGQUIT, 143 for SIGTERM |
 pub mod exit_code {
     /// A clean graceful stop.
     pub const CLEAN: u8 = 0;

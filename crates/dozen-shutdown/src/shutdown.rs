@@ -521,7 +521,8 @@ impl Builder {
 
     /// Whether to handle SIGTERM, SIGINT and SIGQUIT (default `true`).
     ///
-    /// The first starts shutdown; another one during shutdown ends the process
+    /// The first starts shutdown (or joins one started from code, which
+    /// then still drains and tears down); a second OS signal ends the process
     /// at once with 128 + signal. Turn this off in tests that build many
     /// `Shutdown`s in one process.
     pub fn signals(mut self, enabled: bool) -> Self {
@@ -800,11 +801,14 @@ impl Shutdown {
     }
 
     /// Registers `callback` to run just before the process is ended without
-    /// its teardown hooks: by a second signal or by the watchdog at the
-    /// deadline. It runs on that thread, not on the runtime, so it must be
-    /// quick and synchronous; flushing a log writer is what it is for
-    /// (`move || flusher.flush()` with dozen-log), so that the lines explaining
-    /// the forced exit are not lost with it.
+    /// its teardown hooks: by a second OS signal or by the watchdog at the
+    /// deadline. Callbacks run in reverse order of registration on a helper
+    /// thread, not on the runtime, and the exit waits for them at most
+    /// [`FORCED_EXIT_FLUSH_LIMIT`] (1 s): one that blocks (a log flush stuck
+    /// on a stalled stdout) delays the exit by that much and no more, and the
+    /// callbacks after it do not run. Flushing a log writer is what it is for
+    /// (`move || flusher.flush()` with dozen-log), so that the lines
+    /// explaining the forced exit are not lost with it.
     pub fn on_forced_exit(&self, callback: impl Fn() + Send + Sync + 'static) {
         lock(&self.inner.before_exit).push(Box::new(callback));
     }

@@ -247,3 +247,92 @@ fn a_configuration_loader_reports_every_out_of_range_setting_by_name() {
         }
     }
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn a_timeout_that_leaves_no_drain_is_refused_at_start_and_one_that_does_completes_a_post() {
+    use super::process::{Child, serial};
+    use super::slow_clients::a_post_in_flight_at_sigterm_completes;
+
+    // The issue's case, with the example app's teardown budgets (1 s + 3 s):
+    // SHUTDOWN_TIMEOUT=4s cut a POST in flight off with exit 124. Now it is
+    // refused at start-up, saying why.
+    let _serial = serial();
+    let budgets = ("CHILD_APP_BUDGETS", "1");
+    let mut child = Child::start(
+        "server",
+        &[
+            ("SHUTDOWN_DELAY", "0s"),
+            ("SHUTDOWN_TIMEOUT", "4s"),
+            budgets,
+        ],
+    );
+    assert_eq!(
+        child.line("SETUP ERROR "),
+        "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY \
+         and the teardown budgets flush logs 1s, close database pool 3s)"
+    );
+    let (status, _) = child.exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(78));
+
+    // 5 s leaves a 1 s drain: the POST in flight completes, exit 0.
+    let child = Child::start(
+        "server",
+        &[
+            ("SHUTDOWN_DELAY", "0s"),
+            ("SHUTDOWN_TIMEOUT", "5s"),
+            budgets,
+        ],
+    );
+    a_post_in_flight_at_sigterm_completes(child);
+}
+
+#[cfg(feature = "axum")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any timeouts and connection limit given to `serve`, from the builder
+    /// or read from the environment: it serves or closes, and never panics
+    /// (a panic in the server or a connection task would end the shutdown
+    /// as `TaskFailed`).
+    #[test]
+    fn no_http_setting_can_panic_the_server(
+        header in any_duration(),
+        body in any_duration(),
+        max in any::<u32>(),
+        text in any::<u64>(),
+    ) {
+        use dozen_shutdown::axum::HttpSettings;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let variable = format!("{text}s");
+        let read = HttpSettings::from_lookup(|name| {
+            (name == "HTTP_BODY_READ_TIMEOUT").then(|| variable.clone().into())
+        });
+        prop_assert_eq!(read.is_ok(), text <= 3600, "{}", variable);
+
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let outcome = rt.block_on(async {
+            let shutdown = builder(Duration::ZERO, Duration::from_secs(2)).build().unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let app = axum::Router::new().route("/", axum::routing::post(|| async { "ok" }));
+            shutdown.spawn(
+                "http server",
+                dozen_shutdown::axum::serve(listener, app, shutdown.clone())
+                    .with_header_read_timeout(header)
+                    .with_body_read_timeout(body)
+                    .with_max_connections(max),
+            );
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let _ = stream
+                .write_all(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\n\r\nhi")
+                .await;
+            let mut buffer = [0; 64];
+            let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buffer)).await;
+            shutdown.trigger();
+            shutdown.wait().await
+        });
+        prop_assert_ne!(outcome, Outcome::TaskFailed);
+    }
+}

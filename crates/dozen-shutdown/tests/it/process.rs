@@ -156,11 +156,24 @@ async fn server() -> dozen_shutdown::Outcome {
         "http server",
         dozen_shutdown::axum::serve(listener, app, shutdown.clone()).with_settings(settings),
     );
-    shutdown
-        .on_teardown("flush", ms(200), || async {
+    // The example app's budgets, when asked for; a short one otherwise.
+    let hooks: &[(&str, Duration)] = if std::env::var_os("CHILD_APP_BUDGETS").is_some() {
+        &[
+            ("flush logs", Duration::from_secs(1)),
+            ("close database pool", Duration::from_secs(3)),
+        ]
+    } else {
+        &[("flush", ms(200))]
+    };
+    for &(name, budget) in hooks {
+        let registered = shutdown.on_teardown(name, budget, || async {
             println!("TEARDOWN");
-        })
-        .expect("the deadline leaves time to drain");
+        });
+        if let Err(error) = registered {
+            println!("SETUP ERROR {error}");
+            std::process::exit(78);
+        }
+    }
     // What an app does with its log flusher: the forced exits must run it.
     shutdown.on_forced_exit(|| println!("FORCED EXIT"));
     if std::env::var_os("CHILD_STUCK_FLUSH").is_some() {

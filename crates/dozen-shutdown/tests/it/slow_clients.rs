@@ -83,20 +83,17 @@ fn half_open_connections_do_not_hold_the_drain() {
     }
 }
 
-#[test]
-fn a_post_in_flight_at_sigterm_completes_with_its_response() {
-    let _serial = serial();
-    let mut child = Child::server("0s", "5s");
+/// Sends `child` a POST whose 1000-byte body arrives at a normal pace (100
+/// bytes every 100 ms), with SIGTERM after its second part, and checks that
+/// the response comes whole and the exit is clean.
+pub(crate) fn a_post_in_flight_at_sigterm_completes(mut child: Child) {
     let port = child.port;
-    let runtime = client_runtime();
-    let response = runtime.block_on(async {
+    let response = client_runtime().block_on(async {
         let mut stream = connect(port).await;
         stream
             .write_all(b"POST /echo HTTP/1.1\r\nhost: test\r\ncontent-length: 1000\r\n\r\n")
             .await
             .unwrap();
-        // A body arriving at a normal pace: 100 bytes every 100 ms, SIGTERM
-        // after the second part.
         for part in 0..10 {
             stream.write_all(&[b'x'; 100]).await.unwrap();
             if part == 1 {
@@ -116,6 +113,12 @@ fn a_post_in_flight_at_sigterm_completes_with_its_response() {
     );
     assert!(response.ends_with("\r\n\r\n1000"), "{response:?}");
     assert_eq!(status.code(), Some(0), "{}", child.stderr());
+}
+
+#[test]
+fn a_post_in_flight_at_sigterm_completes_with_its_response() {
+    let _serial = serial();
+    a_post_in_flight_at_sigterm_completes(Child::server("0s", "5s"));
 }
 
 #[test]
