@@ -74,17 +74,20 @@ impl Body for TimedBody {
         let Some(idle) = *this.idle else {
             return Poll::Pending;
         };
-        // `idle` is at most an hour (see `HttpSettings`): no overflow.
-        let deadline = Instant::now()
-            .checked_add(idle)
-            .unwrap_or_else(Instant::now);
-        let timer = this
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if !*this.armed {
-            timer.as_mut().reset(deadline);
+            // `idle` is at most an hour (see `HttpSettings`): no overflow.
+            let deadline = Instant::now()
+                .checked_add(idle)
+                .unwrap_or_else(Instant::now);
+            match this.timer.as_mut() {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => *this.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
             *this.armed = true;
         }
+        let Some(timer) = this.timer.as_mut() else {
+            return Poll::Pending;
+        };
         if timer.as_mut().poll(cx).is_ready() {
             this.timed_out.store(true, Ordering::Release);
             return Poll::Ready(Some(Err(BoxError::from(BodyReadTimeout))));
