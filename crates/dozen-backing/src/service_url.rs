@@ -108,6 +108,11 @@ impl fmt::Display for Kind {
 /// contains the password or the raw URL.
 /// [`expose`](Self::expose) gives the full URL to hand to a driver.
 ///
+/// Parsing registers every secret of the URL (the password, a token, the value of each
+/// secret parameter, as written and as decoded) with [`dozen_redact::register`], so that
+/// dozen-log masks it in any line. A URL with a fragment (`#...`) is an error: no driver
+/// reads one, and a raw `#` in a password would cut it silently (write it as `%23`).
+///
 /// Accepted forms include the libpq Unix-socket ones (a percent-encoded host such as
 /// `postgres://app@%2Fcloudsql%2Fproj%3Aregion%3Ainst/app`, or an empty host with
 /// `?host=/dir`), IPv6 hosts (`postgres://[::1]:5432/app`), the SQLite paths as sqlx reads them
