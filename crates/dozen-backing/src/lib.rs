@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "_sqlx")]
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "any"))]
 mod driver_url;
 mod error;
 #[cfg(feature = "_sqlx")]

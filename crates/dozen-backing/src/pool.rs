@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::pool::PoolOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Pool};
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "any"))]
 use crate::driver_url::driver_url;
 use crate::error::{Error, ErrorKind, scrub};
 use crate::retry::{Failure, classify_io, health_check, retry};

@@ -515,7 +515,10 @@ impl ServiceUrl {
     }
 
     /// The parsed URL, for a URL that is not SQLite.
-    #[cfg_attr(not(feature = "_sqlx"), allow(dead_code, reason = "used by the pools"))]
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "any")),
+        allow(dead_code, reason = "used for the PostgreSQL and MySQL drivers")
+    )]
     pub(crate) fn as_url(&self) -> Option<&url::Url> {
         match &self.repr {
             Repr::Url(url) => Some(url),

@@ -34,7 +34,7 @@ pub(crate) fn in_runtime<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Log capture for the tests that check what connecting logs.
-#[cfg(feature = "_sqlx")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod logs {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
