@@ -163,21 +163,25 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// `message` with every occurrence of each secret (as given, and percent-decoded) replaced
-/// by `***`. Secrets shorter than 3 bytes are replaced too: a leak is worse than a mangled
-/// message.
+/// `message` with every occurrence of each secret replaced by `***`, longest first so that
+/// a secret that contains another is hidden whole. The caller gives each secret in every
+/// form a driver may echo (as written and decoded, see `ServiceUrl::secrets`). Secrets
+/// shorter than 3 bytes are replaced too: a leak is worse than a mangled message.
 #[cfg_attr(
     not(any(feature = "_sqlx", feature = "redis")),
     allow(dead_code, reason = "used by the drivers")
 )]
-pub(crate) fn scrub(message: &str, secrets: &[&str]) -> String {
+pub(crate) fn scrub<S: AsRef<str>>(message: &str, secrets: &[S]) -> String {
+    let mut forms: Vec<&str> = secrets
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|s| !s.is_empty())
+        .collect();
+    forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = message.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let decoded = percent_encoding::percent_decode_str(secret).decode_utf8_lossy();
-        for form in [&**secret, &*decoded] {
-            if out.contains(form) {
-                out = out.replace(form, "***");
-            }
+    for form in forms {
+        if out.contains(form) {
+            out = out.replace(form, "***");
         }
     }
     out

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "any"))]
+mod driver_url;
 mod error;
 #[cfg(feature = "_sqlx")]
 mod pool;

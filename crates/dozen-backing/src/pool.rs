@@ -1,13 +1,16 @@
 //! sqlx pools from a [`ServiceUrl`], connected with retry, and their health check.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use sqlx::pool::PoolOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Pool};
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "any"))]
+use crate::driver_url::driver_url;
 use crate::error::{Error, ErrorKind, scrub};
 use crate::retry::{Failure, classify_io, health_check, retry};
-use crate::service_url::{Kind, ServiceUrl, is_secret_param, raw_params};
+use crate::service_url::{Kind, ServiceUrl};
 use crate::settings::PoolSettings;
 
 #[cfg(feature = "any")]
@@ -164,7 +167,7 @@ pub async fn ping<DB: sqlx::Database>(pool: &Pool<DB>, timeout: Duration) -> Res
     health_check(timeout, check, classify).await
 }
 
-fn failure(error: &sqlx::Error, secrets: &[&str]) -> Failure {
+fn failure(error: &sqlx::Error, secrets: &[Cow<'_, str>]) -> Failure {
     Failure {
         kind: classify(error),
         detail: scrub(&error.to_string(), secrets),
@@ -219,61 +222,6 @@ fn is_sqlite_memory(url: &ServiceUrl) -> bool {
             || url.param("mode").as_deref() == Some("memory"))
 }
 
-/// The parameters sqlx's PostgreSQL driver reads; it logs the *value* of any other one at
-/// WARN, which is why they are dropped (and their names logged) before it sees the URL.
-#[allow(dead_code, reason = "unused without the postgres and any features")]
-const POSTGRES_PARAMS: &[&str] = &[
-    "sslmode",
-    "ssl-mode",
-    "sslrootcert",
-    "ssl-root-cert",
-    "ssl-ca",
-    "sslcert",
-    "ssl-cert",
-    "sslkey",
-    "ssl-key",
-    "statement-cache-capacity",
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "application_name",
-    "options",
-];
-
-/// The URL for sqlx's PostgreSQL driver: the exposed URL without the parameters it does
-/// not know.
-#[allow(dead_code, reason = "unused without the postgres and any features")]
-fn postgres_driver_url(url: &ServiceUrl) -> String {
-    let exposed = url.expose();
-    let Some(query) = url.query() else {
-        return exposed.into_owned();
-    };
-    let base = &exposed[..exposed.len() - query.len() - 1];
-    let mut kept = Vec::new();
-    for (pair, _, decoded) in raw_params(query) {
-        let known = POSTGRES_PARAMS.contains(&&*decoded)
-            || decoded.starts_with("options[") && decoded.ends_with(']');
-        if known {
-            kept.push(pair);
-        } else {
-            let parameter = if is_secret_param(&decoded) {
-                "***"
-            } else {
-                &*decoded
-            };
-            tracing::warn!(url = %url, parameter, "ignoring unrecognized connect parameter");
-        }
-    }
-    if kept.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", kept.join("&"))
-    }
-}
-
 #[cfg(feature = "postgres")]
 impl sealed::Sealed for Postgres {}
 
@@ -285,7 +233,7 @@ impl Driver for Postgres {
     }
 
     fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
-        postgres_driver_url(url)
+        driver_url(url)?
             .parse::<sqlx::postgres::PgConnectOptions>()
             .map_err(|e| invalid(url, &e))
     }
@@ -302,7 +250,7 @@ impl Driver for MySql {
     }
 
     fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
-        url.expose()
+        driver_url(url)?
             .parse::<sqlx::mysql::MySqlConnectOptions>()
             .map_err(|e| invalid(url, &e))
     }
@@ -353,7 +301,7 @@ impl Driver for Any {
     fn __options(url: &ServiceUrl, _: &PoolSettings) -> Result<Options<Self>, Error> {
         sqlx::any::install_default_drivers();
         let text = match url.kind() {
-            Kind::Postgres => postgres_driver_url(url),
+            Kind::Postgres | Kind::MySql => driver_url(url)?,
             Kind::Sqlite if url.param("mode").is_none() => {
                 let exposed = url.expose();
                 let separator = if url.query().is_some() { '&' } else { '?' };
@@ -449,23 +397,5 @@ mod tests {
         assert_eq!(classify(&sqlx::Error::PoolTimedOut), ErrorKind::TimedOut);
         let refused = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
         assert_eq!(classify(&refused), ErrorKind::Refused);
-    }
-
-    #[test]
-    fn unknown_postgres_parameters_are_dropped() {
-        let check = |input: &str, expected: &str| {
-            let url: ServiceUrl = input.parse().unwrap();
-            assert_eq!(postgres_driver_url(&url), expected, "{input}");
-        };
-        check("pgsql://a:b@h/d", "postgres://a:b@h/d");
-        check(
-            "postgres://h/d?sslmode=disable&x=1",
-            "postgres://h/d?sslmode=disable",
-        );
-        check("postgres://h/d?x=1", "postgres://h/d");
-        check(
-            "postgres://h/d?options[search_path]=s&application_name=a&pasword=p",
-            "postgres://h/d?options[search_path]=s&application_name=a",
-        );
     }
 }

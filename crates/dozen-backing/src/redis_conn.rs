@@ -1,5 +1,6 @@
 //! Redis clients from a [`ServiceUrl`].
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, scrub};
@@ -89,7 +90,7 @@ pub async fn ping_redis(
     health_check(timeout, ping.query_async::<()>(conn), classify).await
 }
 
-fn failure(error: &redis::RedisError, secrets: &[&str]) -> Failure {
+fn failure(error: &redis::RedisError, secrets: &[Cow<'_, str>]) -> Failure {
     Failure {
         kind: classify(error),
         detail: scrub(&error.to_string(), secrets),

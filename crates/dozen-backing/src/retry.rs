@@ -25,7 +25,23 @@ pub(crate) struct Failure {
 fn jittered(delay: Duration) -> Duration {
     let half = delay / 2;
     let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-    half + Duration::from_nanos(fastrand::u64(0..=nanos))
+    half.saturating_add(Duration::from_nanos(fastrand::u64(0..=nanos)))
+}
+
+/// The pause after `delay`: doubled, at most [`MAX_DELAY`].
+fn next_delay(delay: Duration) -> Duration {
+    delay.saturating_mul(2).min(MAX_DELAY)
+}
+
+/// When a retry loop started at `started` with `timeout` must stop; `None` when that is
+/// beyond what an `Instant` can hold, which means never.
+fn deadline_of(started: Instant, timeout: Duration) -> Option<Instant> {
+    started.checked_add(timeout)
+}
+
+/// What is left of `deadline` at `now`: zero once it passed, [`Duration::MAX`] without one.
+fn remaining_at(deadline: Option<Instant>, now: Instant) -> Duration {
+    deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now))
 }
 
 /// Runs `attempt` until it succeeds, fails with a class that is not transient, or
@@ -41,13 +57,14 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
+    // No arithmetic here can panic, whatever `timeout` is (a property test holds it).
     let started = Instant::now();
-    let deadline = started + timeout;
+    let deadline = deadline_of(started, timeout);
     let mut delay = FIRST_DELAY;
     let mut attempts = 0_u32;
     loop {
-        attempts += 1;
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        attempts = attempts.saturating_add(1);
+        let remaining = remaining_at(deadline, Instant::now());
         let outcome = match tokio::time::timeout(remaining, attempt()).await {
             Ok(outcome) => outcome,
             Err(_) => Err(Failure {
@@ -67,7 +84,7 @@ where
             }
             Err(failure) => failure,
         };
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        let remaining = remaining_at(deadline, Instant::now());
         if !failure.kind.is_transient() {
             tracing::error!(
                 url = %url,
@@ -112,7 +129,7 @@ where
             "cannot connect to {what} yet, retrying"
         );
         tokio::time::sleep(pause).await;
-        delay = (delay * 2).min(MAX_DELAY);
+        delay = next_delay(delay);
     }
 }
 
@@ -184,6 +201,29 @@ mod tests {
                     "{pause:?} for {delay:?}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// No duration, however large, panics the retry loop's arithmetic.
+        #[test]
+        fn retry_arithmetic_never_panics(
+            secs in proptest::prelude::any::<u64>(),
+            nanos in 0_u32..1_000_000_000,
+            elapsed_secs in proptest::prelude::any::<u64>(),
+        ) {
+            let timeout = Duration::new(secs, nanos);
+            let started = Instant::now();
+            let deadline = deadline_of(started, timeout);
+            if let Some(deadline) = deadline {
+                proptest::prop_assert_eq!(deadline.duration_since(started), timeout);
+            }
+            let now = started.checked_add(Duration::from_secs(elapsed_secs)).unwrap_or(started);
+            let remaining = remaining_at(deadline, now);
+            proptest::prop_assert!(remaining <= timeout || deadline.is_none());
+            let pause = jittered(timeout).min(remaining);
+            proptest::prop_assert!(pause <= timeout);
+            proptest::prop_assert!(next_delay(timeout) <= MAX_DELAY);
         }
     }
 

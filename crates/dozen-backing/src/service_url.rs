@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
+use dozen_redact::is_secret_param;
 use percent_encoding::percent_decode_str;
 
 use crate::error::Error;
@@ -107,6 +108,11 @@ impl fmt::Display for Kind {
 /// contains the password or the raw URL.
 /// [`expose`](Self::expose) gives the full URL to hand to a driver.
 ///
+/// Parsing registers every secret of the URL (the password, a token, the value of each
+/// secret parameter, as written and as decoded) with [`dozen_redact::register`], so that
+/// dozen-log masks it in any line. A URL with a fragment (`#...`) is an error: no driver
+/// reads one, and a raw `#` in a password would cut it silently (write it as `%23`).
+///
 /// Accepted forms include the libpq Unix-socket ones (a percent-encoded host such as
 /// `postgres://app@%2Fcloudsql%2Fproj%3Aregion%3Ainst/app`, or an empty host with
 /// `?host=/dir`), IPv6 hosts (`postgres://[::1]:5432/app`), the SQLite paths as sqlx reads them
@@ -173,9 +179,24 @@ impl ServiceUrl {
         let Some(scheme) = scheme else {
             return Err(invalid("missing scheme"));
         };
-        if kind == Kind::Sqlite {
-            return Self::parse_sqlite(input, scheme.len()).map_err(invalid);
+        if input.contains('#') {
+            // Everything after `#` is dropped by the URL standard and by every driver, so a
+            // raw `#` in a password would silently cut it (and, once, shifted what sqlx was
+            // handed). The message says where, never what.
+            return Err(invalid(
+                "has a fragment (`#`), which no driver reads; write a `#` inside a password or a name as %23",
+            ));
         }
+        let this = if kind == Kind::Sqlite {
+            Self::parse_sqlite(input, scheme.len()).map_err(invalid)?
+        } else {
+            Self::parse_url(input, kind, &invalid)?
+        };
+        this.register_secrets();
+        Ok(this)
+    }
+
+    fn parse_url(input: &str, kind: Kind, invalid: &dyn Fn(&str) -> Error) -> Result<Self, Error> {
         let url = match url::Url::parse(input) {
             Ok(url) => url,
             Err(url::ParseError::EmptyHost) if matches!(kind, Kind::Postgres | Kind::MySql) => {
@@ -206,6 +227,14 @@ impl ServiceUrl {
             }
         }
         Ok(this)
+    }
+
+    /// Registers every secret of this URL with [`dozen_redact::register`], so that a log
+    /// line that echoes one (a driver's error, say) is masked whoever writes it.
+    fn register_secrets(&self) {
+        for secret in self.secrets() {
+            dozen_redact::register(&secret);
+        }
     }
 
     /// `user:password@/db?host=/dir` (the form Cloud SQL documents) is valid for libpq but
@@ -350,8 +379,7 @@ impl ServiceUrl {
     /// token, or in a query parameter such as `password` or `pass`.
     #[must_use]
     pub fn has_password(&self) -> bool {
-        let in_userinfo = matches!(&self.repr, Repr::Url(url) if url.password().is_some());
-        in_userinfo || !self.secrets().is_empty()
+        !self.secrets().is_empty()
     }
 
     /// The database: its name for PostgreSQL (`?dbname=` included) and MySQL, the file path
@@ -438,27 +466,64 @@ impl ServiceUrl {
         Cow::Owned(format!("{canonical}{}", &text[scheme_len..]))
     }
 
-    /// The secrets in this URL as written (percent-encoded): the password, a NATS token and
-    /// the values of secret query parameters; for scrubbing driver messages.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
-        let mut secrets = Vec::new();
+    /// The secrets in this URL, each as written and as a driver decodes it: the password
+    /// and a lone user name that is a token (see [`Self::token`]) percent-decoded, the
+    /// values of secret query parameters ([`is_secret_param`]) form-decoded (`+` is a
+    /// space). For scrubbing driver messages and for [`dozen_redact::register`].
+    pub(crate) fn secrets(&self) -> Vec<Cow<'_, str>> {
+        let mut secrets: Vec<Cow<'_, str>> = Vec::new();
+        let mut written: Vec<(&str, bool)> = Vec::new();
         if let Repr::Url(url) = &self.repr {
-            match url.password() {
-                Some(password) => secrets.push(password),
-                None if self.kind == Kind::Nats && !url.username().is_empty() => {
-                    secrets.push(url.username());
-                }
-                None => {}
+            if let Some(password) = url.password() {
+                written.push((password, false));
+            } else if self.token().is_some() {
+                written.push((url.username(), false));
             }
         }
         if let Some(query) = self.query() {
             for (_, value, name) in raw_params(query) {
                 if let Some(value) = value.filter(|v| !v.is_empty() && is_secret_param(&name)) {
-                    secrets.push(value);
+                    written.push((value, true));
                 }
             }
         }
+        for (value, form) in written {
+            secrets.push(Cow::Borrowed(value));
+            let decoded = if form {
+                Cow::Owned(decode_value(value))
+            } else {
+                percent_decode_str(value).decode_utf8_lossy()
+            };
+            if decoded != value {
+                secrets.push(Cow::Owned(decoded.into_owned()));
+            }
+        }
         secrets
+    }
+
+    /// The lone user name of a URL whose scheme reads it as a token rather than a user
+    /// (`nats://TOKEN@host`, and any scheme this crate does not know).
+    fn token(&self) -> Option<&str> {
+        let Repr::Url(url) = &self.repr else {
+            return None;
+        };
+        let token_scheme = self.kind == Kind::Nats
+            || (self.kind == Kind::Other
+                && !["mongodb", "mongodb+srv", "ftp", "ssh"].contains(&url.scheme()));
+        (token_scheme && url.password().is_none() && !url.username().is_empty())
+            .then(|| url.username())
+    }
+
+    /// The parsed URL, for a URL that is not SQLite.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "any")),
+        allow(dead_code, reason = "used for the PostgreSQL and MySQL drivers")
+    )]
+    pub(crate) fn as_url(&self) -> Option<&url::Url> {
+        match &self.repr {
+            Repr::Url(url) => Some(url),
+            Repr::Sqlite { .. } => None,
+        }
     }
 
     /// The query string, without the `?`.
@@ -514,7 +579,7 @@ impl ServiceUrl {
                             pos += user.len() + 1 + password.len() + 1;
                         }
                         // A NATS URL's lone user name is a token.
-                        None if self.kind == Kind::Nats && !user.is_empty() => {
+                        None if self.token().is_some() => {
                             f.write_str("***@")?;
                             pos += user.len() + 1;
                         }
@@ -564,22 +629,12 @@ pub(crate) fn raw_params(query: &str) -> impl Iterator<Item = (&str, Option<&str
     })
 }
 
-/// Whether a query parameter's name says its value is a secret.
-pub(crate) fn is_secret_param(name: &str) -> bool {
-    const CONTAINS: &[&str] = &["pass", "pwd", "secret", "token", "credential"];
-    const EXACT: &[&str] = &[
-        "auth",
-        "key",
-        "apikey",
-        "api_key",
-        "api-key",
-        "access_key",
-        "private_key",
-        "sig",
-        "signature",
-    ];
-    let name = name.to_ascii_lowercase();
-    CONTAINS.iter().any(|c| name.contains(c)) || EXACT.contains(&name.as_str())
+/// A query value as the drivers decode it (`+` is a space, then percent escapes).
+pub(crate) fn decode_value(value: &str) -> String {
+    url::form_urlencoded::parse(format!("x={value}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Whether a query parameter's value is shown by `Display`: only those of well-known,

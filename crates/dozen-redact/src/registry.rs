@@ -1,13 +1,16 @@
 //! The process-wide registry of secret values, and masking them in text.
 //!
-//! Invariant: no code other than an `Arc` swap runs while [`SNAPSHOT`]'s write lock is
-//! held, so a reader (a panic hook included) can never wait on a thread that panicked
-//! under it.
+//! Invariants: no code other than an `Arc` swap runs while [`SNAPSHOT`]'s write lock is
+//! held, and a reader never waits on [`VALUES`] (it keeps the snapshot it has when
+//! another thread holds it), so a reader (a panic hook included) can never wait on a
+//! thread that panicked under either. Registering only records the value: the finders
+//! are rebuilt once, by the first reader after a change, so registering `n` values costs
+//! `O(n)` each rather than rebuilding every finder every time.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, TryLockError};
 
 use memchr::memmem::Finder;
 
@@ -20,10 +23,11 @@ pub const MIN_SECRET_LEN: usize = 6;
 /// building a new snapshot happens outside the snapshot's lock.
 static VALUES: Mutex<Vec<Box<str>>> = Mutex::new(Vec::new());
 
-/// The finders readers use.
-static SNAPSHOT: LazyLock<RwLock<Secrets>> = LazyLock::new(|| RwLock::new(Secrets::default()));
+/// The finders readers use, and the generation they were built for.
+static SNAPSHOT: LazyLock<RwLock<(u64, Secrets)>> =
+    LazyLock::new(|| RwLock::new((0, Secrets::default())));
 
-/// Bumped on every registration; 0 means nothing is registered.
+/// Bumped on every registration (under [`VALUES`]'s lock); 0 means nothing is registered.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
@@ -43,10 +47,17 @@ pub fn register(value: &str) -> bool {
         return false;
     }
     values.push(value.into());
-    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 2);
-    for v in values.iter() {
+    GENERATION.fetch_add(1, Ordering::Release);
+    true
+}
+
+/// The finders for `values`.
+fn build(values: &[Box<str>]) -> Secrets {
+    let mut seen = std::collections::HashSet::with_capacity(values.len() * 3);
+    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 3);
+    for v in values {
         for form in [v.to_string(), json_escaped(v), percent_encoded(v)] {
-            if !forms.contains(&form) {
+            if seen.insert(form.clone()) {
                 forms.push(form);
             }
         }
@@ -57,12 +68,9 @@ pub fn register(value: &str) -> bool {
         .iter()
         .map(|f| Finder::new(f.as_bytes()).into_owned())
         .collect();
-    let next = Secrets {
+    Secrets {
         finders: Some(Arc::new(finders)),
-    };
-    *SNAPSHOT.write().unwrap_or_else(PoisonError::into_inner) = next;
-    GENERATION.fetch_add(1, Ordering::Release);
-    true
+    }
 }
 
 /// The registered secrets as they are now: cheap to call on every log line (one atomic
@@ -76,20 +84,43 @@ pub fn secrets() -> Secrets {
         .try_with(|cache| match cache.try_borrow_mut() {
             Ok(mut cache) => {
                 if cache.0 != generation {
-                    *cache = (generation, load());
+                    *cache = load(generation);
                 }
                 cache.1.clone()
             }
-            Err(_) => load(),
+            Err(_) => load(generation).1,
         })
-        .unwrap_or_else(|_| load())
+        .unwrap_or_else(|_| load(generation).1)
 }
 
-fn load() -> Secrets {
-    SNAPSHOT
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
+/// The snapshot for `generation` (or a later one), built now if it is stale; with its
+/// generation, which is older than asked when another thread holds [`VALUES`].
+fn load(generation: u64) -> (u64, Secrets) {
+    {
+        let snapshot = SNAPSHOT.read().unwrap_or_else(PoisonError::into_inner);
+        if snapshot.0 >= generation {
+            return snapshot.clone();
+        }
+    }
+    let (built_for, values) = match VALUES.try_lock() {
+        Ok(values) => (GENERATION.load(Ordering::Acquire), values.clone()),
+        Err(TryLockError::Poisoned(values)) => {
+            let values = values.into_inner();
+            (GENERATION.load(Ordering::Acquire), values.clone())
+        }
+        Err(TryLockError::WouldBlock) => {
+            return SNAPSHOT
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+        }
+    };
+    let next = build(&values);
+    let mut snapshot = SNAPSHOT.write().unwrap_or_else(PoisonError::into_inner);
+    if snapshot.0 < built_for {
+        *snapshot = (built_for, next);
+    }
+    snapshot.clone()
 }
 
 /// A snapshot of the registered secrets, from [`secrets`].

@@ -4,12 +4,18 @@
 
 #[cfg(all(feature = "any", feature = "postgres", feature = "sqlite"))]
 mod any;
+mod driver_gets_what_was_parsed;
+#[cfg(feature = "_sqlx")]
+mod durations_bounded;
 #[cfg(feature = "mysql")]
 mod mysql;
+mod no_secret_printed;
+mod parsing_never_panics_nor_leaks;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+mod secrets_registered;
 #[cfg(feature = "_sqlx")]
 mod settings;
 #[cfg(feature = "sqlite")]
@@ -17,8 +23,18 @@ mod sqlite;
 mod url_props;
 mod url_table;
 
+/// Runs `f` inside a runtime of its own: sqlx's lazy pools want one.
+pub(crate) fn in_runtime<T>(f: impl FnOnce() -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _enter = runtime.enter();
+    f()
+}
+
 /// Log capture for the tests that check what connecting logs.
-#[cfg(any(feature = "_sqlx", feature = "redis"))]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod logs {
     use std::io::Write;
     use std::sync::{Arc, Mutex};

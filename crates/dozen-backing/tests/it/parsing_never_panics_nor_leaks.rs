@@ -1,0 +1,271 @@
+//! Promise, as a fuzz-style invariant of `ServiceUrl::parse`: for any text (random, and
+//! random URL-shaped), parsing never panics; when it succeeds, no password, token or
+//! secret-parameter value of the input appears in `Display` or `Debug`; when it fails,
+//! the error is one of a fixed set of messages (a known scheme and a fixed reason), so
+//! it cannot carry anything of the input, secrets included.
+
+use dozen_backing::{Kind, ServiceUrl};
+use proptest::prelude::*;
+
+use crate::no_secret_printed::SECRET_PARAMS;
+
+/// Every reason a parse error can give, after `invalid <scheme> url: `.
+fn reasons() -> Vec<String> {
+    use url::ParseError as P;
+    let mut reasons: Vec<String> = [
+        P::EmptyHost,
+        P::IdnaError,
+        P::InvalidPort,
+        P::InvalidIpv4Address,
+        P::InvalidIpv6Address,
+        P::InvalidDomainCharacter,
+        P::RelativeUrlWithoutBase,
+        P::RelativeUrlWithCannotBeABaseBase,
+        P::SetHostOnCannotBeABaseUrl,
+        P::Overflow,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    reasons.extend(
+        [
+            "missing scheme",
+            "has a fragment (`#`), which no driver reads; write a `#` inside a password or a name as %23",
+            "empty host (for a Unix socket, add ?host=/dir)",
+            "empty host (for a Unix socket, add ?socket=/path)",
+            "expected `scheme://`",
+            "missing socket path",
+            "missing host",
+            "missing database file path",
+            "database file path is not UTF-8 once percent-decoded",
+        ]
+        .map(str::to_owned),
+    );
+    reasons
+}
+
+/// The schemes an error may name: the known ones, lower-cased.
+const KNOWN_SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "pgsql",
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "sqlite3",
+    "redis",
+    "rediss",
+    "redis+unix",
+    "unix",
+    "valkey",
+    "valkeys",
+    "valkey+unix",
+    "amqp",
+    "amqps",
+    "nats",
+    "tls",
+    "http",
+    "https",
+];
+
+/// The secrets of `input` as an independent reader (the `url` crate) sees them, each as
+/// serialized and decoded.
+fn oracle_secrets(input: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(input.trim()) else {
+        return Vec::new();
+    };
+    let kind = Kind::from_scheme(url.scheme());
+    let mut out = Vec::new();
+    let add = |out: &mut Vec<String>, s: &str| {
+        out.push(s.to_owned());
+        out.push(
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
+    };
+    if kind != Kind::Sqlite {
+        if let Some(password) = url.password() {
+            add(&mut out, password);
+        } else if kind == Kind::Nats
+            || (kind == Kind::Other
+                && !["mongodb", "mongodb+srv", "ftp", "ssh"].contains(&url.scheme()))
+        {
+            add(&mut out, url.username());
+        }
+    }
+    for pair in url.query().unwrap_or_default().split('&') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let name = url::form_urlencoded::parse(key.as_bytes())
+            .next()
+            .map(|(k, _)| k.into_owned())
+            .unwrap_or_default();
+        if dozen_redact::is_secret_param(&name) {
+            add(&mut out, value);
+            out.extend(url::form_urlencoded::parse(pair.as_bytes()).map(|(_, v)| v.into_owned()));
+        }
+    }
+    out
+}
+
+fn check(input: &str) -> Result<(), TestCaseError> {
+    match ServiceUrl::parse(input) {
+        Ok(url) => {
+            let outputs = [url.to_string(), format!("{url:?}"), format!("{url:#?}")];
+            let serialized = url::Url::parse(input.trim())
+                .map(String::from)
+                .unwrap_or_default();
+            for secret in oracle_secrets(input) {
+                // A secret short enough, or repeated enough (as written or as the URL
+                // serializes it), to appear elsewhere by chance proves nothing; nor does
+                // one that the Debug frame itself holds (`    `, `Postgres`).
+                let frame = format!("ServiceUrl {{ kind: {:?}, url: \"\" }}", url.kind());
+                if secret.trim().len() < 4
+                    || frame.contains(secret.trim())
+                    || secret.contains('*')
+                    || input.matches(&secret).count() > 1
+                    || serialized.matches(&secret).count() > 1
+                {
+                    continue;
+                }
+                for output in &outputs {
+                    prop_assert!(
+                        !output.contains(&secret),
+                        "{input:?}: {output:?} shows {secret:?}"
+                    );
+                }
+            }
+        }
+        Err(error) => {
+            let message = error.to_string();
+            let (prefix, reason) = message
+                .split_once(" url: ")
+                .ok_or_else(|| TestCaseError::fail(format!("{input:?}: {message}")))?;
+            let scheme = prefix.strip_prefix("invalid ").unwrap_or("?");
+            prop_assert!(
+                scheme == "service" || KNOWN_SCHEMES.contains(&scheme),
+                "{input:?}: {message}"
+            );
+            prop_assert!(
+                reasons().iter().any(|r| r == reason),
+                "{input:?}: {message}"
+            );
+            prop_assert_eq!(
+                format!("{error:?}"),
+                format!("Error {{ kind: InvalidUrl, message: {message:?}, attempts: 0 }}")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A piece of a URL: characters that mean something to a URL parser, and others.
+fn piece() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9:@/?#&=%.\\[\\]+~ \\\\-]{0,10}"
+}
+
+fn url_shaped() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![
+            proptest::sample::select(KNOWN_SCHEMES).prop_map(str::to_owned),
+            Just("mongodb".to_owned()),
+            "[a-zA-Z][a-zA-Z0-9+.-]{0,6}",
+        ],
+        proptest::sample::select(&["://", ":", ":/", ":///", "::"][..]),
+        proptest::option::of((piece(), proptest::option::of(piece()))),
+        piece(),
+        proptest::option::of("[0-9a-z]{0,7}"),
+        piece(),
+        proptest::collection::vec(
+            (
+                prop_oneof![
+                    proptest::sample::select(SECRET_PARAMS).prop_map(str::to_owned),
+                    "[a-z_-]{1,8}",
+                ],
+                piece(),
+            ),
+            0..4,
+        ),
+        proptest::option::of(piece()),
+    )
+        .prop_map(
+            |(scheme, sep, userinfo, host, port, path, params, fragment)| {
+                let mut s = format!("{scheme}{sep}");
+                if let Some((user, password)) = userinfo {
+                    s.push_str(&user);
+                    if let Some(p) = password {
+                        s.push(':');
+                        s.push_str(&p);
+                    }
+                    s.push('@');
+                }
+                s.push_str(&host);
+                if let Some(port) = port {
+                    s.push(':');
+                    s.push_str(&port);
+                }
+                s.push_str(&path);
+                for (i, (k, v)) in params.iter().enumerate() {
+                    s.push(if i == 0 { '?' } else { '&' });
+                    s.push_str(&format!("{k}={v}"));
+                }
+                if let Some(f) = fragment {
+                    s.push('#');
+                    s.push_str(&f);
+                }
+                s
+            },
+        )
+}
+
+/// 1024 cases a run, or `PROPTEST_CASES` for a longer fuzzing session.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1024)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn any_text(input in "\\PC{0,64}") {
+        check(&input)?;
+    }
+
+    #[test]
+    fn url_shaped_text(input in url_shaped()) {
+        check(&input)?;
+    }
+}
+
+#[test]
+fn known_hard_inputs() {
+    for input in [
+        "",
+        " ",
+        ":",
+        "://",
+        "postgres://",
+        "postgres://@",
+        "postgres://:@/",
+        "postgres://u:p@[::1",
+        "postgres://u:p@[::1]:99999/",
+        "postgres://u:Hunter2@/d?host=",
+        "postgres://u:Hunter2@/d?host=/x&host=/y",
+        "mysql://u:Hunter2@/d?socket=/s",
+        "nats://Hunter2@",
+        "sqlite:",
+        "sqlite::memory:",
+        "sqlite://%FF",
+        "redis+unix://?db=1",
+        "x://\u{0}@\u{7f}",
+        "http://é.com/?token=Hunter2",
+        "postgres://h/d?=&&=&token",
+    ] {
+        check(input).unwrap();
+    }
+}
