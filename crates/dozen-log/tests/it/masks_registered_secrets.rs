@@ -1,0 +1,112 @@
+//! Defence in depth: a value registered in `dozen_redact` never reaches a line dozen-log writes,
+//! in the JSON and the pretty format, whoever logged it and wherever in the line it sits
+//! (message, event field, span field, error chain, label, `httpRequest` member, target of a
+//! driver's warning). Values shorter than `dozen_redact::MIN_SECRET_LEN` are exempt.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tracing_subscriber::prelude::*;
+
+use crate::{Capture, parse_strict};
+
+/// Registered by the tests of this module only; no other test logs these values.
+const PASSWORD: &str = "Tr0ub4dor-and-3";
+const QUOTED: &str = "quo\"te\\d-secret";
+
+fn register() {
+    assert!(dozen_redact::register(PASSWORD) || dozen_redact::secrets().mask(PASSWORD) == "***");
+    dozen_redact::register(QUOTED);
+}
+
+#[derive(Debug)]
+struct DriverError(String);
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+struct Options;
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Options {{ password: {PASSWORD:?}, other: {QUOTED} }}")
+    }
+}
+
+/// Logs the secrets in every place a line has.
+fn emit() {
+    let span = tracing::info_span!("connect", url = %format!("postgres://app:{PASSWORD}@db/app"));
+    let _e = span.enter();
+    let err = DriverError(format!("password authentication failed: {PASSWORD}"));
+    tracing::warn!(
+        target: "sqlx::postgres::notice",
+        options = ?Options,
+        error = &err as &dyn std::error::Error,
+        labels.key = PASSWORD,
+        httpRequest.requestUrl = format!("/x?p={PASSWORD}").as_str(),
+        quoted = QUOTED,
+        "connection to postgres://app:{PASSWORD}@db/app failed ({QUOTED})"
+    );
+}
+
+fn fixed_clock() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_764_180_000)
+}
+
+#[test]
+fn registered_values_never_reach_a_json_line() {
+    register();
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), emit);
+    let out = capture.take();
+    let v = parse_strict(out.trim_end()).unwrap();
+    let text = v.to_string();
+    assert!(!text.contains(PASSWORD), "{out}");
+    assert!(!text.contains(QUOTED), "{out}");
+    assert!(!out.contains(PASSWORD), "{out}");
+    assert!(!out.contains("quo\\\"te\\\\d-secret"), "{out}");
+    assert_eq!(
+        v["message"],
+        "connection to postgres://app:***@db/app failed (***)"
+    );
+    assert_eq!(v["url"], "postgres://app:***@db/app");
+    assert_eq!(v["quoted"], "***");
+    assert_eq!(v["logging.googleapis.com/labels"]["key"], "***");
+}
+
+#[test]
+fn registered_values_never_reach_a_pretty_line() {
+    register();
+    let capture = Capture::default();
+    let layer = dozen_log::pretty_layer()
+        .with_ansi(false)
+        .with_clock(fixed_clock)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), emit);
+    let out = capture.take();
+    assert!(!out.contains(PASSWORD), "{out}");
+    assert!(
+        !out.contains("te\\\\d-secret") && !out.contains("te\\d-secret"),
+        "{out}"
+    );
+    assert!(out.contains("postgres://app:***@db/app"), "{out}");
+}
+
+#[test]
+fn values_shorter_than_the_minimum_are_not_masked() {
+    // Documented exemption: masking every short word would mangle more than it protects.
+    assert!(!dozen_redact::register("abc12"));
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!("code abc12");
+    });
+    let v = parse_strict(capture.take().trim_end()).unwrap();
+    assert_eq!(v["message"], "code abc12");
+}
