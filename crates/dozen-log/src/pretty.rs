@@ -159,9 +159,15 @@ where
                 out.push_str(": ");
             }
         }
-        let mut target = String::new();
-        let _ = NoControl(&mut target).write_str(meta.target());
-        self.paint(&mut out, DIM, &target);
+        // A `log` record's target is any text.
+        let mut escaped = String::new();
+        let target = if has_control(meta.target()) {
+            let _ = NoControl(&mut escaped).write_str(meta.target());
+            &escaped
+        } else {
+            meta.target()
+        };
+        self.paint(&mut out, DIM, target);
         out.push_str(": ");
         let mut visitor = PrettyFields {
             out: &mut out,
@@ -246,6 +252,12 @@ impl Visit for PrettyFields<'_> {
     }
 }
 
+/// Whether `s` may hold a control character: one below 0x20, 0x7f, or a C1 control (whose UTF-8
+/// form starts with the byte 0xc2; a few other characters do too, and take the slow path).
+fn has_control(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+}
+
 /// A `fmt::Write` adapter that shows control characters escaped (`\n`, `\r`, `\t`, else
 /// `\u{1b}`), so that nothing logged can move the cursor, recolour the terminal or start a
 /// line of its own.
@@ -253,8 +265,7 @@ struct NoControl<'a>(&'a mut String);
 
 impl fmt::Write for NoControl<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // Control characters are below 0x20, 0x7f, or (C1) start with the byte 0xc2.
-        if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        if !has_control(s) {
             self.0.push_str(s);
             return Ok(());
         }
