@@ -495,13 +495,21 @@ impl Config {
         message: &str,
         s: &Scratch,
     ) {
+        // Registered secrets are masked before anything is cut, so that no cut leaves a part of
+        // one that the mask of the whole line would no longer recognise.
+        let secrets = dozen_redact::secrets();
+        let message = secrets.mask(message);
+        let message = message.as_ref();
+        let target = secrets.mask(head.target);
+        let file = head.file.map(|f| secrets.mask(f));
+        let function = head.function.map(|f| secrets.mask(f));
         let cap = self.head_cap();
         let head = Head {
             severity: head.severity,
-            target: cut_for_json(head.target, cap),
-            file: head.file.map(|f| cut_for_json(f, cap)),
+            target: cut_for_json(&target, cap),
+            file: file.as_deref().map(|f| cut_for_json(f, cap)),
             line: head.line,
-            function: head.function.map(|f| cut_for_json(f, cap)),
+            function: function.as_deref().map(|f| cut_for_json(f, cap)),
             report_error: head.report_error,
             trace: head.trace,
         };
@@ -517,16 +525,18 @@ impl Config {
         let mut fields = String::new();
         let mut start = 0;
         for &end in &s.field_ends {
-            let field = &s.fields[start..end];
+            let field = secrets.mask(&s.fields[start..end]);
             if field.len() + reserve <= room {
-                fields.push_str(field);
+                fields.push_str(&field);
                 room -= field.len();
             }
             start = end;
         }
+        let labels = secrets.mask(&s.labels);
+        let http = secrets.mask(&s.http);
         let mut objects = [
-            ("logging.googleapis.com/labels", s.labels.as_str()),
-            ("httpRequest", s.http.as_str()),
+            ("logging.googleapis.com/labels", labels.as_ref()),
+            ("httpRequest", http.as_ref()),
         ];
         for (key, members) in &mut objects {
             let len = object_len(key, members);
@@ -882,6 +892,28 @@ mod tests {
         check("a\\u001fb", 7, "a\\u001f");
         check("aé", 2, "a");
         check("aé", 3, "aé");
+    }
+
+    #[test]
+    fn buffers_grown_by_a_huge_line_do_not_stay_grown() {
+        use tracing_subscriber::prelude::*;
+
+        let layer = JsonLayer::new().with_writer(io::sink);
+        let huge = "h".repeat(3 * MAX_LINE_BYTES);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::info!(a = huge.as_str(), labels.b = huge.as_str(), "{huge}");
+        });
+        with_scratch(|s| {
+            for (name, capacity) in [
+                ("out", s.out.capacity()),
+                ("fields", s.fields.capacity()),
+                ("event", s.event.buf.capacity()),
+                ("labels", s.labels.capacity()),
+                ("http", s.http.capacity()),
+            ] {
+                assert!(capacity <= MAX_LINE_BYTES, "{name}: {capacity}");
+            }
+        });
     }
 
     #[test]

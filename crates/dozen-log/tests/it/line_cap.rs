@@ -105,3 +105,37 @@ fn a_long_error_chain_is_cut_too() {
     });
     check_lines(&capture.take(), 512, 1);
 }
+
+/// A `Debug` that would write 64 MiB, counting the bytes it was allowed to write.
+struct Endless(std::sync::atomic::AtomicUsize);
+
+impl std::fmt::Debug for Endless {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let chunk = "d".repeat(1024);
+        for _ in 0..64 * 1024 {
+            f.write_str(&chunk)?;
+            self.0
+                .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_huge_debug_value_is_formatted_only_up_to_the_value_cap() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    let endless = Endless(Default::default());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(value = ?endless, "huge");
+        let span = tracing::info_span!("s", value = ?endless);
+        let _e = span.enter();
+        tracing::info!("in a huge span");
+    });
+    let written = endless.0.load(std::sync::atomic::Ordering::Relaxed);
+    // Two formattings, each stopped at 1 MiB (the value cap) instead of 64 MiB.
+    assert!(written <= 2 * 1024 * 1024, "{written} bytes formatted");
+    let lines = check_lines(&capture.take(), LIMIT, 2);
+    assert_eq!(lines[0]["message"], "huge");
+    assert_eq!(lines[1]["message"], "in a huge span");
+}

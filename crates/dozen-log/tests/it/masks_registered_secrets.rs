@@ -110,3 +110,26 @@ fn values_shorter_than_the_minimum_are_not_masked() {
     let v = parse_strict(capture.take().trim_end()).unwrap();
     assert_eq!(v["message"], "code abc12");
 }
+
+#[test]
+fn cutting_a_long_line_never_leaves_part_of_a_secret() {
+    register();
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_max_line_bytes(1024)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        // Wherever the cut falls, it must not fall inside the secret.
+        for pad in 600..1000 {
+            let text = format!("{}{PASSWORD}{}", "a".repeat(pad), "b".repeat(2000));
+            tracing::info!(field = text.as_str(), "{text}");
+        }
+    });
+    let out = capture.take();
+    assert_eq!(out.lines().count(), 400);
+    for line in out.lines() {
+        let v = parse_strict(line).unwrap();
+        assert_eq!(v["dozen.truncated"], true);
+        assert!(!line.contains(&PASSWORD[..6]), "{line}");
+    }
+}
