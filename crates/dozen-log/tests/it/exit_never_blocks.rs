@@ -28,6 +28,7 @@ pub(crate) fn run_role(role: &str) -> bool {
         ),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
+        "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
         _ => return false,
     }
     true

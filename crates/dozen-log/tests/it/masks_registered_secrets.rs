@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing_subscriber::prelude::*;
 
+use crate::child::{child, json_lines};
 use crate::{Capture, parse_strict};
 
 /// Registered by the tests of this module only; no other test logs these values.
@@ -132,4 +133,31 @@ fn cutting_a_long_line_never_leaves_part_of_a_secret() {
         assert_eq!(v["dozen.truncated"], true);
         assert!(!line.contains(&PASSWORD[..6]), "{line}");
     }
+}
+
+/// The child role `panic-secret`: panics with a registered value in the payload.
+pub(crate) fn panic_with_secret() {
+    register();
+    let _guard = dozen_log::init().unwrap();
+    let span = tracing::info_span!(
+        "connect",
+        dsn = format!("postgres://app:{PASSWORD}@db").as_str()
+    );
+    let _entered = span.enter();
+    panic!("cannot connect with {PASSWORD}");
+}
+
+#[test]
+fn the_panic_line_is_masked_too() {
+    let out = child("panic-secret", &[]).output().unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(PASSWORD), "{stdout}");
+    let lines = json_lines(&out.stdout);
+    let panic_line = lines
+        .iter()
+        .find(|l| l["severity"] == "CRITICAL")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(panic_line["message"], "panicked: cannot connect with ***");
+    assert_eq!(panic_line["dsn"], "postgres://app:***@db");
 }

@@ -116,3 +116,48 @@ fn a_dropped_request_still_gets_one_line_with_status_499() {
         "http://api.test/slow?access_token=***"
     );
 }
+
+#[test]
+fn a_client_that_goes_away_before_the_response_gets_a_499_line() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(listener, app().layer(RequestLogLayer::new()))
+                    .await
+                    .unwrap();
+            });
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(
+                &mut stream,
+                b"GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n",
+            )
+            .await
+            .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            drop(stream);
+            // The server notices the closed connection and drops the request's future.
+            for _ in 0..500 {
+                if capture.0.lock().unwrap().ends_with(b"\n") {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        });
+    });
+    let out = capture.take();
+    let lines: Vec<_> = out.lines().map(|l| parse_strict(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["httpRequest"]["status"], 499);
+    assert_eq!(
+        lines[0]["httpRequest"]["requestUrl"],
+        "http://api.test/slow"
+    );
+}
