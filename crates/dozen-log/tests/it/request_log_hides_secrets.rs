@@ -24,6 +24,27 @@ fn run(
     request: http::Request<axum::body::Body>,
     finish: bool,
 ) -> Vec<serde_json::Value> {
+    logged(|_| async move {
+        let mut svc = RequestLogLayer::new().layer(app);
+        std::future::poll_fn(|cx| {
+            tower_service::Service::<http::Request<axum::body::Body>>::poll_ready(&mut svc, cx)
+        })
+        .await
+        .unwrap();
+        let fut = svc.call(request);
+        if finish {
+            let response: Result<_, Infallible> = fut.await;
+            drop(response);
+        } else {
+            let mut fut = pin!(fut);
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(fut.as_mut().poll(&mut cx).is_pending());
+        }
+    })
+}
+
+/// Runs `body` on a runtime under the JSON layer and returns the lines logged.
+fn logged<F: Future<Output = ()>>(body: impl FnOnce(Capture) -> F) -> Vec<serde_json::Value> {
     let capture = Capture::default();
     let layer = dozen_log::json_layer().with_writer(capture.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -31,23 +52,7 @@ fn run(
         .build()
         .unwrap();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        rt.block_on(async {
-            let mut svc = RequestLogLayer::new().layer(app);
-            std::future::poll_fn(|cx| {
-                tower_service::Service::<http::Request<axum::body::Body>>::poll_ready(&mut svc, cx)
-            })
-            .await
-            .unwrap();
-            let fut = svc.call(request);
-            if finish {
-                let response: Result<_, Infallible> = fut.await;
-                drop(response);
-            } else {
-                let mut fut = pin!(fut);
-                let mut cx = Context::from_waker(Waker::noop());
-                assert!(fut.as_mut().poll(&mut cx).is_pending());
-            }
-        });
+        rt.block_on(body(capture.clone()));
     });
     capture
         .take()
@@ -119,42 +124,32 @@ fn a_dropped_request_still_gets_one_line_with_status_499() {
 
 #[test]
 fn a_client_that_goes_away_before_the_response_gets_a_499_line() {
-    let capture = Capture::default();
-    let layer = dozen_log::json_layer().with_writer(capture.clone());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                axum::serve(listener, app().layer(RequestLogLayer::new()))
-                    .await
-                    .unwrap();
-            });
-            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-            tokio::io::AsyncWriteExt::write_all(
-                &mut stream,
-                b"GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n",
-            )
-            .await
-            .unwrap();
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            drop(stream);
-            // The server notices the closed connection and drops the request's future.
-            for _ in 0..500 {
-                if capture.0.lock().unwrap().ends_with(b"\n") {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
+    let lines = logged(|capture| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app().layer(RequestLogLayer::new()))
+                .await
+                .unwrap();
         });
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stream,
+            b"GET /slow HTTP/1.1\r\nHost: api.test\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        drop(stream);
+        // The server notices the closed connection and drops the request's future.
+        for _ in 0..500 {
+            if capture.0.lock().unwrap().ends_with(b"\n") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     });
-    let out = capture.take();
-    let lines: Vec<_> = out.lines().map(|l| parse_strict(l).unwrap()).collect();
-    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["httpRequest"]["status"], 499);
     assert_eq!(
         lines[0]["httpRequest"]["requestUrl"],
