@@ -70,6 +70,12 @@ type RemoteIpFn = fn(&http::request::Parts) -> Option<IpAddr>;
 /// `httpRequest`: `requestMethod`, `requestUrl`, `status`, `requestSize` (from `Content-Length` or
 /// an exact body size), `responseSize` (the bytes sent), `userAgent`, `remoteIp`, `referer`,
 /// `protocol` and `latency` (`"0.012345s"`). The level is INFO, WARN for 4xx and ERROR for 5xx.
+///
+/// `requestUrl` (and the message, which repeats it) never carries user info (`user:password@`),
+/// and the value of every secret query parameter ([`dozen_redact::is_secret_param`]:
+/// `access_token`, `password`, `api_key`, `sig`, ...) is written as `***`. A request whose
+/// response future is dropped before it answered (the client went away, or a drain aborted it)
+/// still gets its one line, with status 499 as nginx logs it.
 #[derive(Clone, Copy)]
 pub struct RequestLogLayer {
     remote_ip: RemoteIpFn,
