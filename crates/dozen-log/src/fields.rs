@@ -349,9 +349,10 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Whether byte `b` must be escaped in a JSON string.
+/// Whether byte `b` must be escaped in a JSON string (DEL need not be, but is, as
+/// `dozen_redact` expects of the JSON form of a secret).
 fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
+    b < 0x20 || b == 0x7f || b == b'"' || b == b'\\'
 }
 
 /// Appends the JSON escape of `s` (without quotes).

@@ -33,7 +33,9 @@ thread_local! {
 /// Registers `value` as a secret for the life of the process; returns whether it was
 /// added (`false` when it is shorter than [`MIN_SECRET_LEN`] or already registered).
 ///
-/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked.
+/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked, and the
+/// JSON escape of its JSON escape: a `Debug` of a string escapes quotes and backslashes as JSON
+/// does, and a JSON log line escapes that again.
 pub fn register(value: &str) -> bool {
     if value.len() < MIN_SECRET_LEN {
         return false;
@@ -45,7 +47,9 @@ pub fn register(value: &str) -> bool {
     values.push(value.into());
     let mut forms: Vec<String> = Vec::with_capacity(values.len() * 2);
     for v in values.iter() {
-        for form in [v.to_string(), json_escaped(v), percent_encoded(v)] {
+        let escaped = json_escaped(v);
+        let twice = json_escaped(&escaped);
+        for form in [v.to_string(), escaped, twice, percent_encoded(v)] {
             if !forms.contains(&form) {
                 forms.push(form);
             }

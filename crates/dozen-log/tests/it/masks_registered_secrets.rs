@@ -161,3 +161,81 @@ fn the_panic_line_is_masked_too() {
     assert_eq!(panic_line["message"], "panicked: cannot connect with ***");
     assert_eq!(panic_line["dsn"], "postgres://app:***@db");
 }
+
+/// A config struct whose derived `Debug` shows the password, as drivers' options do.
+#[derive(Debug)]
+#[allow(dead_code, reason = "read through Debug only")]
+struct ConnectOptions {
+    host: &'static str,
+    password: String,
+}
+
+mod property {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Printable ASCII (quotes and backslashes included) and a few other letters.
+    fn secret() -> impl Strategy<Value = String> {
+        "[ -~äéß€中]{6,24}".prop_map(|tail| format!("zq-{tail}"))
+    }
+
+    /// Every string in `v`, keys included.
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| {
+                out.push(k.clone());
+                strings(x, out);
+            }),
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_registered_value_never_reaches_a_line_wherever_it_is(
+            secret in secret(),
+            before in "[ -~]{0,12}",
+            after in "[ -~]{0,12}",
+        ) {
+            prop_assume!(dozen_redact::register(&secret));
+            let text = format!("{before}{secret}{after}");
+            let debug_form = format!("{secret:?}");
+            let debug_form = &debug_form[1..debug_form.len() - 1];
+            let options = ConnectOptions { host: "db", password: secret.clone() };
+            let err = DriverError(text.clone());
+            let capture = Capture::default();
+            let layer = dozen_log::json_layer().with_writer(capture.clone());
+            let pretty = Capture::default();
+            let pretty_layer = dozen_log::pretty_layer().with_ansi(false).with_writer(pretty.clone());
+            let subscriber = tracing_subscriber::registry().with(layer).with(pretty_layer);
+            tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("s", in_span = text.as_str(), shown = %text);
+                let _e = span.enter();
+                tracing::error!(
+                    plain = text.as_str(),
+                    debug = ?text,
+                    options = ?options,
+                    error = &err as &dyn std::error::Error,
+                    labels.l = text.as_str(),
+                    "{text}"
+                );
+            });
+            let out = capture.take();
+            let v = parse_strict(out.trim_end()).unwrap();
+            let mut all = Vec::new();
+            strings(&v, &mut all);
+            for s in &all {
+                prop_assert!(!s.contains(&secret), "{s:?} in {out}");
+                prop_assert!(!s.contains(debug_form), "{s:?} in {out}");
+            }
+            let pretty = pretty.take();
+            prop_assert!(!pretty.contains(&secret), "{pretty}");
+            prop_assert!(!pretty.contains(debug_form), "{pretty}");
+        }
+    }
+}
