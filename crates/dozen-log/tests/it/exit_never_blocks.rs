@@ -28,6 +28,7 @@ pub(crate) fn run_role(role: &str) -> bool {
         ),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
+        "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
         "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
         _ => return false,
     }
@@ -102,6 +103,19 @@ fn panic_in_writer() {
         .unwrap();
     tracing::info!("written");
     tracing::info!("refuse me");
+}
+
+/// A `Debug` that panics inside an event, with a custom writer: the writer is innocent and
+/// gets the panic line.
+fn panic_in_event_custom_writer() {
+    let _guard = dozen_log::Builder::from_env()
+        .unwrap()
+        .writer(|| Picky)
+        .init()
+        .unwrap();
+    let span = tracing::info_span!("request", order = 7);
+    let _entered = span.enter();
+    tracing::info!(bomb = ?Bomb, "never written");
 }
 
 /// Waits for `process` until the deadline, killing it if it is still running then.
@@ -188,4 +202,11 @@ fn a_panicking_custom_writer_does_not_hang_the_panic_hook() {
     );
     // The writer that panicked cannot take the panic line: it goes to standard error.
     assert_eq!(panic_message(&stderr), "panicked: the writer gave up");
+}
+
+#[test]
+fn a_panicking_debug_in_an_event_with_a_custom_writer_does_not_hang_the_panic_hook() {
+    let (stdout, _) = run_panicking("panic-in-event-custom-writer");
+    assert_eq!(panic_message(&stdout), "panicked: Debug of Bomb");
+    assert!(!stdout.contains("never written"), "{stdout}");
 }
