@@ -349,10 +349,10 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Whether byte `b` must be escaped in a JSON string (DEL need not be, but is, as
-/// `dozen_redact` expects of the JSON form of a secret).
+/// Whether byte `b` must be escaped in a JSON string (the JSON form `dozen_redact` registers for
+/// a secret escapes exactly these).
 fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == 0x7f || b == b'"' || b == b'\\'
+    b < 0x20 || b == b'"' || b == b'\\'
 }
 
 /// Appends the JSON escape of `s` (without quotes).
@@ -419,6 +419,18 @@ impl<'a> JsonEscape<'a> {
 
 impl fmt::Write for JsonEscape<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // An escape is at most 6 bytes per input byte: far from the cap, no need to look.
+        if self.out.len().saturating_add(s.len().saturating_mul(6)) <= self.end {
+            escape_into(self.out, s);
+            return Ok(());
+        }
+        self.write_near_cap(s)
+    }
+}
+
+impl JsonEscape<'_> {
+    #[cold]
+    fn write_near_cap(&mut self, s: &str) -> fmt::Result {
         let before = self.out.len();
         let room = self.end.saturating_sub(before);
         // Escaping only lengthens: what is past the room in `s` can never be kept.
@@ -428,8 +440,7 @@ impl fmt::Write for JsonEscape<'_> {
             return Ok(());
         }
         // Over the cap: keep only whole escapes and characters up to it.
-        let kept =
-            crate::json::cut_escaped(&self.out[before..], self.end.saturating_sub(before)).len();
+        let kept = crate::json::cut_escaped(&self.out[before..], room).len();
         self.out.truncate(before + kept);
         Err(fmt::Error)
     }

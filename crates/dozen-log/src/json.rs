@@ -763,7 +763,7 @@ fn cut_for_json(s: &str, max: usize) -> &str {
     for (i, c) in s.char_indices() {
         len += match c {
             '"' | '\\' | '\n' | '\r' | '\t' => 2,
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => 6,
+            c if u32::from(c) < 0x20 => 6,
             c => c.len_utf8(),
         };
         if len > max {

@@ -173,7 +173,8 @@ fn json_escaped(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+            // As serde_json and dozen-log write it: DEL and above stay as they are.
+            c if u32::from(c) < 0x20 => {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
             c => out.push(c),
