@@ -92,6 +92,28 @@ impl FieldSet {
         Recorder { set: self, is_span }
     }
 
+    /// Takes the values recorded in `from` (outside any lock) into this set, replacing earlier
+    /// values of the same fields.
+    pub(crate) fn merge(&mut self, from: &FieldSet) {
+        for e in &from.entries {
+            let start = self.buf.len();
+            self.buf.push_str(from.value(e));
+            let entry = Entry {
+                start: to_u32(start),
+                end: to_u32(self.buf.len()),
+                ..*e
+            };
+            match self.entries.iter_mut().find(|old| old.key == e.key) {
+                Some(old) => *old = entry,
+                None => self.entries.push(entry),
+            }
+        }
+        self.trace_id = from.trace_id.or(self.trace_id);
+        self.span_id = from.span_id.or(self.span_id);
+        self.sampled = from.sampled.or(self.sampled);
+        self.compact();
+    }
+
     /// Drops the bytes of replaced values once they outweigh the live ones.
     fn compact(&mut self) {
         let live: usize = self
@@ -196,6 +218,26 @@ fn push_scalar(out: &mut String, kind: Kind, raw: &str) {
     }
 }
 
+/// The largest integer magnitude a double holds exactly (2^53 - 1): Cloud Logging parses JSON
+/// numbers as doubles, so a larger one is written as a string of its digits.
+const MAX_EXACT_INTEGER: u64 = (1 << 53) - 1;
+
+/// Writes the decimal `digits` of an integer of `magnitude`: a number when a double holds it
+/// exactly, a string otherwise.
+fn push_int(out: &mut String, kind: Kind, digits: &str, magnitude: u64) {
+    if magnitude <= MAX_EXACT_INTEGER {
+        push_scalar(out, kind, digits);
+    } else {
+        out.push('"');
+        out.push_str(digits);
+        out.push('"');
+    }
+}
+
+/// The most bytes of one recorded string, error or `Debug` value (escaped): no line can hold
+/// more, and formatting stops there, so a huge value costs bounded memory.
+pub(crate) const VALUE_CAP: usize = 1024 * 1024;
+
 impl Visit for Recorder<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.push(field, |out, kind| {
@@ -213,25 +255,32 @@ impl Visit for Recorder<'_> {
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.push(field, |out, kind| {
-            push_scalar(out, kind, itoa::Buffer::new().format(value));
+            push_int(
+                out,
+                kind,
+                itoa::Buffer::new().format(value),
+                value.unsigned_abs(),
+            );
         });
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.push(field, |out, kind| {
-            push_scalar(out, kind, itoa::Buffer::new().format(value));
+            push_int(out, kind, itoa::Buffer::new().format(value), value);
         });
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
         self.push(field, |out, kind| {
-            push_scalar(out, kind, itoa::Buffer::new().format(value));
+            let magnitude = u64::try_from(value.unsigned_abs()).unwrap_or(u64::MAX);
+            push_int(out, kind, itoa::Buffer::new().format(value), magnitude);
         });
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
         self.push(field, |out, kind| {
-            push_scalar(out, kind, itoa::Buffer::new().format(value));
+            let magnitude = u64::try_from(value).unwrap_or(u64::MAX);
+            push_int(out, kind, itoa::Buffer::new().format(value), magnitude);
         });
     }
 
@@ -242,30 +291,40 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, |out, _| push_json_str(out, value));
+        self.push(field, |out, _| {
+            let end = out.len() + VALUE_CAP;
+            out.push('"');
+            let _ = JsonEscape::capped(out, end).write_str(value);
+            out.push('"');
+        });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
         self.push(field, |out, kind| {
             if kind != Kind::Plain {
                 // Labels and httpRequest members hold plain strings.
+                let end = out.len() + VALUE_CAP;
                 out.push('"');
-                let _ = write!(JsonEscape(out), "{value}");
+                let _ = write!(JsonEscape::capped(out, end), "{value}");
                 out.push('"');
                 return;
             }
+            let start = out.len();
             out.push_str("{\"message\":\"");
-            let _ = write!(JsonEscape(out), "{value}");
+            let _ = write!(JsonEscape::capped(out, start + VALUE_CAP), "{value}");
             out.push_str("\",\"sources\":[");
             let mut source = value.source();
             let mut first = true;
             while let Some(s) = source {
+                if out.len() - start >= VALUE_CAP {
+                    break;
+                }
                 if !first {
                     out.push(',');
                 }
                 first = false;
                 out.push('"');
-                let _ = write!(JsonEscape(out), "{s}");
+                let _ = write!(JsonEscape::capped(out, start + VALUE_CAP), "{s}");
                 out.push('"');
                 source = s.source();
             }
@@ -275,8 +334,9 @@ impl Visit for Recorder<'_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.push(field, |out, _| {
+            let end = out.len() + VALUE_CAP;
             out.push('"');
-            let _ = write!(JsonEscape(out), "{value:?}");
+            let _ = write!(JsonEscape::capped(out, end), "{value:?}");
             out.push('"');
         });
     }
@@ -289,7 +349,8 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Whether byte `b` must be escaped in a JSON string.
+/// Whether byte `b` must be escaped in a JSON string (the JSON form `dozen_redact` registers for
+/// a secret escapes exactly these).
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
@@ -330,12 +391,57 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
 }
 
-/// A `fmt::Write` adapter that JSON-escapes everything written through it.
-pub(crate) struct JsonEscape<'a>(pub(crate) &'a mut String);
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn floor_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A `fmt::Write` adapter that JSON-escapes everything written through it, up to a length of
+/// the output: past it, formatting stops with an error (an escape is never split).
+pub(crate) struct JsonEscape<'a> {
+    out: &'a mut String,
+    end: usize,
+}
+
+impl<'a> JsonEscape<'a> {
+    /// Escapes into `out` until `out` is `end` bytes long.
+    pub(crate) fn capped(out: &'a mut String, end: usize) -> Self {
+        Self { out, end }
+    }
+}
 
 impl fmt::Write for JsonEscape<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape_into(self.0, s);
-        Ok(())
+        // An escape is at most 6 bytes per input byte: far from the cap, no need to look.
+        if self.out.len().saturating_add(s.len().saturating_mul(6)) <= self.end {
+            escape_into(self.out, s);
+            return Ok(());
+        }
+        self.write_near_cap(s)
+    }
+}
+
+impl JsonEscape<'_> {
+    #[cold]
+    fn write_near_cap(&mut self, s: &str) -> fmt::Result {
+        let before = self.out.len();
+        let room = self.end.saturating_sub(before);
+        // Escaping only lengthens: what is past the room in `s` can never be kept.
+        let fits = floor_char_boundary(s, room);
+        escape_into(self.out, fits);
+        if self.out.len() <= self.end && fits.len() == s.len() {
+            return Ok(());
+        }
+        // Over the cap: keep only whole escapes and characters up to it.
+        let kept = crate::json::cut_escaped(&self.out[before..], room).len();
+        self.out.truncate(before + kept);
+        Err(fmt::Error)
     }
 }

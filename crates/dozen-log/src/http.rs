@@ -70,6 +70,12 @@ type RemoteIpFn = fn(&http::request::Parts) -> Option<IpAddr>;
 /// `httpRequest`: `requestMethod`, `requestUrl`, `status`, `requestSize` (from `Content-Length` or
 /// an exact body size), `responseSize` (the bytes sent), `userAgent`, `remoteIp`, `referer`,
 /// `protocol` and `latency` (`"0.012345s"`). The level is INFO, WARN for 4xx and ERROR for 5xx.
+///
+/// `requestUrl` (and the message, which repeats it) never carries user info (`user:password@`),
+/// and the value of every secret query parameter ([`dozen_redact::is_secret_param`]:
+/// `access_token`, `password`, `api_key`, `sig`, ...) is written as `***`. A request whose
+/// response future is dropped before it answered (the client went away, or a drain aborted it)
+/// still gets its one line, with status 499 as nginx logs it.
 #[derive(Clone, Copy)]
 pub struct RequestLogLayer {
     remote_ip: RemoteIpFn,
@@ -185,29 +191,53 @@ fn protocol(v: Version) -> &'static str {
 }
 
 /// `scheme://host/path?query`: the URI as received when absolute, else built from the `Host`
-/// header and `X-Forwarded-Proto` (default `http`); the path alone without a host.
+/// header and `X-Forwarded-Proto` (default `http`); the path alone without a host. User info is
+/// left out and the values of secret query parameters are masked
+/// ([`dozen_redact::redact_query`]).
 fn request_url(req: &http::request::Parts) -> String {
     let uri = &req.uri;
-    if uri.scheme().is_some() && uri.authority().is_some() {
-        return uri.to_string();
-    }
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let host = req
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    match host {
-        Some(host) => {
-            let scheme = req
-                .headers
-                .get("x-forwarded-proto")
-                .and_then(|h| h.to_str().ok())
-                .filter(|s| *s == "https" || *s == "http")
-                .unwrap_or("http");
-            format!("{scheme}://{host}{path}")
+    let absolute = uri
+        .scheme_str()
+        .zip(uri.authority().map(http::uri::Authority::as_str));
+    let host = || {
+        req.headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+    };
+    let mut url = String::with_capacity(64);
+    match absolute {
+        Some((scheme, authority)) => {
+            url.push_str(scheme);
+            url.push_str("://");
+            url.push_str(without_userinfo(authority));
         }
-        None => path.to_owned(),
+        None => {
+            if let Some(host) = host() {
+                let scheme = req
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|h| h.to_str().ok())
+                    .filter(|s| *s == "https" || *s == "http")
+                    .unwrap_or("http");
+                url.push_str(scheme);
+                url.push_str("://");
+                url.push_str(without_userinfo(host));
+            }
+        }
     }
+    url.push_str(uri.path());
+    if let Some(query) = uri.query() {
+        url.push('?');
+        dozen_redact::redact_query(query, &mut url);
+    }
+    url
+}
+
+/// An authority without its `user:password@`.
+fn without_userinfo(authority: &str) -> &str {
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
 }
 
 fn header_string(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
@@ -268,13 +298,30 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The response future of [`RequestLog`].
+    /// The response future of [`RequestLog`]. Dropped before it has produced the response (the
+    /// client went away, or a drain aborted the request), it still logs the request's line,
+    /// with status 499 as nginx does.
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
         info: Option<RequestInfo>,
     }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            drop(Pending {
+                info: this.info.take(),
+                status: CLIENT_CLOSED_REQUEST,
+                bytes: 0,
+            });
+        }
+    }
 }
+
+/// nginx's status for a request whose client went away before the response: not an HTTP
+/// status, but the one log readers know.
+const CLIENT_CLOSED_REQUEST: u16 = 499;
 
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

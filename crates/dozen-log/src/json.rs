@@ -107,6 +107,8 @@ pub(crate) struct Config {
     trace_prefix: String,
     /// `"serviceContext":{...}`, precomputed.
     service_context: String,
+    /// The same with the name and the version cut for a truncated line.
+    service_context_cut: String,
     service: Option<(String, String)>,
     project_id: Option<String>,
     pub(crate) clock: fn() -> SystemTime,
@@ -118,6 +120,7 @@ impl Config {
         let mut c = Self {
             trace_prefix: String::new(),
             service_context: String::new(),
+            service_context_cut: String::new(),
             service: None,
             project_id: None,
             clock: SystemTime::now,
@@ -134,21 +137,32 @@ impl Config {
             escape_into(&mut self.trace_prefix, p);
             self.trace_prefix.push_str("/traces/");
         }
-        let s = &mut self.service_context;
-        s.clear();
-        s.push_str("\"serviceContext\":{\"service\":");
-        match &self.service {
-            Some((name, version)) => {
-                push_json_str(s, name);
-                if !version.is_empty() {
-                    s.push_str(",\"version\":");
-                    push_json_str(s, version);
-                }
+        let default_name;
+        let (name, version) = match &self.service {
+            Some((name, version)) => (name.as_str(), version.as_str()),
+            None => {
+                default_name = default_service_name();
+                (default_name.as_str(), "")
             }
-            None => push_json_str(s, &default_service_name()),
-        }
-        s.push('}');
+        };
+        let cap = self.head_cap();
+        self.service_context = service_context(name, version);
+        self.service_context_cut =
+            service_context(cut_for_json(name, cap), cut_for_json(version, cap));
     }
+}
+
+/// `"serviceContext":{"service":NAME,"version":VERSION}` (no version when it is empty).
+fn service_context(name: &str, version: &str) -> String {
+    let mut s = String::with_capacity(40 + name.len() + version.len());
+    s.push_str("\"serviceContext\":{\"service\":");
+    push_json_str(&mut s, name);
+    if !version.is_empty() {
+        s.push_str(",\"version\":");
+        push_json_str(&mut s, version);
+    }
+    s.push('}');
+    s
 }
 
 /// The executable's file name, the service name when none is configured.
@@ -236,11 +250,13 @@ impl<W> JsonLayer<W> {
     }
 
     /// The size limit of a line, 256 KiB by default (Cloud Logging's limit for an entry); at
-    /// least 512 bytes. A longer line is cut down field by field and marked
-    /// `"dozen.truncated":true`.
+    /// least 512 bytes. Every line is within it whatever makes it long: a longer line is cut
+    /// down (head strings, then fields one by one, then the message; see the crate docs) and
+    /// marked `"dozen.truncated":true`.
     #[must_use]
     pub fn with_max_line_bytes(mut self, max: usize) -> Self {
         self.config_mut().max_bytes = max.max(512);
+        self.config_mut().rebuild();
         self
     }
 
@@ -304,7 +320,13 @@ impl Scratch {
     /// Keeps a huge line's buffers from living on in every thread.
     fn end(&mut self) {
         const KEEP: usize = 64 * 1024;
-        for s in [&mut self.out, &mut self.fields, &mut self.event.buf] {
+        for s in [
+            &mut self.out,
+            &mut self.fields,
+            &mut self.event.buf,
+            &mut self.labels,
+            &mut self.http,
+        ] {
             if s.capacity() > 4 * KEEP {
                 s.clear();
                 s.shrink_to(KEEP);
@@ -454,61 +476,121 @@ impl Config {
             &mut out, head, &mut time, message, &s.fields, &s.labels, &s.http, false,
         );
         if out.len() > self.max_bytes {
-            // Over the limit: keep what fits, field by field, then as much of the message as fits.
-            let fixed = out.len()
-                - message.len()
-                - s.fields.len()
-                - object_len("logging.googleapis.com/labels", &s.labels)
-                - object_len("httpRequest", &s.http)
-                + "\"\"".len()
-                + ",\"dozen.truncated\":true".len();
-            let mut room = self.max_bytes.saturating_sub(fixed);
-            // The message keeps at least half of the room when it needs it.
-            let reserve = message.len().min(room / 2);
-            let mut fields = String::new();
-            let mut start = 0;
-            for &end in &s.field_ends {
-                let field = &s.fields[start..end];
-                if field.len() + reserve <= room {
-                    fields.push_str(field);
-                    room -= field.len();
-                }
-                start = end;
-            }
-            let mut objects = [
-                ("logging.googleapis.com/labels", s.labels.as_str()),
-                ("httpRequest", s.http.as_str()),
-            ];
-            for (key, members) in &mut objects {
-                let len = object_len(key, members);
-                if len + reserve <= room {
-                    room -= len;
-                } else {
-                    *members = "";
-                }
-            }
-            let inner = message
-                .strip_prefix('"')
-                .and_then(|m| m.strip_suffix('"'))
-                .unwrap_or("");
-            let mut cut = String::with_capacity(room + 2);
-            cut.push('"');
-            cut.push_str(cut_escaped(inner, room));
-            cut.push('"');
-            out.clear();
-            self.assemble_into(
-                &mut out,
-                head,
-                &mut time,
-                &cut,
-                &fields,
-                objects[0].1,
-                objects[1].1,
-                true,
-            );
+            self.assemble_truncated(&mut out, head, &mut time, message, s);
         }
         s.out = out;
         s.time = time.cache;
+    }
+
+    /// The line for a `head`, `message` and fields that together are over the limit: the head's
+    /// strings (target, file, function, service) are cut to a sixteenth of the limit each, the
+    /// fields that fit are kept in order, then as much of the message as fits. Whatever the
+    /// input, the line is at most `max_bytes` long, valid JSON, and marked
+    /// `"dozen.truncated":true`.
+    fn assemble_truncated(
+        &self,
+        out: &mut String,
+        head: &Head<'_>,
+        time: &mut Time,
+        message: &str,
+        s: &Scratch,
+    ) {
+        // Registered secrets are masked before anything is cut, so that no cut leaves a part of
+        // one that the mask of the whole line would no longer recognise.
+        let secrets = dozen_redact::secrets();
+        let message = secrets.mask(message);
+        let message = message.as_ref();
+        let target = secrets.mask(head.target);
+        let file = head.file.map(|f| secrets.mask(f));
+        let function = head.function.map(|f| secrets.mask(f));
+        let cap = self.head_cap();
+        let head = Head {
+            severity: head.severity,
+            target: cut_for_json(&target, cap),
+            file: file.as_deref().map(|f| cut_for_json(f, cap)),
+            line: head.line,
+            function: function.as_deref().map(|f| cut_for_json(f, cap)),
+            report_error: head.report_error,
+            trace: head.trace,
+        };
+        // The fixed part: the line without message, fields, labels and httpRequest.
+        out.clear();
+        self.assemble_into(out, &head, time, "\"\"", "", "", "", true);
+        let Some(mut room) = self.max_bytes.checked_sub(out.len()) else {
+            self.assemble_minimal(out, head.severity, time, message);
+            return;
+        };
+        // The message keeps at least half of the room when it needs it.
+        let reserve = message.len().min(room / 2);
+        let mut fields = String::new();
+        let mut start = 0;
+        for &end in &s.field_ends {
+            let field = secrets.mask(&s.fields[start..end]);
+            if field.len() + reserve <= room {
+                fields.push_str(&field);
+                room -= field.len();
+            }
+            start = end;
+        }
+        let labels = secrets.mask(&s.labels);
+        let http = secrets.mask(&s.http);
+        let mut objects = [
+            ("logging.googleapis.com/labels", labels.as_ref()),
+            ("httpRequest", http.as_ref()),
+        ];
+        for (key, members) in &mut objects {
+            let len = object_len(key, members);
+            if len + reserve <= room {
+                room -= len;
+            } else {
+                *members = "";
+            }
+        }
+        let cut = quoted_cut(message, room);
+        out.clear();
+        self.assemble_into(
+            out,
+            &head,
+            time,
+            &cut,
+            &fields,
+            objects[0].1,
+            objects[1].1,
+            true,
+        );
+        if out.len() > self.max_bytes {
+            // Not expected (the room was measured), but the limit is a promise.
+            self.assemble_minimal(out, head.severity, time, message);
+        }
+    }
+
+    /// The last resort: severity, as much of the message as fits, time, and the mark.
+    fn assemble_minimal(
+        &self,
+        out: &mut String,
+        severity: Severity,
+        time: &mut Time,
+        message: &str,
+    ) {
+        let write = |out: &mut String, time: &mut Time, message: &str| {
+            out.clear();
+            out.push_str("{\"severity\":\"");
+            out.push_str(severity.name());
+            out.push_str("\",\"message\":");
+            out.push_str(message);
+            out.push_str(",\"time\":\"");
+            time.cache.push(out, time.now);
+            out.push_str("\",\"dozen.truncated\":true}\n");
+        };
+        write(out, time, "\"\"");
+        let room = self.max_bytes.saturating_sub(out.len());
+        let cut = quoted_cut(message, room);
+        write(out, time, &cut);
+    }
+
+    /// The most bytes each string of the head may take in a truncated line.
+    fn head_cap(&self) -> usize {
+        self.max_bytes / 16
     }
 
     #[allow(
@@ -558,7 +640,9 @@ impl Config {
         }
         if let Some(t) = &head.trace {
             out.push_str(",\"logging.googleapis.com/trace\":\"");
-            out.push_str(&self.trace_prefix);
+            if !truncated || self.trace_prefix.len() <= self.head_cap() {
+                out.push_str(&self.trace_prefix);
+            }
             push_hex(out, &t.trace_id);
             out.push('"');
             if let Some(span_id) = &t.span_id {
@@ -578,7 +662,11 @@ impl Config {
             out.push_str(",\"@type\":\"");
             out.push_str(REPORTED_ERROR_EVENT);
             out.push_str("\",");
-            out.push_str(&self.service_context);
+            out.push_str(if truncated {
+                &self.service_context_cut
+            } else {
+                &self.service_context
+            });
             out.push_str(",\"context\":{\"reportLocation\":{\"filePath\":");
             push_json_str(out, head.file.unwrap_or("<unknown>"));
             out.push_str(",\"lineNumber\":");
@@ -621,7 +709,7 @@ fn push_object(out: &mut String, key: &str, members: &str) {
 
 /// The longest prefix of the escaped JSON string content `s` of at most `max` bytes that ends
 /// neither inside a UTF-8 character nor inside an escape sequence.
-fn cut_escaped(s: &str, max: usize) -> &str {
+pub(crate) fn cut_escaped(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -649,6 +737,40 @@ fn cut_escaped(s: &str, max: usize) -> &str {
         last_ok = i;
     }
     &s[..last_ok]
+}
+
+/// `message` (a JSON string, quotes included) with its content cut to at most `room` bytes.
+fn quoted_cut(message: &str, room: usize) -> String {
+    let inner = message
+        .strip_prefix('"')
+        .and_then(|m| m.strip_suffix('"'))
+        .unwrap_or("");
+    let inner = cut_escaped(inner, room);
+    let mut cut = String::with_capacity(inner.len() + 2);
+    cut.push('"');
+    cut.push_str(inner);
+    cut.push('"');
+    cut
+}
+
+/// The longest prefix of `s`, ending on a character boundary, whose JSON escape is at most
+/// `max` bytes long.
+fn cut_for_json(s: &str, max: usize) -> &str {
+    if s.len() <= max / 6 {
+        return s;
+    }
+    let mut len = 0;
+    for (i, c) in s.char_indices() {
+        len += match c {
+            '"' | '\\' | '\n' | '\r' | '\t' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        };
+        if len > max {
+            return &s[..i];
+        }
+    }
+    s
 }
 
 impl<S, W> tracing_subscriber::Layer<S> for JsonLayer<W>
@@ -696,8 +818,11 @@ where
             head.trace = s.trace;
             self.config.assemble(&head, message, s);
             s.event = event_fields;
-            let mut w = self.make_writer.make_writer_for(meta);
-            let _ = w.write_all(s.out.as_bytes());
+            crate::mask::mask_line(&mut s.out);
+            crate::writer::while_writing(|| {
+                let mut w = self.make_writer.make_writer_for(meta);
+                let _ = w.write_all(s.out.as_bytes());
+            });
         });
     }
 }
@@ -707,10 +832,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
+    // The values are formatted before the span's lock is taken: a `Debug` that panics must not
+    // leave the panic hook waiting on a lock this thread holds.
+    let mut set = FieldSet::new();
+    attrs.record(&mut set.recorder(true));
     let mut ext = span.extensions_mut();
     if ext.get_mut::<FieldSet>().is_none() {
-        let mut set = FieldSet::new();
-        attrs.record(&mut set.recorder(true));
         ext.insert(set);
     }
 }
@@ -720,9 +847,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
+    // As in `record_new_span`: no user code runs under the span's lock.
+    let mut recorded = FieldSet::new();
+    values.record(&mut recorded.recorder(true));
     let mut ext = span.extensions_mut();
     if let Some(set) = ext.get_mut::<FieldSet>() {
-        values.record(&mut set.recorder(true));
+        set.merge(&recorded);
     }
 }
 
@@ -762,6 +892,28 @@ mod tests {
         check("a\\u001fb", 7, "a\\u001f");
         check("aé", 2, "a");
         check("aé", 3, "aé");
+    }
+
+    #[test]
+    fn buffers_grown_by_a_huge_line_do_not_stay_grown() {
+        use tracing_subscriber::prelude::*;
+
+        let layer = JsonLayer::new().with_writer(io::sink);
+        let huge = "h".repeat(3 * MAX_LINE_BYTES);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::info!(a = huge.as_str(), labels.b = huge.as_str(), "{huge}");
+        });
+        with_scratch(|s| {
+            for (name, capacity) in [
+                ("out", s.out.capacity()),
+                ("fields", s.fields.capacity()),
+                ("event", s.event.buf.capacity()),
+                ("labels", s.labels.capacity()),
+                ("http", s.http.capacity()),
+            ] {
+                assert!(capacity <= MAX_LINE_BYTES, "{name}: {capacity}");
+            }
+        });
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod fields;
 mod json;
 mod log_bridge;
+mod mask;
 mod panic;
 mod pretty;
 mod time;
@@ -29,7 +30,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub use json::JsonLayer;
 pub use pretty::PrettyLayer;
 pub use trace::TraceContext;
-pub use writer::Flusher;
+pub use writer::{FLUSH_TIMEOUT, Flusher};
 
 use writer::Sink;
 
@@ -409,7 +410,8 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Waits until every line logged so far has been written and flushed.
+    /// Waits until every line logged so far has been written and flushed, for at most
+    /// [`FLUSH_TIMEOUT`] (see [`Flusher::flush`]).
     pub fn flush(&self) {
         self.flusher.flush();
     }

@@ -1,5 +1,6 @@
 //! The panic hook: one CRITICAL line in the Error Reporting shape before the process dies.
 
+use std::io::Write as _;
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
 
@@ -8,17 +9,29 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::fields::{escape_into, push_json_str};
 use crate::json::{Config, Head, Severity, with_scratch};
-use crate::writer::Sink;
+use crate::writer::{FLUSH_TIMEOUT, Sink, is_helper, is_writing};
 
 /// Installs the hook (writing the JSON line when `json`, flushing in any case), chaining to the
 /// one installed before.
+///
+/// The hook never waits on a lock the panicking thread may hold, and never longer than
+/// [`FLUSH_TIMEOUT`]: span fields are formatted before a span's lock is taken (so a panicking
+/// `Debug` holds none), the line goes out through [`Sink::write_and_flush_within`], and when
+/// the writer itself panicked (it may hold its own lock) the line goes to standard error
+/// instead. A helper thread's own panic is left to the previous hook.
 pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if json {
-            write_panic(&config, &sink, info);
+        if !is_helper() {
+            let line = json.then(|| panic_line(&config, info));
+            if is_writing() {
+                if let Some(line) = line {
+                    let _ = std::io::stderr().write_all(&line);
+                }
+            } else {
+                sink.write_and_flush_within(line, FLUSH_TIMEOUT);
+            }
         }
-        sink.flush();
         previous(info);
     }));
 }
@@ -28,7 +41,8 @@ fn payload<'a>(info: &'a PanicHookInfo<'_>) -> &'a str {
     info.payload_as_str().unwrap_or("Box<dyn Any>")
 }
 
-pub(crate) fn write_panic(config: &Config, sink: &Sink, info: &PanicHookInfo<'_>) {
+/// The CRITICAL line for a panic, masked.
+fn panic_line(config: &Config, info: &PanicHookInfo<'_>) -> Vec<u8> {
     let current = tracing::Span::current();
     let location = info.location();
     with_scratch(|s| {
@@ -63,6 +77,7 @@ pub(crate) fn write_panic(config: &Config, sink: &Sink, info: &PanicHookInfo<'_>
             trace: s.trace(),
         };
         config.assemble(&head, &message, s);
-        sink.write_line_blocking(s.out.as_bytes());
-    });
+        crate::mask::mask_line(&mut s.out);
+        s.out.as_bytes().to_vec()
+    })
 }

@@ -159,7 +159,15 @@ where
                 out.push_str(": ");
             }
         }
-        self.paint(&mut out, DIM, meta.target());
+        // A `log` record's target is any text.
+        let mut escaped = String::new();
+        let target = if has_control(meta.target()) {
+            let _ = NoControl(&mut escaped).write_str(meta.target());
+            &escaped
+        } else {
+            meta.target()
+        };
+        self.paint(&mut out, DIM, target);
         out.push_str(": ");
         let mut visitor = PrettyFields {
             out: &mut out,
@@ -169,10 +177,13 @@ where
         };
         event.record(&mut visitor);
         out.push('\n');
-        let _ = self
-            .make_writer
-            .make_writer_for(meta)
-            .write_all(out.as_bytes());
+        crate::mask::mask_line(&mut out);
+        crate::writer::while_writing(|| {
+            let _ = self
+                .make_writer
+                .make_writer_for(meta)
+                .write_all(out.as_bytes());
+        });
     }
 }
 
@@ -210,16 +221,16 @@ impl Visit for PrettyFields<'_> {
             self.record_debug(field, &format_args!("{value}"));
         } else {
             self.key(field);
-            let _ = write!(self.out, "{value:?}");
+            let _ = write!(NoControl(self.out), "{value:?}");
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
         self.key(field);
-        let _ = write!(self.out, "{value}");
+        let _ = write!(NoControl(self.out), "{value}");
         let mut source = value.source();
         while let Some(s) = source {
-            let _ = write!(self.out, ": {s}");
+            let _ = write!(NoControl(self.out), ": {s}");
             source = s.source();
         }
     }
@@ -233,10 +244,42 @@ impl Visit for PrettyFields<'_> {
                 self.out.push(' ');
             }
             self.first = false;
-            let _ = write!(self.out, "{value:?}");
+            let _ = write!(NoControl(self.out), "{value:?}");
         } else {
             self.key(field);
-            let _ = write!(self.out, "{value:?}");
+            let _ = write!(NoControl(self.out), "{value:?}");
         }
+    }
+}
+
+/// Whether `s` may hold a control character: one below 0x20, 0x7f, or a C1 control (whose UTF-8
+/// form starts with the byte 0xc2; a few other characters do too, and take the slow path).
+fn has_control(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+}
+
+/// A `fmt::Write` adapter that shows control characters escaped (`\n`, `\r`, `\t`, else
+/// `\u{1b}`), so that nothing logged can move the cursor, recolour the terminal or start a
+/// line of its own.
+struct NoControl<'a>(&'a mut String);
+
+impl fmt::Write for NoControl<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if !has_control(s) {
+            self.0.push_str(s);
+            return Ok(());
+        }
+        for c in s.chars() {
+            match c {
+                '\n' => self.0.push_str("\\n"),
+                '\r' => self.0.push_str("\\r"),
+                '\t' => self.0.push_str("\\t"),
+                c if c.is_control() => {
+                    let _ = write!(self.0, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => self.0.push(c),
+            }
+        }
+        Ok(())
     }
 }

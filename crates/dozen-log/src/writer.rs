@@ -1,12 +1,13 @@
 //! Where lines go: standard output under its lock, a custom writer, or a bounded queue drained by
 //! a writer thread.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tracing::Metadata;
 use tracing_subscriber::fmt::MakeWriter;
@@ -37,7 +38,7 @@ impl fmt::Debug for Sink {
 impl Sink {
     /// Writes one line in place (never through the queue).
     fn write_direct(&self, line: &[u8]) {
-        match self {
+        while_writing(|| match self {
             Self::Stdout => {
                 let _ = io::stdout().lock().write_all(line);
             }
@@ -45,20 +46,45 @@ impl Sink {
                 let _ = w.make_writer().write_all(line);
             }
             Self::Queue(q) => q.target.write_direct(line),
-        }
+        });
     }
 
-    /// Writes one line, waiting for room in a queue even when the queue is lossy (for the panic
-    /// line, which must not be dropped).
-    pub(crate) fn write_line_blocking(&self, line: &[u8]) {
+    /// Writes `line` (if any) and flushes, giving up after `timeout`: a queue gets the line and
+    /// the flush request with `try_send` until the deadline (even a lossy one: the panic line
+    /// must not be dropped while there is time), standard output and a custom writer are
+    /// written and flushed on a helper thread that is abandoned at the deadline, since a pipe
+    /// nobody reads blocks its writer and whoever waits for its lock. Returns whether
+    /// everything was done in time.
+    pub(crate) fn write_and_flush_within(&self, line: Option<Vec<u8>>, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
         match self {
-            Self::Queue(q) => q.send_blocking(line.to_vec()),
-            other => other.write_direct(line),
+            Self::Queue(q) => {
+                if q.stalled.load(Ordering::Relaxed) {
+                    return false;
+                }
+                if let Some(line) = line
+                    && !q.send_until(Msg::Line(line), deadline)
+                {
+                    q.stalled.store(true, Ordering::Relaxed);
+                    return false;
+                }
+                q.flush_until(deadline)
+            }
+            direct => {
+                let sink = direct.clone();
+                within(timeout, move || {
+                    if let Some(line) = line {
+                        sink.write_direct(&line);
+                    }
+                    sink.flush_direct();
+                })
+            }
         }
     }
 
-    /// Waits until every line handed over so far has been written and flushed.
-    pub(crate) fn flush(&self) {
+    /// Flushes standard output or a custom writer in place (a queue's target is flushed by its
+    /// writer thread).
+    fn flush_direct(&self) {
         match self {
             Self::Stdout => {
                 let _ = io::stdout().flush();
@@ -66,7 +92,7 @@ impl Sink {
             Self::Custom(w) => {
                 let _ = w.make_writer().flush();
             }
-            Self::Queue(q) => q.flush(),
+            Self::Queue(_) => {}
         }
     }
 
@@ -82,14 +108,17 @@ impl Sink {
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
         let target = self;
         let worker_target = target.clone();
+        let stalled = Arc::new(AtomicBool::new(false));
+        let worker_stalled = Arc::clone(&stalled);
         std::thread::Builder::new()
             .name("dozen-log-writer".to_owned())
-            .spawn(move || drain(&worker_target, &rx))?;
+            .spawn(move || drain(&worker_target, &rx, &worker_stalled))?;
         Ok(Self::Queue(Arc::new(Queue {
             tx,
             lossy,
             dropped: AtomicU64::new(0),
             target,
+            stalled,
         })))
     }
 }
@@ -105,6 +134,9 @@ pub(crate) struct Queue {
     lossy: bool,
     dropped: AtomicU64,
     target: Sink,
+    /// A flush timed out and the writer thread has written nothing since: the next bounded
+    /// call gives up at once instead of waiting its whole timeout again.
+    stalled: Arc<AtomicBool>,
 }
 
 impl Queue {
@@ -130,24 +162,55 @@ impl Queue {
         }
     }
 
-    fn flush(&self) {
-        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        if self.tx.send(Msg::Flush(ack_tx)).is_ok() {
-            // A writer stuck on a full pipe must not hang the shutdown forever.
-            let _ = ack_rx.recv_timeout(Duration::from_secs(10));
+    /// Hands `msg` to the writer thread, retrying while the queue is full until `deadline`;
+    /// never blocks past it. Returns whether the message was queued.
+    fn send_until(&self, msg: Msg, deadline: Instant) -> bool {
+        let mut msg = msg;
+        let mut pause = Duration::from_micros(50);
+        loop {
+            match self.tx.try_send(msg) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => msg = back,
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(10));
         }
-        self.target.flush();
+    }
+
+    /// Waits until the writer thread has written and flushed every line queued before, or
+    /// until `deadline`. Returns whether it did in time.
+    fn flush_until(&self, deadline: Instant) -> bool {
+        if self.stalled.load(Ordering::Relaxed) {
+            return false;
+        }
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        let done = self.send_until(Msg::Flush(ack_tx), deadline)
+            && ack_rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .is_ok();
+        if !done {
+            self.stalled.store(true, Ordering::Relaxed);
+        }
+        done
     }
 }
 
-fn drain(target: &Sink, rx: &Receiver<Msg>) {
+fn drain(target: &Sink, rx: &Receiver<Msg>, stalled: &AtomicBool) {
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Line(line) => target.write_direct(&line),
             Msg::Flush(ack) => {
-                target.flush();
+                target.flush_direct();
                 let _ = ack.send(());
             }
+        }
+        if stalled.load(Ordering::Relaxed) {
+            stalled.store(false, Ordering::Relaxed);
         }
     }
 }
@@ -204,6 +267,10 @@ impl<'a> MakeWriter<'a> for Sink {
     }
 }
 
+/// The longest [`Flusher::flush`] (and [`Guard`](crate::Guard)'s drop, and the panic hook) waits
+/// for the output: a writer stuck on a pipe that nobody reads never holds up an exit longer.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Flushes the log output; handed out by [`Guard::flusher`](crate::Guard::flusher) for a
 /// shutdown sequence to call after the guard has moved elsewhere.
 #[derive(Clone, Debug)]
@@ -212,10 +279,19 @@ pub struct Flusher {
 }
 
 impl Flusher {
-    /// Waits until every line logged so far has been written to its destination and flushed
-    /// (at most 10 seconds for a queue whose writer is stuck).
+    /// Waits until every line logged so far has been written to its destination and flushed,
+    /// for at most [`FLUSH_TIMEOUT`] (5 seconds), whatever the state of the output.
+    ///
+    /// The bound holds when the queue of the non-blocking mode is full and when the writer is
+    /// stuck (standard output a pipe that nobody reads, another thread blocked in a write under
+    /// the standard output lock): the request to flush is queued with `try_send` until the
+    /// deadline, and standard output or a custom writer is flushed on a helper thread that is
+    /// abandoned at the deadline. Once a flush has timed out, later ones return at once for as
+    /// long as the writer stays stuck, so a shutdown that flushes twice (a hook, then the
+    /// guard's drop) still waits at most one `FLUSH_TIMEOUT` in all. After a timeout the lines
+    /// not yet written may be lost; nothing else is affected.
     pub fn flush(&self) {
-        self.sink.flush();
+        self.sink.write_and_flush_within(None, FLUSH_TIMEOUT);
     }
 
     /// Lines dropped because the queue was full (only in the lossy non-blocking mode).
@@ -223,4 +299,83 @@ impl Flusher {
     pub fn dropped_lines(&self) -> u64 {
         self.sink.dropped_lines()
     }
+}
+
+/// Helper threads abandoned at their deadline that have not finished yet: while there is one,
+/// the output is known to be stuck and a bounded call gives up at once instead of waiting its
+/// whole timeout again.
+static STUCK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread is a helper of [`within`]: its own panics are not logged again.
+    static IS_HELPER: Cell<bool> = const { Cell::new(false) };
+    /// This thread is inside a writer's `write_all`: if it panics, the writer is the culprit.
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A helper's progress, shared with the thread that waits for it.
+#[derive(Default)]
+struct HelperState {
+    finished: bool,
+    abandoned: bool,
+}
+
+/// Runs `f` on a helper thread and waits for it at most `timeout`; returns whether it finished
+/// in time. Gives up at once while an earlier helper is still stuck, or when no thread can be
+/// started.
+fn within(timeout: Duration, f: impl FnOnce() + Send + 'static) -> bool {
+    if STUCK.load(Ordering::Acquire) > 0 {
+        return false;
+    }
+    let state = Arc::new(Mutex::new(HelperState::default()));
+    let helper_state = Arc::clone(&state);
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("dozen-log-flush".to_owned())
+        .spawn(move || {
+            IS_HELPER.with(|h| h.set(true));
+            f();
+            let mut st = helper_state.lock().unwrap_or_else(PoisonError::into_inner);
+            st.finished = true;
+            if st.abandoned {
+                STUCK.fetch_sub(1, Ordering::AcqRel);
+            }
+            drop(st);
+            let _ = tx.send(());
+        });
+    if spawned.is_err() {
+        return false;
+    }
+    if rx.recv_timeout(timeout).is_ok() {
+        return true;
+    }
+    let mut st = state.lock().unwrap_or_else(PoisonError::into_inner);
+    if !st.finished {
+        st.abandoned = true;
+        STUCK.fetch_add(1, Ordering::AcqRel);
+    }
+    false
+}
+
+/// Whether this thread is one of the helpers of a bounded flush.
+pub(crate) fn is_helper() -> bool {
+    IS_HELPER.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Whether this thread is inside a writer's `write_all` (see [`while_writing`]).
+pub(crate) fn is_writing() -> bool {
+    WRITING.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Runs `f`, a call into a writer, marked so that a panic inside it is known to come from the
+/// writer (the panic hook then does not hand the writer its line).
+pub(crate) fn while_writing<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = WRITING.try_with(|w| w.set(self.0));
+        }
+    }
+    let _reset = Reset(WRITING.try_with(|w| w.replace(true)).unwrap_or(false));
+    f()
 }

@@ -37,7 +37,9 @@ thread_local! {
 /// Registers `value` as a secret for the life of the process; returns whether it was
 /// added (`false` when it is shorter than [`MIN_SECRET_LEN`] or already registered).
 ///
-/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked.
+/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked, and the
+/// JSON escape of its JSON escape: a `Debug` of a string escapes quotes and backslashes as JSON
+/// does, and a JSON log line escapes that again.
 pub fn register(value: &str) -> bool {
     if value.len() < MIN_SECRET_LEN {
         return false;
@@ -53,10 +55,12 @@ pub fn register(value: &str) -> bool {
 
 /// The finders for `values`.
 fn build(values: &[Box<str>]) -> Secrets {
-    let mut seen = std::collections::HashSet::with_capacity(values.len() * 3);
-    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 3);
+    let mut seen = std::collections::HashSet::with_capacity(values.len() * 4);
+    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 4);
     for v in values {
-        for form in [v.to_string(), json_escaped(v), percent_encoded(v)] {
+        let escaped = json_escaped(v);
+        let twice = json_escaped(&escaped);
+        for form in [v.to_string(), escaped, twice, percent_encoded(v)] {
             if seen.insert(form.clone()) {
                 forms.push(form);
             }
@@ -200,7 +204,8 @@ fn json_escaped(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+            // As serde_json and dozen-log write it: DEL and above stay as they are.
+            c if u32::from(c) < 0x20 => {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
             c => out.push(c),

@@ -71,7 +71,11 @@ fn entry() {
             Ok(_guard) => eprintln!("result=ok"),
             Err(e) => eprintln!("result=err:{e}|{}", e.variable().unwrap_or("-")),
         },
-        other => panic!("unknown role {other}"),
+        other => {
+            if !crate::exit_never_blocks::run_role(other) {
+                panic!("unknown role {other}");
+            }
+        }
     }
 }
 
@@ -93,7 +97,7 @@ fn stress() {
     }
 }
 
-fn child(role: &str, envs: &[(&str, &str)]) -> Command {
+pub(crate) fn child(role: &str, envs: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "child::entry",
@@ -113,8 +117,15 @@ fn child(role: &str, envs: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// Everything left in a child's pipe, as text.
+pub(crate) fn read_all(pipe: Option<impl Read>) -> String {
+    let mut text = String::new();
+    pipe.unwrap().read_to_string(&mut text).unwrap();
+    text
+}
+
 /// The JSON lines of a finished child (libtest's own lines do not start with `{`).
-fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+pub(crate) fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8(stdout.to_vec())
         .unwrap()
         .lines()
@@ -142,13 +153,7 @@ fn eight_threads_through_a_pipe_lose_nothing_and_never_interleave() {
         seen[t][seq] = true;
         count += 1;
     }
-    let mut stderr = String::new();
-    process
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = read_all(process.stderr.take());
     assert!(process.wait().unwrap().success(), "{stderr}");
     assert_eq!(count, THREADS * EVENTS_PER_THREAD);
     assert!(seen.iter().flatten().all(|&s| s));

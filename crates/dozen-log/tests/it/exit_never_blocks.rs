@@ -1,0 +1,212 @@
+//! Logging never blocks exit. With standard output a pipe that nobody reads and a thread stuck
+//! writing to it, `Flusher::flush` returns within its documented bound (`FLUSH_TIMEOUT`) in every
+//! writing mode, so a forced exit that flushes first still exits. A panic inside logging (a
+//! `Debug` that panics inside `span.record`, a custom writer that panics while holding its own
+//! lock) never hangs the panic hook, and its CRITICAL line is still written where it can be.
+
+use std::fmt;
+use std::io::Write;
+use std::process::{Child, ExitStatus};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::child::{child, json_lines, read_all};
+
+/// Far above the documented bound (two flushes of `FLUSH_TIMEOUT` each), far below "forever".
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The roles of this module's child processes; `false` for a role that is not one of them.
+pub(crate) fn run_role(role: &str) -> bool {
+    match role {
+        "stalled-stdout" => stalled(dozen_log::Builder::from_env().unwrap()),
+        "stalled-queue" => stalled(dozen_log::Builder::from_env().unwrap().non_blocking(16)),
+        "stalled-lossy" => stalled(
+            dozen_log::Builder::from_env()
+                .unwrap()
+                .non_blocking(16)
+                .lossy(),
+        ),
+        "panic-in-record" => panic_in_record(),
+        "panic-in-writer" => panic_in_writer(),
+        "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
+        "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
+        _ => return false,
+    }
+    true
+}
+
+/// Logs from a thread until standard output (a pipe nobody reads) is full, then flushes and
+/// exits as a watchdog would.
+fn stalled(builder: dozen_log::Builder) {
+    let guard = builder.init().unwrap();
+    std::thread::spawn(|| {
+        let filler = "x".repeat(1000);
+        loop {
+            tracing::info!(filler = filler.as_str(), "filling the pipe");
+        }
+    });
+    // 64 KiB of pipe fill up in well under a second even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    guard.flusher().flush();
+    drop(guard);
+    eprintln!(
+        "flushed and dropped after ms={}",
+        start.elapsed().as_millis()
+    );
+    // libtest would print its summary on the stuck standard output: exit as a watchdog does.
+    std::process::exit(3);
+}
+
+struct Bomb;
+
+impl fmt::Debug for Bomb {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("Debug of Bomb");
+    }
+}
+
+fn panic_in_record() {
+    let _guard = dozen_log::init().unwrap();
+    let span = tracing::info_span!("request", order = 7, bomb = tracing::field::Empty);
+    let _entered = span.enter();
+    span.record("bomb", tracing::field::debug(&Bomb));
+}
+
+static WRITER_LOCK: Mutex<()> = Mutex::new(());
+
+/// Writes to standard output under its own lock, and panics (holding the lock) on a line that
+/// says "refuse me".
+struct Picky;
+
+impl Write for Picky {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _lock = WRITER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        if String::from_utf8_lossy(buf).contains("refuse me") {
+            panic!("the writer gave up");
+        }
+        std::io::stdout().write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _lock = WRITER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        std::io::stdout().flush()
+    }
+}
+
+fn panic_in_writer() {
+    let _guard = dozen_log::Builder::from_env()
+        .unwrap()
+        .writer(|| Picky)
+        .init()
+        .unwrap();
+    tracing::info!("written");
+    tracing::info!("refuse me");
+}
+
+/// A `Debug` that panics inside an event, with a custom writer: the writer is innocent and
+/// gets the panic line.
+fn panic_in_event_custom_writer() {
+    let _guard = dozen_log::Builder::from_env()
+        .unwrap()
+        .writer(|| Picky)
+        .init()
+        .unwrap();
+    let span = tracing::info_span!("request", order = 7);
+    let _entered = span.enter();
+    tracing::info!(bomb = ?Bomb, "never written");
+}
+
+/// Waits for `process` until the deadline, killing it if it is still running then.
+fn wait(mut process: Child) -> (Option<ExitStatus>, String, String) {
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = process.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > DEADLINE {
+            process.kill().unwrap();
+            process.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = read_all(process.stdout.take());
+    let stderr = read_all(process.stderr.take());
+    (status, stdout, stderr)
+}
+
+/// Runs the child `role`, which must end (with a failure: it panics) before the deadline, and
+/// returns its standard output and error.
+fn run_panicking(role: &str) -> (String, String) {
+    let (status, stdout, stderr) = wait(child(role, &[]).spawn().unwrap());
+    let status = status.unwrap_or_else(|| panic!("still running after {DEADLINE:?}: {stderr}"));
+    assert!(!status.success());
+    (stdout, stderr)
+}
+
+/// The message of the CRITICAL line in `text`.
+fn panic_message(text: &str) -> String {
+    json_lines(text.as_bytes())
+        .into_iter()
+        .find(|l| l["severity"] == "CRITICAL")
+        .unwrap_or_else(|| panic!("no panic line: {text}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn flush_returns_in_bounded_time_when_stdout_is_a_stalled_pipe() {
+    // The children run at once: each is mostly waiting.
+    let children: Vec<_> = ["stalled-stdout", "stalled-queue", "stalled-lossy"]
+        .into_iter()
+        .map(|role| (role, child(role, &[]).spawn().unwrap()))
+        .collect();
+    for (role, process) in children {
+        // Nobody reads the child's stdout until it has exited.
+        let (status, _, stderr) = wait(process);
+        let status =
+            status.unwrap_or_else(|| panic!("{role}: still running after {DEADLINE:?}: {stderr}"));
+        assert_eq!(status.code(), Some(3), "{role}: {stderr}");
+        let ms: u64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("flushed and dropped after ms="))
+            .unwrap_or_else(|| panic!("{role}: {stderr}"))
+            .parse()
+            .unwrap();
+        // A flush, then the guard's drop: one FLUSH_TIMEOUT in all (the second gives up at
+        // once), with a wide margin for a loaded machine.
+        let bound = 3 * dozen_log::FLUSH_TIMEOUT;
+        assert!(
+            u128::from(ms) < bound.as_millis(),
+            "{role}: {ms} ms, bound {bound:?}"
+        );
+    }
+}
+
+#[test]
+fn a_panicking_debug_in_span_record_does_not_hang_the_panic_hook() {
+    let (stdout, _) = run_panicking("panic-in-record");
+    assert_eq!(panic_message(&stdout), "panicked: Debug of Bomb");
+}
+
+#[test]
+fn a_panicking_custom_writer_does_not_hang_the_panic_hook() {
+    let (stdout, stderr) = run_panicking("panic-in-writer");
+    assert_eq!(
+        json_lines(stdout.as_bytes())[0]["message"],
+        "written",
+        "{stdout}"
+    );
+    // The writer that panicked cannot take the panic line: it goes to standard error.
+    assert_eq!(panic_message(&stderr), "panicked: the writer gave up");
+}
+
+#[test]
+fn a_panicking_debug_in_an_event_with_a_custom_writer_does_not_hang_the_panic_hook() {
+    let (stdout, _) = run_panicking("panic-in-event-custom-writer");
+    assert_eq!(panic_message(&stdout), "panicked: Debug of Bomb");
+    assert!(!stdout.contains("never written"), "{stdout}");
+}
