@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod failure;
 mod kill;
+mod lock_identity;
 mod modes;
 mod race;
 mod support;
