@@ -5,21 +5,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{http, spawn, targets};
-use crate::todo_api;
+use crate::support::{http, targets};
+use crate::{serve, todo_api};
 
 #[test]
 fn crud_over_http_on_every_database() {
     for target in targets("todo_crud") {
-        let mut app = spawn(
-            todo_api(),
-            &[],
-            &[
-                ("DATABASE_URL", &target.url),
-                ("PORT", "0"),
-                ("MIGRATE_ON_START", "true"),
-            ],
-        );
+        let mut app = serve(&target.url);
         let addr = app.listening();
         let name = target.name;
         let call = |method: &str, path: &str, body: Option<&str>| {

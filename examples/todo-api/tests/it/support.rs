@@ -113,13 +113,24 @@ impl Proc {
 
     /// Waits for the first JSON log line whose `message` is `message`.
     pub(crate) fn wait_for(&self, message: &str, timeout: Duration) -> Value {
+        self.wait_for_line(message, timeout, |line| line["message"] == message)
+    }
+
+    /// Waits for the first JSON log line that `matches` (`what` describes it).
+    pub(crate) fn wait_for_line(
+        &self,
+        what: &str,
+        timeout: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let message = what;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     if let Ok(value) = serde_json::from_str::<Value>(&line)
-                        && value["message"] == message
+                        && matches(&value)
                     {
                         return value;
                     }
@@ -192,10 +203,42 @@ impl Drop for Proc {
     }
 }
 
+/// A loopback TCP port that refuses connections (bound, then closed).
+pub(crate) fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+/// Asserts that `proc` stopped in start-up `phase` (its log says so) and that
+/// nothing after it ran: no "listening", no migrations applied, no jobs taken.
+pub(crate) fn stopped_in(proc: &Proc, phase: &str) {
+    let logged = proc.logged();
+    assert!(
+        logged.iter().any(
+            |l| l["message"] == "shutdown began during start-up; stopping there"
+                && l["phase"] == phase
+        ),
+        "no line saying start-up stopped in {phase}; seen:\n{logged:#?}"
+    );
+    for after in [
+        "listening",
+        "migrations up to date",
+        "schema up to date",
+        "taking jobs",
+    ] {
+        assert!(
+            !logged.iter().any(|l| l["message"] == after),
+            "{after:?} was logged after a signal in {phase}"
+        );
+    }
+}
+
 /// A response: status and body.
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
+    /// The status line and headers, as received.
+    pub(crate) head: String,
     pub(crate) body: String,
 }
 
@@ -239,7 +282,11 @@ pub(crate) fn http(
     } else {
         rest.to_owned()
     };
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        head: head.to_owned(),
+        body,
+    })
 }
 
 fn dechunk(mut rest: &str) -> String {
