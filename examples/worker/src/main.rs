@@ -8,6 +8,14 @@
 //! gives it back when the job would outlive `SHUTDOWN_TIMEOUT`; on SIGKILL its
 //! lease runs out (`JOB_LEASE`) and another worker takes the job. Delivery is
 //! at least once and the handler is idempotent.
+//!
+//! Each process leases under an owner id of its own (`HOSTNAME`, the pid and
+//! 64 random bits, so two containers whose workers are both pid 1 without a
+//! `HOSTNAME` still differ), and every lease time is computed from the
+//! database's clock, which all workers share.
+//!
+//! A SIGTERM during start-up (connecting with retry, waiting for the schema)
+//! stops it there with exit 0; no job is taken.
 
 use std::process::ExitCode;
 use std::time::Duration;
