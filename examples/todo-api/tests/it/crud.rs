@@ -11,7 +11,7 @@ use crate::{serve, todo_api};
 #[test]
 fn crud_over_http_on_every_database() {
     for target in targets("todo_crud") {
-        let mut app = serve(&target.url);
+        let mut app = serve(&target.url, &[]);
         let addr = app.listening();
         let name = target.name;
         let call = |method: &str, path: &str, body: Option<&str>| {

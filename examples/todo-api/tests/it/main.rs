@@ -13,17 +13,15 @@ mod support;
 
 use std::path::Path;
 
-/// The API on `url`, on a free port, migrating on start.
-fn serve(url: &str) -> support::Proc {
-    support::spawn(
-        todo_api(),
-        &[],
-        &[
-            ("DATABASE_URL", url),
-            ("PORT", "0"),
-            ("MIGRATE_ON_START", "true"),
-        ],
-    )
+/// The API on `url`, on a free port, migrating on start, with `env` too.
+fn serve(url: &str, env: &[(&str, &str)]) -> support::Proc {
+    let mut all = vec![
+        ("DATABASE_URL", url),
+        ("PORT", "0"),
+        ("MIGRATE_ON_START", "true"),
+    ];
+    all.extend_from_slice(env);
+    support::spawn(todo_api(), &[], &all)
 }
 
 /// The binary under test.

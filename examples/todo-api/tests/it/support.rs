@@ -255,15 +255,32 @@ pub(crate) fn http(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<Response> {
+    http_held(addr, method, path, body, || {})
+}
+
+/// As [`http`], but the last byte of the request is sent only once `hold`
+/// returns: requests that wait on one barrier there reach their handlers
+/// together, as truly concurrent requests do.
+pub(crate) fn http_held(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    hold: impl FnOnce(),
+) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.unwrap_or("");
-    write!(
-        stream,
+    let request = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
          content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    let (most, last) = request.split_at(request.len() - 1);
+    stream.write_all(most.as_bytes())?;
+    stream.flush()?;
+    hold();
+    stream.write_all(last.as_bytes())?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     let (head, rest) = raw
