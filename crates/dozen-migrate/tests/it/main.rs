@@ -7,6 +7,7 @@
 
 mod cli;
 mod compat;
+mod durations;
 mod failure;
 mod kill;
 mod lock_identity;
