@@ -31,7 +31,9 @@ use crate::{Database, Error, Migrator, Progress, Resolution, State};
 /// migrate repair <version> (--applied | --not-applied)
 /// ```
 ///
-/// Durations are seconds (`90`) or carry a unit (`500ms`, `30s`, `5m`, `1h`).
+/// Durations are seconds (`90`) or carry a unit (`500ms`, `30s`, `5m`, `1h`),
+/// and are at most [`Cli::MAX_DURATION`] (24 hours): a larger one is a usage
+/// error (exit 2) naming the flag.
 #[derive(Clone, Debug)]
 pub struct Cli {
     migrator: Migrator,
@@ -71,6 +73,11 @@ impl Cli {
     pub const CHECK_FAILED: u8 = 3;
     /// Exit code: a MySQL/MariaDB migration is half applied and needs `repair`.
     pub const DIRTY: u8 = 4;
+
+    /// The longest `--lock-timeout` or `--timeout` accepted: 24 hours. A
+    /// Kubernetes Job or init container that waits longer has a problem no
+    /// waiting solves.
+    pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
     /// The command for `migrator`'s migrations, named `migrate` in its usage text.
     #[must_use]
@@ -421,7 +428,10 @@ fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, String> {
                 match w.as_str() {
                     "--dry-run" => dry_run = true,
                     "--lock-timeout" => {
-                        lock_timeout = Some(duration(&flag_value("--lock-timeout", &mut words)?)?);
+                        lock_timeout = Some(duration(
+                            "--lock-timeout",
+                            &flag_value("--lock-timeout", &mut words)?,
+                        )?);
                     }
                     "-h" | "--help" => return Ok(Command::Help),
                     other => return Err(unexpected(other)),
@@ -452,7 +462,9 @@ fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, String> {
             let mut timeout = DEFAULT_WAIT;
             while let Some(w) = words.next() {
                 match w.as_str() {
-                    "--timeout" => timeout = duration(&flag_value("--timeout", &mut words)?)?,
+                    "--timeout" => {
+                        timeout = duration("--timeout", &flag_value("--timeout", &mut words)?)?;
+                    }
                     "-h" | "--help" => return Ok(Command::Help),
                     other => return Err(unexpected(other)),
                 }
@@ -502,17 +514,46 @@ fn unexpected(arg: &str) -> String {
     format!("unexpected argument `{shown}`")
 }
 
-fn duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration (such as 90, 500ms, 30s, 5m, 1h)");
+/// A flag's duration, at most [`Cli::MAX_DURATION`]; the error names the flag
+/// and not the value.
+fn duration(flag: &str, s: &str) -> Result<Duration, String> {
+    let bad = || format!("{flag}: not a duration (expected such as 90, 500ms, 30s, 5m, 1h)");
+    let too_long = || format!("{flag}: too long (expected at most 24h)");
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().map_err(|_| bad())?;
+    if n.is_empty() {
+        return Err(bad());
+    }
+    // Digits only; a number too large for u64 is too long, not malformed.
+    let Ok(n) = n.parse::<u64>() else {
+        return Err(if unit_scale(unit).is_some() {
+            too_long()
+        } else {
+            bad()
+        });
+    };
+    let (per, millis) = unit_scale(unit).ok_or_else(bad)?;
+    let d = n.checked_mul(per).map(|v| {
+        if millis {
+            Duration::from_millis(v)
+        } else {
+            Duration::from_secs(v)
+        }
+    });
+    match d {
+        Some(d) if d <= Cli::MAX_DURATION => Ok(d),
+        _ => Err(too_long()),
+    }
+}
+
+/// A unit's multiplier, and whether the result counts milliseconds.
+fn unit_scale(unit: &str) -> Option<(u64, bool)> {
     match unit {
-        "" | "s" => Ok(Duration::from_secs(n)),
-        "ms" => Ok(Duration::from_millis(n)),
-        "m" => n.checked_mul(60).map(Duration::from_secs).ok_or_else(bad),
-        "h" => n.checked_mul(3600).map(Duration::from_secs).ok_or_else(bad),
-        _ => Err(bad()),
+        "" | "s" => Some((1, false)),
+        "ms" => Some((1, true)),
+        "m" => Some((60, false)),
+        "h" => Some((3600, false)),
+        _ => None,
     }
 }
 
@@ -544,7 +585,12 @@ mod tests {
             apply(false, Some(Duration::from_secs(30))),
         );
         check(&["--lock-timeout"], Err("--lock-timeout needs a value"));
-        check(&["--lock-timeout", "soon"], Err("not a duration"));
+        check(
+            &["--lock-timeout", "soon"],
+            Err("--lock-timeout: not a duration"),
+        );
+        check(&["wait", "--timeout", "48h"], Err("--timeout: too long"));
+        check(&["--lock-timeout", "25h"], Err("--lock-timeout: too long"));
         check(&["status"], Ok(Command::Status { check: false }));
         check(&["status", "--check"], Ok(Command::Status { check: true }));
         check(&["status", "--chekc"], Err("unexpected argument `--chekc`"));
@@ -600,8 +646,9 @@ mod tests {
 
     #[test]
     fn parses_durations() {
-        let check =
-            |s: &str, expected: Option<Duration>| assert_eq!(duration(s).ok(), expected, "{s}");
+        let check = |s: &str, expected: Option<Duration>| {
+            assert_eq!(duration("--timeout", s).ok(), expected, "{s}");
+        };
         check("0", Some(Duration::ZERO));
         check("90", Some(Duration::from_secs(90)));
         check("250ms", Some(Duration::from_millis(250)));
@@ -611,5 +658,27 @@ mod tests {
         check("-1", None);
         check("5d", None);
         check("99999999999999999999h", None);
+        check("24h", Some(Cli::MAX_DURATION));
+        check("86400000ms", Some(Cli::MAX_DURATION));
+    }
+
+    #[test]
+    fn durations_above_the_maximum_are_usage_errors_naming_the_flag() {
+        for (flag, value) in [
+            ("--timeout", "25h"),
+            ("--timeout", "86401"),
+            ("--timeout", "18446744073709551615s"),
+            ("--timeout", "18446744073709551615h"),
+            ("--timeout", "99999999999999999999999"),
+            ("--lock-timeout", "1441m"),
+            ("--lock-timeout", "86400001ms"),
+        ] {
+            let error = duration(flag, value).unwrap_err();
+            assert_eq!(error, format!("{flag}: too long (expected at most 24h)"));
+            assert!(!error.contains(value), "{error}");
+        }
+        let error = duration("--timeout", "soon").unwrap_err();
+        assert!(error.starts_with("--timeout: not a duration"), "{error}");
+        assert!(!error.contains("soon"), "{error}");
     }
 }

@@ -246,6 +246,9 @@ pub(crate) struct Session {
     maybe_locked: bool,
     #[cfg(feature = "mysql")]
     lock_name: String,
+    /// PostgreSQL: the advisory lock key, resolved once the connection is taken.
+    #[cfg(feature = "postgres")]
+    pg_key: i64,
     /// SQLite: the connection's own busy timeout while this session has
     /// replaced it with a short one for polling; `None` once restored.
     #[cfg(feature = "sqlite")]
@@ -290,10 +293,18 @@ impl Session {
             maybe_locked: false,
             #[cfg(feature = "mysql")]
             lock_name: String::new(),
+            #[cfg(feature = "postgres")]
+            pg_key: 0,
             #[cfg(feature = "sqlite")]
             busy_timeout: None,
         };
         match &mut s.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                s.pg_key = postgres::lock_key(c, table)
+                    .await
+                    .map_err(Error::db("naming the migration lock"))?;
+            }
             #[cfg(feature = "mysql")]
             Conn::My(c) => {
                 s.lock_name = mysql::lock_name(c, table)
@@ -345,7 +356,7 @@ impl Session {
                 continue;
             }
             tokio::time::sleep(delay.min(timeout.saturating_sub(waited))).await;
-            delay = (delay * 2).min(Duration::from_millis(250));
+            delay = delay.saturating_mul(2).min(Duration::from_millis(250));
         }
     }
 
@@ -381,9 +392,7 @@ impl Session {
             #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
                 let _ = remaining;
-                postgres::try_lock(c, postgres::lock_key(&self.table))
-                    .await
-                    .map_err(lock)
+                postgres::try_lock(c, self.pg_key).await.map_err(lock)
             }
             #[cfg(feature = "mysql")]
             Conn::My(c) => {
@@ -403,7 +412,7 @@ impl Session {
     async fn holder(&mut self) -> Result<Option<String>, sqlx::Error> {
         match &mut self.conn {
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => postgres::holder(c, postgres::lock_key(&self.table)).await,
+            Conn::Pg(c) => postgres::holder(c, self.pg_key).await,
             #[cfg(feature = "mysql")]
             Conn::My(c) => mysql::holder(c, &self.lock_name).await,
             #[cfg(feature = "sqlite")]
@@ -417,9 +426,7 @@ impl Session {
         match &mut self.conn {
             #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
-                postgres::unlock(c, postgres::lock_key(&self.table))
-                    .await
-                    .map_err(unlock)?;
+                postgres::unlock(c, self.pg_key).await.map_err(unlock)?;
             }
             #[cfg(feature = "mysql")]
             Conn::My(c) => {

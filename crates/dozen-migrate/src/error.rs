@@ -56,6 +56,18 @@ pub enum Error {
     )]
     InvalidTableName,
 
+    /// A part of the history table name is a word PostgreSQL, MySQL/MariaDB
+    /// or SQLite reserve (such as `user`, `order`, `select`), which no
+    /// statement could name unquoted.
+    #[error(
+        "migration table name is invalid: `{word}` is a reserved SQL word (choose another name, such as `{word}_history`)"
+    )]
+    #[non_exhaustive]
+    ReservedTableName {
+        /// The reserved part, as given.
+        word: String,
+    },
+
     /// The database holds a migration with the same version as an embedded one
     /// but a different name or checksum: the migration file was edited after it ran.
     #[error(

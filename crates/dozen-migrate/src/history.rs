@@ -104,6 +104,192 @@ pub(crate) fn valid_table_name(name: &str) -> bool {
     }
 }
 
+/// Words that PostgreSQL, MySQL/MariaDB or SQLite reserve (or that the SQL
+/// standard does and one of them enforces): unquoted, each is a syntax error
+/// as a table name on at least one of the three, so the migrator refuses them
+/// when it is built rather than at the first statement.
+const RESERVED: &[&str] = &[
+    "add",
+    "all",
+    "alter",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "before",
+    "between",
+    "binary",
+    "both",
+    "by",
+    "call",
+    "cascade",
+    "case",
+    "cast",
+    "change",
+    "check",
+    "collate",
+    "column",
+    "commit",
+    "concurrently",
+    "condition",
+    "constraint",
+    "continue",
+    "convert",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "cursor",
+    "database",
+    "databases",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "describe",
+    "distinct",
+    "do",
+    "drop",
+    "each",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exists",
+    "explain",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "function",
+    "grant",
+    "group",
+    "having",
+    "if",
+    "ilike",
+    "in",
+    "index",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "key",
+    "keys",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "lock",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "over",
+    "overlaps",
+    "partition",
+    "placing",
+    "primary",
+    "procedure",
+    "range",
+    "read",
+    "recursive",
+    "references",
+    "release",
+    "rename",
+    "repeat",
+    "replace",
+    "require",
+    "return",
+    "returning",
+    "revoke",
+    "right",
+    "rollback",
+    "row",
+    "rows",
+    "schema",
+    "select",
+    "session_user",
+    "set",
+    "show",
+    "similar",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "transaction",
+    "trigger",
+    "true",
+    "union",
+    "unique",
+    "unlock",
+    "update",
+    "usage",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "while",
+    "window",
+    "with",
+    "write",
+];
+
+/// The first part of `name` (`name` or `schema.name`) that is a reserved word,
+/// compared without regard to case.
+pub(crate) fn reserved_part(name: &str) -> Option<&str> {
+    name.split('.')
+        .find(|part| RESERVED.contains(&part.to_ascii_lowercase().as_str()))
+}
+
+/// The history table as the database resolves an unquoted name: `schema`
+/// (given, or the database's default) and the table, both folded to lower
+/// case. PostgreSQL folds unquoted names; MySQL/MariaDB may not (with
+/// `lower_case_table_names=0`), and then two names that differ only in case
+/// share one lock: safe, if stricter than needed.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn resolved_name(table: &str, default_schema: Option<&str>) -> (String, String) {
+    let (schema, name) = match table.split_once('.') {
+        Some((schema, name)) => (Some(schema), name),
+        None => (default_schema, table),
+    };
+    (
+        schema.unwrap_or_default().to_ascii_lowercase(),
+        name.to_ascii_lowercase(),
+    )
+}
+
 /// FNV-1a, 64 bits: a stable hash for lock keys (std's hashers may change
 /// between Rust releases, and two releases of an app must agree on the key).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -249,6 +435,34 @@ mod tests {
         check("a.b.c", false);
         check("a-b", false);
         check(&"x".repeat(64), false);
+    }
+
+    #[test]
+    fn reserved_words_are_found_in_either_part() {
+        let check = |name: &str, expected: Option<&str>| {
+            assert_eq!(reserved_part(name), expected, "{name}");
+        };
+        check("user", Some("user"));
+        check("ORDER", Some("ORDER"));
+        check("app.Select", Some("Select"));
+        check("user.history", Some("user"));
+        check("history", None);
+        check("users", None);
+        check("refinery_schema_history", None);
+    }
+
+    #[test]
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn names_resolve_folded_and_qualified() {
+        let check = |table: &str, default: Option<&str>, expected: (&str, &str)| {
+            let (schema, name) = resolved_name(table, default);
+            assert_eq!((schema.as_str(), name.as_str()), expected, "{table}");
+        };
+        check("History", Some("public"), ("public", "history"));
+        check("history", Some("public"), ("public", "history"));
+        check("public.history", Some("other"), ("public", "history"));
+        check("App.HISTORY", None, ("app", "history"));
+        check("history", None, ("", "history"));
     }
 
     #[test]

@@ -207,10 +207,21 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTableName`] unless each part is an ASCII identifier.
+    /// [`Error::InvalidTableName`] unless each part is an ASCII identifier;
+    /// [`Error::ReservedTableName`] when a part is a reserved SQL word.
+    ///
+    /// The lock is keyed by the table as the database resolves the name:
+    /// folded to lower case and in its schema (PostgreSQL: the schema holding
+    /// it on the `search_path`, else `current_schema()`; MySQL/MariaDB:
+    /// `DATABASE()`), so `History`, `history` and `public.history` take one lock.
     pub fn with_table_name(mut self, name: &str) -> Result<Self, Error> {
         if !history::valid_table_name(name) {
             return Err(Error::InvalidTableName);
+        }
+        if let Some(word) = history::reserved_part(name) {
+            return Err(Error::ReservedTableName {
+                word: word.to_owned(),
+            });
         }
         name.clone_into(&mut self.table);
         Ok(self)
@@ -436,7 +447,7 @@ impl Migrator {
                     target: status.target.unwrap_or_default(),
                 });
             }
-            tokio::time::sleep(self.poll_interval.min(timeout - waited)).await;
+            tokio::time::sleep(self.poll_interval.min(timeout.saturating_sub(waited))).await;
         }
     }
 

@@ -149,16 +149,23 @@ pub(crate) async fn record_applied(
     tx.commit().await
 }
 
-/// The `GET_LOCK` name: server-wide, so it includes the database name; hashed,
-/// because MySQL limits lock names to 64 characters.
+/// The `GET_LOCK` name: server-wide, so it includes the database (the one
+/// named in `table`, else `DATABASE()`); both folded to lower case so that
+/// `History`, `history` and `db.history` share one lock; hashed, because MySQL
+/// limits lock names to 64 characters.
 pub(crate) async fn lock_name(
     conn: &mut MySqlConnection,
     table: &str,
 ) -> Result<String, sqlx::Error> {
-    let db: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(conn)
-        .await?;
-    let h = history::fnv1a(&["dozen-migrate", db.as_deref().unwrap_or(""), table]);
+    let db: Option<String> = if table.contains('.') {
+        None
+    } else {
+        sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(conn)
+            .await?
+    };
+    let (schema, name) = history::resolved_name(table, db.as_deref());
+    let h = history::fnv1a(&["dozen-migrate", &schema, &name]);
     Ok(format!("dozen-migrate:{h:016x}"))
 }
 

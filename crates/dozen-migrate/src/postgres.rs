@@ -39,9 +39,36 @@ pub(crate) async fn apply(
     tx.commit().await
 }
 
-/// The advisory lock key for `table`: stable across releases and processes.
-pub(crate) fn lock_key(table: &str) -> i64 {
-    i64::from_ne_bytes(history::fnv1a(&["dozen-migrate", table]).to_ne_bytes())
+/// The advisory lock key for `table` as this connection's database resolves
+/// it: an unquoted name folded to lower case, in its schema (the schema that
+/// holds the table on the `search_path`, else `current_schema()`), so that
+/// `History`, `history` and `public.history` share one key. Stable across
+/// releases and processes: the default table in `public` keeps the key that
+/// earlier releases took.
+pub(crate) async fn lock_key(conn: &mut PgConnection, table: &str) -> Result<i64, sqlx::Error> {
+    let default_schema: Option<String> = if table.contains('.') {
+        None
+    } else {
+        sqlx::query_scalar(
+            "SELECT COALESCE((SELECT n.nspname::text FROM pg_class c \
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)), \
+             current_schema()::text)",
+        )
+        .bind(table)
+        .fetch_one(conn)
+        .await?
+    };
+    let (schema, name) = history::resolved_name(table, default_schema.as_deref());
+    Ok(key_of(&schema, &name))
+}
+
+fn key_of(schema: &str, name: &str) -> i64 {
+    let hash = if schema == "public" {
+        history::fnv1a(&["dozen-migrate", name])
+    } else {
+        history::fnv1a(&["dozen-migrate", &format!("{schema}.{name}")])
+    };
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 pub(crate) async fn try_lock(conn: &mut PgConnection, key: i64) -> Result<bool, sqlx::Error> {
@@ -80,4 +107,20 @@ pub(crate) async fn holder(
         Some(app) => format!("pid {pid}, application_name {app:?}"),
         None => format!("pid {pid}"),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_of;
+
+    #[test]
+    fn the_default_table_in_public_keeps_its_key() {
+        // The key every earlier release took for `refinery_schema_history`:
+        // a release and its successor migrating at once must exclude each other.
+        assert_eq!(
+            key_of("public", "refinery_schema_history"),
+            i64::from_ne_bytes(0xd383_eab6_99cb_7857_u64.to_ne_bytes())
+        );
+        assert_ne!(key_of("app", "history"), key_of("public", "history"));
+    }
 }

@@ -50,6 +50,18 @@ impl Dialect {
         }
     }
 
+    /// The database's current time in milliseconds since the Unix epoch, as
+    /// an SQL expression: leases are computed from the database's clock, the
+    /// one every worker shares, never from a worker's own.
+    #[must_use]
+    pub fn now_ms_sql(self) -> &'static str {
+        match self {
+            Self::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Self::MySql => "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
+            Self::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        }
+    }
+
     /// `sql` written with `?` placeholders, in this dialect's placeholder syntax.
     fn prepare(self, sql: &str) -> Sql {
         let text = match self {
@@ -92,15 +104,17 @@ pub struct Statements {
     pub insert_todo: Sql,
     /// Enqueue a job for a todo.
     pub insert_job: Sql,
-    /// All todos.
+    /// A page of todos: ids above the first parameter, at most the second.
     pub list_todos: Sql,
     /// One todo.
     pub get_todo: Sql,
-    /// Change title and done.
+    /// Change title and/or done (NULL keeps the field), atomically; returns
+    /// the row except on MySQL/MariaDB, which has no `UPDATE ... RETURNING`.
     pub update_todo: Sql,
     /// Delete one todo.
     pub delete_todo: Sql,
     /// Claim a job in one statement (SQLite), or select one to lock (others).
+    /// Every lease time below is the database's clock plus a lease in ms.
     pub claim_select: Sql,
     /// Take the lease of the job selected by `claim_select`.
     pub claim_update: Sql,
@@ -117,48 +131,61 @@ pub struct Statements {
 impl Statements {
     fn new(dialect: Dialect) -> Self {
         let p = |sql: &str| dialect.prepare(sql);
+        let now = dialect.now_ms_sql();
         Self {
             insert_todo: p(
                 "INSERT INTO todos (title, done, created_at) VALUES (?, ?, ?) RETURNING id",
             ),
             insert_job: p("INSERT INTO jobs (kind, todo_id, created_at) VALUES ('reminder', ?, ?)"),
-            list_todos: p("SELECT id, title, done FROM todos ORDER BY id"),
+            list_todos: p("SELECT id, title, done FROM todos WHERE id > ? ORDER BY id LIMIT ?"),
             get_todo: p("SELECT id, title, done FROM todos WHERE id = ?"),
-            update_todo: p("UPDATE todos SET title = ?, done = ? WHERE id = ?"),
+            // One statement: a field left out (NULL) keeps the value the row
+            // has when the statement runs, not one read earlier.
+            update_todo: match dialect {
+                Dialect::MySql => p(
+                    "UPDATE todos SET title = COALESCE(?, title), done = COALESCE(?, done) WHERE id = ?",
+                ),
+                Dialect::Postgres | Dialect::Sqlite => p(
+                    "UPDATE todos SET title = COALESCE(?, title), done = COALESCE(?, done) \
+                     WHERE id = ? RETURNING id, title, done",
+                ),
+            },
             delete_todo: p("DELETE FROM todos WHERE id = ?"),
             claim_select: match dialect {
                 // SQLite serialises writers, so one UPDATE ... RETURNING is atomic.
-                Dialect::Sqlite => p(
-                    "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 \
+                Dialect::Sqlite => p(&format!(
+                    "UPDATE jobs SET lease_owner = ?, lease_until = {now} + ?, attempts = attempts + 1 \
                      WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL \
-                       AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1) \
-                     RETURNING id, todo_id",
-                ),
+                       AND (lease_until IS NULL OR lease_until < {now}) ORDER BY id LIMIT 1) \
+                     RETURNING id, todo_id"
+                )),
                 // PostgreSQL and MariaDB: lock one free row, skipping rows
                 // other workers are claiming right now.
-                Dialect::Postgres | Dialect::MySql => {
-                    p("SELECT id, todo_id FROM jobs WHERE done_at IS NULL \
-                     AND (lease_until IS NULL OR lease_until < ?) \
-                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
-                }
+                Dialect::Postgres | Dialect::MySql => p(&format!(
+                    "SELECT id, todo_id FROM jobs WHERE done_at IS NULL \
+                     AND (lease_until IS NULL OR lease_until < {now}) \
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                )),
             },
-            claim_update: p(
-                "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
-            ),
-            heartbeat: p(
-                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND done_at IS NULL",
-            ),
+            claim_update: p(&format!(
+                "UPDATE jobs SET lease_owner = ?, lease_until = {now} + ?, attempts = attempts + 1 WHERE id = ?"
+            )),
+            heartbeat: p(&format!(
+                "UPDATE jobs SET lease_until = {now} + ? WHERE id = ? AND lease_owner = ? AND done_at IS NULL"
+            )),
             record_reminder: match dialect {
-                Dialect::MySql => p("INSERT INTO reminders (todo_id, sent_at) VALUES (?, ?) \
-                     ON DUPLICATE KEY UPDATE deliveries = deliveries + 1"),
-                Dialect::Postgres | Dialect::Sqlite => {
-                    p("INSERT INTO reminders (todo_id, sent_at) VALUES (?, ?) \
-                     ON CONFLICT (todo_id) DO UPDATE SET deliveries = reminders.deliveries + 1")
-                }
+                Dialect::MySql => p(&format!(
+                    "INSERT INTO reminders (todo_id, sent_at) VALUES (?, {now}) \
+                     ON DUPLICATE KEY UPDATE deliveries = deliveries + 1"
+                )),
+                Dialect::Postgres | Dialect::Sqlite => p(&format!(
+                    "INSERT INTO reminders (todo_id, sent_at) VALUES (?, {now}) \
+                     ON CONFLICT (todo_id) DO UPDATE SET deliveries = reminders.deliveries + 1"
+                )),
             },
-            complete_job: p(
-                "UPDATE jobs SET done_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-            ),
+            complete_job: p(&format!(
+                "UPDATE jobs SET done_at = {now}, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+            )),
             release_job: p(
                 "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
             ),

@@ -4,13 +4,17 @@
 //!
 //! Start-up, in order: configuration (exit 78 with every problem listed when it
 //! is wrong), logging, the database (connected with retry), migrations where
-//! this process owns them, then the work; shutdown runs in reverse.
+//! this process owns them, then the work; shutdown runs in reverse. Signals
+//! are handled from the connection on, and every later phase is raced
+//! against shutdown ([`unless_shutdown`]): a SIGTERM during start-up stops
+//! the phase where it stands and nothing after it runs.
 
 pub mod config;
 pub mod db;
 pub mod jobs;
 pub mod routes;
 
+use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -104,6 +108,37 @@ pub async fn prepare_schema(config: &Config, wait: Duration) -> Result<(), ExitC
     Ok(())
 }
 
+/// The exit code of `todo-api migrate ...` stopped by SIGTERM or SIGINT
+/// (128 + SIGTERM): not 0, so an init container or a Job stopped half-way is
+/// never taken for one that finished.
+pub const EXIT_INTERRUPTED: u8 = 143;
+
+/// Runs the start-up phase `work` (`phase` names it in the log) unless
+/// shutdown begins first: then `work` is dropped where it stands (a
+/// connection attempt, a migration in its transaction, a wait for the
+/// migration lock), the shutdown sequence runs, and its exit code is
+/// returned. Nothing after the phase runs.
+///
+/// When `work` finishes and shutdown has begun too, shutdown wins.
+///
+/// # Errors
+///
+/// The exit code to return from `main`, once shutdown has run.
+pub async fn unless_shutdown<T>(
+    shutdown: &Shutdown,
+    phase: &'static str,
+    work: impl Future<Output = T>,
+) -> Result<T, ExitCode> {
+    tokio::select! {
+        biased;
+        () = shutdown.draining() => {
+            tracing::info!(phase, "shutdown began during start-up; stopping there");
+            Err(shutdown.wait().await.into())
+        }
+        done = work => Ok(done),
+    }
+}
+
 /// The teardown budget for flushing the logs.
 pub const FLUSH_BUDGET: Duration = Duration::from_secs(1);
 /// The teardown budget for closing the database pool.
@@ -139,10 +174,12 @@ pub async fn attach(
     shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
         flusher.flush();
     });
-    let connected = tokio::select! {
-        connected = Db::connect(&config.database_url, &config.pool) => connected,
-        () = shutdown.draining() => return Err(shutdown.wait().await.into()),
-    };
+    let connected = unless_shutdown(
+        &shutdown,
+        "connect",
+        Db::connect(&config.database_url, &config.pool),
+    )
+    .await?;
     let db = connected.map_err(|error| {
         tracing::error!(%error, "cannot connect to the database");
         ExitCode::FAILURE

@@ -12,6 +12,20 @@
 //! serves, so the first run just works. With a server database it does not
 //! (unless `MIGRATE_ON_START=true`): a Kubernetes Job runs `todo-api migrate`,
 //! and replicas run `todo-api migrate wait` in an init container.
+//!
+//! # Exit codes
+//!
+//! | phase | fails with | after SIGTERM or SIGINT |
+//! |---|---:|---|
+//! | configuration | 78, every problem listed | killed by the signal (the shell's 143): signals are not handled yet, and nothing has started |
+//! | connect, with retry (`DATABASE_CONNECT_TIMEOUT`) | 1 | 0: the attempt is dropped, teardown runs |
+//! | migrations (`MIGRATE_ON_START`) | 1 | 0: the migration in progress is dropped (rolled back on PostgreSQL and SQLite), the lock released, teardown runs |
+//! | bind `PORT` | 1 | 0: nothing is served |
+//! | serve | 70 when a task failed | 0 after the drain; 124 when the deadline ran out; a second signal forces 143 (130 for SIGINT) |
+//! | `todo-api migrate ...` | 1 to 4 (see `dozen_migrate::Cli`) | 143 ([`EXIT_INTERRUPTED`](example_todo_api::EXIT_INTERRUPTED)): stopped where it stood, the lock released; never 0, so a stopped Job or init container does not count as done |
+//!
+//! No phase carries on once shutdown has begun: there is no "listening" line
+//! after a signal during start-up.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -49,15 +63,29 @@ async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>
             return ExitCode::FAILURE;
         }
     };
+    // An admin process receives no traffic: no propagation delay.
+    let shutdown = match Shutdown::builder()
+        .config(config.shutdown.clone())
+        .delay(Duration::ZERO)
+        .build()
+    {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            tracing::error!(%error, "cannot set up shutdown");
+            return ExitCode::FAILURE;
+        }
+    };
     // Connected like the app's own pool (DATABASE_CONNECT_TIMEOUT and the
     // other DATABASE_* settings apply to the admin process too), and only
     // once the arguments are known to need a database.
-    dozen_migrate::Cli::new(migrator)
-        .with_program_name("todo-api migrate")
-        .run_connecting(args, || {
-            db::migration_database(&config.database_url, &config.pool)
-        })
-        .await
+    let cli = dozen_migrate::Cli::new(migrator).with_program_name("todo-api migrate");
+    let run = cli.run_connecting(args, || {
+        db::migration_database(&config.database_url, &config.pool)
+    });
+    match example_todo_api::unless_shutdown(&shutdown, "migrate", run).await {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(example_todo_api::EXIT_INTERRUPTED),
+    }
 }
 
 async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
@@ -72,21 +100,34 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
         Err(code) => return code,
     };
 
-    if config.migrates_on_start()
-        && let Err(code) = example_todo_api::prepare_schema(&config, Duration::ZERO).await
-    {
-        return code;
+    if config.migrates_on_start() {
+        let prepared = example_todo_api::unless_shutdown(
+            &shutdown,
+            "migrations",
+            example_todo_api::prepare_schema(&config, Duration::ZERO),
+        )
+        .await;
+        if let Err(code) = prepared.and_then(|ready| ready) {
+            return code;
+        }
     }
 
     let app = routes::router(db)
         .layer(dozen_log::http::RequestLogLayer::new())
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
-    let listener = match tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await {
-        Ok(listener) => listener,
-        Err(error) => {
+    let bound = example_todo_api::unless_shutdown(
+        &shutdown,
+        "bind",
+        tokio::net::TcpListener::bind(("0.0.0.0", config.port)),
+    )
+    .await;
+    let listener = match bound {
+        Ok(Ok(listener)) => listener,
+        Ok(Err(error)) => {
             tracing::error!(%error, port = config.port, "cannot bind PORT");
             return ExitCode::FAILURE;
         }
+        Err(code) => return code,
     };
     match listener.local_addr() {
         Ok(addr) => tracing::info!(%addr, "listening"),

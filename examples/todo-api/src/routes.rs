@@ -2,9 +2,9 @@
 //! piece of state is in the database.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,10 +12,20 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::db::{Db, now_ms};
+use crate::db::{Db, Dialect, now_ms};
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE: usize = 500;
+
+/// The largest request body accepted, in bytes (16 KiB: a title of
+/// [`MAX_TITLE`] characters of four bytes each, with room to spare). A larger
+/// body is refused with 413 before it is parsed.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// `GET /todos` without `?limit=`: the page size.
+pub const DEFAULT_PAGE: u32 = 50;
+/// The largest `?limit=` accepted by `GET /todos`.
+pub const MAX_PAGE: u32 = 200;
 
 /// A todo as the API shows it.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -42,10 +52,21 @@ struct Patch {
 }
 
 /// The API's routes (health routes are added by the caller).
+///
+/// | route | does |
+/// |---|---|
+/// | `GET /todos?limit=&after=` | a page of todos in id order: at most `limit` ([`DEFAULT_PAGE`], at most [`MAX_PAGE`]) with ids above `after`; a full page carries `Link: <...>; rel="next"` |
+/// | `POST /todos` | creates a todo (`{"title": ...}`), 201 |
+/// | `GET /todos/{id}` | one todo |
+/// | `PATCH /todos/{id}` | changes `title` and/or `done` in one atomic statement |
+/// | `DELETE /todos/{id}` | deletes it, 204 |
+///
+/// Bodies larger than [`MAX_BODY`] are refused with 413.
 pub fn router(db: Db) -> Router {
     Router::new()
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(fetch).patch(update).delete(remove))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(db)
 }
 
@@ -108,6 +129,45 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// `?limit=` and `?after=` of `GET /todos`, whose rejection is a JSON error.
+struct Page {
+    limit: u32,
+    after: i64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let bad = |message: String| ApiError(StatusCode::BAD_REQUEST, message);
+        let mut page = Self {
+            limit: DEFAULT_PAGE,
+            after: 0,
+        };
+        // Other parameters are ignored; values are never echoed back.
+        for pair in parts.uri.query().unwrap_or("").split('&') {
+            match pair.split_once('=') {
+                Some(("limit", v)) => {
+                    page.limit = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PAGE).contains(n))
+                        .ok_or_else(|| {
+                            bad(format!("limit: expected an integer from 1 to {MAX_PAGE}"))
+                        })?;
+                }
+                Some(("after", v)) => {
+                    page.after = v
+                        .parse()
+                        .map_err(|_| bad("after: expected a todo id".to_owned()))?;
+                }
+                _ => {}
+            }
+        }
+        Ok(page)
+    }
+}
+
 fn check_title(title: &str) -> Result<String, ApiError> {
     let title = title.trim();
     if title.is_empty() {
@@ -166,11 +226,28 @@ async fn create(
     ))
 }
 
-async fn list(State(db): State<Db>) -> Result<Json<Vec<Todo>>, ApiError> {
+async fn list(State(db): State<Db>, page: Page) -> Result<Response, ApiError> {
     let rows = sqlx::query(db.sql.list_todos.q())
+        .bind(page.after)
+        .bind(i64::from(page.limit))
         .fetch_all(&db.pool)
         .await?;
-    Ok(Json(rows.iter().map(todo).collect::<Result<_, _>>()?))
+    let todos = rows.iter().map(todo).collect::<Result<Vec<_>, _>>()?;
+    let next = todos
+        .last()
+        .filter(|_| todos.len() == page.limit as usize)
+        .and_then(|last| {
+            let link = format!(
+                "</todos?after={}&limit={}>; rel=\"next\"",
+                last.id, page.limit
+            );
+            HeaderValue::from_str(&link).ok()
+        });
+    let mut response = Json(todos).into_response();
+    if let Some(next) = next {
+        response.headers_mut().insert(header::LINK, next);
+    }
+    Ok(response)
 }
 
 async fn fetch(State(db): State<Db>, Id(id): Id) -> Result<Json<Todo>, ApiError> {
@@ -184,35 +261,45 @@ async fn fetch(State(db): State<Db>, Id(id): Id) -> Result<Json<Todo>, ApiError>
     }
 }
 
+/// One atomic change: the database applies the fields given to the row as it
+/// stands when the statement runs, so concurrent PATCHes of different fields
+/// all take effect, and the answer is the row right after this change.
 async fn update(
     State(db): State<Db>,
     Id(id): Id,
     Body(patch): Body<Patch>,
 ) -> Result<Json<Todo>, ApiError> {
     let title = patch.title.as_deref().map(check_title).transpose()?;
-    let mut tx = db.pool.begin().await?;
-    let Some(row) = sqlx::query(db.sql.get_todo.q())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
-        return Err(not_found(id));
+    let done = patch.done.map(i64::from);
+    let row = if db.dialect == Dialect::MySql {
+        // MariaDB has no UPDATE ... RETURNING: the row lock the UPDATE takes
+        // is held until commit, so the read in the same transaction sees
+        // exactly this change.
+        let mut tx = db.pool.begin().await?;
+        sqlx::query(db.sql.update_todo.q())
+            .bind(title)
+            .bind(done)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(db.sql.get_todo.q())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row
+    } else {
+        sqlx::query(db.sql.update_todo.q())
+            .bind(title)
+            .bind(done)
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
     };
-    let mut current = todo(&row)?;
-    if let Some(title) = title {
-        current.title = title;
+    match row {
+        Some(row) => Ok(Json(todo(&row)?)),
+        None => Err(not_found(id)),
     }
-    if let Some(done) = patch.done {
-        current.done = done;
-    }
-    sqlx::query(db.sql.update_todo.q())
-        .bind(current.title.clone())
-        .bind(i64::from(current.done))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Json(current))
 }
 
 async fn remove(State(db): State<Db>, Id(id): Id) -> Result<StatusCode, ApiError> {

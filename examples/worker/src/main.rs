@@ -8,6 +8,14 @@
 //! gives it back when the job would outlive `SHUTDOWN_TIMEOUT`; on SIGKILL its
 //! lease runs out (`JOB_LEASE`) and another worker takes the job. Delivery is
 //! at least once and the handler is idempotent.
+//!
+//! Each process leases under an owner id of its own (`HOSTNAME`, the pid and
+//! 64 random bits, so two containers whose workers are both pid 1 without a
+//! `HOSTNAME` still differ), and every lease time is computed from the
+//! database's clock, which all workers share.
+//!
+//! A SIGTERM during start-up (connecting with retry, waiting for the schema)
+//! stops it there with exit 0; no job is taken.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -39,19 +47,17 @@ async fn main() -> ExitCode {
 
     // On the SQLite default the worker migrates like the web process (the
     // lock makes that safe); with a server database it waits for the Job.
-    let schema = tokio::select! {
-        ready = example_todo_api::prepare_schema(&config, SCHEMA_WAIT) => ready,
-        () = shutdown.draining() => return shutdown.wait().await.into(),
-    };
-    if let Err(code) = schema {
+    let schema = example_todo_api::unless_shutdown(
+        &shutdown,
+        "migrations",
+        example_todo_api::prepare_schema(&config, SCHEMA_WAIT),
+    )
+    .await;
+    if let Err(code) = schema.and_then(|ready| ready) {
         return code;
     }
 
-    let owner = format!(
-        "{}-{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
-        std::process::id()
-    );
+    let owner = jobs::owner_id(std::env::var("HOSTNAME").ok().as_deref());
     tracing::info!(%owner, lease = ?config.jobs.lease, "taking jobs");
     shutdown.spawn("job loop", run(db, config.jobs, owner, shutdown.clone()));
     let outcome = shutdown.wait().await;

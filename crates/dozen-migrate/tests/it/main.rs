@@ -7,8 +7,10 @@
 
 mod cli;
 mod compat;
+mod durations;
 mod failure;
 mod kill;
+mod lock_identity;
 mod modes;
 mod race;
 mod support;

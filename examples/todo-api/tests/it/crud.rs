@@ -5,21 +5,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{http, spawn, targets};
-use crate::todo_api;
+use crate::support::{http, targets};
+use crate::{serve, todo_api};
 
 #[test]
 fn crud_over_http_on_every_database() {
     for target in targets("todo_crud") {
-        let mut app = spawn(
-            todo_api(),
-            &[],
-            &[
-                ("DATABASE_URL", &target.url),
-                ("PORT", "0"),
-                ("MIGRATE_ON_START", "true"),
-            ],
-        );
+        let mut app = serve(&target.url, &[]);
         let addr = app.listening();
         let name = target.name;
         let call = |method: &str, path: &str, body: Option<&str>| {
@@ -160,6 +152,12 @@ fn migrate_reads_its_arguments_before_it_connects() {
     for (args, code) in [
         (&["migrate", "--help"][..], 0),
         (&["migrate", "sideways"][..], 2),
+        // Above the 24 h maximum: a usage error naming the flag, no panic.
+        (
+            &["migrate", "wait", "--timeout", "18446744073709551615s"][..],
+            2,
+        ),
+        (&["migrate", "--lock-timeout", "25h"][..], 2),
     ] {
         let started = std::time::Instant::now();
         let output = std::process::Command::new(todo_api())
@@ -174,6 +172,13 @@ fn migrate_reads_its_arguments_before_it_connects() {
             started.elapsed() < Duration::from_secs(10),
             "{args:?} tried to connect"
         );
+        if let Some(flag) = args.iter().find(|a| a.starts_with("--") && **a != "--help") {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains(&format!("{flag}: too long (expected at most 24h)")),
+                "{args:?}: {stderr}"
+            );
+        }
         let all = [output.stdout, output.stderr].concat();
         assert!(!String::from_utf8_lossy(&all).contains("hunter2"));
     }

@@ -113,13 +113,24 @@ impl Proc {
 
     /// Waits for the first JSON log line whose `message` is `message`.
     pub(crate) fn wait_for(&self, message: &str, timeout: Duration) -> Value {
+        self.wait_for_line(message, timeout, |line| line["message"] == message)
+    }
+
+    /// Waits for the first JSON log line that `matches` (`what` describes it).
+    pub(crate) fn wait_for_line(
+        &self,
+        what: &str,
+        timeout: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let message = what;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     if let Ok(value) = serde_json::from_str::<Value>(&line)
-                        && value["message"] == message
+                        && matches(&value)
                     {
                         return value;
                     }
@@ -192,10 +203,42 @@ impl Drop for Proc {
     }
 }
 
+/// A loopback TCP port that refuses connections (bound, then closed).
+pub(crate) fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+/// Asserts that `proc` stopped in start-up `phase` (its log says so) and that
+/// nothing after it ran: no "listening", no migrations applied, no jobs taken.
+pub(crate) fn stopped_in(proc: &Proc, phase: &str) {
+    let logged = proc.logged();
+    assert!(
+        logged.iter().any(
+            |l| l["message"] == "shutdown began during start-up; stopping there"
+                && l["phase"] == phase
+        ),
+        "no line saying start-up stopped in {phase}; seen:\n{logged:#?}"
+    );
+    for after in [
+        "listening",
+        "migrations up to date",
+        "schema up to date",
+        "taking jobs",
+    ] {
+        assert!(
+            !logged.iter().any(|l| l["message"] == after),
+            "{after:?} was logged after a signal in {phase}"
+        );
+    }
+}
+
 /// A response: status and body.
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
+    /// The status line and headers, as received.
+    pub(crate) head: String,
     pub(crate) body: String,
 }
 
@@ -212,15 +255,32 @@ pub(crate) fn http(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<Response> {
+    http_held(addr, method, path, body, || {})
+}
+
+/// As [`http`], but the last byte of the request is sent only once `hold`
+/// returns: requests that wait on one barrier there reach their handlers
+/// together, as truly concurrent requests do.
+pub(crate) fn http_held(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    hold: impl FnOnce(),
+) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.unwrap_or("");
-    write!(
-        stream,
+    let request = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
          content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    let (most, last) = request.split_at(request.len() - 1);
+    stream.write_all(most.as_bytes())?;
+    stream.flush()?;
+    hold();
+    stream.write_all(last.as_bytes())?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     let (head, rest) = raw
@@ -239,7 +299,11 @@ pub(crate) fn http(
     } else {
         rest.to_owned()
     };
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        head: head.to_owned(),
+        body,
+    })
 }
 
 fn dechunk(mut rest: &str) -> String {

@@ -12,7 +12,7 @@ use crate::support::{Target, runtime, spawn, targets};
 use crate::worker;
 
 /// Migrates `target` and enqueues `n` todos with their reminder jobs.
-async fn prepare(target: &Target, n: i64) -> Db {
+pub(crate) async fn prepare(target: &Target, n: i64) -> Db {
     let url: ServiceUrl = target.url.parse().expect("a database URL");
     let migrator = example_todo_api::db::migrator(&url).expect("embedded migrations");
     let database = dozen_migrate::Database::connect(&url)

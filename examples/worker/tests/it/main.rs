@@ -4,7 +4,9 @@
 #[path = "../../../todo-api/tests/it/support.rs"]
 mod support;
 
+mod identity_and_clock;
 mod leases;
+mod sigterm_at_start_up;
 
 use std::path::Path;
 
