@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use dozen_backing::{PoolSettings, ServiceUrl};
 use dozen_shutdown::ShutdownConfig;
+use dozen_shutdown::axum::HttpSettings;
 use serde::Deserialize;
 
 /// The embedded default: a SQLite file in the working directory, created on first use.
@@ -22,7 +23,9 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// | `PORT` | 8080 |
 /// | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `sqlite://todo.db?mode=rwc` |
 /// | `DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ... | see dozen-backing |
-/// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` | see dozen-shutdown |
+/// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` | see dozen-shutdown (the timeout must leave 1 s to drain after the delay and the teardown budgets) |
+/// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS` | 30s, 30s, 1024 (see dozen-shutdown) |
+/// | `HTTP_MAX_BODY_BYTES` | 16384 (a larger request body is answered 413) |
 /// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
 /// | `JOB_LEASE` | 30s (worker) |
 /// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
@@ -43,12 +46,17 @@ pub struct Config {
     pub pool: PoolSettings,
     /// `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`.
     pub shutdown: ShutdownConfig,
+    /// The serving limits: `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`,
+    /// `HTTP_MAX_CONNECTIONS`.
+    pub http: HttpSettings,
+    /// `HTTP_MAX_BODY_BYTES`: the largest request body accepted.
+    pub max_body_bytes: usize,
     /// The worker's settings.
     pub jobs: JobSettings,
 }
 
 /// What dozen-config loads: the app's settings and the libraries'.
-pub type Settings = (App, PoolSettings, ShutdownConfig, JobSettings);
+pub type Settings = (App, PoolSettings, ShutdownConfig, HttpSettings, JobSettings);
 
 /// The app's own settings.
 #[derive(Debug, Deserialize)]
@@ -62,16 +70,25 @@ pub struct App {
     /// `MIGRATE_ON_START`.
     #[serde(default)]
     pub migrate_on_start: Option<bool>,
+    /// `HTTP_MAX_BODY_BYTES`.
+    #[serde(default = "default_max_body_bytes")]
+    pub http_max_body_bytes: usize,
+}
+
+fn default_max_body_bytes() -> usize {
+    crate::routes::DEFAULT_MAX_BODY
 }
 
 impl From<Settings> for Config {
-    fn from((app, pool, shutdown, jobs): Settings) -> Self {
+    fn from((app, pool, shutdown, http, jobs): Settings) -> Self {
         Self {
             port: app.port,
             database_url: app.database_url,
             migrate_on_start: app.migrate_on_start,
             pool,
             shutdown,
+            http,
+            max_body_bytes: app.http_max_body_bytes,
             jobs,
         }
     }
@@ -105,11 +122,36 @@ impl Config {
         if self.jobs.poll_interval.is_zero() {
             problems.push("JOB_POLL_INTERVAL: must not be zero".to_owned());
         }
+        if let Some(problem) = self.drain_budget_problem() {
+            problems.push(problem);
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems.join("\n"))
         }
+    }
+
+    /// `SHUTDOWN_TIMEOUT` must leave [`MIN_DRAIN_BUDGET`](dozen_shutdown::MIN_DRAIN_BUDGET)
+    /// to drain requests after the propagation delay and the teardown budgets
+    /// ([`FLUSH_BUDGET`](crate::FLUSH_BUDGET), [`CLOSE_BUDGET`](crate::CLOSE_BUDGET)).
+    fn drain_budget_problem(&self) -> Option<String> {
+        let delay = self.shutdown.delay();
+        let needed = delay
+            .saturating_add(crate::FLUSH_BUDGET)
+            .saturating_add(crate::CLOSE_BUDGET)
+            .saturating_add(dozen_shutdown::MIN_DRAIN_BUDGET);
+        (self.shutdown.shutdown_timeout < needed).then(|| {
+            format!(
+                "SHUTDOWN_TIMEOUT: too short to drain (expected at least {} for SHUTDOWN_DELAY {}, \
+                 the teardown budgets flush logs {} and close database pool {}, and {} to drain)",
+                humantime::format_duration(needed),
+                humantime::format_duration(delay),
+                humantime::format_duration(crate::FLUSH_BUDGET),
+                humantime::format_duration(crate::CLOSE_BUDGET),
+                humantime::format_duration(dozen_shutdown::MIN_DRAIN_BUDGET),
+            )
+        })
     }
 
     /// Loads the configuration from `vars`, as [`Config::from_env`] would

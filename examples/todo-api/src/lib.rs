@@ -129,13 +129,12 @@ pub async fn unless_shutdown<T>(
     phase: &'static str,
     work: impl Future<Output = T>,
 ) -> Result<T, ExitCode> {
-    tokio::select! {
-        biased;
-        () = shutdown.draining() => {
+    match shutdown.run_until_shutdown(work).await {
+        Some(done) => Ok(done),
+        None => {
             tracing::info!(phase, "shutdown began during start-up; stopping there");
             Err(shutdown.wait().await.into())
         }
-        done = work => Ok(done),
     }
 }
 
@@ -171,9 +170,11 @@ pub async fn attach(
     let forced = log.flusher();
     shutdown.on_forced_exit(move || forced.flush());
     let flusher = log.flusher();
-    shutdown.on_teardown("flush logs", FLUSH_BUDGET, move || async move {
-        flusher.flush();
-    });
+    shutdown
+        .on_teardown("flush logs", FLUSH_BUDGET, move || async move {
+            flusher.flush();
+        })
+        .map_err(no_drain_budget)?;
     let connected = unless_shutdown(
         &shutdown,
         "connect",
@@ -185,8 +186,20 @@ pub async fn attach(
         ExitCode::FAILURE
     })?;
     let pool = db.pool.clone();
-    shutdown.on_teardown("close database pool", CLOSE_BUDGET, move || async move {
-        pool.close().await;
-    });
+    let registered =
+        shutdown.on_teardown("close database pool", CLOSE_BUDGET, move || async move {
+            pool.close().await;
+        });
+    if let Err(error) = registered {
+        // Config::validate refuses such a timeout first; this is the backstop.
+        db.pool.close().await;
+        return Err(no_drain_budget(error));
+    }
     Ok((shutdown, db))
+}
+
+/// A teardown budget that left no time to drain: a configuration error.
+fn no_drain_budget(error: dozen_shutdown::Error) -> ExitCode {
+    tracing::error!(%error, "invalid configuration");
+    ExitCode::from(EXIT_CONFIG)
 }

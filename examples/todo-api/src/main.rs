@@ -112,7 +112,7 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
         }
     }
 
-    let app = routes::router(db)
+    let app = routes::router(db, config.max_body_bytes)
         .layer(dozen_log::http::RequestLogLayer::new())
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
     let bound = example_todo_api::unless_shutdown(
@@ -135,7 +135,8 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
     }
     shutdown.spawn(
         "http server",
-        dozen_shutdown::axum::serve(listener, app, shutdown.clone()),
+        dozen_shutdown::axum::serve(listener, app, shutdown.clone())
+            .with_settings(config.http.clone()),
     );
     shutdown.wait().await.into()
 }

@@ -17,10 +17,10 @@ use crate::db::{Db, Dialect, now_ms};
 /// The longest title accepted, in characters.
 pub const MAX_TITLE: usize = 500;
 
-/// The largest request body accepted, in bytes (16 KiB: a title of
-/// [`MAX_TITLE`] characters of four bytes each, with room to spare). A larger
-/// body is refused with 413 before it is parsed.
-pub const MAX_BODY: usize = 16 * 1024;
+/// The largest request body accepted by default, in bytes (16 KiB: a title of
+/// [`MAX_TITLE`] characters of four bytes each, with room to spare); set by
+/// `HTTP_MAX_BODY_BYTES`. A larger body is refused with 413 before it is parsed.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
 
 /// `GET /todos` without `?limit=`: the page size.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -61,12 +61,12 @@ struct Patch {
 /// | `PATCH /todos/{id}` | changes `title` and/or `done` in one atomic statement |
 /// | `DELETE /todos/{id}` | deletes it, 204 |
 ///
-/// Bodies larger than [`MAX_BODY`] are refused with 413.
-pub fn router(db: Db) -> Router {
+/// Bodies larger than `max_body` bytes are refused with 413.
+pub fn router(db: Db, max_body: usize) -> Router {
     Router::new()
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(fetch).patch(update).delete(remove))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(max_body))
         .with_state(db)
 }
 

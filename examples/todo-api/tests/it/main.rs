@@ -3,6 +3,7 @@
 
 mod bodies_are_bounded;
 mod crud;
+mod hostile_input;
 mod list_is_paginated;
 mod manifests;
 mod patch_is_atomic;
