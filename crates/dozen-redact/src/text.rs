@@ -32,11 +32,14 @@ const USER_SCHEMES: &[&str] = &[
 /// there, such as `postgres` and `redis`), the values of secret query parameters ([`is_secret_param`]) and the
 /// fragment (`#***`). Everything else is kept as written.
 ///
-/// A URL starts at a scheme followed by `://` and ends at white space, a quote, `<`, `>`,
-/// or a `,` or `;` that starts another URL, so each URL of a list is redacted. When the
-/// text between `://` and the last `@` holds a `:`, everything between that `:` and the
-/// `@` is hidden, even when the `@` was in fact part of the query: hiding too much is the
-/// safe side.
+/// A URL starts at a scheme followed by `://` and ends at white space, a control
+/// character, or a `,` or `;` that starts another URL, so each URL of a list is redacted.
+/// Its user info is read as the `url` crate (and so every driver) reads it: up to the last
+/// `@` before the first `/`, `?` or `#`. When that authority is not a valid `host:port`
+/// and an `@` comes later, everything from its first `:` to the last `@` is hidden
+/// instead: a password with an unencoded `/`, `?` or `#` is still hidden whole, since
+/// hiding too much is the safe side. A URL inside another one (`?next=https://…`) is
+/// redacted too.
 ///
 /// ```
 /// use dozen_redact::redact_urls;
@@ -48,6 +51,13 @@ const USER_SCHEMES: &[&str] = &[
 /// assert!(matches!(redact_urls("no url here"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn redact_urls(text: &str) -> Cow<'_, str> {
+    redact_urls_at(text, 0)
+}
+
+/// How deep URLs inside URLs are followed; deeper text is hidden whole.
+const MAX_DEPTH: usize = 4;
+
+fn redact_urls_at(text: &str, depth: usize) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
@@ -61,7 +71,11 @@ pub fn redact_urls(text: &str) -> Cow<'_, str> {
         }
         let end = url_end(bytes, sep + 3);
         let url = &text[start..end];
-        let redacted = redact_one(url, sep - start);
+        let redacted = if depth >= MAX_DEPTH {
+            Cow::Owned(format!("{}://{MARKER}", &url[..sep - start]))
+        } else {
+            redact_one(url, sep - start, depth)
+        };
         if let Cow::Owned(r) = redacted {
             let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
             o.push_str(&text[copied..start]);
@@ -89,6 +103,10 @@ pub fn redact_urls(text: &str) -> Cow<'_, str> {
 /// assert_eq!(out, "page=2&access_token=***&x");
 /// ```
 pub fn redact_query(query: &str, out: &mut String) -> bool {
+    redact_query_at(query, out, 0)
+}
+
+fn redact_query_at(query: &str, out: &mut String, depth: usize) -> bool {
     let mut hid = false;
     for (i, pair) in query.split('&').enumerate() {
         if i > 0 {
@@ -101,10 +119,24 @@ pub fn redact_query(query: &str, out: &mut String) -> bool {
                 out.push_str(MARKER);
                 hid = true;
             }
-            _ => out.push_str(pair),
+            _ => hid |= push_nested(out, pair, depth),
         }
     }
     hid
+}
+
+/// Appends `text`, with any URL inside it redacted; returns whether anything was hidden.
+fn push_nested(out: &mut String, text: &str, depth: usize) -> bool {
+    match redact_urls_at(text, depth + 1) {
+        Cow::Borrowed(same) => {
+            out.push_str(same);
+            false
+        }
+        Cow::Owned(redacted) => {
+            out.push_str(&redacted);
+            true
+        }
+    }
 }
 
 /// The start of the scheme that ends at `sep`, or `sep` when there is none.
@@ -130,7 +162,6 @@ fn url_end(bytes: &[u8], from: usize) -> usize {
     while i < bytes.len() {
         match bytes[i] {
             b if b.is_ascii_whitespace() || b.is_ascii_control() => return i,
-            b'"' | b'\'' | b'<' | b'>' | b'`' => return i,
             b',' | b';' if starts_url(&bytes[i + 1..]) => return i,
             _ => i += 1,
         }
@@ -145,34 +176,39 @@ fn starts_url(bytes: &[u8]) -> bool {
 }
 
 /// One URL, `scheme_len` bytes of scheme then `://`.
-fn redact_one(url: &str, scheme_len: usize) -> Cow<'_, str> {
+fn redact_one(url: &str, scheme_len: usize, depth: usize) -> Cow<'_, str> {
     let scheme = &url[..scheme_len];
     let body_start = scheme_len + 3;
     let body = &url[body_start..];
     let mut out = String::with_capacity(url.len());
     out.push_str(&url[..body_start]);
     let mut hid = false;
+    let authority_end = body.find(['/', '?', '#', '\\']).unwrap_or(body.len());
+    let authority = &body[..authority_end];
+    let userinfo_end = match authority.rfind('@') {
+        Some(at) => Some(at),
+        // `u:p?ss@h`: not a host and port, so the `@` further on ends a password.
+        None if !is_host_port(authority) => body.rfind('@').filter(|at| *at > authority_end),
+        None => None,
+    };
     let mut rest = body;
-    if let Some(at) = body.rfind('@') {
+    if let Some(at) = userinfo_end {
         let userinfo = &body[..at];
         if let Some(colon) = userinfo.find(':') {
             out.push_str(&userinfo[..colon]);
             out.push(':');
             out.push_str(MARKER);
-            out.push('@');
             hid = true;
-            rest = &body[at + 1..];
-        } else if !userinfo.contains(['/', '?', '#']) {
-            if !userinfo.is_empty() && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
-            {
-                out.push_str(MARKER);
-                hid = true;
-            } else {
-                out.push_str(userinfo);
-            }
-            out.push('@');
-            rest = &body[at + 1..];
+        } else if !userinfo.is_empty()
+            && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+        {
+            out.push_str(MARKER);
+            hid = true;
+        } else {
+            out.push_str(userinfo);
         }
+        out.push('@');
+        rest = &body[at + 1..];
     }
     let (before_fragment, fragment) = match rest.find('#') {
         Some(h) => (&rest[..h], Some(&rest[h + 1..])),
@@ -180,10 +216,10 @@ fn redact_one(url: &str, scheme_len: usize) -> Cow<'_, str> {
     };
     match before_fragment.find('?') {
         Some(q) => {
-            out.push_str(&before_fragment[..=q]);
-            hid |= redact_query(&before_fragment[q + 1..], &mut out);
+            hid |= push_nested(&mut out, &before_fragment[..=q], depth);
+            hid |= redact_query_at(&before_fragment[q + 1..], &mut out, depth);
         }
-        None => out.push_str(before_fragment),
+        None => hid |= push_nested(&mut out, before_fragment, depth),
     }
     match fragment {
         Some(f) if !f.is_empty() => {
@@ -198,6 +234,21 @@ fn redact_one(url: &str, scheme_len: usize) -> Cow<'_, str> {
         Cow::Owned(out)
     } else {
         Cow::Borrowed(url)
+    }
+}
+
+/// Whether `authority` (with no `@`) reads as a host with an optional numeric port.
+fn is_host_port(authority: &str) -> bool {
+    let after_ipv6 = match authority.rfind(']') {
+        Some(close) => &authority[close + 1..],
+        None => authority,
+    };
+    match after_ipv6.rfind(':') {
+        Some(colon) => {
+            let port = &after_ipv6[colon + 1..];
+            port.bytes().all(|b| b.is_ascii_digit()) && !after_ipv6[..colon].contains(':')
+        }
+        None => true,
     }
 }
 
