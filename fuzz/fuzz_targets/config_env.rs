@@ -99,10 +99,29 @@ const NAMES: &[&str] = &[
 
 /// Values that parse as some field, so the fuzzer gets past the first error cheaply.
 const VALUES: &[&str] = &[
-    "8080", "0", "65536", "-9223372036854775808", "9223372036854775808", "30s", "1m 30s",
-    "18446744073709551615s", "true", "off", "a=1,b=2", "a=1,a=2", "x,y\\,z", "1,2,,3", "", " ",
-    "postgres://app:s3cr3tpw@db/app", "k=", "=", "\\", "on,off",
-    "postgres://app@db/app?password=hunter22", "nats://T0K3N123@nats:4222",
+    "8080",
+    "0",
+    "65536",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "30s",
+    "1m 30s",
+    "18446744073709551615s",
+    "true",
+    "off",
+    "a=1,b=2",
+    "a=1,a=2",
+    "x,y\\,z",
+    "1,2,,3",
+    "",
+    " ",
+    "postgres://app:s3cr3tpw@db/app",
+    "k=",
+    "=",
+    "\\",
+    "on,off",
+    "postgres://app@db/app?password=hunter22",
+    "nats://T0K3N123@nats:4222",
     "redis://cache,postgres://u:secondpw@db/x",
 ];
 
@@ -210,10 +229,14 @@ fuzz_target!(|input: Input| {
             (format!("{pre}{name}"), value)
         })
         .collect();
-    let result = loader(input.prefixed, input.strict).from_iter_with_report::<_, Config>(env.clone());
+    let result =
+        loader(input.prefixed, input.strict).from_iter_with_report::<_, Config>(env.clone());
 
     // Names, each prefixed or not, are never secret; nor is fixed text.
-    let mut names: Vec<String> = NAMES.iter().flat_map(|n| [(*n).to_owned(), format!("APP_{n}")]).collect();
+    let mut names: Vec<String> = NAMES
+        .iter()
+        .flat_map(|n| [(*n).to_owned(), format!("APP_{n}")])
+        .collect();
     names.extend(env.iter().map(|(n, _)| n.clone()));
     let mut known = names.clone();
     known.extend(fixed_texts().iter().cloned());
@@ -229,7 +252,9 @@ fuzz_target!(|input: Input| {
             assert!(e.errors().count() > 0, "an error with no problem");
             for p in e.errors() {
                 let mut masks = known.clone();
-                if let ProblemKind::Unreadable { path, .. } | ProblemKind::TooLarge { path } = p.kind() {
+                if let ProblemKind::Unreadable { path, .. } | ProblemKind::TooLarge { path } =
+                    p.kind()
+                {
                     masks.push(path.display().to_string());
                     let debug = format!("{path:?}");
                     masks.push(debug.trim_matches('"').to_owned());
@@ -248,18 +273,29 @@ fuzz_target!(|input: Input| {
         }
         Ok((config, report)) => {
             let secrets = [config.api_token.expose(), config.db.url.expose()];
-            let shown = [report.to_string(), format!("{report:?}"), format!("{config:?}")];
+            let shown = [
+                report.to_string(),
+                format!("{report:?}"),
+                format!("{config:?}"),
+            ];
             for s in secrets.iter().filter(|s| s.len() >= MIN_LEN) {
                 // Legitimately shown when another variable that is not secret holds it too.
                 let elsewhere = env.iter().any(|(n, v)| {
                     let secret_var = n.ends_with("API_TOKEN") || n.ends_with("DB__URL");
                     !secret_var && v.contains(*s)
                 }) || known.iter().any(|k| k.contains(*s));
-                if elsewhere || ["[redacted]", "(environment)", "(default)", "(file)"].iter().any(|f| f.contains(*s)) {
+                if elsewhere
+                    || ["[redacted]", "(environment)", "(default)", "(file)"]
+                        .iter()
+                        .any(|f| f.contains(*s))
+                {
                     continue;
                 }
                 for text in &shown {
-                    assert!(!text.contains(*s), "secret {s:?} shown: {text}\n env: {env:?}");
+                    assert!(
+                        !text.contains(*s),
+                        "secret {s:?} shown: {text}\n env: {env:?}"
+                    );
                 }
             }
             // Nor the secrets of a URL inside any other value: a password, a NATS token, a

@@ -74,7 +74,11 @@ fuzz_target!(|input: &str| {
         let _ = (u.kind(), u.scheme(), u.host(), u.port(), u.username());
         let _ = (u.database(), u.socket(), u.has_password());
         if let Ok(again) = ServiceUrl::parse(&u.expose()) {
-            assert_eq!(again.kind(), u.kind(), "kind changed through expose(): {input:?}");
+            assert_eq!(
+                again.kind(),
+                u.kind(),
+                "kind changed through expose(): {input:?}"
+            );
         }
     }
 });

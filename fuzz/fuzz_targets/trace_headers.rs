@@ -38,8 +38,14 @@ fn check_formats(ctx: &TraceContext) {
     assert_eq!(parts[0], "00");
     assert!(is_lower_hex(parts[1], 32), "{tp}");
     assert!(is_lower_hex(parts[2], 16), "{tp}");
-    assert!(parts[1].bytes().any(|b| b != b'0'), "{tp}: all-zero trace id");
-    assert!(parts[2].bytes().any(|b| b != b'0'), "{tp}: all-zero span id");
+    assert!(
+        parts[1].bytes().any(|b| b != b'0'),
+        "{tp}: all-zero trace id"
+    );
+    assert!(
+        parts[2].bytes().any(|b| b != b'0'),
+        "{tp}: all-zero span id"
+    );
     assert_eq!(parts[3], if ctx.sampled() { "01" } else { "00" });
     assert_eq!(parts[1], ctx.trace_id_hex());
     assert_eq!(parts[2], ctx.span_id_hex());
@@ -50,7 +56,10 @@ fn check_formats(ctx: &TraceContext) {
         Some(*ctx)
     );
     let debug = format!("{ctx:?}");
-    assert!(debug.contains(parts[1]) && debug.contains(parts[2]), "{debug}");
+    assert!(
+        debug.contains(parts[1]) && debug.contains(parts[2]),
+        "{debug}"
+    );
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {

@@ -17,7 +17,10 @@ pub fn occurrences(haystack: &str, needle: &str) -> Vec<usize> {
     while let Some(i) = haystack[from..].find(needle) {
         found.push(from + i);
         // Step one character, so overlapping occurrences count too.
-        let step = haystack[from + i..].chars().next().map_or(1, char::len_utf8);
+        let step = haystack[from + i..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
         from += i + step;
     }
     found
@@ -160,7 +163,12 @@ pub fn secret_params(text: &str, query: Range<usize>) -> Vec<Range<usize>> {
 /// name when `token` says it is a token, as for NATS) when `userinfo`, and the values of the
 /// secret parameters of the query (which ends at `#`, or at the end when `query_to_end`, as
 /// SQLite URLs are read).
-pub fn secret_spans(text: &str, userinfo: bool, token: bool, query_to_end: bool) -> Vec<Range<usize>> {
+pub fn secret_spans(
+    text: &str,
+    userinfo: bool,
+    token: bool,
+    query_to_end: bool,
+) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     if userinfo {
         match raw_userinfo(text) {
@@ -184,7 +192,12 @@ pub fn secret_spans(text: &str, userinfo: bool, token: bool, query_to_end: bool)
 pub fn slots_at(text: &str, spans: &[Range<usize>]) -> Vec<Slot> {
     spans
         .iter()
-        .map(|r| Slot::new([text[r.clone()].to_owned(), percent_decoded(&text[r.clone()])]))
+        .map(|r| {
+            Slot::new([
+                text[r.clone()].to_owned(),
+                percent_decoded(&text[r.clone()]),
+            ])
+        })
         .collect()
 }
 
@@ -211,7 +224,10 @@ pub fn url_secrets(url: &url::Url, userinfo: bool, token: bool) -> Vec<Slot> {
     if let Some(query) = url.query() {
         let text = url.as_str();
         let from = text.len() - url.fragment().map_or(0, |f| f.len() + 1) - query.len();
-        slots.extend(slots_at(text, &secret_params(text, from..from + query.len())));
+        slots.extend(slots_at(
+            text,
+            &secret_params(text, from..from + query.len()),
+        ));
     }
     slots
 }
