@@ -154,38 +154,58 @@ fn prefix(prefixed: bool) -> &'static str {
     if prefixed { "APP_" } else { "" }
 }
 
-/// The texts the loader writes whatever the values: the `expected` of every problem of a few
-/// baseline environments, whose values are too short to be checked.
+/// The texts the loader writes whatever the values: every problem (`Display` and `Debug`)
+/// and its `expected` description, for baseline environments whose values are too short to
+/// be checked, with and without the prefix, strict or not: every variable missing, empty,
+/// or set to text no field but a string accepts; and every variable set along with its
+/// `_FILE` variant, which names a file that does not exist.
 fn fixed_texts() -> &'static Vec<String> {
     static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
     TEXTS.get_or_init(|| {
-        let mut texts = Vec::new();
+        let mut envs: Vec<Vec<(&str, String)>> = vec![Vec::new()];
         for value in ["", "\u{1}", "\u{1}=\u{1}", "\u{1},\u{1}", "1,\u{1}"] {
-            let env = NAMES
+            let plain = NAMES.iter().filter(|n| !n.ends_with("_FILE"));
+            envs.push(plain.map(|n| (*n, value.to_owned())).collect());
+        }
+        envs.push(
+            NAMES
                 .iter()
-                .filter(|n| !n.ends_with("_FILE"))
-                .map(|n| ((*n).to_owned(), value.to_owned()));
-            if let Err(e) = loader(false, false).from_iter_with_report::<_, Config>(env) {
+                .map(|n| {
+                    let value = if n.ends_with("_FILE") {
+                        format!("{NO_DIR}/x")
+                    } else {
+                        "\u{1}".to_owned()
+                    };
+                    (*n, value)
+                })
+                .collect(),
+        );
+        let mut texts = Vec::new();
+        for (prefixed, strict) in [(false, false), (false, true), (true, false), (true, true)] {
+            for env in &envs {
+                let env = env
+                    .iter()
+                    .map(|(n, v)| (format!("{}{n}", prefix(prefixed)), v.clone()));
+                let Err(e) = loader(prefixed, strict).from_iter_with_report::<_, Config>(env)
+                else {
+                    continue;
+                };
                 for p in e.errors() {
+                    texts.push(p.to_string());
+                    texts.push(format!("{p:?}"));
                     match p.kind() {
                         ProblemKind::Empty { expected } | ProblemKind::Invalid { expected, .. } => {
                             texts.push(expected.clone());
                         }
+                        ProblemKind::Unreadable { reason, .. } => texts.push(reason.clone()),
                         _ => {}
                     }
                 }
             }
         }
-        let env = [("NAME_FILE".to_owned(), format!("{NO_DIR}/x"))];
-        if let Err(e) = loader(false, false).from_iter_with_report::<_, Config>(env) {
-            for p in e.errors() {
-                if let ProblemKind::Unreadable { reason, .. } = p.kind() {
-                    texts.push(reason.clone());
-                }
-            }
-        }
-        texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        texts.sort();
         texts.dedup();
+        texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
         texts
     })
 }
@@ -269,7 +289,10 @@ fuzz_target!(|input: Input| {
                 }
             }
             // The whole error is these lines, one per problem.
-            assert_eq!(e.to_string().lines().count() >= e.errors().count(), true);
+            assert!(
+                e.to_string().lines().count() >= e.errors().count(),
+                "fewer lines than problems: {e}"
+            );
         }
         Ok((config, report)) => {
             let secrets = [config.api_token.expose(), config.db.url.expose()];

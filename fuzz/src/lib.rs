@@ -116,9 +116,24 @@ pub fn filler(s: &str) -> String {
     std::iter::repeat_n(c, s.chars().count()).collect()
 }
 
-/// Whether `output` contains `s`, as written or as `Debug` escapes it.
+/// Whether `output` contains `s`, as written or as `Debug` escapes it, somewhere that does
+/// not overlap a `***`: a secret shown in full never does, while the marker that replaced a
+/// secret may, with the text around it, spell something that looks like one
+/// (`password=***` contains the "secret" `password=**`).
 pub fn shows(output: &str, s: &str) -> bool {
-    output.contains(s) || output.contains(&s.escape_debug().to_string())
+    let markers = occurrences(output, dozen_redact::MARKER);
+    let overlaps = |at: usize, len: usize| {
+        markers
+            .iter()
+            .any(|&m| m < at + len && at < m + dozen_redact::MARKER.len())
+    };
+    [s.to_owned(), s.escape_debug().to_string()]
+        .iter()
+        .any(|form| {
+            occurrences(output, form)
+                .iter()
+                .any(|&at| !overlaps(at, form.len()))
+        })
 }
 
 /// The user info of `url` as written: the user name and the password (after the first `:`),
@@ -236,8 +251,8 @@ pub fn url_secrets(url: &url::Url, userinfo: bool, token: bool) -> Vec<Slot> {
 /// NATS token, and the values of secret query parameters.
 ///
 /// A URL is any piece of `text` that starts at a scheme and `://`, ends at white space, a
-/// control character, a `,` or a `;` (each such end is tried), and that the `url` crate
-/// parses. Its password and token are taken only where a plain reading of the text agrees
+/// control character, or a `,` or `;` that starts another URL (`scheme://`), and that the
+/// `url` crate parses. Its password and token are taken only where a plain reading of the text agrees
 /// with the `url` crate's.
 pub fn url_secrets_in_text(text: &str) -> Vec<(usize, &str)> {
     let bytes = text.as_bytes();
@@ -258,61 +273,62 @@ pub fn url_secrets_in_text(text: &str) -> Vec<(usize, &str)> {
         if start == sep {
             continue;
         }
-        // Every `,` or `;` may end a URL of a list; white space or a control character ends it.
-        let mut ends = Vec::new();
-        let mut terminated = false;
-        for (j, b) in bytes.iter().enumerate().skip(sep + 3) {
-            if b.is_ascii_whitespace() || b.is_ascii_control() {
-                ends.push(j);
-                terminated = true;
-                break;
-            }
-            if matches!(b, b',' | b';') && ends.len() < 8 {
-                ends.push(j);
-            }
-        }
-        if !terminated {
-            ends.push(bytes.len());
-        }
-        for end in ends {
-            let candidate = &text[start..end];
-            let Ok(url) = url::Url::parse(candidate) else {
-                continue;
-            };
-            let mut spans = Vec::new();
-            let token_scheme = ["nats", "tls"]
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(url.scheme()));
-            match (raw_userinfo(candidate), url.password()) {
-                (Some((_, Some(range))), Some(parsed))
-                    if percent_decoded(&candidate[range.clone()]) == percent_decoded(parsed) =>
-                {
-                    spans.push(range);
-                }
-                (Some((user, None)), None)
-                    if token_scheme
-                        && !url.username().is_empty()
-                        && percent_decoded(&candidate[user.clone()])
-                            == percent_decoded(url.username()) =>
-                {
-                    spans.push(user);
-                }
-                _ => {}
-            }
-            if url.query().is_some()
-                && let Some(q) = candidate.find('?')
-                && candidate.find('#').is_none_or(|h| h > q)
+        // White space or a control character ends a URL, and so does a `,` or `;` that
+        // starts another URL (a list); nothing else does.
+        let end = (sep + 3..bytes.len())
+            .find(|&j| {
+                let b = bytes[j];
+                b.is_ascii_whitespace()
+                    || b.is_ascii_control()
+                    || (matches!(b, b',' | b';') && starts_url(&bytes[j + 1..]))
+            })
+            .unwrap_or(bytes.len());
+        let candidate = &text[start..end];
+        let Ok(url) = url::Url::parse(candidate) else {
+            continue;
+        };
+        let mut spans = Vec::new();
+        let token_scheme = ["nats", "tls"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(url.scheme()));
+        match (raw_userinfo(candidate), url.password()) {
+            (Some((_, Some(range))), Some(parsed))
+                if percent_decoded(&candidate[range.clone()]) == percent_decoded(parsed) =>
             {
-                let end = candidate.find('#').unwrap_or(candidate.len());
-                spans.extend(secret_params(candidate, q + 1..end));
+                spans.push(range);
             }
-            for range in spans {
-                let entry = (start + range.start, &candidate[range]);
-                if !found.contains(&entry) {
-                    found.push(entry);
-                }
+            (Some((user, None)), None)
+                if token_scheme
+                    && !url.username().is_empty()
+                    && percent_decoded(&candidate[user.clone()])
+                        == percent_decoded(url.username()) =>
+            {
+                spans.push(user);
+            }
+            _ => {}
+        }
+        if url.query().is_some()
+            && let Some(q) = candidate.find('?')
+            && candidate.find('#').is_none_or(|h| h > q)
+        {
+            let end = candidate.find('#').unwrap_or(candidate.len());
+            spans.extend(secret_params(candidate, q + 1..end));
+        }
+        for range in spans {
+            let entry = (start + range.start, &candidate[range]);
+            if !found.contains(&entry) {
+                found.push(entry);
             }
         }
     }
     found
+}
+
+/// Whether `bytes` starts with `scheme://`, the scheme starting with a letter.
+fn starts_url(bytes: &[u8]) -> bool {
+    let n = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        .count();
+    n > 0 && bytes[0].is_ascii_alphabetic() && bytes[n..].starts_with(b"://")
 }
