@@ -196,3 +196,218 @@ fn errors_never_echo_a_value_nor_a_file_path() {
         assert!(!debug.contains(secret), "{debug}");
     }
 }
+
+/// Where a secret sits in a URL.
+#[derive(Debug, Clone, Copy)]
+enum Spot {
+    Password,
+    Token,
+    Query,
+    Fragment,
+}
+
+const SCHEMES: &[&str] = &[
+    "postgres", "mysql", "redis", "amqp", "https", "nats", "kafka",
+];
+/// Schemes whose lone user info is a token, not a user name.
+const TOKEN_SCHEMES: &[&str] = &["nats", "kafka"];
+/// Secret parameter names as deployments write them (dozen-redact's tests
+/// hold its whole list).
+const SECRET_PARAMS: &[&str] = &[
+    "Password",
+    "sslpassword",
+    "access_token",
+    "api_key",
+    "sig",
+    "client_secret",
+    "X-Amz-Credential",
+    "code",
+];
+
+mod props {
+    use std::collections::BTreeMap;
+
+    use dozen_config::{Secret, prefixed};
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::{SCHEMES, SECRET_PARAMS, Spot, TOKEN_SCHEMES, report_texts};
+
+    /// A secret: upper-case `Zq` never occurs in the rest of the generated
+    /// text, so finding it anywhere is a leak.
+    fn secret() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9]{6,14}".prop_map(|s| format!("Zq{s}"))
+    }
+
+    /// A URL with `secret` (if any) at a random spot, among ordinary parts.
+    fn url(secret: Option<String>) -> impl Strategy<Value = String> {
+        (
+            proptest::sample::select(SCHEMES),
+            proptest::sample::select(TOKEN_SCHEMES),
+            prop_oneof![
+                Just(Spot::Password),
+                Just(Spot::Token),
+                Just(Spot::Query),
+                Just(Spot::Fragment)
+            ],
+            "[a-z]{0,5}",
+            "[a-z]{1,8}(:[0-9]{1,5})?",
+            "(/[a-z]{0,6}){0,2}",
+            proptest::collection::vec("[a-z]{1,5}=[a-z0-9]{0,5}", 0..4),
+            proptest::sample::select(SECRET_PARAMS),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(
+                move |(scheme, token_scheme, spot, user, host, path, params, name, at)| {
+                    let Some(secret) = &secret else {
+                        let query = params.join("&");
+                        return format!("{scheme}://{user}@{host}{path}?{query}");
+                    };
+                    let mut params = params;
+                    let (scheme, userinfo, fragment) = match spot {
+                        Spot::Password => (scheme, format!("{user}:{secret}@"), String::new()),
+                        Spot::Token => (token_scheme, format!("{secret}@"), String::new()),
+                        Spot::Query => {
+                            let i = at.index(params.len() + 1);
+                            params.insert(i, format!("{name}={secret}"));
+                            (scheme, String::new(), String::new())
+                        }
+                        Spot::Fragment => (scheme, String::new(), format!("#{secret}")),
+                    };
+                    let query = if params.is_empty() {
+                        String::new()
+                    } else {
+                        format!("?{}", params.join("&"))
+                    };
+                    format!("{scheme}://{userinfo}{host}{path}{query}{fragment}")
+                },
+            )
+    }
+
+    /// A list of one to four URLs, the secret one at a random position.
+    fn list(secret: String) -> impl Strategy<Value = String> {
+        (
+            url(Some(secret)),
+            proptest::collection::vec(url(None), 0..4),
+            any::<prop::sample::Index>(),
+            prop_oneof![Just(","), Just(", ")],
+        )
+            .prop_map(|(with_secret, mut others, at, sep)| {
+                let i = at.index(others.len() + 1);
+                others.insert(i, with_secret);
+                others.join(sep)
+            })
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "loaded, then checked")]
+    struct Config {
+        url: String,
+        urls: Vec<String>,
+        typed: Option<url::Url>,
+        from_file: String,
+        labels: BTreeMap<String, String>,
+        secrets: Secrets,
+        port: u16,
+    }
+
+    /// The fields that hold `Secret`s, whose `Debug` is checked whole.
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "shown through Debug")]
+    struct Secrets {
+        token: Secret<String>,
+        keys: Vec<Secret<String>>,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        secrets: Vec<String>,
+        url: String,
+        urls: String,
+        typed: String,
+        file: String,
+        labels: String,
+        token: String,
+        keys: String,
+        port: &'static str,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        proptest::collection::vec(secret(), 7).prop_flat_map(|s| {
+            (
+                url(Some(s[0].clone())),
+                list(s[1].clone()),
+                prop_oneof![
+                    url(Some(s[2].clone())),
+                    // A URL that does not parse, with the secret in it.
+                    Just(format!("postgres://u:{}@[::1/db", s[2])),
+                ],
+                prop_oneof![url(Some(s[3].clone())), Just(s[3].clone())],
+                list(s[4].clone()).prop_map(|l| format!("primary={}", l.replace(',', "\\,"))),
+                Just(s[5].clone()),
+                Just(format!("{},{}", s[6], s[5])),
+                prop_oneof![Just("8080"), Just("http"), Just("")],
+                Just(s),
+            )
+                .prop_map(
+                    |(url, urls, typed, file, labels, token, keys, port, secrets)| Case {
+                        secrets,
+                        url,
+                        urls,
+                        typed,
+                        file,
+                        labels,
+                        token,
+                        keys,
+                        port,
+                    },
+                )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Secrets at random spots of random URLs and lists, in a file and
+        /// in `Secret` fields: never in the report, `Debug` or an error,
+        /// whether the load succeeds or fails on another variable.
+        #[test]
+        fn secrets_in_random_positions_are_never_shown(case in case()) {
+            let file = crate::file(format!("{}\n", case.file).as_bytes());
+            let mut pairs = vec![
+                ("P_URL", case.url.clone()),
+                ("P_URLS", case.urls.clone()),
+                ("P_TYPED", case.typed.clone()),
+                ("P_FROM_FILE_FILE", file.path().to_string_lossy().into_owned()),
+                ("P_LABELS", case.labels.clone()),
+                ("P_SECRETS__TOKEN", case.token.clone()),
+                ("P_SECRETS__KEYS", case.keys.clone()),
+            ];
+            if !case.port.is_empty() {
+                pairs.push(("P_PORT", case.port.to_owned()));
+            }
+            let pairs: Vec<(String, String)> =
+                pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let mut shown = Vec::new();
+            match prefixed("P_").from_iter_with_report::<_, Config>(pairs) {
+                Ok((config, report)) => {
+                    shown.extend(report_texts(&report));
+                    shown.push(format!("{:?}", config.secrets));
+                    prop_assert_eq!(config.secrets.token.expose(), &case.token);
+                }
+                Err(err) => {
+                    shown.push(err.to_string());
+                    shown.push(format!("{err:?}"));
+                }
+            }
+            for text in &shown {
+                prop_assert!(!text.contains("Zq"), "a secret in {}", text);
+            }
+            // And each secret read through a file or a Secret is registered.
+            let registry = dozen_redact::secrets();
+            for secret in [&case.file, &case.token, &case.secrets[6]] {
+                prop_assert!(!registry.mask(secret).contains("Zq"), "{} not registered", secret);
+            }
+        }
+    }
+}
