@@ -194,6 +194,9 @@ struct Run {
     open: Vec<String>,
     /// Values handed out as strings under `#[serde(flatten)]`.
     flat_yielded: Vec<(String, String)>,
+    /// Values read as `Secret`s or from files, registered if the load
+    /// succeeds.
+    secrets: Vec<String>,
     last_var: String,
     complete: bool,
 }
@@ -250,6 +253,13 @@ pub(crate) fn load<T: DeserializeOwned>(
                 let run = ctx.run.take();
                 return Loaded {
                     result: if run.problems.is_empty() {
+                        // Registered with dozen-redact so that a log line
+                        // that echoes one (a driver's error, say) has it
+                        // masked. Only the values of a load that succeeded:
+                        // a failed one is not used.
+                        for secret in &run.secrets {
+                            dozen_redact::register(secret);
+                        }
                         Ok(value)
                     } else {
                         Err(run.problems)
@@ -292,6 +302,16 @@ impl<'s> Ctx<'s> {
         }
     }
 
+    /// Notes a value read as a `Secret` or from a file, as read and trimmed.
+    fn note_secret(&self, text: &str) {
+        let mut run = self.run.borrow_mut();
+        run.secrets.push(text.to_owned());
+        let trimmed = text.trim();
+        if trimmed.len() != text.len() {
+            run.secrets.push(trimmed.to_owned());
+        }
+    }
+
     fn problem(&self, var: &str, kind: ProblemKind) {
         self.run.borrow_mut().problems.push(Problem::new(var, kind));
     }
@@ -328,7 +348,7 @@ impl<'s> Ctx<'s> {
             }
             (Raw::Absent, Raw::Text(path)) => match read_file(&path) {
                 Ok(text) => {
-                    register_secret(&text);
+                    self.note_secret(&text);
                     Fetched::Value {
                         text: Cow::Owned(text),
                         from: ValueSource::File,
@@ -505,16 +525,6 @@ impl<'s> Ctx<'s> {
             }
         }
         run.problems.extend(unknown);
-    }
-}
-
-/// Registers a secret value, as read and trimmed, with dozen-redact, so that
-/// a log line that echoes it (a driver's error, say) has it masked.
-fn register_secret(text: &str) {
-    dozen_redact::register(text);
-    let trimmed = text.trim();
-    if trimmed.len() != text.len() {
-        dozen_redact::register(trimmed);
     }
 }
 
@@ -1468,7 +1478,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
             self.secret = true;
             self.ctx.mark_secret(&self.var);
             if let Fetched::Value { text, .. } = &self.fetched {
-                register_secret(text);
+                self.ctx.note_secret(text);
             }
         }
         visitor.visit_newtype_struct(self)
@@ -1611,7 +1621,7 @@ impl<'de> SeqAccess<'de> for Items<'_, '_, '_> {
             return Ok(None);
         };
         if self.secret {
-            register_secret(&text);
+            self.ctx.note_secret(&text);
         }
         let mut item = ValueDe::new(
             self.ctx,
@@ -1642,7 +1652,7 @@ struct Pairs<'c, 's, 'v> {
 impl Pairs<'_, '_, '_> {
     fn item<'c, 's>(&self, ctx: &'c Ctx<'s>, i: usize, text: String) -> ValueDe<'c, 's> {
         if self.secret {
-            register_secret(&text);
+            self.ctx.note_secret(&text);
         }
         let mut item = ValueDe::new(
             ctx,

@@ -175,13 +175,24 @@ pub(crate) fn check_environment(pairs: Vec<(String, String)>) {
             None => (name, value),
         })
         .collect();
+    let loaded = prefixed(PREFIX).from_iter_with_report::<_, Settings>(pairs.clone());
+    check_outcome(&pairs, loaded);
+}
+
+/// The checks of [`check_environment`] on a load's outcome, given the
+/// variables it read (for a load from the process environment, its
+/// variables with non-UTF-8 ones converted lossily).
+pub(crate) fn check_outcome(
+    pairs: &[(String, String)],
+    loaded: Result<(Settings, dozen_config::Report), dozen_config::Error>,
+) {
     let marked: Vec<&str> = pairs
         .iter()
         .map(|(_, v)| v.as_str())
         .filter(|v| v.contains(MARK))
         .collect();
     let mark_in_names = pairs.iter().any(|(n, _)| n.contains(MARK));
-    match prefixed(PREFIX).from_iter_with_report::<_, Settings>(pairs.clone()) {
+    match loaded {
         Err(err) => {
             assert!(err.errors().count() > 0, "an error with no problem");
             let text = err.to_string();
@@ -299,6 +310,134 @@ mod tests {
             ),
         ) {
             check_environment(pairs);
+        }
+    }
+
+    const CHILD: &str = "DOZEN_CONFIG_HOSTILE_CHILD";
+
+    /// Runs in the child: loads from the real process environment, which
+    /// may hold names and values that are not UTF-8, and checks the outcome.
+    #[test]
+    fn child() {
+        if std::env::var_os(CHILD).is_none() {
+            return;
+        }
+        let pairs: Vec<(String, String)> = std::env::vars_os()
+            .map(|(n, v)| {
+                (
+                    n.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        let loaded =
+            dozen_config::prefixed(super::PREFIX).from_env_with_report::<super::Settings>();
+        let text = match &loaded {
+            Ok(_) => "loaded".to_owned(),
+            Err(e) => e.to_string().replace('\n', " / "),
+        };
+        super::check_outcome(&pairs, loaded);
+        println!("\nRESULT {text}");
+    }
+
+    fn os_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            ordinary().prop_map(String::into_bytes),
+            marked().prop_map(String::into_bytes),
+            // Not UTF-8, with the mark.
+            proptest::collection::vec(any::<u8>(), 0..12).prop_map(|mut v| {
+                v.extend_from_slice(b"\xff\xc2\xa4");
+                v
+            }),
+        ]
+        // The OS refuses a NUL byte in a value.
+        .prop_map(|v| v.into_iter().filter(|b| *b != 0).collect())
+    }
+
+    fn os_name() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => name().prop_map(String::into_bytes),
+            1 => "HOST_[A-Z]{0,4}".prop_map(|n| {
+                let mut n = n.into_bytes();
+                n.push(0xff);
+                n
+            }),
+        ]
+        // The OS refuses these in a name.
+        .prop_filter("a name the OS takes", |n| {
+            !n.is_empty() && !n.contains(&b'=') && !n.contains(&0)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// The process environment, non-UTF-8 names and values included: a
+        /// child process loads it and checks the outcome; it must exit
+        /// cleanly with a result.
+        #[cfg(unix)]
+        #[test]
+        fn any_process_environment_loads_or_fails_cleanly(
+            vars in proptest::collection::vec((os_name(), os_value()), 0..16),
+        ) {
+            use std::os::unix::ffi::OsStrExt as _;
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args([
+                "--exact",
+                "hostile_environment::tests::child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1");
+            for (name, value) in &vars {
+                let value = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(super::fixture)
+                    .map_or_else(|| value.clone(), |p| p.into_os_string().into_encoded_bytes());
+                cmd.env(std::ffi::OsStr::from_bytes(name), std::ffi::OsStr::from_bytes(&value));
+            }
+            let out = cmd.output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            prop_assert!(out.status.success(), "{}\n{}", stdout, String::from_utf8_lossy(&out.stderr));
+            prop_assert!(stdout.contains("\nRESULT "), "{}", stdout);
+        }
+    }
+
+    /// Non-UTF-8 values, names and `_FILE` paths in the process environment
+    /// are problems on their variables, never panics.
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_in_the_process_environment_is_reported() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let os = |b: &[u8]| std::ffi::OsStr::from_bytes(b).to_owned();
+        let latin1 = super::fixture("@file:latin1").unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "hostile_environment::tests::child",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .env(os(b"HOST_PORT"), os(b"80\xff"))
+            .env(os(b"HOST_DB__HOST"), os(b"caf\xe9"))
+            .env(os(b"HOST_\xffJUNK"), os(b"x"))
+            .env(os(b"HOST_DATABASE_URL_FILE"), os(b"/tmp/\xff"))
+            .env(os(b"HOST_CACHE__TOKEN_FILE"), latin1)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        let result = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .unwrap();
+        for expected in [
+            "HOST_PORT: invalid value, not valid UTF-8",
+            "HOST_DATABASE_URL_FILE: invalid value, not valid UTF-8",
+            "HOST_DB__HOST: invalid value, not valid UTF-8",
+            "HOST_CACHE__TOKEN_FILE: cannot read the file it names (not valid UTF-8)",
+        ] {
+            assert!(result.contains(expected), "{expected} not in {result}");
         }
     }
 

@@ -389,11 +389,13 @@ mod props {
             let pairs: Vec<(String, String)> =
                 pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             let mut shown = Vec::new();
+            let mut loaded = false;
             match prefixed("P_").from_iter_with_report::<_, Config>(pairs) {
                 Ok((config, report)) => {
                     shown.extend(report_texts(&report));
                     shown.push(format!("{:?}", config.secrets));
                     prop_assert_eq!(config.secrets.token.expose(), &case.token);
+                    loaded = true;
                 }
                 Err(err) => {
                     shown.push(err.to_string());
@@ -403,10 +405,15 @@ mod props {
             for text in &shown {
                 prop_assert!(!text.contains("Zq"), "a secret in {}", text);
             }
-            // And each secret read through a file or a Secret is registered.
+            // And, once loaded, each secret read through a file or a Secret
+            // is registered.
             let registry = dozen_redact::secrets();
             for secret in [&case.file, &case.token, &case.secrets[6]] {
-                prop_assert!(!registry.mask(secret).contains("Zq"), "{} not registered", secret);
+                prop_assert!(
+                    !loaded || !registry.mask(secret).contains("Zq"),
+                    "{} not registered",
+                    secret
+                );
             }
         }
     }
