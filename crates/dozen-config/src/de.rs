@@ -505,6 +505,15 @@ impl<'s> Ctx<'s> {
         }
     }
 
+    fn mark_map(&self, var: &str) {
+        if self.report {
+            let mut run = self.run.borrow_mut();
+            if let Some(entry) = run.entries.iter_mut().rev().find(|e| e.var() == var) {
+                entry.redact_map();
+            }
+        }
+    }
+
     fn check_strict(&self, prefix: &str) {
         if !self.strict {
             return;
@@ -1512,6 +1521,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         match &self.fetched {
             Fetched::Value { text, .. } if self.item.is_none() => {
                 self.entry();
+                self.ctx.mark_map(&self.var);
                 let mut pairs = Vec::new();
                 for (i, item) in split_list(text).into_iter().enumerate() {
                     match item.split_once('=') {

@@ -65,6 +65,18 @@ impl ReportEntry {
         }
     }
 
+    /// For a value read as a map (`key=value,key2=value2`): hides the value
+    /// of every key whose name marks a secret
+    /// ([`dozen_redact::is_secret_param`]), as in a URL's query.
+    pub(crate) fn redact_map(&mut self) {
+        if self.secret || self.source == ValueSource::File {
+            return;
+        }
+        if let Some(value) = &mut self.value {
+            *value = redact_pairs(value);
+        }
+    }
+
     /// The full variable name, such as `APP_DB__PORT`.
     #[must_use]
     pub fn var(&self) -> &str {
@@ -104,6 +116,50 @@ impl fmt::Display for ReportEntry {
             None => write!(f, "{} ({})", self.var, self.source),
         }
     }
+}
+
+/// `text`, a list of `key=value` items split on unescaped commas, with the
+/// value of each item whose key marks a secret replaced by [`MARKER`] up to
+/// the next unescaped comma.
+fn redact_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let end = item_end(rest);
+        let (item, next) = rest.split_at(end);
+        match item.split_once('=') {
+            Some((key, value))
+                if !value.trim().is_empty() && dozen_redact::is_secret_param(key.trim()) =>
+            {
+                out.push_str(key);
+                out.push('=');
+                out.push_str(MARKER);
+            }
+            _ => out.push_str(item),
+        }
+        match next.strip_prefix(',') {
+            Some(after) => {
+                out.push(',');
+                rest = after;
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Where the list item at the start of `text` ends: at its first comma not
+/// escaped as `\,`, or at the end.
+fn item_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b',') => i += 2,
+            b',' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
 }
 
 fn needs_quotes(v: &str) -> bool {

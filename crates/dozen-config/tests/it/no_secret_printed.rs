@@ -16,6 +16,7 @@ struct Urls {
     nats_url: Option<String>,
     brokers: Option<Vec<String>>,
     api_url: Option<url::Url>,
+    options: Option<std::collections::BTreeMap<String, String>>,
 }
 
 fn report_of(pairs: &[(&str, &str)]) -> Report {
@@ -113,6 +114,27 @@ fn secret_query_parameters_and_fragments_are_hidden_typed_urls_too() {
         "tok3n9abc",
         "APP_API_URL=https://api.example.com/v1?access_token=*** (environment)",
     );
+}
+
+#[test]
+fn secret_keys_of_a_map_are_hidden_like_query_parameters() {
+    check(
+        &[
+            ("APP_DATABASE_URL", "postgres://app@db/app"),
+            (
+                "APP_OPTIONS",
+                "sslmode=require, password=mapPw\\,tail9 ,Token=mapT0ken,note=a\\,b",
+            ),
+        ],
+        "mapPw",
+        "APP_OPTIONS=\"sslmode=require, password=***,Token=***,note=a\\\\,b\" (environment)",
+    );
+    let report = report_of(&[
+        ("APP_DATABASE_URL", "postgres://app@db/app"),
+        ("APP_OPTIONS", "Token=mapT0ken,x=tail9"),
+    ]);
+    assert_hidden(&report, "mapT0ken");
+    assert!(report.to_string().contains("x=tail9"), "{report}");
 }
 
 #[test]
