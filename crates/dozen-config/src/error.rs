@@ -177,7 +177,7 @@ pub enum ProblemKind {
         path: PathBuf,
     },
     /// The value parsed, but the field's own check refused it: a
-    /// `deserialize_with` or `TryFrom` that returned
+    /// `deserialize_with` or a hand-written `Deserialize` that returned
     /// `serde::de::Error::invalid_value(Unexpected::Other(reason), &expected)`
     /// with an `expected` other than the visitor's own, such as a bounded
     /// duration. Shown as `VAR: too large (at most 1h)`.
