@@ -164,6 +164,9 @@ struct Memo {
     /// Under `#[serde(flatten)]`: the kind of value the type wants, what it
     /// expects, and whether it rejected the value.
     flat: HashMap<String, (FlatKind, String, bool)>,
+    /// Values (var, or var#item) a field's own check refused after they
+    /// parsed, with its reason and expectation (`too large`, `at most 1h`).
+    refused: HashMap<String, (String, String)>,
     names: Option<Vec<String>>,
     changes: u64,
 }
@@ -191,6 +194,9 @@ struct Run {
     open: Vec<String>,
     /// Values handed out as strings under `#[serde(flatten)]`.
     flat_yielded: Vec<(String, String)>,
+    /// Values read as `Secret`s or from files, registered if the load
+    /// succeeds.
+    secrets: Vec<String>,
     last_var: String,
     complete: bool,
 }
@@ -247,6 +253,13 @@ pub(crate) fn load<T: DeserializeOwned>(
                 let run = ctx.run.take();
                 return Loaded {
                     result: if run.problems.is_empty() {
+                        // Registered with dozen-redact so that a log line
+                        // that echoes one (a driver's error, say) has it
+                        // masked. Only the values of a load that succeeded:
+                        // a failed one is not used.
+                        for secret in &run.secrets {
+                            dozen_redact::register(secret);
+                        }
                         Ok(value)
                     } else {
                         Err(run.problems)
@@ -289,6 +302,16 @@ impl<'s> Ctx<'s> {
         }
     }
 
+    /// Notes a value read as a `Secret` or from a file, as read and trimmed.
+    fn note_secret(&self, text: &str) {
+        let mut run = self.run.borrow_mut();
+        run.secrets.push(text.to_owned());
+        let trimmed = text.trim();
+        if trimmed.len() != text.len() {
+            run.secrets.push(trimmed.to_owned());
+        }
+    }
+
     fn problem(&self, var: &str, kind: ProblemKind) {
         self.run.borrow_mut().problems.push(Problem::new(var, kind));
     }
@@ -324,10 +347,13 @@ impl<'s> Ctx<'s> {
                 Fetched::Bad
             }
             (Raw::Absent, Raw::Text(path)) => match read_file(&path) {
-                Ok(text) => Fetched::Value {
-                    text: Cow::Owned(text),
-                    from: ValueSource::File,
-                },
+                Ok(text) => {
+                    self.note_secret(&text);
+                    Fetched::Value {
+                        text: Cow::Owned(text),
+                        from: ValueSource::File,
+                    }
+                }
                 Err(kind) => {
                     self.problem(&file_var(), kind);
                     Fetched::Bad
@@ -418,13 +444,29 @@ impl<'s> Ctx<'s> {
     /// value is treated as rejected, and the next run offers candidates.
     fn after_value<T>(&self, result: Result<T, DeError>) -> Result<T, DeError> {
         match result {
-            Err(DeError::Other { .. }) => {
+            Err(err @ DeError::Other { .. }) => {
                 let var = self.run.borrow().last_var.clone();
+                self.note_refusal(&var, &err);
                 let next = self.candidate(&var).map_or(0, |c| c + 1);
                 self.set_candidate(var, next);
                 Err(DeError::Abort)
             }
             other => other,
+        }
+    }
+
+    /// Keeps the reason of an `invalid_value(Unexpected::Other(reason),
+    /// &expected)` raised by a field's own check, to report it next run.
+    fn note_refusal(&self, key: &str, err: &DeError) {
+        if let DeError::Other {
+            expected: Some(expected),
+            unexpected: Some(Unexpected::Other(reason)),
+        } = err
+        {
+            self.memo
+                .borrow_mut()
+                .refused
+                .insert(key.to_owned(), (reason.clone(), expected.clone()));
         }
     }
 
@@ -459,6 +501,15 @@ impl<'s> Ctx<'s> {
             let mut run = self.run.borrow_mut();
             if let Some(entry) = run.entries.iter_mut().rev().find(|e| e.var() == var) {
                 entry.redact();
+            }
+        }
+    }
+
+    fn mark_map(&self, var: &str) {
+        if self.report {
+            let mut run = self.run.borrow_mut();
+            if let Some(entry) = run.entries.iter_mut().rev().find(|e| e.var() == var) {
+                entry.redact_map();
             }
         }
     }
@@ -543,6 +594,8 @@ pub(crate) enum DeError {
 
 pub(crate) enum Unexpected {
     Str(String),
+    /// `de::Unexpected::Other`: a description a field's own check chose.
+    Other(String),
     Unsigned(u64),
     Signed(i64),
     Float,
@@ -579,6 +632,7 @@ impl DeError {
             de::Unexpected::Signed(n) => Some(Unexpected::Signed(n)),
             de::Unexpected::Float(_) => Some(Unexpected::Float),
             de::Unexpected::Bool(b) => Some(Unexpected::Bool(b)),
+            de::Unexpected::Other(what) => Some(Unexpected::Other(what.to_owned())),
             _ => None,
         };
         DeError::Other {
@@ -1123,10 +1177,36 @@ impl<'c, 's> ValueDe<'c, 's> {
     }
 
     fn invalid(&self, expected: String) {
+        let refused = self.ctx.memo.borrow().refused.get(&self.key()).cloned();
+        // A check that names what the visitor itself expects is the visitor
+        // saying the text does not parse (`Unexpected::Other("text")`).
+        if let Some((reason, check)) = refused
+            && hint(&check) != expected
+            && !self.quotes_value(&reason)
+            && !self.quotes_value(&check)
+        {
+            return self.problem(ProblemKind::Refused {
+                reason,
+                expected: check,
+                item: self.item,
+            });
+        }
         self.problem(ProblemKind::Invalid {
             expected,
             item: self.item,
         });
+    }
+
+    /// Whether a text from a field's own check contains the value, which
+    /// then must not be shown.
+    fn quotes_value(&self, text: &str) -> bool {
+        match &self.fetched {
+            Fetched::Value { text: value, .. } => {
+                let value = value.trim();
+                !value.is_empty() && text.contains(value)
+            }
+            Fetched::Absent | Fetched::Bad => false,
+        }
     }
 
     /// Parses a scalar, recording a problem (and returning `None`) if it is
@@ -1178,7 +1258,8 @@ impl<'c, 's> ValueDe<'c, 's> {
         match visit(parsed.unwrap_or(placeholder)) {
             Ok(value) => Ok(value),
             Err(DeError::Abort) => Err(DeError::Abort),
-            Err(_) if was_parsed => {
+            Err(err) if was_parsed => {
+                self.ctx.note_refusal(&self.key(), &err);
                 self.ctx.set_candidate(self.key(), 0);
                 Err(DeError::Abort)
             }
@@ -1201,7 +1282,8 @@ impl<'c, 's> ValueDe<'c, 's> {
             return match visitor.visit_str(&text[..]) {
                 Ok(value) => Ok(value),
                 Err(DeError::Abort) => Err(DeError::Abort),
-                Err(_) => {
+                Err(err) => {
+                    self.ctx.note_refusal(&self.key(), &err);
                     self.ctx.set_candidate(self.key(), 0);
                     Err(DeError::Abort)
                 }
@@ -1404,6 +1486,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         if name == SECRET {
             self.secret = true;
             self.ctx.mark_secret(&self.var);
+            if let Fetched::Value { text, .. } = &self.fetched {
+                self.ctx.note_secret(text);
+            }
         }
         visitor.visit_newtype_struct(self)
     }
@@ -1436,6 +1521,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         match &self.fetched {
             Fetched::Value { text, .. } if self.item.is_none() => {
                 self.entry();
+                self.ctx.mark_map(&self.var);
                 let mut pairs = Vec::new();
                 for (i, item) in split_list(text).into_iter().enumerate() {
                     match item.split_once('=') {
@@ -1544,6 +1630,9 @@ impl<'de> SeqAccess<'de> for Items<'_, '_, '_> {
         let Some((i, text)) = self.items.next() else {
             return Ok(None);
         };
+        if self.secret {
+            self.ctx.note_secret(&text);
+        }
         let mut item = ValueDe::new(
             self.ctx,
             self.var.to_owned(),
@@ -1572,6 +1661,9 @@ struct Pairs<'c, 's, 'v> {
 
 impl Pairs<'_, '_, '_> {
     fn item<'c, 's>(&self, ctx: &'c Ctx<'s>, i: usize, text: String) -> ValueDe<'c, 's> {
+        if self.secret {
+            self.ctx.note_secret(&text);
+        }
         let mut item = ValueDe::new(
             ctx,
             self.var.to_owned(),

@@ -103,12 +103,24 @@ impl fmt::Display for Problem {
                 item: Some(item),
             } => write!(f, "{var}: invalid item {}, expected {expected}", item + 1),
             ProblemKind::NotUnicode => write!(f, "{var}: invalid value, not valid UTF-8"),
-            ProblemKind::Unreadable { path, reason } => {
-                write!(f, "{var}: cannot read {}: {reason}", path.display())
+            // The path is not shown: a secret set by mistake in `X_FILE`
+            // instead of `X` would be echoed.
+            ProblemKind::Unreadable { reason, .. } => {
+                write!(f, "{var}: cannot read the file it names ({reason})")
             }
-            ProblemKind::TooLarge { path } => {
-                write!(f, "{var}: {} is larger than 1 MiB", path.display())
+            ProblemKind::TooLarge { .. } => {
+                write!(f, "{var}: the file it names is larger than 1 MiB")
             }
+            ProblemKind::Refused {
+                reason,
+                expected,
+                item: None,
+            } => write!(f, "{var}: {reason} ({expected})"),
+            ProblemKind::Refused {
+                reason,
+                expected,
+                item: Some(item),
+            } => write!(f, "{var}: invalid item {}, {reason} ({expected})", item + 1),
             ProblemKind::Conflict { file_var } => {
                 write!(f, "{var}: both {var} and {file_var} are set")
             }
@@ -125,7 +137,12 @@ impl fmt::Display for Problem {
 }
 
 /// What is wrong with a variable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` and `Display` never show a value, nor the path a `_FILE`
+/// variable holds (a secret set in `X_FILE` by mistake would be echoed);
+/// the path is kept in [`ProblemKind::Unreadable`] and
+/// [`ProblemKind::TooLarge`] for a program that chooses to show it.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemKind {
     /// The variable (and its `_FILE` variant) is not set, and the field has
@@ -159,6 +176,23 @@ pub enum ProblemKind {
         /// The path, as given in the variable.
         path: PathBuf,
     },
+    /// The value parsed, but the field's own check refused it: a
+    /// `deserialize_with` or a hand-written `Deserialize` that returned
+    /// `serde::de::Error::invalid_value(Unexpected::Other(reason), &expected)`
+    /// with an `expected` other than the visitor's own, such as a bounded
+    /// duration. Shown as `VAR: too large (at most 1h)`.
+    ///
+    /// Other errors raised there (`Error::custom`, which may quote the value)
+    /// are shown as [`ProblemKind::Invalid`], as is a reason or expectation
+    /// that contains the value itself.
+    Refused {
+        /// What is wrong, as the field's check says it (`too large`).
+        reason: String,
+        /// What the check accepts (`at most 1h`).
+        expected: String,
+        /// For a list or a map, the position of the bad item (from 0).
+        item: Option<usize>,
+    },
     /// Both `X` and `X_FILE` are set; the problem names `X`.
     Conflict {
         /// The name of the `_FILE` variable.
@@ -178,4 +212,49 @@ pub enum ProblemKind {
         /// not be read at all.
         entry: Option<usize>,
     },
+}
+
+impl fmt::Debug for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::Missing => f.write_str("Missing"),
+            ProblemKind::Empty { expected } => {
+                f.debug_struct("Empty").field("expected", expected).finish()
+            }
+            ProblemKind::Invalid { expected, item } => f
+                .debug_struct("Invalid")
+                .field("expected", expected)
+                .field("item", item)
+                .finish(),
+            ProblemKind::NotUnicode => f.write_str("NotUnicode"),
+            ProblemKind::Unreadable { reason, .. } => f
+                .debug_struct("Unreadable")
+                .field("reason", reason)
+                .finish_non_exhaustive(),
+            ProblemKind::TooLarge { .. } => f.debug_struct("TooLarge").finish_non_exhaustive(),
+            ProblemKind::Refused {
+                reason,
+                expected,
+                item,
+            } => f
+                .debug_struct("Refused")
+                .field("reason", reason)
+                .field("expected", expected)
+                .field("item", item)
+                .finish(),
+            ProblemKind::Conflict { file_var } => f
+                .debug_struct("Conflict")
+                .field("file_var", file_var)
+                .finish(),
+            ProblemKind::Unknown { suggestion } => f
+                .debug_struct("Unknown")
+                .field("suggestion", suggestion)
+                .finish(),
+            ProblemKind::Dotenv { path, entry } => f
+                .debug_struct("Dotenv")
+                .field("path", path)
+                .field("entry", entry)
+                .finish(),
+        }
+    }
 }

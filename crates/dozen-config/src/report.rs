@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use dozen_redact::{MARKER, redact_urls};
+
 /// Where a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -25,10 +27,13 @@ impl fmt::Display for ValueSource {
     }
 }
 
-const REDACTED: &str = "[redacted]";
-
 /// One variable a load read: its name, where the value came from, and the
-/// value as text with secrets redacted.
+/// value as text with secrets hidden.
+///
+/// A [`Secret`](crate::Secret) and anything read through `X_FILE` are shown
+/// as [`dozen_redact::MARKER`] (`***`); any other value is shown with every
+/// URL in it redacted by [`dozen_redact::redact_urls`] (passwords, tokens,
+/// secret query parameters and fragments, in every URL of a list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportEntry {
     var: String,
@@ -43,10 +48,10 @@ impl ReportEntry {
             var: var.to_owned(),
             source,
             value: value.map(|v| {
-                if secret {
-                    REDACTED.to_owned()
+                if secret || source == ValueSource::File {
+                    MARKER.to_owned()
                 } else {
-                    mask_password(v)
+                    redact_urls(v).into_owned()
                 }
             }),
             secret,
@@ -56,7 +61,19 @@ impl ReportEntry {
     pub(crate) fn redact(&mut self) {
         self.secret = true;
         if self.value.is_some() {
-            self.value = Some(REDACTED.to_owned());
+            self.value = Some(MARKER.to_owned());
+        }
+    }
+
+    /// For a value read as a map (`key=value,key2=value2`): hides the value
+    /// of every key whose name marks a secret
+    /// ([`dozen_redact::is_secret_param`]), as in a URL's query.
+    pub(crate) fn redact_map(&mut self) {
+        if self.secret || self.source == ValueSource::File {
+            return;
+        }
+        if let Some(value) = &mut self.value {
+            *value = redact_pairs(value);
         }
     }
 
@@ -72,8 +89,9 @@ impl ReportEntry {
         self.source
     }
 
-    /// The value as text: `[redacted]` for a [`Secret`](crate::Secret), the
-    /// password of a URL replaced by `[redacted]`, `None` for a default.
+    /// The value as text: `***` for a [`Secret`](crate::Secret) and for a
+    /// value read through `X_FILE`, every URL redacted
+    /// ([`dozen_redact::redact_urls`]) otherwise, `None` for a default.
     #[must_use]
     pub fn value(&self) -> Option<&str> {
         self.value.as_deref()
@@ -88,6 +106,10 @@ impl ReportEntry {
 
 impl fmt::Display for ReportEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.source == ValueSource::File {
+            // Where it came from, never what.
+            return write!(f, "{var}={MARKER} (from {var}_FILE)", var = self.var);
+        }
         match &self.value {
             Some(v) if needs_quotes(v) => write!(f, "{}={v:?} ({})", self.var, self.source),
             Some(v) => write!(f, "{}={v} ({})", self.var, self.source),
@@ -96,32 +118,54 @@ impl fmt::Display for ReportEntry {
     }
 }
 
+/// `text`, a list of `key=value` items split on unescaped commas, with the
+/// value of each item whose key marks a secret replaced by [`MARKER`] up to
+/// the next unescaped comma.
+fn redact_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let end = item_end(rest);
+        let (item, next) = rest.split_at(end);
+        match item.split_once('=') {
+            Some((key, value))
+                if !value.trim().is_empty() && dozen_redact::is_secret_param(key.trim()) =>
+            {
+                out.push_str(key);
+                out.push('=');
+                out.push_str(MARKER);
+            }
+            _ => out.push_str(item),
+        }
+        match next.strip_prefix(',') {
+            Some(after) => {
+                out.push(',');
+                rest = after;
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Where the list item at the start of `text` ends: at its first comma not
+/// escaped as `\,`, or at the end.
+fn item_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b',') => i += 2,
+            b',' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
 fn needs_quotes(v: &str) -> bool {
     v.is_empty()
         || v.chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '(' | ')'))
-}
-
-/// Hides the password of anything shaped like `scheme://user:password@host`.
-fn mask_password(value: &str) -> String {
-    let Some(scheme_end) = value.find("://") else {
-        return value.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &value[authority_start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return value.to_owned();
-    };
-    let Some(colon) = authority[..at].find(':') else {
-        return value.to_owned();
-    };
-    let mut masked = String::with_capacity(value.len());
-    masked.push_str(&value[..authority_start + colon + 1]);
-    masked.push_str(REDACTED);
-    masked.push_str(&value[authority_start + at..]);
-    masked
 }
 
 /// What a load read, for logging the effective configuration at start-up.
@@ -145,7 +189,7 @@ fn mask_password(value: &str) -> String {
 ///     .unwrap();
 /// assert_eq!(
 ///     report.to_string(),
-///     "APP_PORT=8080 (environment), APP_PASSWORD=[redacted] (environment), APP_WORKERS (default)",
+///     "APP_PORT=8080 (environment), APP_PASSWORD=*** (environment), APP_WORKERS (default)",
 /// );
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -173,24 +217,5 @@ impl fmt::Display for Report {
             fmt::Display::fmt(entry, f)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn masks_passwords_in_urls() {
-        for (input, expected) in [
-            (
-                "postgres://app:s3cr3t@db:5432/app",
-                "postgres://app:[redacted]@db:5432/app",
-            ),
-            ("postgres://app@db/app", "postgres://app@db/app"),
-            ("redis://:pw@cache", "redis://:[redacted]@cache"),
-            ("https://example.com/a@b:c", "https://example.com/a@b:c"),
-            ("plain", "plain"),
-        ] {
-            assert_eq!(super::mask_password(input), expected, "{input}");
-        }
     }
 }

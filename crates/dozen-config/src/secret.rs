@@ -6,9 +6,11 @@ use std::marker::PhantomData;
 use serde::de::{Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
+use dozen_redact::MARKER;
+
 use crate::de::SECRET;
 
-/// A value that deserializes like `T` but shows itself as `[redacted]` in
+/// A value that deserializes like `T` but shows itself as `***` ([`dozen_redact::MARKER`]) in
 /// `Debug`, `Display`, `Serialize` and the [`Report`](crate::Report).
 ///
 /// Errors about a secret's variable are no different from any other: no
@@ -24,7 +26,7 @@ use crate::de::SECRET;
 ///
 /// let config: Config = dozen_config::from_iter([("API_TOKEN".to_string(), "t0k3n".to_string())])?;
 /// assert_eq!(config.api_token.expose(), "t0k3n");
-/// assert_eq!(format!("{config:?}"), "Config { api_token: [redacted] }");
+/// assert_eq!(format!("{config:?}"), "Config { api_token: *** }");
 /// # Ok::<(), dozen_config::Error>(())
 /// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -55,19 +57,19 @@ impl<T> From<T> for Secret<T> {
 
 impl<T> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(MARKER)
     }
 }
 
 impl<T> fmt::Display for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(MARKER)
     }
 }
 
 impl<T> Serialize for Secret<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str("[redacted]")
+        serializer.serialize_str(MARKER)
     }
 }
 

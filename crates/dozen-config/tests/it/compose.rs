@@ -107,7 +107,7 @@ fn an_optional_field_of_a_tuple_reads_its_file() {
     );
     let report = report.to_string();
     assert!(
-        report.contains("APP_DATABASE_URL=[redacted] (file"),
+        report.contains("APP_DATABASE_URL=*** (from APP_DATABASE_URL_FILE)"),
         "{report}"
     );
     assert!(!report.contains("s3cr3t"), "{report}");

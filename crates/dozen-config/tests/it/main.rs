@@ -1,5 +1,6 @@
 //! Integration tests of dozen-config, one module per area.
 
+mod bounded_durations;
 mod compose;
 mod describe;
 #[cfg(feature = "dotenv")]
@@ -8,10 +9,13 @@ mod envy_diff;
 mod errors;
 mod files;
 mod flatten;
+mod hostile_environment;
 mod names;
+mod no_secret_printed;
 mod process;
 mod props;
 mod report;
+mod secrets_registered;
 mod strict;
 mod values;
 
@@ -32,4 +36,12 @@ pub(crate) fn error_text<T: serde::de::DeserializeOwned + std::fmt::Debug>(
         .from_iter::<_, T>(env(pairs))
         .unwrap_err()
         .to_string()
+}
+
+/// A temporary file holding `content`, for `X_FILE` variables.
+pub(crate) fn file(content: &[u8]) -> tempfile::NamedTempFile {
+    use std::io::Write as _;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(content).unwrap();
+    file
 }

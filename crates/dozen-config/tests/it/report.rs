@@ -35,8 +35,8 @@ fn report_lists_what_was_read_with_secrets_redacted() {
     assert_eq!(config.token.unwrap().expose(), "t0k3n");
     assert_eq!(
         report.to_string(),
-        "APP_DATABASE_URL=postgres://app:[redacted]@db:5432/app (environment), \
-         APP_PASSWORD=[redacted] (environment), APP_TOKEN=[redacted] (file), \
+        "APP_DATABASE_URL=postgres://app:***@db:5432/app (environment), \
+         APP_PASSWORD=*** (environment), APP_TOKEN=*** (from APP_TOKEN_FILE), \
          APP_WORKERS (default), APP_NAME=\"my app\" (environment), APP_HOSTS=\"a,b\" (environment)"
     );
     let sources: Vec<ValueSource> = report.entries().map(|e| e.source()).collect();
@@ -61,15 +61,15 @@ fn report_lists_what_was_read_with_secrets_redacted() {
 #[test]
 fn secret_never_shows_itself() {
     let secret = Secret::new("hunter2".to_string());
-    assert_eq!(format!("{secret:?}"), "[redacted]");
-    assert_eq!(secret.to_string(), "[redacted]");
+    assert_eq!(format!("{secret:?}"), "***");
+    assert_eq!(secret.to_string(), "***");
     assert_eq!(secret.expose(), "hunter2");
     #[derive(serde::Serialize)]
     struct Shown {
         s: Secret<String>,
     }
     let json = serde_json::to_string(&Shown { s: secret.clone() }).unwrap();
-    assert_eq!(json, r#"{"s":"[redacted]"}"#);
+    assert_eq!(json, r#"{"s":"***"}"#);
     assert_eq!(secret.into_inner(), "hunter2");
 }
 
@@ -92,7 +92,7 @@ fn secrets_inside_lists_and_maps_are_redacted() {
     assert_eq!(keys.keys[1].expose(), "k2");
     assert_eq!(
         report.to_string(),
-        "APP_KEYS=[redacted] (environment), APP_BY_NAME=[redacted] (environment), \
+        "APP_KEYS=*** (environment), APP_BY_NAME=*** (environment), \
          APP_PLAIN=p1 (environment)"
     );
 }

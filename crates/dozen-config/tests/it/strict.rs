@@ -52,7 +52,7 @@ fn unknown_variables_are_errors_with_a_suggestion() {
     check(
         &strict,
         &[("APP_DATABASE_URL_FILE", "/nonexistent"), ("APP_PORT", "1")],
-        "APP_DATABASE_URL_FILE: cannot read /nonexistent: entity not found",
+        "APP_DATABASE_URL_FILE: cannot read the file it names (entity not found)",
     );
     check(
         &strict,
