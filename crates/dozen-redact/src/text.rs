@@ -114,7 +114,8 @@ fn redact_query_at(query: &str, out: &mut String, depth: usize) -> bool {
         }
         match pair.split_once('=') {
             Some((key, value)) if !value.is_empty() && is_secret_param(&decode_name(key)) => {
-                out.push_str(key);
+                // The name may hold a URL of its own (`next://u:p@h?pass=x`).
+                push_nested(out, key, depth);
                 out.push('=');
                 out.push_str(MARKER);
                 hid = true;
@@ -192,8 +193,16 @@ fn redact_one(url: &str, scheme_len: usize, depth: usize) -> Cow<'_, str> {
         None => None,
     };
     let mut rest = body;
+    // Where the hidden user info swallowed the start of the query or fragment (only in
+    // the fallback for a broken authority), what follows the `@` belongs to it.
+    let mut swallowed = None;
     if let Some(at) = userinfo_end {
         let userinfo = &body[..at];
+        if userinfo.contains('#') {
+            swallowed = Some('#');
+        } else if userinfo.contains('?') {
+            swallowed = Some('?');
+        }
         if let Some(colon) = userinfo.find(':') {
             out.push_str(&userinfo[..colon]);
             out.push(':');
@@ -210,14 +219,25 @@ fn redact_one(url: &str, scheme_len: usize, depth: usize) -> Cow<'_, str> {
         out.push('@');
         rest = &body[at + 1..];
     }
+    if swallowed == Some('#') {
+        if !rest.is_empty() {
+            out.push_str(MARKER);
+        }
+        return Cow::Owned(out);
+    }
     let (before_fragment, fragment) = match rest.find('#') {
         Some(h) => (&rest[..h], Some(&rest[h + 1..])),
         None => (rest, None),
     };
-    match before_fragment.find('?') {
+    let query_start = match swallowed {
+        Some(_) => Some(0),
+        None => before_fragment.find('?').map(|q| q + 1),
+    };
+    match query_start {
+        Some(0) => hid |= redact_query_at(before_fragment, &mut out, depth),
         Some(q) => {
-            hid |= push_nested(&mut out, &before_fragment[..=q], depth);
-            hid |= redact_query_at(&before_fragment[q + 1..], &mut out, depth);
+            hid |= push_nested(&mut out, &before_fragment[..q], depth);
+            hid |= redact_query_at(&before_fragment[q..], &mut out, depth);
         }
         None => hid |= push_nested(&mut out, before_fragment, depth),
     }

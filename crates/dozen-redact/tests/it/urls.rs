@@ -195,6 +195,16 @@ fn the_fuzzers_finds_stay_fixed() {
             r#"{"u":"postgres://a:***@h/d","v":"x"}"#,
         ),
         ("postgres://u:p?ss@h/d", "postgres://u:***@h/d"),
+        (
+            "c:///s?pass://app:hunter22@h/x=1",
+            "c:///s?pass://app:***@h/x=***",
+        ),
+        // A broken authority whose hidden span swallows the start of the query.
+        (
+            "oa://,e:%3c:///s?a:b@c&pass=secret-1",
+            "oa://,e:***@c&pass=***",
+        ),
+        ("oa://,e:%3c:///s#a:b@c&pass=secret-1", "oa://,e:***@***"),
     ];
     for (input, expected) in table {
         check(input, expected);
