@@ -10,6 +10,9 @@ use serde::Deserialize;
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
 
+/// The largest `JOB_LEASE`, `JOB_WORK_TIME` and `JOB_POLL_INTERVAL` accepted.
+pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
+
 /// The port the web process binds when `PORT` is unset (factor VII).
 pub const DEFAULT_PORT: u16 = 8080;
 
@@ -27,7 +30,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS` | 30s, 30s, 1024 (see dozen-shutdown) |
 /// | `HTTP_MAX_BODY_BYTES` | 16384 (a larger request body is answered 413) |
 /// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
-/// | `JOB_LEASE` | 30s (worker) |
+/// | `JOB_LEASE` | 30s (worker; at most 1h, as the two below) |
 /// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
 /// | `JOB_POLL_INTERVAL` | 500ms (worker) |
 ///
@@ -121,6 +124,15 @@ impl Config {
         }
         if self.jobs.poll_interval.is_zero() {
             problems.push("JOB_POLL_INTERVAL: must not be zero".to_owned());
+        }
+        for (var, value) in [
+            ("JOB_LEASE", self.jobs.lease),
+            ("JOB_WORK_TIME", self.jobs.work_time),
+            ("JOB_POLL_INTERVAL", self.jobs.poll_interval),
+        ] {
+            if value > MAX_JOB_DURATION {
+                problems.push(format!("{var}: too large (expected at most 1h)"));
+            }
         }
         if let Some(problem) = self.drain_budget_problem() {
             problems.push(problem);
