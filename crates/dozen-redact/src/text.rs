@@ -1,6 +1,7 @@
 //! Redacting URLs inside arbitrary text.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::{MARKER, is_secret_param};
 
@@ -29,8 +30,8 @@ const USER_SCHEMES: &[&str] = &[
 
 /// `text` with every URL in it redacted: the password (`user:***@`), a NATS token
 /// (`nats://***@`: a lone user info is shown only for schemes known to take a user name
-/// there, such as `postgres` and `redis`), the values of secret query parameters ([`is_secret_param`]) and the
-/// fragment (`#***`). Everything else is kept as written.
+/// there, such as `postgres` and `redis`), the values of secret query parameters
+/// ([`is_secret_param`]) and the fragment (`#***`). Everything else is kept as written.
 ///
 /// A URL starts at a scheme followed by `://` and ends at white space, a control
 /// character, or a `,` or `;` that starts another URL, so each URL of a list is redacted.
@@ -38,8 +39,11 @@ const USER_SCHEMES: &[&str] = &[
 /// `@` before the first `/`, `?` or `#`. When that authority is not a valid `host:port`
 /// and an `@` comes later, everything from its first `:` to the last `@` is hidden
 /// instead: a password with an unencoded `/`, `?` or `#` is still hidden whole, since
-/// hiding too much is the safe side. A URL inside another one (`?next=https://…`) is
-/// redacted too.
+/// hiding too much is the safe side.
+///
+/// Every `scheme://` in the text is read as the start of a URL of its own, so a URL
+/// inside another one (`?next=https://…`) is redacted too; what each of them hides is
+/// hidden in the result. After 256 of them, the rest of the text is hidden whole.
 ///
 /// ```
 /// use dozen_redact::redact_urls;
@@ -51,51 +55,15 @@ const USER_SCHEMES: &[&str] = &[
 /// assert!(matches!(redact_urls("no url here"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn redact_urls(text: &str) -> Cow<'_, str> {
-    redact_urls_at(text, 0)
-}
-
-/// How deep URLs inside URLs are followed; deeper text is hidden whole.
-const MAX_DEPTH: usize = 4;
-
-fn redact_urls_at(text: &str, depth: usize) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut search = 0;
-    while let Some(found) = memchr::memmem::find(&bytes[search..], b"://") {
-        let sep = search + found;
-        let start = scheme_start(bytes, sep);
-        if start == sep {
-            search = sep + 3;
-            continue;
-        }
-        let end = url_end(bytes, sep + 3);
-        let url = &text[start..end];
-        let redacted = if depth >= MAX_DEPTH {
-            Cow::Owned(format!("{}://{MARKER}", &url[..sep - start]))
-        } else {
-            redact_one(url, sep - start, depth)
-        };
-        if let Cow::Owned(r) = redacted {
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[copied..start]);
-            o.push_str(&r);
-            copied = end;
-        }
-        search = end.max(sep + 3);
-    }
-    match out {
-        None => Cow::Borrowed(text),
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-    }
+    let mut spans = Vec::new();
+    url_spans(text, 0, &mut spans);
+    hide(text, spans)
 }
 
 /// Appends `query` (without its `?`) to `out` with the value of every secret parameter
-/// replaced by [`MARKER`]; returns whether anything was hidden. Names are compared
-/// after percent-decoding, so `pass%77ord=` is caught too.
+/// replaced by [`MARKER`], and every URL inside it redacted as [`redact_urls`] does;
+/// returns whether anything was hidden. Names are compared after percent-decoding, so
+/// `pass%77ord=` is caught too.
 ///
 /// ```
 /// let mut out = String::new();
@@ -103,41 +71,135 @@ fn redact_urls_at(text: &str, depth: usize) -> Cow<'_, str> {
 /// assert_eq!(out, "page=2&access_token=***&x");
 /// ```
 pub fn redact_query(query: &str, out: &mut String) -> bool {
-    redact_query_at(query, out, 0)
+    let mut spans = Vec::new();
+    query_spans(query, 0, &mut spans);
+    url_spans(query, 0, &mut spans);
+    let hidden = !spans.is_empty();
+    out.push_str(&hide(query, spans));
+    hidden
 }
 
-fn redact_query_at(query: &str, out: &mut String, depth: usize) -> bool {
-    let mut hid = false;
-    for (i, pair) in query.split('&').enumerate() {
-        if i > 0 {
-            out.push('&');
+/// How many `scheme://` starts one text may hold before the rest is hidden whole.
+const MAX_URLS: usize = 256;
+
+/// The spans (offset by `offset`) that hide the secrets of every URL in `text`.
+fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut search = 0;
+    let mut urls = 0;
+    while let Some(found) = memchr::memmem::find(&bytes[search..], b"://") {
+        let sep = search + found;
+        search = sep + 1;
+        let start = scheme_start(bytes, sep);
+        if start == sep {
+            continue;
         }
-        match pair.split_once('=') {
-            Some((key, value)) if !value.is_empty() && is_secret_param(&decode_name(key)) => {
-                // The name may hold a URL of its own (`next://u:p@h?pass=x`).
-                push_nested(out, key, depth);
-                out.push('=');
-                out.push_str(MARKER);
-                hid = true;
-            }
-            _ => hid |= push_nested(out, pair, depth),
+        urls += 1;
+        if urls > MAX_URLS {
+            spans.push(offset + sep + 3..offset + text.len());
+            return;
         }
+        let end = url_end(bytes, sep + 3);
+        one_url_spans(&text[start..end], sep - start, offset + start, spans);
     }
-    hid
 }
 
-/// Appends `text`, with any URL inside it redacted; returns whether anything was hidden.
-fn push_nested(out: &mut String, text: &str, depth: usize) -> bool {
-    match redact_urls_at(text, depth + 1) {
-        Cow::Borrowed(same) => {
-            out.push_str(same);
-            false
+/// The spans that hide the secrets of `url` (`scheme_len` bytes of scheme, then `://`),
+/// which starts at `offset`.
+fn one_url_spans(url: &str, scheme_len: usize, offset: usize, spans: &mut Vec<Range<usize>>) {
+    let scheme = &url[..scheme_len];
+    let body_start = scheme_len + 3;
+    let body = &url[body_start..];
+    let at_body = |r: Range<usize>| offset + body_start + r.start..offset + body_start + r.end;
+    let authority_end = body.find(['/', '?', '#', '\\']).unwrap_or(body.len());
+    let authority = &body[..authority_end];
+    let userinfo_end = match authority.rfind('@') {
+        Some(at) => Some(at),
+        // `u:p?ss@h`: not a host and port, so the `@` further on ends a password.
+        None if !is_host_port(authority) => body.rfind('@').filter(|at| *at > authority_end),
+        None => None,
+    };
+    let mut rest_start = 0;
+    // Where the hidden user info swallowed the start of the query or fragment (only in
+    // the fallback for a broken authority), what follows the `@` belongs to it.
+    let mut swallowed = None;
+    if let Some(at) = userinfo_end {
+        let userinfo = &body[..at];
+        if userinfo.contains('#') {
+            swallowed = Some('#');
+        } else if userinfo.contains('?') {
+            swallowed = Some('?');
         }
-        Cow::Owned(redacted) => {
-            out.push_str(&redacted);
-            true
+        if let Some(colon) = userinfo.find(':') {
+            spans.push(at_body(colon + 1..at));
+        } else if !userinfo.is_empty()
+            && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+        {
+            spans.push(at_body(0..at));
+        }
+        rest_start = at + 1;
+    }
+    let rest = &body[rest_start..];
+    if swallowed == Some('#') {
+        spans.push(at_body(rest_start..body.len()));
+        return;
+    }
+    let before_fragment = match rest.find('#') {
+        Some(hash) => {
+            spans.push(at_body(rest_start + hash + 1..body.len()));
+            &rest[..hash]
+        }
+        None => rest,
+    };
+    let query_start = match swallowed {
+        Some(_) => Some(0),
+        None => before_fragment.find('?').map(|q| q + 1),
+    };
+    if let Some(q) = query_start {
+        let query_offset = offset + body_start + rest_start + q;
+        query_spans(&before_fragment[q..], query_offset, spans);
+    }
+}
+
+/// The spans (offset by `offset`) of the values of the secret parameters of `query`.
+fn query_spans(query: &str, offset: usize, spans: &mut Vec<Range<usize>>) {
+    let mut pos = 0;
+    for pair in query.split('&') {
+        if let Some((key, value)) = pair.split_once('=')
+            && !value.is_empty()
+            && is_secret_param(&decode_name(key))
+        {
+            let start = offset + pos + key.len() + 1;
+            spans.push(start..start + value.len());
+        }
+        pos += pair.len() + 1;
+    }
+}
+
+/// `text` with each span (merged where they overlap) replaced by [`MARKER`].
+fn hide(text: &str, mut spans: Vec<Range<usize>>) -> Cow<'_, str> {
+    spans.retain(|s| s.start < s.end);
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    spans.sort_by_key(|s| s.start);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut current = spans[0].clone();
+    for span in spans.into_iter().skip(1) {
+        if span.start <= current.end {
+            current.end = current.end.max(span.end);
+        } else {
+            out.push_str(&text[copied..current.start]);
+            out.push_str(MARKER);
+            copied = current.end;
+            current = span;
         }
     }
+    out.push_str(&text[copied..current.start]);
+    out.push_str(MARKER);
+    out.push_str(&text[current.end..]);
+    Cow::Owned(out)
 }
 
 /// The start of the scheme that ends at `sep`, or `sep` when there is none.
@@ -174,87 +236,6 @@ fn url_end(bytes: &[u8], from: usize) -> usize {
 fn starts_url(bytes: &[u8]) -> bool {
     let n = bytes.iter().take_while(|b| is_scheme_byte(**b)).count();
     n > 0 && bytes[0].is_ascii_alphabetic() && bytes[n..].starts_with(b"://")
-}
-
-/// One URL, `scheme_len` bytes of scheme then `://`.
-fn redact_one(url: &str, scheme_len: usize, depth: usize) -> Cow<'_, str> {
-    let scheme = &url[..scheme_len];
-    let body_start = scheme_len + 3;
-    let body = &url[body_start..];
-    let mut out = String::with_capacity(url.len());
-    out.push_str(&url[..body_start]);
-    let mut hid = false;
-    let authority_end = body.find(['/', '?', '#', '\\']).unwrap_or(body.len());
-    let authority = &body[..authority_end];
-    let userinfo_end = match authority.rfind('@') {
-        Some(at) => Some(at),
-        // `u:p?ss@h`: not a host and port, so the `@` further on ends a password.
-        None if !is_host_port(authority) => body.rfind('@').filter(|at| *at > authority_end),
-        None => None,
-    };
-    let mut rest = body;
-    // Where the hidden user info swallowed the start of the query or fragment (only in
-    // the fallback for a broken authority), what follows the `@` belongs to it.
-    let mut swallowed = None;
-    if let Some(at) = userinfo_end {
-        let userinfo = &body[..at];
-        if userinfo.contains('#') {
-            swallowed = Some('#');
-        } else if userinfo.contains('?') {
-            swallowed = Some('?');
-        }
-        if let Some(colon) = userinfo.find(':') {
-            out.push_str(&userinfo[..colon]);
-            out.push(':');
-            out.push_str(MARKER);
-            hid = true;
-        } else if !userinfo.is_empty()
-            && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
-        {
-            out.push_str(MARKER);
-            hid = true;
-        } else {
-            out.push_str(userinfo);
-        }
-        out.push('@');
-        rest = &body[at + 1..];
-    }
-    if swallowed == Some('#') {
-        if !rest.is_empty() {
-            out.push_str(MARKER);
-        }
-        return Cow::Owned(out);
-    }
-    let (before_fragment, fragment) = match rest.find('#') {
-        Some(h) => (&rest[..h], Some(&rest[h + 1..])),
-        None => (rest, None),
-    };
-    let query_start = match swallowed {
-        Some(_) => Some(0),
-        None => before_fragment.find('?').map(|q| q + 1),
-    };
-    match query_start {
-        Some(0) => hid |= redact_query_at(before_fragment, &mut out, depth),
-        Some(q) => {
-            hid |= push_nested(&mut out, &before_fragment[..q], depth);
-            hid |= redact_query_at(&before_fragment[q..], &mut out, depth);
-        }
-        None => hid |= push_nested(&mut out, before_fragment, depth),
-    }
-    match fragment {
-        Some(f) if !f.is_empty() => {
-            out.push('#');
-            out.push_str(MARKER);
-            hid = true;
-        }
-        Some(_) => out.push('#'),
-        None => {}
-    }
-    if hid {
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(url)
-    }
 }
 
 /// Whether `authority` (with no `@`) reads as a host with an optional numeric port.

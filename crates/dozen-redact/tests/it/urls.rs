@@ -204,7 +204,7 @@ fn the_fuzzers_finds_stay_fixed() {
             "oa://,e:%3c:///s?a:b@c&pass=secret-1",
             "oa://,e:***@c&pass=***",
         ),
-        ("oa://,e:%3c:///s#a:b@c&pass=secret-1", "oa://,e:***@***"),
+        ("oa://,e:%3c:///s#a:b@c&pass=secret-1", "oa://,e:***"),
     ];
     for (input, expected) in table {
         check(input, expected);
@@ -216,4 +216,19 @@ fn deeply_nested_urls_do_not_overflow_the_stack() {
     let text = "a://".repeat(10_000) + "u:secret-pw@h";
     let out = redact_urls(&text);
     assert!(!out.contains("secret-pw"));
+}
+
+#[test]
+fn a_url_inside_another_across_its_parameters_is_redacted() {
+    // Found by the fuzzer: the inner URL's password spans the outer query's `&`.
+    check(
+        "sc://&pepp?sc://&pas:t@nast;2;4T4@xast@T0",
+        "sc://&pepp?sc://&pas:***@T0",
+    );
+}
+
+#[test]
+fn text_with_very_many_urls_is_hidden_past_the_limit() {
+    let text = "x://h ".repeat(300) + "nats://tok-secret@h";
+    assert!(!redact_urls(&text).contains("tok-secret"));
 }
