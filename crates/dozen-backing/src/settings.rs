@@ -124,10 +124,13 @@ impl<const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<SECS> {
             E::invalid_value(Unexpected::Other("text that is not a duration"), &self)
         })?;
         if value > Duration::from_secs(SECS) {
-            return Err(E::invalid_value(
-                Unexpected::Other("a duration that is too large"),
-                &self,
-            ));
+            // dozen-config reports this as `VAR: too large (at most 1h)`.
+            let at_most = if SECS == DAY {
+                "at most 1day"
+            } else {
+                "at most 1h"
+            };
+            return Err(E::invalid_value(Unexpected::Other("too large"), &at_most));
         }
         Ok(value)
     }
