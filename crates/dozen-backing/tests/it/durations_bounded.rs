@@ -80,9 +80,7 @@ fn serde_rejects_them_too() {
     ))
     .unwrap_err();
     assert!(
-        error
-            .to_string()
-            .contains("too large, expected at most 1h"),
+        error.to_string().contains("too large, expected at most 1h"),
         "{error}"
     );
 }
