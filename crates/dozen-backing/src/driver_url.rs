@@ -110,6 +110,11 @@ pub(crate) fn driver_url(url: &ServiceUrl) -> Result<String, Error> {
             }
             kept.push(pair);
         } else if name == "password" {
+            if query_password.is_some() {
+                return Err(reject(
+                    "`password=` is given more than once; keep one".to_owned(),
+                ));
+            }
             query_password = Some(decode_value(value.unwrap_or_default()));
         } else if is_secret_param(&name) {
             return Err(reject(format!(

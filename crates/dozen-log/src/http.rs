@@ -240,6 +240,25 @@ fn without_userinfo(authority: &str) -> &str {
         .map_or(authority, |(_, host)| host)
 }
 
+/// A `Referer` with its user info, secret query values and fragment hidden: an OAuth
+/// callback's `?code=` or `?access_token=` arrives in the next request's `Referer`.
+fn redact_referer(referer: String) -> String {
+    if referer.contains("://") {
+        return dozen_redact::redact_urls(&referer).into_owned();
+    }
+    match referer.split_once('?') {
+        Some((path, query)) => {
+            let query = query.split_once('#').map_or(query, |(q, _)| q);
+            let mut out = String::with_capacity(referer.len());
+            out.push_str(path);
+            out.push('?');
+            dozen_redact::redact_query(query, &mut out);
+            out
+        }
+        None => referer,
+    }
+}
+
 fn header_string(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
     headers
         .get(name)
@@ -284,7 +303,7 @@ where
             url: request_url(&parts),
             request_size,
             user_agent: header_string(headers, http::header::USER_AGENT),
-            referer: header_string(headers, http::header::REFERER),
+            referer: header_string(headers, http::header::REFERER).map(redact_referer),
             remote_ip: (self.remote_ip)(&parts).map(|ip| ip.to_string()),
             protocol: protocol(parts.version),
         };

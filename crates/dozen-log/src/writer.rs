@@ -56,7 +56,11 @@ impl Sink {
     /// nobody reads blocks its writer and whoever waits for its lock. Returns whether
     /// everything was done in time.
     pub(crate) fn write_and_flush_within(&self, line: Option<Vec<u8>>, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let now = Instant::now();
+        // Far enough for any caller; `Instant + Duration` would panic on overflow.
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
         match self {
             Self::Queue(q) => {
                 if q.stalled.load(Ordering::Relaxed) {

@@ -171,6 +171,18 @@ fn mysql_password_parameter_is_used_not_ignored() {
             .ends_with("`password` is given both in the URL and as `password=`; keep one"),
         "{error}"
     );
+    // Said twice, the driver would take the last and `ServiceUrl::param` the first.
+    let error = my_options("mysql://u@h/d?password=Hunter2-a&password=Hunter2-b").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("`password=` is given more than once; keep one"),
+        "{error}"
+    );
+    assert!(
+        !format!("{error} {error:?}").contains("Hunter2"),
+        "{error:?}"
+    );
     let error = my_options("mysql://h/d?token=Hunter2-t").unwrap_err();
     assert!(
         error.to_string().ends_with(

@@ -106,6 +106,105 @@ fn secret_query_parameters_and_user_info_never_reach_the_request_line() {
 }
 
 #[test]
+fn the_referer_loses_its_secrets_too() {
+    // An OAuth callback's code or token comes back in the next request's Referer.
+    for (referer, expected, hidden) in [
+        (
+            "https://app.test/callback?code=0a0a0a0a&state=xyz",
+            "https://app.test/callback?code=***&state=xyz",
+            "0a0a0a0a",
+        ),
+        (
+            "https://bob:pa55w0rd@app.test/x#access_token=frag-secret",
+            "https://bob:***@app.test/x#***",
+            "pa55w0rd",
+        ),
+        (
+            "/relative?access_token=rel-secret-1",
+            "/relative?access_token=***",
+            "rel-secret-1",
+        ),
+        (
+            "https://app.test/page?x=1",
+            "https://app.test/page?x=1",
+            "\u{0}",
+        ),
+    ] {
+        let request = http::Request::get("/todos")
+            .header("host", "api.test")
+            .header("referer", referer)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let lines = run(app(), request, true);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["httpRequest"]["referer"], expected, "{referer}");
+        assert!(
+            !lines[0].to_string().contains(hidden),
+            "{hidden} in {}",
+            lines[0]
+        );
+    }
+}
+
+mod property {
+    //! Secrets at random positions of random query strings never reach the request line.
+
+    use proptest::prelude::*;
+
+    use super::{app, get_request, run};
+
+    fn name() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "password",
+            "sslpassword",
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "access_token",
+            "api_key",
+            "key",
+            "sig",
+            "signature",
+            "auth",
+            "code",
+            "Client_Secret",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_secret_query_value_never_reaches_the_line(
+            before in prop::collection::vec(("[a-z]{1,8}", "[a-z0-9]{0,8}"), 0..4),
+            after in prop::collection::vec(("[a-z]{1,8}", "[a-z0-9]{0,8}"), 0..4),
+            secret_name in name(),
+            secret in "[A-Za-z0-9_~.-]{8,24}",
+        ) {
+            let harmless = |pairs: &[(String, String)]| -> Vec<String> {
+                pairs
+                    .iter()
+                    .filter(|(k, _)| !dozen_redact::is_secret_param(k))
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect()
+            };
+            let mut params = harmless(&before);
+            params.push(format!("{secret_name}={secret}"));
+            params.extend(harmless(&after));
+            let uri = format!("/todos?{}", params.join("&"));
+            let lines = run(app(), get_request(&uri), true);
+            prop_assert_eq!(lines.len(), 1);
+            let text = lines[0].to_string();
+            prop_assert!(
+                !before.iter().chain(&after).any(|(_, v)| v.contains(&secret)),
+                "the generator put the secret elsewhere"
+            );
+            prop_assert!(!text.contains(&secret), "{} in {}", secret, text);
+        }
+    }
+}
+
+#[test]
 fn a_dropped_request_still_gets_one_line_with_status_499() {
     let lines = run(
         app(),

@@ -46,6 +46,17 @@ fn absurd_durations_are_configuration_errors_naming_each_variable() {
         "the value is shown:\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // The app's own durations, checked once the libraries' settings load.
+    let jobs = ["JOB_LEASE", "JOB_WORK_TIME", "JOB_POLL_INTERVAL"];
+    let env: Vec<(&str, &str)> = jobs.iter().map(|v| (*v, "2h")).collect();
+    let stderr = refused(&env);
+    for var in jobs {
+        assert!(
+            stderr.contains(&format!("{var}: too large (expected at most 1h)")),
+            "{var} is not named in:\n{stderr}"
+        );
+    }
 }
 
 #[test]
@@ -70,7 +81,8 @@ fn a_password_in_a_query_string_never_reaches_a_log_line() {
         return;
     };
     let secret = "hunter2-in-the-query";
-    let url = format!("{base}?sslmode=disable&password={secret}");
+    let join = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{join}sslmode=disable&password={secret}");
     let mut app = serve(&url, &[]);
     let addr = app.listening();
     let answer = http(addr, "GET", "/todos", None).expect("an answer");
