@@ -3,7 +3,7 @@
 //!
 //! | phase | exit after SIGTERM |
 //! |---|---|
-//! | configuration | killed by the signal (not handled yet; not tested: too short to hit) |
+//! | configuration (held here by a `_FILE` that is a FIFO nobody writes) | killed by the signal (not handled yet), nothing logged |
 //! | connect with retry (a closed port) | 0 |
 //! | migrations (`MIGRATE_ON_START`, the lock held by the test) | 0 |
 //! | bind | 0 (too short to hit) |
@@ -28,6 +28,39 @@ const MIGRATION_LOCK_KEY: i64 = i64::from_ne_bytes(0xd383_eab6_99cb_7857_u64.to_
 fn terminate(app: &mut Proc) -> Option<i32> {
     app.signal("TERM");
     app.wait_exit(Duration::from_secs(15)).code()
+}
+
+#[test]
+fn sigterm_while_reading_the_configuration_ends_the_process_and_logs_nothing() {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    // Opening a FIFO for reading blocks until a writer comes: the configuration
+    // phase stands still, as on a slow secrets volume.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fifo = dir.path().join("database-url");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let fifo = fifo.display().to_string();
+    let mut app = spawn(
+        todo_api(),
+        &[],
+        &[("DATABASE_URL_FILE", &fifo), ("PORT", "0")],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        app.child.try_wait().expect("try_wait").is_none(),
+        "it did not wait for the file"
+    );
+    app.signal("TERM");
+    let status = app.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    assert!(
+        app.logged().is_empty(),
+        "logged before its configuration was read"
+    );
 }
 
 #[test]
