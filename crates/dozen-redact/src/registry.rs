@@ -1,9 +1,11 @@
 //! The process-wide registry of secret values, and masking them in text.
 //!
 //! Invariants: no code other than an `Arc` swap runs while [`SNAPSHOT`]'s write lock is
-//! held, and a reader never waits on [`VALUES`] (it keeps the snapshot it has when
-//! another thread holds it), so a reader (a panic hook included) can never wait on a
-//! thread that panicked under either. Registering only records the value: the finders
+//! held, and no code other than a compare, a push or a clone while [`VALUES`]'s is; a
+//! reader waits for [`VALUES`] only outside a panic (a panic hook keeps the snapshot it
+//! has when another thread holds it), so a reader can never wait on a thread that
+//! panicked under either, and a value registered is masked from the next line on, even
+//! while other threads register. Registering only records the value: the finders
 //! are rebuilt once, by the first reader after a change, so registering `n` values costs
 //! `O(n)` each rather than rebuilding every finder every time.
 
@@ -106,19 +108,26 @@ fn load(generation: u64) -> (u64, Secrets) {
             return snapshot.clone();
         }
     }
-    let (built_for, values) = match VALUES.try_lock() {
-        Ok(values) => (GENERATION.load(Ordering::Acquire), values.clone()),
-        Err(TryLockError::Poisoned(values)) => {
-            let values = values.into_inner();
-            (GENERATION.load(Ordering::Acquire), values.clone())
+    // Outside a panic, wait for a registration in progress: it holds the lock only to
+    // compare and push (or to clone the list), never while running other code, and the
+    // value it adds must be masked from the next line on. A panic hook takes what it can
+    // get instead, since the panicking thread might be the one holding the lock.
+    let locked = if std::thread::panicking() {
+        match VALUES.try_lock() {
+            Ok(values) => Ok(values),
+            Err(TryLockError::Poisoned(values)) => Ok(values.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(()),
         }
-        Err(TryLockError::WouldBlock) => {
-            return SNAPSHOT
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
-        }
+    } else {
+        Ok(VALUES.lock().unwrap_or_else(PoisonError::into_inner))
     };
+    let Ok(values) = locked else {
+        return SNAPSHOT
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+    };
+    let (built_for, values) = (GENERATION.load(Ordering::Acquire), values.clone());
     let next = build(&values);
     let mut snapshot = SNAPSHOT.write().unwrap_or_else(PoisonError::into_inner);
     if snapshot.0 < built_for {

@@ -48,3 +48,25 @@ fn other_threads_see_a_registration() {
         .unwrap();
     assert_eq!(masked, MARKER);
 }
+
+#[test]
+fn a_value_is_masked_at_once_while_other_threads_register() {
+    // A reader used to keep a stale snapshot while another thread held the list.
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    register(&format!("background-{t}-{i}-value"));
+                }
+            })
+        })
+        .collect();
+    for i in 0..300 {
+        let secret = format!("foreground-{i}-value");
+        register(&secret);
+        assert_eq!(secrets().mask(&secret), MARKER, "round {i}");
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+}
