@@ -36,15 +36,6 @@ macro_rules! the_event {
     };
 }
 
-/// Five secrets of realistic shapes, none of which occurs in the measured line.
-const SECRETS: [&str; 5] = [
-    "s3cr3t-db-password",
-    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-    "AKIAIOSFODNN7EXAMPLE",
-    "correct horse battery staple",
-    "eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo",
-];
-
 fn event() {
     the_event!();
 }
@@ -61,12 +52,7 @@ fn run(
     f: fn(),
 ) {
     tracing::dispatcher::with_default(dispatch, || {
-        let span = tracing::info_span!(
-            "request",
-            method = "GET",
-            path = "/orders/42",
-            user_id = 42u64
-        );
+        let span = dozen_benches::log_span();
         let _entered = span.enter();
         group.bench_function(name, |b| b.iter(f));
         let allocs = allocations_per_call(10_000, f);
@@ -172,7 +158,7 @@ fn log(c: &mut Criterion) {
         run(&mut group, "log", name, dispatch, event);
     }
     // Defence in depth: every line is searched for each registered secret.
-    for secret in SECRETS {
+    for secret in dozen_benches::LOG_SECRETS {
         dozen_redact::register(secret);
     }
     run(&mut group, "log", "dozen-log-5-secrets", &peers[0].1, event);

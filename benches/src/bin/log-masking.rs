@@ -10,16 +10,6 @@ use std::io;
 
 use tracing_subscriber::prelude::*;
 
-/// Secrets shaped like real ones: a password, a GitHub token, an AWS key id, a
-/// passphrase, a JWT.
-const SECRETS: [&str; 5] = [
-    "s3cr3t-db-password",
-    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-    "AKIAIOSFODNN7EXAMPLE",
-    "correct horse battery staple",
-    "eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo",
-];
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(mode), Some(n)) = (args.next(), args.next().and_then(|n| n.parse::<u64>().ok()))
@@ -28,7 +18,7 @@ fn main() {
         std::process::exit(2);
     };
     if mode != "none" {
-        for secret in SECRETS {
+        for secret in dozen_benches::LOG_SECRETS {
             dozen_redact::register(secret);
         }
     }
@@ -38,12 +28,7 @@ fn main() {
     let subscriber =
         tracing_subscriber::registry().with(dozen_log::json_layer().with_writer(io::sink));
     tracing::subscriber::with_default(subscriber, || {
-        let span = tracing::info_span!(
-            "request",
-            method = "GET",
-            path = "/orders/42",
-            user_id = 42u64
-        );
+        let span = dozen_benches::log_span();
         let _entered = span.enter();
         for _ in 0..n {
             tracing::info!(
