@@ -112,6 +112,19 @@ impl ShutdownConfig {
         self
     }
 
+    /// Checks, before anything is built, that `SHUTDOWN_TIMEOUT` leaves at least
+    /// [`MIN_DRAIN_BUDGET`](crate::MIN_DRAIN_BUDGET) to drain after the delay and the
+    /// teardown budgets an app will register (`(name, budget)`, as given to
+    /// [`Shutdown::on_teardown`](crate::Shutdown::on_teardown)), so that a configuration
+    /// that cannot drain is reported with the app's other configuration problems.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDrainBudget`], naming the budgets, as `on_teardown` would return later.
+    pub fn check_drain_budget(&self, teardown: &[(&str, Duration)]) -> Result<(), Error> {
+        crate::shutdown::check_drain_budget(self.delay(), self.shutdown_timeout, teardown)
+    }
+
     /// The propagation delay in effect: `SHUTDOWN_DELAY` if set, otherwise
     /// 5 s when `KUBERNETES_SERVICE_HOST` is set (the process runs in a pod)
     /// and 0 otherwise.

@@ -379,7 +379,7 @@ impl Inner {
 
 /// Checks that `timeout` leaves at least [`MIN_DRAIN_BUDGET`] to drain after
 /// `delay` and the teardown budgets `hooks` (name, budget).
-fn check_drain_budget(
+pub(crate) fn check_drain_budget(
     delay: Duration,
     timeout: Duration,
     hooks: &[(&str, Duration)],

@@ -146,24 +146,16 @@ impl Config {
 
     /// `SHUTDOWN_TIMEOUT` must leave [`MIN_DRAIN_BUDGET`](dozen_shutdown::MIN_DRAIN_BUDGET)
     /// to drain requests after the propagation delay and the teardown budgets
-    /// ([`FLUSH_BUDGET`](crate::FLUSH_BUDGET), [`CLOSE_BUDGET`](crate::CLOSE_BUDGET)).
+    /// ([`FLUSH_BUDGET`](crate::FLUSH_BUDGET), [`CLOSE_BUDGET`](crate::CLOSE_BUDGET)),
+    /// checked by dozen-shutdown as `on_teardown` will check it.
     fn drain_budget_problem(&self) -> Option<String> {
-        let delay = self.shutdown.delay();
-        let needed = delay
-            .saturating_add(crate::FLUSH_BUDGET)
-            .saturating_add(crate::CLOSE_BUDGET)
-            .saturating_add(dozen_shutdown::MIN_DRAIN_BUDGET);
-        (self.shutdown.shutdown_timeout < needed).then(|| {
-            format!(
-                "SHUTDOWN_TIMEOUT: too short to drain (expected at least {} for SHUTDOWN_DELAY {}, \
-                 the teardown budgets flush logs {} and close database pool {}, and {} to drain)",
-                humantime::format_duration(needed),
-                humantime::format_duration(delay),
-                humantime::format_duration(crate::FLUSH_BUDGET),
-                humantime::format_duration(crate::CLOSE_BUDGET),
-                humantime::format_duration(dozen_shutdown::MIN_DRAIN_BUDGET),
-            )
-        })
+        self.shutdown
+            .check_drain_budget(&[
+                ("flush logs", crate::FLUSH_BUDGET),
+                ("close database pool", crate::CLOSE_BUDGET),
+            ])
+            .err()
+            .map(|error| error.to_string())
     }
 
     /// Loads the configuration from `vars`, as [`Config::from_env`] would
