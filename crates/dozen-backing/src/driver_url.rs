@@ -18,7 +18,8 @@ use std::borrow::Cow;
 use dozen_redact::is_secret_param;
 
 use crate::error::{Error, ErrorKind};
-use crate::service_url::{Kind, ServiceUrl, decode_value, raw_params};
+use crate::service_url::query::{decode_value, raw_params};
+use crate::service_url::{Kind, ServiceUrl};
 
 /// The parameters one driver reads, each group a name and its aliases.
 struct Known {

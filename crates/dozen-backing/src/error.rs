@@ -11,7 +11,8 @@ pub enum ErrorKind {
     /// The URL is of another kind than the pool or client asked for (a Redis URL for a
     /// PostgreSQL pool).
     WrongKind,
-    /// A setting read from the environment is invalid.
+    /// A setting is invalid: out of its range, or at odds with another setting
+    /// ([`Error::var`] names the variable).
     InvalidSetting,
     /// Nothing listens at the address, or the Unix socket does not exist yet.
     Refused,
@@ -85,14 +86,18 @@ impl fmt::Display for ErrorKind {
 
 /// The error of every fallible function in this crate.
 ///
-/// Its message never contains a password or a raw URL: URLs appear redacted
-/// (`postgres://app:***@db/app`), settings by their variable name only, and messages
-/// from drivers are scrubbed of the password before they are kept. For the same reason
+/// Its message is `VAR: what is wrong (what was expected)` for a setting
+/// (`DATABASE_MIN_CONNECTIONS: too large (at most DATABASE_MAX_CONNECTIONS)`), and
+/// `what failed: cause` otherwise, naming the URL with its password hidden
+/// (`cannot connect to postgres://app:***@db/app: connection refused: ...`). It never
+/// contains a password, a raw URL or a setting's value: messages from drivers are scrubbed
+/// of the password before they are kept. For the same reason
 /// the driver's error is not kept as a [`source`](std::error::Error::source): its
 /// `Debug` may hold the connection options, password included.
 #[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
+    var: Option<&'static str>,
     message: Box<str>,
     attempts: u32,
 }
@@ -101,8 +106,21 @@ impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<Box<str>>) -> Self {
         Self {
             kind,
+            var: None,
             message: message.into(),
             attempts: 0,
+        }
+    }
+
+    /// An invalid setting: `var: what (expected)`.
+    #[cfg_attr(not(feature = "_sqlx"), allow(dead_code, reason = "used by the pools"))]
+    pub(crate) fn setting(var: &'static str, what: &str, expected: &str) -> Self {
+        Self {
+            var: Some(var),
+            ..Self::new(
+                ErrorKind::InvalidSetting,
+                format!("{var}: {what} ({expected})"),
+            )
         }
     }
 
@@ -124,6 +142,14 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// The environment variable the error is about (`DATABASE_MAX_CONNECTIONS`), when it is
+    /// about one: an [`ErrorKind::InvalidSetting`]. `None` for the others, which name the
+    /// URL (redacted) rather than the variable it came from.
+    #[must_use]
+    pub fn var(&self) -> Option<&str> {
+        self.var
     }
 
     /// Whether waiting and trying again may help; see [`ErrorKind::is_transient`].
@@ -155,6 +181,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
             .field("kind", &self.kind)
+            .field("var", &self.var)
             .field("message", &self.message)
             .field("attempts", &self.attempts)
             .finish()

@@ -7,7 +7,8 @@ mod error;
 #[cfg(feature = "_sqlx")]
 mod pool;
 #[cfg(feature = "redis")]
-mod redis_conn;
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 #[cfg(feature = "_retry")]
 mod retry;
 mod service_url;
@@ -52,7 +53,3 @@ pub use pool::{PgPool, Postgres};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use pool::{Sqlite, SqlitePool};
-
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis_conn::{connect_redis, ping_redis, redis_client};

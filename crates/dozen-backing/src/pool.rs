@@ -51,7 +51,7 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     }
 }
 
-/// Opens a pool to `url`, retrying at start-up until `settings.connect_timeout` has passed.
+/// Opens a pool to `url`, retrying at start-up until `settings.database_connect_timeout` has passed.
 ///
 /// Refused connections, a missing Unix socket, DNS failures, network errors, "the database
 /// system is starting up" and "too many connections" are retried with exponential backoff
@@ -61,7 +61,7 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
 ///
 /// The returned pool holds at least one connection (and `min_connections`). SQLite files
 /// are created when missing (unless the URL says `mode=rw` or `mode=ro`), in WAL mode with
-/// `settings.busy_timeout`; an in-memory SQLite database keeps one connection open for
+/// `settings.database_busy_timeout`; an in-memory SQLite database keeps one connection open for
 /// good, since it would vanish with its last connection.
 ///
 /// ```no_run
@@ -70,7 +70,7 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
 /// use dozen_backing::{PgPool, PoolSettings, ServiceUrl};
 ///
 /// let url: ServiceUrl = "postgres://app:secret@db/app".parse()?;
-/// let pool: PgPool = dozen_backing::connect(&url, &PoolSettings::from_env()?).await?;
+/// let pool: PgPool = dozen_backing::connect(&url, &PoolSettings::default()).await?;
 /// # Ok(()) }
 /// ```
 ///
@@ -86,21 +86,26 @@ pub async fn connect<DB: Driver>(
 ) -> Result<Pool<DB>, Error> {
     let (options, pool_options) = prepare::<DB>(url, settings)?;
     let secrets = url.secrets();
-    retry("the database", url, settings.connect_timeout, || {
-        let options = options.clone();
-        let pool_options = pool_options.clone();
-        let secrets = &secrets;
-        async move {
-            // One plain connection first: the pool's own connect retries some errors
-            // silently until its acquire timeout, which would hide the attempts.
-            let probe = options.connect().await.map_err(|e| failure(&e, secrets))?;
-            let _ = probe.close().await;
-            pool_options
-                .connect_with(options)
-                .await
-                .map_err(|e| failure(&e, secrets))
-        }
-    })
+    retry(
+        "the database",
+        url,
+        settings.database_connect_timeout,
+        || {
+            let options = options.clone();
+            let pool_options = pool_options.clone();
+            let secrets = &secrets;
+            async move {
+                // One plain connection first: the pool's own connect retries some errors
+                // silently until its acquire timeout, which would hide the attempts.
+                let probe = options.connect().await.map_err(|e| failure(&e, secrets))?;
+                let _ = probe.close().await;
+                pool_options
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| failure(&e, secrets))
+            }
+        },
+    )
     .await
 }
 
@@ -136,13 +141,13 @@ fn prepare<DB: Driver>(
     }
     let options = DB::__options(url, settings)?;
     let mut pool = PoolOptions::<DB>::new()
-        .max_connections(settings.max_connections)
-        .min_connections(settings.min_connections)
-        .acquire_timeout(settings.acquire_timeout)
-        .idle_timeout(settings.idle_timeout);
+        .max_connections(settings.database_max_connections)
+        .min_connections(settings.database_min_connections)
+        .acquire_timeout(settings.database_acquire_timeout)
+        .idle_timeout(settings.database_idle_timeout);
     if is_sqlite_memory(url) {
         pool = pool
-            .min_connections(settings.min_connections.max(1))
+            .min_connections(settings.database_min_connections.max(1))
             .idle_timeout(None)
             .max_lifetime(None);
     }
@@ -272,7 +277,7 @@ impl Driver for Sqlite {
             .expose()
             .parse::<SqliteConnectOptions>()
             .map_err(|e| invalid(url, &e))?
-            .busy_timeout(settings.busy_timeout);
+            .busy_timeout(settings.database_busy_timeout);
         let mode = url.param("mode");
         if mode.is_none() {
             options = options.create_if_missing(true);
@@ -323,7 +328,7 @@ impl Driver for Any {
         }
         let mut pragmas = format!(
             "PRAGMA busy_timeout = {};",
-            settings.busy_timeout.as_millis()
+            settings.database_busy_timeout.as_millis()
         );
         if !is_sqlite_memory(url) && url.param("mode").as_deref() != Some("ro") {
             pragmas.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");

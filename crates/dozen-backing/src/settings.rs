@@ -1,86 +1,79 @@
-//! [`PoolSettings`]: pool sizing and timeouts from the environment.
+//! [`PoolSettings`]: the sizing and timeouts of a database pool, as plain data.
 
 use std::time::Duration;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
-/// Sizing and timeouts of a database pool, read from the environment.
+/// Sizing and timeouts of a database pool: a plain [`serde::Deserialize`] struct whose
+/// fields are named after their variables, so that a configuration loader such as
+/// dozen-config reads it with no rename, alone or beside an application's own settings
+/// (`dozen_config::from_env::<(App, PoolSettings)>()`). This crate reads no environment
+/// variable itself.
 ///
-/// | field | variable | default | at most |
-/// |---|---|---|---|
-/// | `max_connections` | `DATABASE_MAX_CONNECTIONS` | 10 | |
-/// | `min_connections` | `DATABASE_MIN_CONNECTIONS` | 0 | `max_connections` |
-/// | `acquire_timeout` | `DATABASE_ACQUIRE_TIMEOUT` | 30s | 1h |
-/// | `idle_timeout` | `DATABASE_IDLE_TIMEOUT` (empty: never) | 10m | 1day |
-/// | `connect_timeout` | `DATABASE_CONNECT_TIMEOUT` | 30s | 1h |
-/// | `busy_timeout` | `DATABASE_BUSY_TIMEOUT` (SQLite only) | 5s | 1h |
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `DATABASE_MAX_CONNECTIONS` | the most connections the pool opens, at least 1 | 10 |
+/// | `DATABASE_MIN_CONNECTIONS` | connections kept open even when idle, at most `DATABASE_MAX_CONNECTIONS` | 0 |
+/// | `DATABASE_ACQUIRE_TIMEOUT` | how long a query waits for a free connection, at most 1h | 30s |
+/// | `DATABASE_IDLE_TIMEOUT` | how long a connection may stay idle before it is closed (empty: never), at most 1day | 10m |
+/// | `DATABASE_CONNECT_TIMEOUT` | how long start-up keeps retrying to connect, at most 1h | 30s |
+/// | `DATABASE_BUSY_TIMEOUT` | how long a SQLite statement waits for a lock held by another connection, at most 1h | 5s |
 ///
-/// Durations are written as `30s`, `1m 30s`, `500ms` (humantime). A duration above its
-/// maximum is an error naming the variable (`DATABASE_ACQUIRE_TIMEOUT: too large (at most
-/// 1h)`), raised inside `Deserialize` too, so that a configuration loader reports it as a
-/// configuration error rather than a driver panicking on `Instant` overflow later. It is a plain
-/// [`serde::Deserialize`] struct whose serde field names are the variables' names in lower
-/// case, so a configuration loader such as `dozen-config` reads it with
-/// `from_env::<PoolSettings>()`, or with an application's own settings as a tuple
-/// (`from_env::<(App, PoolSettings)>()`); [`from_env`](Self::from_env) reads the same variables without one.
+/// Durations are written as `30s`, `1m 30s`, `500ms` (humantime). A value out of its range
+/// is refused while deserializing, naming the variable and never the value
+/// (`DATABASE_ACQUIRE_TIMEOUT: too large (at most 1h)`), so that it is a configuration
+/// error rather than a driver panicking on `Instant` overflow later.
+/// [`validate`](Self::validate) checks what one field alone cannot (the minimum against
+/// the maximum), and the ranges again for settings built in code; the pools call it before
+/// they connect.
 ///
 /// ```
 /// use std::time::Duration;
 /// use dozen_backing::PoolSettings;
 ///
-/// let settings = PoolSettings::from_vars([("DATABASE_MAX_CONNECTIONS", "4"), ("DATABASE_IDLE_TIMEOUT", "1m")])?;
-/// assert_eq!(settings.max_connections, 4);
-/// assert_eq!(settings.idle_timeout, Some(Duration::from_secs(60)));
-/// assert_eq!(settings.connect_timeout, Duration::from_secs(30));
-/// # Ok::<(), dozen_backing::Error>(())
+/// let vars = [("DATABASE_MAX_CONNECTIONS", "4"), ("DATABASE_IDLE_TIMEOUT", "1m")];
+/// let settings: PoolSettings =
+///     dozen_config::from_iter(vars.map(|(k, v)| (k.to_owned(), v.to_owned())))?;
+/// assert_eq!(settings.database_max_connections, 4);
+/// assert_eq!(settings.database_idle_timeout, Some(Duration::from_secs(60)));
+/// assert_eq!(settings.database_connect_timeout, Duration::from_secs(30));
+/// settings.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct PoolSettings {
-    /// The most connections the pool opens (`DATABASE_MAX_CONNECTIONS`, at least 1).
-    #[serde(rename = "database_max_connections")]
-    pub max_connections: u32,
-    /// The connections the pool keeps open even when idle (`DATABASE_MIN_CONNECTIONS`).
-    #[serde(rename = "database_min_connections")]
-    pub min_connections: u32,
-    /// How long a query waits for a free connection (`DATABASE_ACQUIRE_TIMEOUT`).
-    #[serde(
-        rename = "database_acquire_timeout",
-        deserialize_with = "bounded::<_, HOUR>"
-    )]
-    pub acquire_timeout: Duration,
-    /// How long a connection may stay idle before it is closed; `None` keeps it
-    /// (`DATABASE_IDLE_TIMEOUT`).
-    #[serde(
-        rename = "database_idle_timeout",
-        deserialize_with = "bounded_option::<_, DAY>"
-    )]
-    pub idle_timeout: Option<Duration>,
-    /// How long start-up keeps retrying to connect (`DATABASE_CONNECT_TIMEOUT`).
-    #[serde(
-        rename = "database_connect_timeout",
-        deserialize_with = "bounded::<_, HOUR>"
-    )]
-    pub connect_timeout: Duration,
-    /// How long a SQLite statement waits for a lock held by another connection
-    /// (`DATABASE_BUSY_TIMEOUT`).
-    #[serde(
-        rename = "database_busy_timeout",
-        deserialize_with = "bounded::<_, HOUR>"
-    )]
-    pub busy_timeout: Duration,
+    /// `DATABASE_MAX_CONNECTIONS`: the most connections the pool opens (at least 1).
+    #[serde(deserialize_with = "at_least_one")]
+    pub database_max_connections: u32,
+    /// `DATABASE_MIN_CONNECTIONS`: the connections the pool keeps open even when idle.
+    pub database_min_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT`: how long a query waits for a free connection.
+    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    pub database_acquire_timeout: Duration,
+    /// `DATABASE_IDLE_TIMEOUT`: how long a connection may stay idle before it is closed;
+    /// `None` (an empty value) keeps it.
+    #[serde(deserialize_with = "bounded_option::<_, DAY>")]
+    pub database_idle_timeout: Option<Duration>,
+    /// `DATABASE_CONNECT_TIMEOUT`: how long start-up keeps retrying to connect.
+    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    pub database_connect_timeout: Duration,
+    /// `DATABASE_BUSY_TIMEOUT`: how long a SQLite statement waits for a lock held by
+    /// another connection.
+    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    pub database_busy_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            max_connections: 10,
-            min_connections: 0,
-            acquire_timeout: Duration::from_secs(30),
-            idle_timeout: Some(Duration::from_secs(600)),
-            connect_timeout: Duration::from_secs(30),
-            busy_timeout: Duration::from_secs(5),
+            database_max_connections: 10,
+            database_min_connections: 0,
+            database_acquire_timeout: Duration::from_secs(30),
+            database_idle_timeout: Some(Duration::from_secs(600)),
+            database_connect_timeout: Duration::from_secs(30),
+            database_busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -98,24 +91,25 @@ const HOUR: u64 = 3_600;
 const DAY: u64 = 86_400;
 
 /// The maximum as the error message writes it.
-fn limit_text(secs: u64) -> &'static str {
-    if secs == DAY { "1day" } else { "1h" }
+const fn at_most(secs: u64) -> &'static str {
+    if secs == DAY {
+        "at most 1day"
+    } else {
+        "at most 1h"
+    }
 }
 
-/// A humantime duration of at most `SECS` seconds, for `Deserialize`. The visitor's
-/// `expecting` says the maximum, since a configuration loader such as dozen-config shows
-/// that (and the variable) rather than an error's own text; neither error quotes the value.
+/// A humantime duration of at most `SECS` seconds, for `Deserialize`. Neither error
+/// quotes the value; dozen-config shows them as `VAR: too large (at most 1h)` and
+/// `VAR: text that is not a duration (a duration of at most 1h, such as 30s or 1m 30s)`.
 struct BoundedVisitor<const SECS: u64>;
 
 impl<const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<SECS> {
     type Value = Duration;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "a duration of at most {}, such as 30s or 1m 30s",
-            limit_text(SECS)
-        )
+        let limit = if SECS == DAY { "1day" } else { "1h" };
+        write!(f, "a duration of at most {limit}, such as 30s or 1m 30s")
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
@@ -124,13 +118,10 @@ impl<const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<SECS> {
             E::invalid_value(Unexpected::Other("text that is not a duration"), &self)
         })?;
         if value > Duration::from_secs(SECS) {
-            // dozen-config reports this as `VAR: too large (at most 1h)`.
-            let at_most = if SECS == DAY {
-                "at most 1day"
-            } else {
-                "at most 1h"
-            };
-            return Err(E::invalid_value(Unexpected::Other("too large"), &at_most));
+            return Err(E::invalid_value(
+                Unexpected::Other("too large"),
+                &at_most(SECS),
+            ));
         }
         Ok(value)
     }
@@ -157,128 +148,50 @@ fn bounded_option<'de, D: serde::Deserializer<'de>, const SECS: u64>(
     Ok(value.map(|b| b.0))
 }
 
+/// A whole number of at least 1 (`DATABASE_MAX_CONNECTIONS`).
+fn at_least_one<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = <u32 as serde::Deserialize>::deserialize(deserializer)?;
+    if value == 0 {
+        return Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Other("too small"),
+            &"at least 1",
+        ));
+    }
+    Ok(value)
+}
+
 impl PoolSettings {
-    /// Reads the `DATABASE_*` variables of the table above from the process environment;
-    /// unset ones keep their default.
+    /// Checks what a deserializer cannot see, and the ranges again for settings built
+    /// in code: the pools call it before they connect.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidSetting`] naming the first invalid variable and the expected
-    /// format, never its value.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| match std::env::var(name) {
-            Ok(value) => Ok(Some(value)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(Error::new(
-                ErrorKind::InvalidSetting,
-                format!("{name}: invalid value, not valid UTF-8"),
-            )),
-        })
-    }
-
-    /// As [`from_env`](Self::from_env), from `(name, value)` pairs instead of the process
-    /// environment (for tests, or a loader of one's own).
-    ///
-    /// # Errors
-    ///
-    /// As [`from_env`](Self::from_env).
-    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, Error>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: Into<String>,
-    {
-        let vars: Vec<(K, String)> = vars.into_iter().map(|(k, v)| (k, v.into())).collect();
-        Self::from_lookup(|name| {
-            Ok(vars
-                .iter()
-                .rev()
-                .find(|(k, _)| k.as_ref() == name)
-                .map(|(_, v)| v.clone()))
-        })
-    }
-
-    fn from_lookup(
-        mut lookup: impl FnMut(&str) -> Result<Option<String>, Error>,
-    ) -> Result<Self, Error> {
-        let mut settings = Self::default();
-        if let Some(v) = lookup(MAX)? {
-            settings.max_connections = integer(MAX, &v)?;
-        }
-        if let Some(v) = lookup(MIN)? {
-            settings.min_connections = integer(MIN, &v)?;
-        }
-        if let Some(v) = lookup(ACQUIRE)? {
-            settings.acquire_timeout = duration(ACQUIRE, &v)?;
-        }
-        if let Some(v) = lookup(IDLE)? {
-            settings.idle_timeout = if v.trim().is_empty() {
-                None
-            } else {
-                Some(duration(IDLE, &v)?)
-            };
-        }
-        if let Some(v) = lookup(CONNECT)? {
-            settings.connect_timeout = duration(CONNECT, &v)?;
-        }
-        if let Some(v) = lookup(BUSY)? {
-            settings.busy_timeout = duration(BUSY, &v)?;
-        }
-        settings.validate()?;
-        Ok(settings)
-    }
-
-    /// Checks the relations between fields that a deserializer cannot see.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidSetting`] when `max_connections` is 0 or below
-    /// `min_connections`, or a duration is above its maximum (see the table above).
+    /// [`ErrorKind::InvalidSetting`](crate::ErrorKind::InvalidSetting), its
+    /// [`var`](Error::var) the variable: `DATABASE_MAX_CONNECTIONS: too small (at least 1)`,
+    /// `DATABASE_MIN_CONNECTIONS: too large (at most DATABASE_MAX_CONNECTIONS)`, or a
+    /// duration above its maximum (see the table above); the first one found.
     pub fn validate(&self) -> Result<(), Error> {
         let durations = [
-            (ACQUIRE, Some(self.acquire_timeout), HOUR),
-            (IDLE, self.idle_timeout, DAY),
-            (CONNECT, Some(self.connect_timeout), HOUR),
-            (BUSY, Some(self.busy_timeout), HOUR),
+            (ACQUIRE, Some(self.database_acquire_timeout), HOUR),
+            (IDLE, self.database_idle_timeout, DAY),
+            (CONNECT, Some(self.database_connect_timeout), HOUR),
+            (BUSY, Some(self.database_busy_timeout), HOUR),
         ];
-        for (name, value, secs) in durations {
+        for (var, value, secs) in durations {
             if value.is_some_and(|v| v > Duration::from_secs(secs)) {
-                return Err(Error::new(
-                    ErrorKind::InvalidSetting,
-                    format!("{name}: too large (at most {})", limit_text(secs)),
-                ));
+                return Err(Error::setting(var, "too large", at_most(secs)));
             }
         }
-        if self.max_connections == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidSetting,
-                format!("{MAX}: must be at least 1"),
-            ));
+        if self.database_max_connections == 0 {
+            return Err(Error::setting(MAX, "too small", "at least 1"));
         }
-        if self.min_connections > self.max_connections {
-            return Err(Error::new(
-                ErrorKind::InvalidSetting,
-                format!("{MIN}: must not exceed {MAX}"),
+        if self.database_min_connections > self.database_max_connections {
+            return Err(Error::setting(
+                MIN,
+                "too large",
+                "at most DATABASE_MAX_CONNECTIONS",
             ));
         }
         Ok(())
     }
-}
-
-fn integer(name: &str, value: &str) -> Result<u32, Error> {
-    value.trim().parse().map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidSetting,
-            format!("{name}: invalid value, expected a whole number such as 10"),
-        )
-    })
-}
-
-fn duration(name: &str, value: &str) -> Result<Duration, Error> {
-    humantime_serde::re::humantime::parse_duration(value.trim()).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidSetting,
-            format!("{name}: invalid value, expected a duration such as 30s or 1m 30s"),
-        )
-    })
 }

@@ -141,7 +141,7 @@ impl Database {
     /// when the database cannot be reached. Neither shows the password.
     pub async fn connect(url: &ServiceUrl) -> Result<Self, Error> {
         let mut settings = dozen_backing::PoolSettings::default();
-        settings.max_connections = 2;
+        settings.database_max_connections = 2;
         let connect = |source| Error::Connect { source };
         match url.kind() {
             #[cfg(feature = "postgres")]

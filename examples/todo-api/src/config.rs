@@ -256,7 +256,7 @@ mod tests {
             let error = load(&[(var, value)]).unwrap().validate().unwrap_err();
             assert!(error.contains(var), "{var}={value}: {error}");
         };
-        check("DATABASE_MAX_CONNECTIONS", "0");
+        check("DATABASE_MIN_CONNECTIONS", "20");
         check("JOB_LEASE", "0s");
         check("JOB_POLL_INTERVAL", "0s");
         assert_eq!(load(&[]).unwrap().validate(), Ok(()));

@@ -252,8 +252,8 @@ pub async fn migration_database(
     use dozen_backing::{MySql, Postgres, Sqlite, connect};
     // A run uses one connection for the lock and one for the work.
     let mut settings = settings.clone();
-    settings.max_connections = settings.max_connections.min(2);
-    settings.min_connections = 0;
+    settings.database_max_connections = settings.database_max_connections.min(2);
+    settings.database_min_connections = 0;
     let settings = &settings;
     let connected = match Dialect::of(url)? {
         Dialect::Postgres => connect::<Postgres>(url, settings).await.map(Into::into),

@@ -1,4 +1,6 @@
-//! `AnyPool`: one code path, the backend chosen by the URL.
+//! Promise: one code path serves every backend. The same `AnyPool` code, connected with
+//! `connect`, creates, writes and reads a table on SQLite and on PostgreSQL, the backend
+//! chosen by the URL alone.
 
 use std::time::Duration;
 
@@ -6,7 +8,7 @@ use dozen_backing::{AnyPool, PoolSettings, ServiceUrl};
 
 async fn count_rows(url: &ServiceUrl) -> i64 {
     let mut settings = PoolSettings::default();
-    settings.connect_timeout = Duration::from_secs(10);
+    settings.database_connect_timeout = Duration::from_secs(10);
     let pool: AnyPool = dozen_backing::connect(url, &settings).await.unwrap();
     sqlx::raw_sql("CREATE TABLE IF NOT EXISTS items (id INTEGER)")
         .execute(&pool)
@@ -35,7 +37,7 @@ async fn the_same_code_runs_on_sqlite_and_postgres() {
     assert_eq!(count_rows(&sqlite).await, 1);
     assert!(path.exists(), "created when missing");
     let mut settings = PoolSettings::default();
-    settings.max_connections = 1;
+    settings.database_max_connections = 1;
     let pool: AnyPool = dozen_backing::connect(&sqlite, &settings).await.unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)

@@ -347,7 +347,7 @@ async fn no_secret_reaches_sqlx_warnings_during_a_real_connect() {
     };
     const SECRET: &str = "Hunter2-warned";
     let mut settings = PoolSettings::default();
-    settings.connect_timeout = std::time::Duration::from_secs(20);
+    settings.database_connect_timeout = std::time::Duration::from_secs(20);
     let (logs, _guard) = crate::logs::capture();
     let separator = if base.contains('?') { '&' } else { '?' };
     // The local server trusts every password, so this connects.
@@ -391,7 +391,7 @@ async fn mysql_password_parameter_reaches_the_server() {
         .parse()
         .unwrap();
     let mut settings = PoolSettings::default();
-    settings.connect_timeout = std::time::Duration::from_secs(20);
+    settings.database_connect_timeout = std::time::Duration::from_secs(20);
     let error = dozen_backing::connect::<dozen_backing::MySql>(&url, &settings)
         .await
         .unwrap_err();

@@ -1,4 +1,7 @@
-//! MariaDB/MySQL: a real pool, and a wrong password that fails at once, redacted.
+//! Promise: a MariaDB/MySQL pool is what its settings say, and a failure that waiting
+//! cannot mend fails at once. The pool connects with its sizes and timeouts; a wrong
+//! password and an unknown database are not retried, and the error shows neither the
+//! password nor the raw URL.
 
 use std::time::{Duration, Instant};
 
@@ -7,10 +10,10 @@ use sqlx::Connection as _;
 
 fn settings() -> PoolSettings {
     let mut settings = PoolSettings::default();
-    settings.max_connections = 2;
-    settings.min_connections = 1;
-    settings.acquire_timeout = Duration::from_secs(4);
-    settings.connect_timeout = Duration::from_secs(30);
+    settings.database_max_connections = 2;
+    settings.database_min_connections = 1;
+    settings.database_acquire_timeout = Duration::from_secs(4);
+    settings.database_connect_timeout = Duration::from_secs(30);
     settings
 }
 

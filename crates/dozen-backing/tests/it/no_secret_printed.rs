@@ -99,7 +99,7 @@ fn entry_point_errors(url: &ServiceUrl) -> Vec<Error> {
     #[cfg(feature = "sqlite")]
     errors.extend(dozen_backing::connect_lazy::<dozen_backing::Sqlite>(url, &settings).err());
     #[cfg(feature = "redis")]
-    errors.extend(dozen_backing::redis_client(url).err());
+    errors.extend(dozen_backing::redis::client(url).err());
     errors
 }
 

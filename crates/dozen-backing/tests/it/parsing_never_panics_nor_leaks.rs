@@ -154,7 +154,9 @@ fn check(input: &str) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(
                 format!("{error:?}"),
-                format!("Error {{ kind: InvalidUrl, message: {message:?}, attempts: 0 }}")
+                format!(
+                    "Error {{ kind: InvalidUrl, var: None, message: {message:?}, attempts: 0 }}"
+                )
             );
         }
     }

@@ -1,5 +1,8 @@
-//! PostgreSQL: a real pool, fail-fast classes, retry through a proxy that opens late, the
-//! deadline, and what connecting logs.
+//! Promise: connecting to PostgreSQL waits for what may come and gives up on what will
+//! not. The pool has its settings; an unknown database fails at once; a server that starts
+//! late (a proxy that opens after a while) and "too many connections" are retried until
+//! they pass; the deadline is kept when nothing ever listens; the `pgsql` alias and a Unix
+//! socket connect; an unknown parameter is dropped and only its name is logged.
 
 use std::time::{Duration, Instant};
 
@@ -10,11 +13,11 @@ use crate::logs;
 
 fn settings(connect_timeout: Duration) -> PoolSettings {
     let mut settings = PoolSettings::default();
-    settings.max_connections = 4;
-    settings.min_connections = 1;
-    settings.acquire_timeout = Duration::from_secs(5);
-    settings.idle_timeout = Some(Duration::from_secs(30));
-    settings.connect_timeout = connect_timeout;
+    settings.database_max_connections = 4;
+    settings.database_min_connections = 1;
+    settings.database_acquire_timeout = Duration::from_secs(5);
+    settings.database_idle_timeout = Some(Duration::from_secs(30));
+    settings.database_connect_timeout = connect_timeout;
     settings
 }
 
@@ -277,8 +280,8 @@ async fn too_many_connections_is_retried_until_a_slot_frees() {
         held.close().await.unwrap();
     });
     let mut settings = settings(Duration::from_secs(15));
-    settings.max_connections = 1;
-    settings.min_connections = 0;
+    settings.database_max_connections = 1;
+    settings.database_min_connections = 0;
     let started = Instant::now();
     let result = dozen_backing::connect::<Postgres>(&url, &settings).await;
     let elapsed = started.elapsed();

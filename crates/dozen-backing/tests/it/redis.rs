@@ -1,4 +1,6 @@
-//! Redis: a real connection, a password the server refuses, a server that is not there.
+//! Promise: Redis connects the way the databases do. `redis::connect` connects and
+//! `redis::ping` answers; a refused password fails at once with the password hidden;
+//! nothing listening is retried until the deadline; a URL of another kind is refused.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,7 @@ async fn connects_and_pings() {
         return;
     };
     let url: ServiceUrl = url.parse().unwrap();
-    let mut conn = dozen_backing::connect_redis(&url, Duration::from_secs(10))
+    let mut conn = dozen_backing::redis::connect(&url, Duration::from_secs(10))
         .await
         .unwrap();
     let key = dozen_testkit::unique_name("backing");
@@ -28,10 +30,10 @@ async fn connects_and_pings() {
         .await
         .unwrap();
     assert_eq!(value, "v");
-    dozen_backing::ping_redis(&mut conn, Duration::from_secs(1))
+    dozen_backing::redis::ping(&mut conn, Duration::from_secs(1))
         .await
         .unwrap();
-    assert!(dozen_backing::redis_client(&url).is_ok());
+    assert!(dozen_backing::redis::client(&url).is_ok());
 }
 
 #[tokio::test]
@@ -45,7 +47,7 @@ async fn a_refused_password_fails_at_once_and_redacted() {
     parsed.set_password(Some("Wr0ng-s3cret")).unwrap();
     let url: ServiceUrl = parsed.as_str().parse().unwrap();
     let started = Instant::now();
-    let error = dozen_backing::connect_redis(&url, Duration::from_secs(30))
+    let error = dozen_backing::redis::connect(&url, Duration::from_secs(30))
         .await
         .unwrap_err();
     assert!(!error.is_transient(), "{error}");
@@ -64,7 +66,7 @@ async fn nothing_listening_is_retried_until_the_deadline() {
         .parse()
         .unwrap();
     let started = Instant::now();
-    let error = dozen_backing::connect_redis(&url, Duration::from_millis(800))
+    let error = dozen_backing::redis::connect(&url, Duration::from_millis(800))
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
@@ -80,7 +82,7 @@ async fn nothing_listening_is_retried_until_the_deadline() {
 #[test]
 fn other_kinds_are_refused() {
     let url: ServiceUrl = "amqp://guest:s3cret@mq/%2f".parse().unwrap();
-    let error = dozen_backing::redis_client(&url).unwrap_err();
+    let error = dozen_backing::redis::client(&url).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WrongKind);
     assert_eq!(
         error.to_string(),

@@ -1,4 +1,8 @@
-//! SQLite files: created when missing, WAL, busy timeout, settings on the pool.
+//! Promise: a SQLite URL gives the database it names, with the pool's settings. A missing
+//! file is created, in WAL mode with the busy timeout; the relative default URL names a
+//! file in the working directory; `mode=rw` does not create and fails at once; an
+//! in-memory database keeps its data across connections; a URL of another kind and
+//! invalid settings are refused before anything connects, redacted.
 
 use std::time::{Duration, Instant};
 
@@ -12,12 +16,12 @@ fn url_for(path: &std::path::Path, query: &str) -> ServiceUrl {
 
 fn settings() -> PoolSettings {
     let mut settings = PoolSettings::default();
-    settings.max_connections = 3;
-    settings.min_connections = 2;
-    settings.acquire_timeout = Duration::from_secs(7);
-    settings.idle_timeout = Some(Duration::from_secs(42));
-    settings.busy_timeout = Duration::from_millis(1234);
-    settings.connect_timeout = Duration::from_secs(10);
+    settings.database_max_connections = 3;
+    settings.database_min_connections = 2;
+    settings.database_acquire_timeout = Duration::from_secs(7);
+    settings.database_idle_timeout = Some(Duration::from_secs(42));
+    settings.database_busy_timeout = Duration::from_millis(1234);
+    settings.database_connect_timeout = Duration::from_secs(10);
     settings
 }
 
@@ -100,7 +104,7 @@ async fn mode_rw_does_not_create_and_fails_at_once() {
 async fn in_memory_keeps_its_data_across_connections() {
     let url: ServiceUrl = "sqlite::memory:".parse().unwrap();
     let mut settings = settings();
-    settings.min_connections = 0;
+    settings.database_min_connections = 0;
     let pool: SqlitePool = dozen_backing::connect(&url, &settings).await.unwrap();
     assert_eq!(pool.options().get_min_connections(), 1);
     assert_eq!(pool.options().get_idle_timeout(), None);
@@ -135,7 +139,7 @@ async fn a_url_of_another_kind_is_refused_redacted() {
 async fn invalid_settings_are_refused_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = settings();
-    settings.min_connections = 5;
+    settings.database_min_connections = 5;
     let error = dozen_backing::connect::<Sqlite>(&url_for(&dir.path().join("x.db"), ""), &settings)
         .await
         .unwrap_err();

@@ -1,5 +1,5 @@
-//! Property: no password ever appears in `Display`, `Debug` or an error, whatever it holds
-//! and wherever it sits.
+//! Promise: no password ever appears in `Display`, `Debug` or an error, whatever it holds
+//! and wherever it sits (a property test over random URLs of every known scheme).
 
 use dozen_backing::ServiceUrl;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};

@@ -1,4 +1,7 @@
-//! Parsing, kind, accessors and redaction over a table of URLs.
+//! Promise: a URL parses, is classified and is shown redacted as the table says. Each row
+//! gives the input, its kind, its `Display`, host, port, database and socket; invalid URLs
+//! are reported without the URL; `expose` spells the scheme as the driver expects; the
+//! accessors decode; every scheme alias maps to its kind.
 
 use dozen_backing::{ErrorKind, Kind, ServiceUrl};
 

@@ -1,4 +1,17 @@
-//! Redis clients from a [`ServiceUrl`].
+//! Redis (and Valkey) from a [`ServiceUrl`], with redis-rs: [`client`] builds a client
+//! without connecting, [`connect`] connects with retry, [`ping`] is the health check. The
+//! same shape as the database pools' [`connect`](crate::connect) and [`ping`](crate::ping).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), dozen_backing::Error> {
+//! use std::time::Duration;
+//! use dozen_backing::ServiceUrl;
+//!
+//! let url: ServiceUrl = "redis://:secret@cache:6379/0".parse()?;
+//! let mut conn = dozen_backing::redis::connect(&url, Duration::from_secs(30)).await?;
+//! dozen_backing::redis::ping(&mut conn, Duration::from_secs(1)).await?;
+//! # Ok(()) }
+//! ```
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -13,7 +26,7 @@ use crate::service_url::{Kind, ServiceUrl};
 ///
 /// [`ErrorKind::WrongKind`] when `url` is not a Redis URL, [`ErrorKind::InvalidUrl`] when
 /// redis-rs rejects it (for example `rediss://` without one of redis-rs's TLS features).
-pub fn redis_client(url: &ServiceUrl) -> Result<redis::Client, Error> {
+pub fn client(url: &ServiceUrl) -> Result<::redis::Client, Error> {
     if url.kind() != Kind::Redis {
         return Err(Error::new(
             ErrorKind::WrongKind,
@@ -23,7 +36,7 @@ pub fn redis_client(url: &ServiceUrl) -> Result<redis::Client, Error> {
             ),
         ));
     }
-    redis::Client::open(&*url.expose()).map_err(|e| {
+    ::redis::Client::open(&*url.expose()).map_err(|e| {
         let detail = scrub(&e.to_string(), &url.secrets());
         Error::new(
             ErrorKind::InvalidUrl,
@@ -37,24 +50,14 @@ pub fn redis_client(url: &ServiceUrl) -> Result<redis::Client, Error> {
 /// server still loading its dataset are retried; bad credentials fail at once), and
 /// returns a multiplexed connection, which is cheap to clone and share between tasks.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), dozen_backing::Error> {
-/// use std::time::Duration;
-/// use dozen_backing::ServiceUrl;
-///
-/// let url: ServiceUrl = "redis://:secret@cache:6379/0".parse()?;
-/// let conn = dozen_backing::connect_redis(&url, Duration::from_secs(30)).await?;
-/// # drop(conn); Ok(()) }
-/// ```
-///
 /// # Errors
 ///
-/// As [`redis_client`], and the last attempt's class when it cannot connect.
-pub async fn connect_redis(
+/// As [`client`], and the last attempt's class when it cannot connect.
+pub async fn connect(
     url: &ServiceUrl,
     timeout: Duration,
-) -> Result<redis::aio::MultiplexedConnection, Error> {
-    let client = redis_client(url)?;
+) -> Result<::redis::aio::MultiplexedConnection, Error> {
+    let client = client(url)?;
     let secrets = url.secrets();
     retry("redis", url, timeout, || {
         let client = &client;
@@ -66,7 +69,7 @@ pub async fn connect_redis(
                 .map_err(|e| failure(&e, secrets))?;
             // The handshake does not always reach the server (no AUTH without a password):
             // one PING proves the connection works and surfaces a dataset still loading.
-            redis::cmd("PING")
+            ::redis::cmd("PING")
                 .query_async::<()>(&mut conn)
                 .await
                 .map_err(|e| failure(&e, secrets))?;
@@ -82,23 +85,23 @@ pub async fn connect_redis(
 ///
 /// [`ErrorKind::TimedOut`] when no answer came within `timeout`, else the class of the
 /// failure.
-pub async fn ping_redis(
-    conn: &mut redis::aio::MultiplexedConnection,
+pub async fn ping(
+    conn: &mut ::redis::aio::MultiplexedConnection,
     timeout: Duration,
 ) -> Result<(), Error> {
-    let ping = redis::cmd("PING");
+    let ping = ::redis::cmd("PING");
     health_check(timeout, ping.query_async::<()>(conn), classify).await
 }
 
-fn failure(error: &redis::RedisError, secrets: &[Cow<'_, str>]) -> Failure {
+fn failure(error: &::redis::RedisError, secrets: &[Cow<'_, str>]) -> Failure {
     Failure {
         kind: classify(error),
         detail: scrub(&error.to_string(), secrets),
     }
 }
 
-fn classify(error: &redis::RedisError) -> ErrorKind {
-    use redis::{ErrorKind as R, ServerErrorKind};
+fn classify(error: &::redis::RedisError) -> ErrorKind {
+    use ::redis::{ErrorKind as R, ServerErrorKind};
     if error.is_connection_refusal() {
         return ErrorKind::Refused;
     }

@@ -10,93 +10,12 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::Error;
 
-/// The kind of backing service a [`ServiceUrl`] points at, known from its scheme.
-///
-/// | kind | schemes |
-/// |---|---|
-/// | [`Postgres`](Kind::Postgres) | `postgres`, `postgresql`, `pgsql` |
-/// | [`MySql`](Kind::MySql) | `mysql`, `mariadb` |
-/// | [`Sqlite`](Kind::Sqlite) | `sqlite`, `sqlite3` (and `sqlite::memory:`) |
-/// | [`Redis`](Kind::Redis) | `redis`, `rediss`, `redis+unix`, `unix`, `valkey`, `valkeys`, `valkey+unix` |
-/// | [`Amqp`](Kind::Amqp) | `amqp`, `amqps` |
-/// | [`Nats`](Kind::Nats) | `nats`, `tls` |
-/// | [`Http`](Kind::Http) | `http`, `https` |
-/// | [`Other`](Kind::Other) | anything else |
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL or MariaDB.
-    MySql,
-    /// A SQLite file, or an in-memory SQLite database.
-    Sqlite,
-    /// Redis or Valkey, over TCP, TLS or a Unix socket.
-    Redis,
-    /// An AMQP 0-9-1 broker such as RabbitMQ.
-    Amqp,
-    /// NATS.
-    Nats,
-    /// An HTTP or HTTPS service.
-    Http,
-    /// A scheme this crate does not know; still parsed and redacted.
-    Other,
-}
+mod kind;
+pub(crate) mod query;
+mod redact;
 
-impl Kind {
-    /// The kind a scheme names, ignoring ASCII case.
-    #[must_use]
-    pub fn from_scheme(scheme: &str) -> Self {
-        const TABLE: &[(&str, Kind)] = &[
-            ("postgres", Kind::Postgres),
-            ("postgresql", Kind::Postgres),
-            ("pgsql", Kind::Postgres),
-            ("mysql", Kind::MySql),
-            ("mariadb", Kind::MySql),
-            ("sqlite", Kind::Sqlite),
-            ("sqlite3", Kind::Sqlite),
-            ("redis", Kind::Redis),
-            ("rediss", Kind::Redis),
-            ("redis+unix", Kind::Redis),
-            ("unix", Kind::Redis),
-            ("valkey", Kind::Redis),
-            ("valkeys", Kind::Redis),
-            ("valkey+unix", Kind::Redis),
-            ("amqp", Kind::Amqp),
-            ("amqps", Kind::Amqp),
-            ("nats", Kind::Nats),
-            ("tls", Kind::Nats),
-            ("http", Kind::Http),
-            ("https", Kind::Http),
-        ];
-        TABLE
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(scheme))
-            .map_or(Kind::Other, |&(_, kind)| kind)
-    }
-
-    /// A short lower-case name: `postgres`, `mysql`, `sqlite`, `redis`, `amqp`, `nats`,
-    /// `http` or `other`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Kind::Postgres => "postgres",
-            Kind::MySql => "mysql",
-            Kind::Sqlite => "sqlite",
-            Kind::Redis => "redis",
-            Kind::Amqp => "amqp",
-            Kind::Nats => "nats",
-            Kind::Http => "http",
-            Kind::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use kind::Kind;
+use query::{decode, decode_value, raw_params};
 
 /// The URL of a backing service (factor IV): a database, a cache, a broker.
 ///
@@ -551,163 +470,6 @@ impl ServiceUrl {
     fn is_unix_redis(&self) -> bool {
         self.kind == Kind::Redis && matches!(self.scheme(), "redis+unix" | "unix" | "valkey+unix")
     }
-
-    /// Writes the URL with its secrets replaced by `***`.
-    fn write_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Sqlite { raw, query, .. } => {
-                let end = query.as_ref().map_or(raw.len(), |q| q.start - 1);
-                f.write_str(&raw[..end])?;
-                if let Some(q) = query {
-                    write_query_redacted(f, &raw[q.clone()])?;
-                }
-                Ok(())
-            }
-            Repr::Url(url) => {
-                let text = url.as_str();
-                let mut pos = 0;
-                if url.has_authority() {
-                    // `scheme://` then the user info exactly as `username()` and `password()`
-                    // give it, then `@`.
-                    let start = url.scheme().len() + 3;
-                    let user = url.username();
-                    f.write_str(&text[..start])?;
-                    pos = start;
-                    match url.password() {
-                        Some(password) => {
-                            write!(f, "{user}:***@")?;
-                            pos += user.len() + 1 + password.len() + 1;
-                        }
-                        // A NATS URL's lone user name is a token.
-                        None if self.token().is_some() => {
-                            f.write_str("***@")?;
-                            pos += user.len() + 1;
-                        }
-                        None => {}
-                    }
-                }
-                let rest = &text[pos..];
-                let (before_fragment, fragment) = match url.fragment() {
-                    Some(frag) => rest.split_at(rest.len() - frag.len() - 1),
-                    None => (rest, ""),
-                };
-                match url.query() {
-                    Some(query) => {
-                        let split = before_fragment.len() - query.len() - 1;
-                        f.write_str(&before_fragment[..split])?;
-                        write_query_redacted(f, query)?;
-                    }
-                    None => f.write_str(before_fragment)?,
-                }
-                // A fragment has no meaning to a driver and could hold anything.
-                if !fragment.is_empty() {
-                    f.write_str("#***")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-fn decode(s: &str) -> Cow<'_, str> {
-    percent_decode_str(s).decode_utf8_lossy()
-}
-
-/// The parameters of a raw query string: each pair as written, its value as written, and
-/// its name decoded (`+` and percent escapes).
-pub(crate) fn raw_params(query: &str) -> impl Iterator<Item = (&str, Option<&str>, Cow<'_, str>)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (key, value) = match pair.split_once('=') {
-            Some((key, value)) => (key, Some(value)),
-            None => (pair, None),
-        };
-        let name = url::form_urlencoded::parse(key.as_bytes())
-            .next()
-            .map(|(k, _)| k)
-            .unwrap_or_default();
-        (pair, value, name)
-    })
-}
-
-/// A query value as the drivers decode it (`+` is a space, then percent escapes).
-pub(crate) fn decode_value(value: &str) -> String {
-    url::form_urlencoded::parse(format!("x={value}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
-/// Whether a query parameter's value is shown by `Display`: only those of well-known,
-/// harmless parameters are; any other value, a misspelt `pasword=` included, is `***`.
-fn is_public_param(name: &str) -> bool {
-    const PUBLIC: &[&str] = &[
-        // PostgreSQL (libpq and sqlx)
-        "sslmode",
-        "ssl-mode",
-        "sslrootcert",
-        "ssl-root-cert",
-        "ssl-ca",
-        "sslcert",
-        "ssl-cert",
-        "sslkey",
-        "ssl-key",
-        "application_name",
-        "host",
-        "hostaddr",
-        "port",
-        "dbname",
-        "user",
-        "options",
-        "statement-cache-capacity",
-        "connect_timeout",
-        "target_session_attrs",
-        // MySQL / MariaDB
-        "sslca",
-        "charset",
-        "collation",
-        "socket",
-        "timezone",
-        "time-zone",
-        // SQLite
-        "mode",
-        "cache",
-        "immutable",
-        "vfs",
-        // Redis, AMQP, NATS, MongoDB
-        "db",
-        "protocol",
-        "heartbeat",
-        "connection_timeout",
-        "channel_max",
-        "frame_max",
-        "authsource",
-        "authmechanism",
-        "replicaset",
-        "tls",
-        "retrywrites",
-        "w",
-    ];
-    !is_secret_param(name) && PUBLIC.iter().any(|p| p.eq_ignore_ascii_case(name))
-}
-
-/// Writes `?query` with the value of every parameter that is not known to be harmless
-/// replaced by `***`.
-fn write_query_redacted(f: &mut fmt::Formatter<'_>, query: &str) -> fmt::Result {
-    f.write_str("?")?;
-    for (i, (pair, value, name)) in raw_params(query).enumerate() {
-        if i > 0 {
-            f.write_str("&")?;
-        }
-        match value {
-            None => f.write_str(pair)?,
-            Some(_) if is_public_param(&name) => f.write_str(pair)?,
-            Some(_) => {
-                let key = &pair[..pair.len() - value.map_or(0, str::len) - 1];
-                write!(f, "{key}=***")?;
-            }
-        }
-    }
-    Ok(())
 }
 
 impl FromStr for ServiceUrl {
@@ -721,7 +483,10 @@ impl FromStr for ServiceUrl {
 impl fmt::Display for ServiceUrl {
     /// The URL with its password and secret parameters shown as `***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_redacted(f)
+        match &self.repr {
+            Repr::Sqlite { raw, query, .. } => redact::write_sqlite(f, raw, query.as_ref()),
+            Repr::Url(url) => redact::write_url(f, url, self.token().is_some()),
+        }
     }
 }
 
