@@ -5,6 +5,7 @@ mod de;
 mod describe;
 mod error;
 pub mod from_str;
+mod names;
 mod report;
 mod secret;
 mod suggest;
@@ -178,18 +179,16 @@ impl Loader {
         iter: impl IntoIterator<Item = (String, String)>,
         report: bool,
     ) -> Result<(T, Report), Error> {
-        let mut source = de::Source {
-            process,
-            map: self.dotenv_entries()?,
-        };
+        let mut map = self.dotenv_entries()?;
         // Only names under the prefix can be read, even in strict mode.
         let prefix = self.prefix.as_str();
         let iter = iter.into_iter();
-        source.map.reserve(iter.size_hint().0);
-        source
-            .map
-            .extend(iter.filter(|(name, _)| name.starts_with(prefix)));
-        let loaded = de::load::<T>(&source, &self.prefix, self.strict, report);
+        map.reserve(iter.size_hint().0);
+        map.extend(iter.filter(|(name, _)| name.starts_with(prefix)));
+        let source = de::Source::new(process, map);
+        let shape = describe::shape::<T>();
+        let may_nest = |relative: &str| shape.may_nest(relative);
+        let loaded = de::load::<T>(&source, prefix, self.strict, report, &may_nest);
         match loaded.result {
             Ok(value) => Ok((value, Report::new(loaded.entries))),
             Err(problems) => Err(Error::new(problems)),
