@@ -88,7 +88,7 @@ impl Loader {
 
     /// Strict mode: every variable that starts with the prefix but matches
     /// no field is an error, with a suggestion within edit distance 2
-    /// (`APP_DATABSE_URL: unknown variable, did you mean APP_DATABASE_URL?`).
+    /// (`APP_DATABSE_URL: unknown variable (did you mean APP_DATABASE_URL?)`).
     ///
     /// Variables under a struct read as a map (`#[serde(flatten)]`, or a map
     /// at the top level) are accepted as they are.
@@ -210,7 +210,7 @@ impl Loader {
         let mut problems = Vec::new();
         for (path, required) in &self.dotenv {
             let dotenv_problem = |entry| {
-                Problem::new(
+                Problem::from_kind(
                     "",
                     ProblemKind::Dotenv {
                         path: path.clone(),

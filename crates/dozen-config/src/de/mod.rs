@@ -112,7 +112,7 @@ fn give_up<T>(ctx: &Ctx<'_>, prefix: &str, err: &DeError) -> Loaded<T> {
             DeError::Other { expected, .. } => expected.as_deref().map(names::hint),
             _ => None,
         };
-        run.problems.push(Problem::new(
+        run.problems.push(Problem::from_kind(
             var,
             ProblemKind::Invalid {
                 expected: expected.unwrap_or_else(|| "a value this field accepts".into()),

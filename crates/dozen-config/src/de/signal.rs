@@ -60,7 +60,7 @@ impl fmt::Display for DeError {
             DeError::Other {
                 expected: Some(expected),
                 ..
-            } => write!(f, "invalid value, expected {expected}"),
+            } => write!(f, "invalid value ({expected})"),
             DeError::Other { expected: None, .. } => f.write_str("invalid value"),
         }
     }

@@ -98,7 +98,10 @@ impl<'s> Ctx<'s> {
     }
 
     pub(crate) fn problem(&self, var: &str, kind: ProblemKind) {
-        self.run.borrow_mut().problems.push(Problem::new(var, kind));
+        self.run
+            .borrow_mut()
+            .problems
+            .push(Problem::from_kind(var, kind));
     }
 
     pub(crate) fn fetch(&self, var: &str) -> Fetched<'s> {
@@ -259,7 +262,7 @@ impl<'s> Ctx<'s> {
                 || run.open.iter().any(|open| name.starts_with(open.as_str()));
             if !known {
                 let suggestion = suggest::nearest(name, &run.known);
-                unknown.push(Problem::new(
+                unknown.push(Problem::from_kind(
                     name.as_str(),
                     ProblemKind::Unknown { suggestion },
                 ));

@@ -34,7 +34,10 @@ fn dotenv_fills_in_and_never_overrides() {
     let err = prefixed("APP_")
         .from_iter::<_, Config>(env(&[]))
         .unwrap_err();
-    assert_eq!(err.to_string(), "APP_PORT: missing\nAPP_NAME: missing");
+    assert_eq!(
+        err.to_string(),
+        "APP_PORT: missing (required)\nAPP_NAME: missing (required)"
+    );
     // `.dotenv()` reads ./.env only if it exists.
     assert!(
         Loader::new()
@@ -57,7 +60,7 @@ fn dotenv_problems_never_quote_the_file() {
         err.to_string(),
         format!("{}: cannot parse entry 2", bad.display())
     );
-    assert_eq!(err.errors().next().unwrap().var(), "");
+    assert_eq!(err.problems().next().unwrap().var(), "");
 
     let missing = dir.path().join("missing.env");
     let err = prefixed("APP_")

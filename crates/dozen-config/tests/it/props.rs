@@ -116,7 +116,7 @@ proptest! {
         };
         let text = err.to_string();
         let debug = format!("{err:?}");
-        prop_assert!(err.errors().count() > 0);
+        prop_assert!(err.problems().count() > 0);
         // A value that is part of a name is shown as that name.
         let in_names = |v: &str| vars.iter().any(|(k, _)| k.contains(v));
         for (_, value) in vars
