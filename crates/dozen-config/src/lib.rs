@@ -30,8 +30,10 @@ pub fn from_env<T: DeserializeOwned>() -> Result<T, Error> {
     Loader::new().from_env()
 }
 
-/// Loads `T` from these pairs instead of the process environment, with the
-/// same rules as [`from_env`] (for tests).
+/// Loads `T` from these `(name, value)` pairs instead of the process
+/// environment, with the same rules as [`from_env`]. No process variable is
+/// read, so a test needs neither to set nor to clear one; an `X_FILE` pair
+/// still reads its file.
 ///
 /// # Errors
 ///
@@ -131,8 +133,9 @@ impl Loader {
             .map(|(value, _)| value)
     }
 
-    /// Loads `T` from these pairs instead of the process environment, with
-    /// the same rules as [`Loader::from_env`].
+    /// Loads `T` from these `(name, value)` pairs instead of the process
+    /// environment, with the same rules as [`Loader::from_env`]: no process
+    /// variable is read, and only names under the prefix are seen.
     ///
     /// # Errors
     ///

@@ -1,4 +1,7 @@
-//! Behaviour 11: `.env` files, only when asked, never overriding.
+//! Promise: `.env` files are read only when asked, only fill in what the
+//! environment does not set (earlier files before later ones), never change
+//! the process environment, and a file that cannot be read or parsed is a
+//! problem naming the file and the entry, never quoting its content.
 
 use dozen_config::{Loader, prefixed};
 use serde::Deserialize;
@@ -30,6 +33,8 @@ fn dotenv_fills_in_and_never_overrides() {
             debug: true
         }
     );
+    // The files filled in the load, not the process environment.
+    assert_eq!(std::env::var_os("APP_DEBUG"), None);
     // Not asked, not read.
     let err = prefixed("APP_")
         .from_iter::<_, Config>(env(&[]))

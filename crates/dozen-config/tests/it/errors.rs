@@ -1,4 +1,8 @@
-//! Behaviour 3 and 4: every error at once, in field order, no value echoed.
+//! Promise: a load reports every problem at once, in field order, one per
+//! line as `VAR: what is wrong (what was expected)`, with no value in it,
+//! even when the check that failed belongs to a foreign type; each problem
+//! gives its variable and kind; and an application's own problems join the
+//! same list in the same form.
 
 use std::time::Duration;
 

@@ -1,4 +1,7 @@
-//! Behaviour 6: secrets from files.
+//! Promise: `X_FILE` holds the path of a file whose content is the value of
+//! `X` (one trailing newline removed), for any field; setting both, an
+//! unreadable or non-UTF-8 file, and a file over 1 MiB are problems that
+//! name `X_FILE` and never show the path.
 
 use dozen_config::{ProblemKind, Secret, prefixed};
 use serde::Deserialize;

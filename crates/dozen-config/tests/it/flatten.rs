@@ -1,4 +1,7 @@
-//! Behaviour 2: `#[serde(flatten)]` with every value type.
+//! Promise: `#[serde(flatten)]` works with every value type (numbers,
+//! booleans, durations, not only strings), its problems name the variable
+//! without the value, `describe` lists its required fields, and the report
+//! hides its values.
 
 use std::time::Duration;
 

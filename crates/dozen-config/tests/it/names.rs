@@ -1,4 +1,7 @@
-//! Behaviour 1 and 2: names, prefixes, nesting.
+//! Promise: a field reads the variable named after it, upper-cased, after
+//! the prefix, matched exactly (a `rename` is honoured); a nested struct
+//! reads `PARENT__FIELD` at any depth; an `Option` of a struct is `None` when
+//! none of its variables is set.
 
 use dozen_config::prefixed;
 use serde::Deserialize;

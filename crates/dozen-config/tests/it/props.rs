@@ -1,4 +1,5 @@
-//! Property test: random environments never panic and never leak a value.
+//! Promise, checked on random environments: loading never panics, and
+//! neither the error text nor its `Debug` contains a value that was set.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,4 +1,6 @@
-//! Behaviour 8: strict mode.
+//! Promise: in strict mode every variable under the prefix that no field
+//! reads is a problem, with the nearest known name within edit distance 2 as
+//! a suggestion; names under a struct read as a map are accepted.
 
 use dozen_config::{Loader, ProblemKind, prefixed};
 use serde::Deserialize;

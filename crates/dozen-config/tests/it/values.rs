@@ -1,4 +1,8 @@
-//! Behaviour 5 and 7: value types, `Option`, lists, maps, defaults.
+//! Promise: each value type reads the documented text format (integers,
+//! floats, the many spellings of `bool`, `char`, unit enums, `Option` with
+//! empty as `None`, comma-separated lists and `key=value` maps with `\,`
+//! escapes, humantime durations, any `FromStr` type), a bad value names what
+//! was expected, and `#[serde(default)]` applies at every depth.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
