@@ -79,6 +79,25 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
         }
     }
 
+    /// Item `i` of a list or map (a key or a value), noted as a secret if
+    /// the whole is one.
+    fn item(ctx: &'c Ctx<'s>, var: &str, i: usize, text: String, secret: bool) -> Self {
+        if secret {
+            ctx.note_secret(&text);
+        }
+        let mut item = Self::new(
+            ctx,
+            var.to_owned(),
+            Fetched::Value {
+                text: Cow::Owned(text),
+                from: ValueSource::Environment,
+            },
+            Some(i),
+        );
+        item.secret = secret;
+        item
+    }
+
     fn key(&self) -> String {
         match self.item {
             Some(i) => format!("{}#{i}", self.var),
@@ -534,19 +553,7 @@ impl<'de, N: Nest> SeqAccess<'de> for Items<'_, '_, '_, N> {
         let Some((i, text)) = self.items.next() else {
             return Ok(None);
         };
-        if self.secret {
-            self.ctx.note_secret(&text);
-        }
-        let mut item = ValueDe::<N>::new(
-            self.ctx,
-            self.var.to_owned(),
-            Fetched::Value {
-                text: Cow::Owned(text),
-                from: ValueSource::Environment,
-            },
-            Some(i),
-        );
-        item.secret = self.secret;
+        let item = ValueDe::<N>::item(self.ctx, self.var, i, text, self.secret);
         seed.deserialize(item).map(Some)
     }
 
@@ -564,25 +571,6 @@ struct Pairs<'c, 's, 'v, N> {
     nest: PhantomData<N>,
 }
 
-impl<N: Nest> Pairs<'_, '_, '_, N> {
-    fn item<'c, 's>(&self, ctx: &'c Ctx<'s>, i: usize, text: String) -> ValueDe<'c, 's, N> {
-        if self.secret {
-            self.ctx.note_secret(&text);
-        }
-        let mut item = ValueDe::<N>::new(
-            ctx,
-            self.var.to_owned(),
-            Fetched::Value {
-                text: Cow::Owned(text),
-                from: ValueSource::Environment,
-            },
-            Some(i),
-        );
-        item.secret = self.secret;
-        item
-    }
-}
-
 impl<'de, N: Nest> MapAccess<'de> for Pairs<'_, '_, '_, N> {
     type Error = DeError;
 
@@ -594,14 +582,15 @@ impl<'de, N: Nest> MapAccess<'de> for Pairs<'_, '_, '_, N> {
             return Ok(None);
         };
         self.value = Some((i, value));
-        seed.deserialize(self.item(self.ctx, i, key)).map(Some)
+        seed.deserialize(ValueDe::<N>::item(self.ctx, self.var, i, key, self.secret))
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let Some((i, text)) = self.value.take() else {
             return Err(de::Error::custom("value without a key"));
         };
-        seed.deserialize(self.item(self.ctx, i, text))
+        seed.deserialize(ValueDe::<N>::item(self.ctx, self.var, i, text, self.secret))
     }
 
     fn size_hint(&self) -> Option<usize> {
