@@ -162,6 +162,7 @@ impl fmt::Display for Description {
     }
 }
 
+/// Every variable `T` reads under `prefix`, in field order.
 pub(crate) fn describe<T: DeserializeOwned>(prefix: &str) -> Description {
     let vars = trace_vars::<T>(prefix)
         .into_iter()
