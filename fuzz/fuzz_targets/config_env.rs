@@ -190,7 +190,7 @@ fn fixed_texts() -> &'static Vec<String> {
                 else {
                     continue;
                 };
-                for p in e.errors() {
+                for p in e.problems() {
                     texts.push(p.to_string());
                     texts.push(format!("{p:?}"));
                     match p.kind() {
@@ -269,8 +269,8 @@ fuzz_target!(|input: Input| {
 
     match result {
         Err(e) => {
-            assert!(e.errors().count() > 0, "an error with no problem");
-            for p in e.errors() {
+            assert!(e.problems().count() > 0, "an error with no problem");
+            for p in e.problems() {
                 let mut masks = known.clone();
                 if let ProblemKind::Unreadable { path, .. } | ProblemKind::TooLarge { path } =
                     p.kind()
@@ -290,7 +290,7 @@ fuzz_target!(|input: Input| {
             }
             // The whole error is these lines, one per problem.
             assert!(
-                e.to_string().lines().count() >= e.errors().count(),
+                e.to_string().lines().count() >= e.problems().count(),
                 "fewer lines than problems: {e}"
             );
         }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 /// Every problem found while loading a configuration, in field order.
 ///
-/// `Display` writes one problem per line, each naming the variable and what
-/// was expected; no value read from the environment or a file ever appears in
+/// `Display` writes one problem per line, each `VAR: what is wrong (what was
+/// expected)`; no value read from the environment or a file ever appears in
 /// the text or in `Debug`, since a mistyped secret is still a secret.
 ///
 /// ```
@@ -21,9 +21,40 @@ use std::path::PathBuf;
 ///     .unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     "APP_PORT: invalid value, expected an integer from 0 to 65535\nAPP_WORKERS: missing",
+///     "APP_PORT: invalid value (an integer from 0 to 65535)\nAPP_WORKERS: missing (required)",
 /// );
-/// assert_eq!(err.errors().count(), 2);
+/// assert_eq!(err.problems().count(), 2);
+/// ```
+///
+/// An application's own checks report in the same list, so a service
+/// prints one list of what to fix: build a [`Problem`] with
+/// [`Problem::new`], then an `Error` with [`Error::from_problems`], or add
+/// the problems to a load's error with [`Extend`].
+///
+/// ```
+/// use dozen_config::{Error, Problem};
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Config {
+///     port: u16,
+///     workers: u8,
+/// }
+///
+/// let pairs = [("WORKERS".to_string(), "0".to_string())];
+/// // The application's own check, next to the load: `WORKERS` must not be 0.
+/// let own = [Problem::new("WORKERS", "zero", "at least 1")];
+///
+/// let err = match dozen_config::from_iter::<_, Config>(pairs) {
+///     Ok(_) => Error::from_problems(own),
+///     Err(mut err) => {
+///         err.extend(own);
+///         err
+///     }
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "PORT: missing (required)\nWORKERS: zero (at least 1)",
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -36,9 +67,35 @@ impl Error {
         Self { problems }
     }
 
-    /// The problems, in the order of the fields that caused them.
-    pub fn errors(&self) -> impl ExactSizeIterator<Item = &Problem> + '_ {
+    /// An error listing these problems, such as those of an application's
+    /// own checks ([`Problem::new`]). An error with no problem displays as
+    /// the empty string.
+    pub fn from_problems(problems: impl IntoIterator<Item = Problem>) -> Self {
+        Self {
+            problems: problems.into_iter().collect(),
+        }
+    }
+
+    /// The problems, in the order of the fields that caused them (and then
+    /// in the order they were added).
+    pub fn problems(&self) -> impl ExactSizeIterator<Item = &Problem> + '_ {
         self.problems.iter()
+    }
+}
+
+/// Adds problems after those already listed: an application's own checks
+/// after the problems of a load.
+impl Extend<Problem> for Error {
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, problems: I) {
+        self.problems.extend(problems);
+    }
+}
+
+impl From<Problem> for Error {
+    fn from(problem: Problem) -> Self {
+        Self {
+            problems: vec![problem],
+        }
     }
 }
 
@@ -64,11 +121,34 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(var: impl Into<String>, kind: ProblemKind) -> Self {
+    pub(crate) fn from_kind(var: impl Into<String>, kind: ProblemKind) -> Self {
         Self {
             var: var.into(),
             kind,
         }
+    }
+
+    /// A problem found by an application's own check, shown as
+    /// `VAR: what is wrong (what was expected)`, such as
+    /// `Problem::new("SHUTDOWN_TIMEOUT", "too short", "at least 1s more than
+    /// SHUTDOWN_DELAY")`. Its kind is [`ProblemKind::Refused`].
+    ///
+    /// Never put the value in either text: the error may be logged, and a
+    /// mistyped secret is still a secret.
+    #[must_use]
+    pub fn new(
+        var: impl Into<String>,
+        what_is_wrong: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self::from_kind(
+            var,
+            ProblemKind::Refused {
+                reason: what_is_wrong.into(),
+                expected: expected.into(),
+                item: None,
+            },
+        )
     }
 
     /// The full name of the variable as it was looked up, such as
@@ -92,24 +172,25 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let var = &self.var;
         match &self.kind {
-            ProblemKind::Missing => write!(f, "{var}: missing"),
-            ProblemKind::Empty { expected } => write!(f, "{var}: empty, expected {expected}"),
+            ProblemKind::Missing => write!(f, "{var}: missing (required)"),
+            ProblemKind::Empty { expected } => write!(f, "{var}: empty ({expected})"),
             ProblemKind::Invalid {
                 expected,
                 item: None,
-            } => write!(f, "{var}: invalid value, expected {expected}"),
+            } => write!(f, "{var}: invalid value ({expected})"),
             ProblemKind::Invalid {
                 expected,
                 item: Some(item),
-            } => write!(f, "{var}: invalid item {}, expected {expected}", item + 1),
-            ProblemKind::NotUnicode => write!(f, "{var}: invalid value, not valid UTF-8"),
+            } => write!(f, "{var}: invalid item {} ({expected})", item + 1),
+            ProblemKind::NotUnicode => write!(f, "{var}: invalid value (valid UTF-8)"),
             // The path is not shown: a secret set by mistake in `X_FILE`
             // instead of `X` would be echoed.
-            ProblemKind::Unreadable { reason, .. } => {
-                write!(f, "{var}: cannot read the file it names ({reason})")
-            }
+            ProblemKind::Unreadable { reason, .. } => write!(
+                f,
+                "{var}: cannot read the file it names, {reason} (a readable file of UTF-8 text)"
+            ),
             ProblemKind::TooLarge { .. } => {
-                write!(f, "{var}: the file it names is larger than 1 MiB")
+                write!(f, "{var}: the file it names is too large (at most 1 MiB)")
             }
             ProblemKind::Refused {
                 reason,
@@ -122,12 +203,15 @@ impl fmt::Display for Problem {
                 item: Some(item),
             } => write!(f, "{var}: invalid item {}, {reason} ({expected})", item + 1),
             ProblemKind::Conflict { file_var } => {
-                write!(f, "{var}: both {var} and {file_var} are set")
+                write!(f, "{var}: both {var} and {file_var} are set (one of them)")
             }
             ProblemKind::Unknown {
                 suggestion: Some(s),
-            } => write!(f, "{var}: unknown variable, did you mean {s}?"),
-            ProblemKind::Unknown { suggestion: None } => write!(f, "{var}: unknown variable"),
+            } => write!(f, "{var}: unknown variable (did you mean {s}?)"),
+            ProblemKind::Unknown { suggestion: None } => {
+                write!(f, "{var}: unknown variable (no field reads it)")
+            }
+            // Not about a variable: the file, and what failed.
             ProblemKind::Dotenv { path, entry } => match entry {
                 Some(n) => write!(f, "{}: cannot parse entry {n}", path.display()),
                 None => write!(f, "{}: cannot read the file", path.display()),
@@ -176,11 +260,12 @@ pub enum ProblemKind {
         /// The path, as given in the variable.
         path: PathBuf,
     },
-    /// The value parsed, but the field's own check refused it: a
+    /// The value parsed, but a check refused it: the field's own (a
     /// `deserialize_with` or a hand-written `Deserialize` that returned
     /// `serde::de::Error::invalid_value(Unexpected::Other(reason), &expected)`
     /// with an `expected` other than the visitor's own, such as a bounded
-    /// duration. Shown as `VAR: too large (at most 1h)`.
+    /// duration), or the application's ([`Problem::new`]). Shown as
+    /// `VAR: too large (at most 1h)`.
     ///
     /// Other errors raised there (`Error::custom`, which may quote the value)
     /// are shown as [`ProblemKind::Invalid`], as is a reason or expectation

@@ -3,7 +3,7 @@
 //!
 //! For types that have no `Deserialize` impl, or whose impl does not read a
 //! string. A value that does not parse is reported as
-//! `APP_X: invalid value, expected a value that parses as <type>`; the parse
+//! `APP_X: invalid value (a value that parses as <type>)`; the parse
 //! error's own text is dropped, since it may quote the value.
 //!
 //! ```

@@ -5,6 +5,7 @@ mod de;
 mod describe;
 mod error;
 pub mod from_str;
+mod names;
 mod report;
 mod secret;
 mod suggest;
@@ -29,8 +30,10 @@ pub fn from_env<T: DeserializeOwned>() -> Result<T, Error> {
     Loader::new().from_env()
 }
 
-/// Loads `T` from these pairs instead of the process environment, with the
-/// same rules as [`from_env`] (for tests).
+/// Loads `T` from these `(name, value)` pairs instead of the process
+/// environment, with the same rules as [`from_env`]. No process variable is
+/// read, so a test needs neither to set nor to clear one; an `X_FILE` pair
+/// still reads its file.
 ///
 /// # Errors
 ///
@@ -87,7 +90,7 @@ impl Loader {
 
     /// Strict mode: every variable that starts with the prefix but matches
     /// no field is an error, with a suggestion within edit distance 2
-    /// (`APP_DATABSE_URL: unknown variable, did you mean APP_DATABASE_URL?`).
+    /// (`APP_DATABSE_URL: unknown variable (did you mean APP_DATABASE_URL?)`).
     ///
     /// Variables under a struct read as a map (`#[serde(flatten)]`, or a map
     /// at the top level) are accepted as they are.
@@ -130,8 +133,9 @@ impl Loader {
             .map(|(value, _)| value)
     }
 
-    /// Loads `T` from these pairs instead of the process environment, with
-    /// the same rules as [`Loader::from_env`].
+    /// Loads `T` from these `(name, value)` pairs instead of the process
+    /// environment, with the same rules as [`Loader::from_env`]: no process
+    /// variable is read, and only names under the prefix are seen.
     ///
     /// # Errors
     ///
@@ -178,18 +182,16 @@ impl Loader {
         iter: impl IntoIterator<Item = (String, String)>,
         report: bool,
     ) -> Result<(T, Report), Error> {
-        let mut source = de::Source {
-            process,
-            map: self.dotenv_entries()?,
-        };
+        let mut map = self.dotenv_entries()?;
         // Only names under the prefix can be read, even in strict mode.
         let prefix = self.prefix.as_str();
         let iter = iter.into_iter();
-        source.map.reserve(iter.size_hint().0);
-        source
-            .map
-            .extend(iter.filter(|(name, _)| name.starts_with(prefix)));
-        let loaded = de::load::<T>(&source, &self.prefix, self.strict, report);
+        map.reserve(iter.size_hint().0);
+        map.extend(iter.filter(|(name, _)| name.starts_with(prefix)));
+        let source = de::Source::new(process, map);
+        let shape = describe::shape::<T>();
+        let may_nest = |relative: &str| shape.may_nest(relative);
+        let loaded = de::load::<T>(&source, prefix, self.strict, report, &may_nest);
         match loaded.result {
             Ok(value) => Ok((value, Report::new(loaded.entries))),
             Err(problems) => Err(Error::new(problems)),
@@ -211,7 +213,7 @@ impl Loader {
         let mut problems = Vec::new();
         for (path, required) in &self.dotenv {
             let dotenv_problem = |entry| {
-                Problem::new(
+                Problem::from_kind(
                     "",
                     ProblemKind::Dotenv {
                         path: path.clone(),

@@ -8,7 +8,7 @@ use serde::ser::{Serialize, Serializer};
 
 use dozen_redact::MARKER;
 
-use crate::de::SECRET;
+use crate::names::SECRET;
 
 /// A value that deserializes like `T` but shows itself as `***` ([`dozen_redact::MARKER`]) in
 /// `Debug`, `Display`, `Serialize` and the [`Report`](crate::Report).

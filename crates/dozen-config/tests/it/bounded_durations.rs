@@ -85,11 +85,11 @@ fn a_bound_is_reported_on_its_variable_with_every_other_problem() {
         err.to_string(),
         "APP_SHUTDOWN_TIMEOUT: too large (at most 1h)\n\
          APP_CONNECT_TIMEOUT: too large (at most 1h)\n\
-         APP_IDLE_TIMEOUT: invalid value, expected a duration such as 30s or 1m 30s\n\
-         APP_PORT: invalid value, expected an integer from 0 to 65535\n\
+         APP_IDLE_TIMEOUT: invalid value (a duration such as 30s or 1m 30s)\n\
+         APP_PORT: invalid value (an integer from 0 to 65535)\n\
          APP_DB__ACQUIRE_TIMEOUT: too large (at most 1h)"
     );
-    let first = err.errors().next().unwrap();
+    let first = err.problems().next().unwrap();
     assert_eq!(first.var(), "APP_SHUTDOWN_TIMEOUT");
     assert!(matches!(
         first.kind(),
@@ -119,7 +119,7 @@ fn a_reason_that_quotes_the_value_is_not_shown() {
     ]);
     assert_eq!(
         err.to_string(),
-        "APP_CARELESS: invalid value, expected a duration such as 30s or 1m 30s"
+        "APP_CARELESS: invalid value (a duration such as 30s or 1m 30s)"
     );
     assert!(!format!("{err:?}").contains("7h"));
 }
@@ -159,7 +159,7 @@ proptest! {
         let Err(err) = prefixed("APP_").from_iter::<_, Config>(pairs) else {
             return Ok(());
         };
-        for problem in err.errors() {
+        for problem in err.problems() {
             prop_assert!(names.contains(&problem.var()), "{}", err);
         }
         let text = err.to_string();

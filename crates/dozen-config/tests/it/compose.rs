@@ -77,7 +77,7 @@ fn a_tuple_reports_the_problems_of_every_struct_at_once() {
             ("APP_DATABASE_CONNECT_TIMEOUT", "soon"),
         ]))
         .unwrap_err();
-    let vars: Vec<&str> = error.errors().map(|p| p.var()).collect();
+    let vars: Vec<&str> = error.problems().map(|p| p.var()).collect();
     assert_eq!(
         vars,
         [
@@ -125,7 +125,7 @@ fn strict_mode_knows_the_fields_of_every_struct_of_a_tuple() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "APP_DATABASE_MAX_CONECTIONS: unknown variable, did you mean APP_DATABASE_MAX_CONNECTIONS?"
+        "APP_DATABASE_MAX_CONECTIONS: unknown variable (did you mean APP_DATABASE_MAX_CONNECTIONS?)"
     );
 }
 

@@ -1,4 +1,7 @@
-//! Behaviour 9: documentation from the type.
+//! Promise: `describe` lists every variable a type reads, derived from the
+//! type alone (no environment): its full name, a type hint, whether it is
+//! required, optional or defaulted, and whether it is a secret, as a Markdown
+//! table and as a `.env.example`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -1,4 +1,7 @@
-//! Behaviour 11: `.env` files, only when asked, never overriding.
+//! Promise: `.env` files are read only when asked, only fill in what the
+//! environment does not set (earlier files before later ones), never change
+//! the process environment, and a file that cannot be read or parsed is a
+//! problem naming the file and the entry, never quoting its content.
 
 use dozen_config::{Loader, prefixed};
 use serde::Deserialize;
@@ -30,11 +33,16 @@ fn dotenv_fills_in_and_never_overrides() {
             debug: true
         }
     );
+    // The files filled in the load, not the process environment.
+    assert_eq!(std::env::var_os("APP_DEBUG"), None);
     // Not asked, not read.
     let err = prefixed("APP_")
         .from_iter::<_, Config>(env(&[]))
         .unwrap_err();
-    assert_eq!(err.to_string(), "APP_PORT: missing\nAPP_NAME: missing");
+    assert_eq!(
+        err.to_string(),
+        "APP_PORT: missing (required)\nAPP_NAME: missing (required)"
+    );
     // `.dotenv()` reads ./.env only if it exists.
     assert!(
         Loader::new()
@@ -57,7 +65,7 @@ fn dotenv_problems_never_quote_the_file() {
         err.to_string(),
         format!("{}: cannot parse entry 2", bad.display())
     );
-    assert_eq!(err.errors().next().unwrap().var(), "");
+    assert_eq!(err.problems().next().unwrap().var(), "");
 
     let missing = dir.path().join("missing.env");
     let err = prefixed("APP_")

@@ -1,4 +1,7 @@
-//! Behaviour 6: secrets from files.
+//! Promise: `X_FILE` holds the path of a file whose content is the value of
+//! `X` (one trailing newline removed), for any field; setting both, an
+//! unreadable or non-UTF-8 file, and a file over 1 MiB are problems that
+//! name `X_FILE` and never show the path.
 
 use dozen_config::{ProblemKind, Secret, prefixed};
 use serde::Deserialize;
@@ -46,7 +49,7 @@ fn file_problems() {
     };
     check(
         &[("APP_PASSWORD_FILE", missing)],
-        "APP_PASSWORD_FILE: cannot read the file it names (entity not found)",
+        "APP_PASSWORD_FILE: cannot read the file it names, entity not found (a readable file of UTF-8 text)",
     );
     check(
         &[
@@ -55,18 +58,18 @@ fn file_problems() {
             ("APP_TOKEN", "t"),
             ("APP_TOKEN_FILE", missing),
         ],
-        "APP_PASSWORD: both APP_PASSWORD and APP_PASSWORD_FILE are set\n\
-         APP_TOKEN: both APP_TOKEN and APP_TOKEN_FILE are set",
+        "APP_PASSWORD: both APP_PASSWORD and APP_PASSWORD_FILE are set (one of them)\n\
+         APP_TOKEN: both APP_TOKEN and APP_TOKEN_FILE are set (one of them)",
     );
     let big_path = big.path().to_str().unwrap();
     check(
         &[("APP_PASSWORD_FILE", big_path)],
-        "APP_PASSWORD_FILE: the file it names is larger than 1 MiB",
+        "APP_PASSWORD_FILE: the file it names is too large (at most 1 MiB)",
     );
     let latin1_path = latin1.path().to_str().unwrap();
     check(
         &[("APP_PASSWORD_FILE", latin1_path)],
-        "APP_PASSWORD_FILE: cannot read the file it names (not valid UTF-8)",
+        "APP_PASSWORD_FILE: cannot read the file it names, not valid UTF-8 (a readable file of UTF-8 text)",
     );
     let config: Config = prefixed("APP_")
         .from_iter(env(&[(
@@ -79,7 +82,7 @@ fn file_problems() {
     let err = prefixed("APP_")
         .from_iter::<_, Config>(env(&[("APP_PASSWORD_FILE", missing)]))
         .unwrap_err();
-    let problem = err.errors().next().unwrap();
+    let problem = err.problems().next().unwrap();
     assert_eq!(problem.var(), "APP_PASSWORD_FILE");
     assert!(
         matches!(problem.kind(), ProblemKind::Unreadable { path, .. } if path.to_str() == Some(missing))

@@ -1,4 +1,7 @@
-//! Behaviour 2: `#[serde(flatten)]` with every value type.
+//! Promise: `#[serde(flatten)]` works with every value type (numbers,
+//! booleans, durations, not only strings), its problems name the variable
+//! without the value, `describe` lists its required fields, and the report
+//! hides its values.
 
 use std::time::Duration;
 
@@ -90,15 +93,15 @@ fn flattened_problems_name_the_variable_without_the_value() {
     }
     pairs.retain(|(k, _)| k != "APP_DATABASE_RATIO");
     let err = prefixed("APP_").from_iter::<_, App>(pairs).unwrap_err();
-    let mut lines: Vec<String> = err.errors().map(ToString::to_string).collect();
+    let mut lines: Vec<String> = err.problems().map(ToString::to_string).collect();
     lines.sort();
     assert_eq!(
         lines,
         [
-            "APP_DATABASE_DEBUG: invalid value, expected true or false (also 1/0, yes/no, on/off)",
-            "APP_DATABASE_MAX_CONNECTIONS: invalid value, expected an integer from 0 to 4294967295",
-            "APP_DATABASE_RATIO: missing",
-            "APP_SHUTDOWN_DELAY: invalid value, expected a duration such as 30s or 1m 30s",
+            "APP_DATABASE_DEBUG: invalid value (true or false (also 1/0, yes/no, on/off))",
+            "APP_DATABASE_MAX_CONNECTIONS: invalid value (an integer from 0 to 4294967295)",
+            "APP_DATABASE_RATIO: missing (required)",
+            "APP_SHUTDOWN_DELAY: invalid value (a duration such as 30s or 1m 30s)",
         ]
     );
 }

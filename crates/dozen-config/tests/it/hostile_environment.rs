@@ -194,10 +194,10 @@ pub(crate) fn check_outcome(
     let mark_in_names = pairs.iter().any(|(n, _)| n.contains(MARK));
     match loaded {
         Err(err) => {
-            assert!(err.errors().count() > 0, "an error with no problem");
+            assert!(err.problems().count() > 0, "an error with no problem");
             let text = err.to_string();
             let debug = format!("{err:?}");
-            for problem in err.errors() {
+            for problem in err.problems() {
                 assert!(
                     problem.var().starts_with(PREFIX) || problem.var() == PREFIX,
                     "{problem}"
@@ -432,10 +432,10 @@ mod tests {
             .find_map(|l| l.strip_prefix("RESULT "))
             .unwrap();
         for expected in [
-            "HOST_PORT: invalid value, not valid UTF-8",
-            "HOST_DATABASE_URL_FILE: invalid value, not valid UTF-8",
-            "HOST_DB__HOST: invalid value, not valid UTF-8",
-            "HOST_CACHE__TOKEN_FILE: cannot read the file it names (not valid UTF-8)",
+            "HOST_PORT: invalid value (valid UTF-8)",
+            "HOST_DATABASE_URL_FILE: invalid value (valid UTF-8)",
+            "HOST_DB__HOST: invalid value (valid UTF-8)",
+            "HOST_CACHE__TOKEN_FILE: cannot read the file it names, not valid UTF-8 (a readable file of UTF-8 text)",
         ] {
             assert!(result.contains(expected), "{expected} not in {result}");
         }

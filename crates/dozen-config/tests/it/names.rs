@@ -1,4 +1,7 @@
-//! Behaviour 1 and 2: names, prefixes, nesting.
+//! Promise: a field reads the variable named after it, upper-cased, after
+//! the prefix, matched exactly (a `rename` is honoured); a nested struct
+//! reads `PARENT__FIELD` at any depth; an `Option` of a struct is `None` when
+//! none of its variables is set.
 
 use dozen_config::prefixed;
 use serde::Deserialize;
@@ -58,7 +61,7 @@ fn names_are_upper_cased_field_names_matched_exactly() {
             .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "DATABASE_URL: missing\nREPLICAURL: missing"
+        "DATABASE_URL: missing (required)\nREPLICAURL: missing (required)"
     );
 
     let camel: Camel = prefixed("APP_")
@@ -92,7 +95,7 @@ fn nested_structs_use_double_underscores_at_any_depth() {
     let err = prefixed("APP_")
         .from_iter::<_, Outer>(env(&[("APP_DB__PORT", "x")]))
         .unwrap_err();
-    let vars: Vec<&str> = err.errors().map(|p| p.var()).collect();
+    let vars: Vec<&str> = err.problems().map(|p| p.var()).collect();
     assert_eq!(
         vars,
         [

@@ -207,10 +207,10 @@ fn errors_never_echo_a_value_nor_a_file_path() {
     let text = err.to_string();
     assert_eq!(
         text,
-        "APP_PIN: invalid value, expected an integer from 0 to 4294967295\n\
-         APP_URL: invalid value, expected a URL such as https://example.com/\n\
-         APP_PORT: invalid value, expected an integer from 0 to 65535\n\
-         APP_KEY_FILE: cannot read the file it names (entity not found)"
+        "APP_PIN: invalid value (an integer from 0 to 4294967295)\n\
+         APP_URL: invalid value (a URL such as https://example.com/)\n\
+         APP_PORT: invalid value (an integer from 0 to 65535)\n\
+         APP_KEY_FILE: cannot read the file it names, entity not found (a readable file of UTF-8 text)"
     );
     let debug = format!("{err:?}");
     for secret in ["s3cr3tpin", "pa55word", "9999999999", "hunter2hunter2"] {

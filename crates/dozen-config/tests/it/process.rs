@@ -90,7 +90,7 @@ fn reads_the_process_environment() {
     );
     assert_eq!(
         run(&[(os("DZT_PORT"), os("x")), (os("DZT_TAGS"), os(""))]),
-        "ERR DZT_PORT: invalid value, expected an integer from 0 to 65535 / DZT_NAME: missing"
+        "ERR DZT_PORT: invalid value (an integer from 0 to 65535) / DZT_NAME: missing (required)"
     );
 }
 
@@ -108,7 +108,7 @@ fn non_utf8_values_are_errors_not_panics() {
             (os("DZT_TAGS"), os("")),
             (bad_name, bad)
         ]),
-        "ERR DZT_NAME: invalid value, not valid UTF-8"
+        "ERR DZT_NAME: invalid value (valid UTF-8)"
     );
 }
 

@@ -1,4 +1,6 @@
-//! Behaviour 10: the redacted report, and `Secret`.
+//! Promise: the report lists each variable a load read, where its value came
+//! from (environment, file, default) and its value with secrets hidden;
+//! `Secret<T>` never shows itself, whole or inside a list or map.
 
 use std::io::Write as _;
 

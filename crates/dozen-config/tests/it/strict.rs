@@ -1,4 +1,6 @@
-//! Behaviour 8: strict mode.
+//! Promise: in strict mode every variable under the prefix that no field
+//! reads is a problem, with the nearest known name within edit distance 2 as
+//! a suggestion; names under a struct read as a map are accepted.
 
 use dozen_config::{Loader, ProblemKind, prefixed};
 use serde::Deserialize;
@@ -34,7 +36,7 @@ fn unknown_variables_are_errors_with_a_suggestion() {
             ("OTHER", "1"),
             ("APP_PORT_FILE_X", "1"),
         ],
-        "APP_PORT_FILE_X: unknown variable, did you mean APP_PORT_FILE?",
+        "APP_PORT_FILE_X: unknown variable (did you mean APP_PORT_FILE?)",
     );
     check(
         &strict,
@@ -44,15 +46,15 @@ fn unknown_variables_are_errors_with_a_suggestion() {
             ("APP_DB__HOTS", "h"),
             ("APP_DB__HOST", "h"),
         ],
-        "APP_DATABASE_URL: missing\n\
-         APP_DATABSE_URL: unknown variable, did you mean APP_DATABASE_URL?\n\
-         APP_DB__HOTS: unknown variable, did you mean APP_DB__HOST?\n\
-         APP_PROT: unknown variable, did you mean APP_PORT?",
+        "APP_DATABASE_URL: missing (required)\n\
+         APP_DATABSE_URL: unknown variable (did you mean APP_DATABASE_URL?)\n\
+         APP_DB__HOTS: unknown variable (did you mean APP_DB__HOST?)\n\
+         APP_PROT: unknown variable (did you mean APP_PORT?)",
     );
     check(
         &strict,
         &[("APP_DATABASE_URL_FILE", "/nonexistent"), ("APP_PORT", "1")],
-        "APP_DATABASE_URL_FILE: cannot read the file it names (entity not found)",
+        "APP_DATABASE_URL_FILE: cannot read the file it names, entity not found (a readable file of UTF-8 text)",
     );
     check(
         &strict,
@@ -61,7 +63,7 @@ fn unknown_variables_are_errors_with_a_suggestion() {
             ("APP_DB__HOST", "h"),
             ("APP_ZZZZZZZ", "h"),
         ],
-        "APP_ZZZZZZZ: unknown variable",
+        "APP_ZZZZZZZ: unknown variable (no field reads it)",
     );
     // Without strict, unknown variables are ignored.
     check(
@@ -73,7 +75,7 @@ fn unknown_variables_are_errors_with_a_suggestion() {
     let err = strict
         .from_iter::<_, Config>(crate::env(&[("APP_DATABASE_URL", "x"), ("APP_PROT", "1")]))
         .unwrap_err();
-    let problem = err.errors().next().unwrap();
+    let problem = err.problems().next().unwrap();
     assert_eq!(problem.var(), "APP_PROT");
     assert_eq!(
         problem.kind(),

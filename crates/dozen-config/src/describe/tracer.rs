@@ -1,174 +1,37 @@
-//! Documentation from the type: every variable a type reads.
+//! The tracer: a second `Deserializer` that walks a type instead of the
+//! environment, in the manner of serde-reflection. `deserialize_struct`
+//! gives the field names, the method a field's `Deserialize` calls gives its
+//! kind, and a visitor's `expecting` text gives the rest (`a duration`, `a
+//! string representing an URL`).
 //!
-//! A second `Deserializer` walks the type instead of the environment, in the
-//! manner of serde-reflection: `deserialize_struct` gives the field names,
-//! the method a field's `Deserialize` calls gives its kind, and a visitor's
-//! `expecting` text gives the rest (`a duration`, `a string representing an
-//! URL`). A first pass yields every field to learn the types; a second pass
-//! yields none, so that serde names each required field through
-//! `missing_field`, one run at a time, as the loader does.
+//! It shares the loader's signals (its error type, the placeholder strings,
+//! the common `Deserializer` methods) and nothing else of it.
 
-use std::any::TypeId;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use crate::de::{DeError, SECRET, SameLevel, Unexpected, common_methods};
+use crate::de::signal::{CANDIDATES, DeError, SameLevel, Unexpected, common_methods};
+use crate::names::{self, SECRET, type_hint};
 
-/// Every variable a type reads: name, type hint, whether it is required,
-/// whether it is a secret. Made by [`describe`](crate::describe) or
-/// [`Loader::describe`](crate::Loader::describe).
-///
-/// ```
-/// use std::time::Duration;
-///
-/// #[derive(serde::Deserialize)]
-/// struct Config {
-///     port: u16,
-///     #[serde(default, with = "humantime_serde")]
-///     timeout: Option<Duration>,
-///     password: dozen_config::Secret<String>,
-/// }
-///
-/// let description = dozen_config::prefixed("APP_").describe::<Config>();
-/// assert_eq!(
-///     description.markdown(),
-///     "\
-/// | Variable | Type | Required | Secret |
-/// |---|---|---|---|
-/// | `APP_PORT` | integer | required | no |
-/// | `APP_TIMEOUT` | duration | optional | no |
-/// | `APP_PASSWORD` | string | required | yes |
-/// ",
-/// );
-/// assert_eq!(
-///     description.env_example(),
-///     "\
-/// ## integer, required
-/// APP_PORT=
-/// ## duration, optional
-/// ## APP_TIMEOUT=
-/// ## string, required, secret (or APP_PASSWORD_FILE=/path/to/file)
-/// APP_PASSWORD=
-/// ",
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Description {
-    vars: Vec<VarDoc>,
-}
-
-/// One variable of a [`Description`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VarDoc {
-    name: String,
-    hint: String,
-    requirement: Requirement,
-    secret: bool,
-}
-
-impl VarDoc {
-    /// The full name, such as `APP_DB__PORT`.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// What it holds: `integer`, `bool`, `duration`, `url`, `list of string`, ...
-    #[must_use]
-    pub fn hint(&self) -> &str {
-        &self.hint
-    }
-
-    /// Whether it must be set.
-    #[must_use]
-    pub fn requirement(&self) -> Requirement {
-        self.requirement
-    }
-
-    /// Whether the field is a [`Secret`](crate::Secret).
-    #[must_use]
-    pub fn is_secret(&self) -> bool {
-        self.secret
-    }
-}
-
-/// Whether a variable must be set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Requirement {
+/// What the tracer saw of one variable.
+pub(crate) struct Traced {
+    pub(crate) name: String,
+    pub(crate) hint: String,
+    pub(crate) secret: bool,
+    /// An `Option`, or inside one.
+    pub(crate) optional: bool,
     /// Loading fails without it.
-    Required,
-    /// An `Option`, or inside one: absent is `None`.
-    Optional,
-    /// The field (or a struct around it) has a `#[serde(default)]`.
-    Default,
+    pub(crate) required: bool,
 }
 
-impl fmt::Display for Requirement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Requirement::Required => "required",
-            Requirement::Optional => "optional",
-            Requirement::Default => "has a default",
-        })
-    }
-}
-
-impl Description {
-    /// The variables, in field order.
-    pub fn vars(&self) -> impl ExactSizeIterator<Item = &VarDoc> + '_ {
-        self.vars.iter()
-    }
-
-    /// A Markdown table: variable, type, required, secret.
-    #[must_use]
-    pub fn markdown(&self) -> String {
-        let mut out = String::from("| Variable | Type | Required | Secret |\n|---|---|---|---|\n");
-        for var in &self.vars {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                var.name,
-                var.hint.replace('|', "\\|"),
-                var.requirement,
-                if var.secret { "yes" } else { "no" }
-            );
-        }
-        out
-    }
-
-    /// A `.env.example`: each variable under a comment with its type;
-    /// required ones uncommented and empty, the others commented out.
-    #[must_use]
-    pub fn env_example(&self) -> String {
-        let mut out = String::new();
-        for var in &self.vars {
-            let _ = write!(out, "# {}, {}", var.hint, var.requirement);
-            if var.secret {
-                let _ = write!(out, ", secret (or {}_FILE=/path/to/file)", var.name);
-            }
-            let comment = if var.requirement == Requirement::Required {
-                ""
-            } else {
-                "# "
-            };
-            let _ = writeln!(out, "\n{comment}{}=", var.name);
-        }
-        out
-    }
-}
-
-impl fmt::Display for Description {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.markdown())
-    }
-}
-
-pub(crate) fn describe<T: DeserializeOwned>(prefix: &str) -> Description {
+/// Every variable `T` reads under `prefix`, in field order.
+///
+/// A first pass yields every field to learn the types; a second pass yields
+/// none, so that serde names each required field through `missing_field`,
+/// one run at a time, as the loader does.
+pub(crate) fn trace_vars<T: DeserializeOwned>(prefix: &str) -> Vec<Traced> {
     let ctx = Tracer::default();
     for phase_b in [false, true] {
         ctx.memo.borrow_mut().phase_b = phase_b;
@@ -186,52 +49,19 @@ pub(crate) fn describe<T: DeserializeOwned>(prefix: &str) -> Description {
         }
     }
     let memo = ctx.memo.into_inner();
-    let vars = ctx
-        .docs
+    ctx.docs
         .into_inner()
         .into_iter()
-        .map(|(doc, optional)| VarDoc {
-            requirement: if optional {
-                Requirement::Optional
-            } else if memo.required.contains(&doc.name) {
-                Requirement::Required
-            } else {
-                Requirement::Default
-            },
-            ..doc
+        .map(|mut traced| {
+            traced.required = memo.required.contains(&traced.name);
+            traced
         })
-        .collect();
-    Description { vars }
+        .collect()
 }
 
-/// What the loader needs to know of a type: which fields may read nested
-/// variables, so that only those send it looking for `X__*` when `X` is
-/// absent (a look that needs a scan of the whole environment).
-pub(crate) struct Shape {
-    /// Whether every field was seen; if not, every absent field may nest.
-    complete: bool,
-    /// Variable names relative to the prefix: `DB`, `DB__POOL`.
-    nested: HashSet<String>,
-}
-
-impl Shape {
-    pub(crate) fn may_nest(&self, relative: &str) -> bool {
-        !self.complete || self.nested.contains(relative)
-    }
-}
-
-/// The shape of `T`, traced once per type and process.
-pub(crate) fn shape<T: DeserializeOwned>() -> Arc<Shape> {
-    static SHAPES: OnceLock<Mutex<HashMap<TypeId, Arc<Shape>>>> = OnceLock::new();
-    let shapes = SHAPES.get_or_init(Mutex::default);
-    let id = typeid::of::<T>();
-    if let Some(shape) = shapes
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&id)
-    {
-        return Arc::clone(shape);
-    }
+/// The fields of `T` that may read nested variables (`DB`, `DB__POOL`,
+/// relative to the prefix), and whether every field was seen.
+pub(crate) fn trace_nesting<T: DeserializeOwned>() -> (HashSet<String>, bool) {
     let ctx = Tracer::default();
     let mut complete = false;
     for _ in 0..1000 {
@@ -249,15 +79,7 @@ pub(crate) fn shape<T: DeserializeOwned>() -> Arc<Shape> {
             break;
         }
     }
-    let shape = Arc::new(Shape {
-        complete,
-        nested: ctx.nested.into_inner(),
-    });
-    shapes
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(id, Arc::clone(&shape));
-    shape
+    (ctx.nested.into_inner(), complete)
 }
 
 #[derive(Default)]
@@ -266,8 +88,8 @@ struct Tracer {
     /// Fields that may read nested variables (`X__*`): structs, maps,
     /// untyped values.
     nested: RefCell<HashSet<String>>,
-    /// (doc, optional), in the order first seen.
-    docs: RefCell<Vec<(VarDoc, bool)>>,
+    /// In the order first seen.
+    docs: RefCell<Vec<Traced>>,
     item_hint: RefCell<Option<String>>,
 }
 
@@ -289,15 +111,16 @@ impl Tracer {
             return;
         }
         let mut docs = self.docs.borrow_mut();
-        let doc = VarDoc {
+        let traced = Traced {
             name: var.to_owned(),
             hint,
-            requirement: Requirement::Default,
             secret,
+            optional,
+            required: false,
         };
-        match docs.iter_mut().find(|(d, _)| d.name == var) {
-            Some(slot) => *slot = (doc, optional),
-            None => docs.push((doc, optional)),
+        match docs.iter_mut().find(|d| d.name == var) {
+            Some(slot) => *slot = traced,
+            None => docs.push(traced),
         }
     }
 
@@ -313,23 +136,6 @@ impl Tracer {
     }
 }
 
-fn type_hint(expected: &str) -> String {
-    match expected {
-        "a string" => "string".into(),
-        "a duration" => "duration".into(),
-        "a string representing an URL" => "url".into(),
-        "path string" => "path".into(),
-        "IP address" | "IPv4 address" | "IPv6 address" => "ip address".into(),
-        "socket address" | "IPv4 socket address" | "IPv6 socket address" => "socket address".into(),
-        "a character" | "a char" => "char".into(),
-        "a boolean" => "bool".into(),
-        "f32" | "f64" => "number".into(),
-        "a sequence" => "list".into(),
-        other if crate::de::hint(other).starts_with("an integer") => "integer".into(),
-        other => other.to_owned(),
-    }
-}
-
 struct TStruct<'c> {
     ctx: &'c Tracer,
     prefix: String,
@@ -340,7 +146,7 @@ impl TStruct<'_> {
     fn catch<T>(&self, result: Result<T, DeError>, flat: bool) -> Result<T, DeError> {
         match result {
             Err(DeError::MissingField(field)) => {
-                let var = crate::de::join(&self.prefix, field);
+                let var = names::join(&self.prefix, field);
                 let prefix = self.prefix.clone();
                 self.ctx.change(|memo| {
                     let new = memo.required.insert(var);
@@ -384,7 +190,7 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
         let phase_b = self.ctx.memo.borrow().phase_b;
         let keys: Vec<(&'static str, String)> = fields
             .iter()
-            .map(|field| (*field, crate::de::join(&self.prefix, field)))
+            .map(|field| (*field, names::join(&self.prefix, field)))
             .filter(|(_, var)| !phase_b || self.ctx.memo.borrow().required.contains(var))
             .collect();
         let result = visitor.visit_map(TFields {
@@ -404,7 +210,7 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
             .flat_fields
             .iter()
             .filter(|(prefix, _)| *prefix == self.prefix)
-            .map(|(prefix, field)| (*field, crate::de::join(prefix, field)))
+            .map(|(prefix, field)| (*field, names::join(prefix, field)))
             .collect();
         let result = visitor.visit_map(TFields {
             ctx: self.ctx,
@@ -534,7 +340,7 @@ impl TValue<'_> {
             .get(&key)
             .copied()
             .unwrap_or(0);
-        let Some(placeholder) = crate::de::CANDIDATES.get(index) else {
+        let Some(placeholder) = CANDIDATES.get(index) else {
             return Err(DeError::Abort);
         };
         match visitor.visit_str(placeholder) {
