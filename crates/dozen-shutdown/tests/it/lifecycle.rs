@@ -12,10 +12,10 @@ fn ms(n: u64) -> Duration {
 
 fn build(delay: u64, timeout: u64) -> Shutdown {
     Shutdown::builder()
-        .signals(false)
-        .watchdog(false)
-        .delay(ms(delay))
-        .timeout(ms(timeout))
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(ms(delay))
+        .with_timeout(ms(timeout))
         .build()
         .expect("valid settings")
 }
