@@ -1,3 +1,6 @@
+//! A load balancer sees the shutdown: `/readyz` turns 503 once draining
+//! starts, while `/livez` stays 200.
+
 use std::time::Duration;
 
 use axum::body::Body;

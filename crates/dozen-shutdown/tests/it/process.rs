@@ -1,4 +1,9 @@
-//! Real processes and real signals.
+//! Under real signals, a real process keeps its promises: load during the
+//! propagation delay never fails and requests in flight complete; a second
+//! signal exits at once even with the runtime wedged; the watchdog ends the
+//! process at the deadline; streams and idle keep-alive connections do not
+//! hold the drain; and settings loaded from the environment give the
+//! documented delay, with errors that never echo a value.
 //!
 //! Each test re-runs this test binary as a child (`--ignored --exact
 //! process::child`) with `DOZEN_SHUTDOWN_CHILD` naming its role, sends it
