@@ -11,15 +11,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::duration;
-use crate::lock::lock;
 use crate::state::{Cause, Inner};
 use crate::tasks::{self, TaskOutput};
 use crate::{Error, Outcome, Readiness};
 
 /// A handle to the process's graceful shutdown; cheap to clone.
 ///
-/// Build one at start-up with [`Shutdown::builder`], hand clones to whoever needs to observe or start
-/// shutdown, and `wait` for it at the end of `main`:
+/// Build one at start-up with [`Shutdown::builder`], hand clones to whoever
+/// needs to observe or start shutdown, and `wait` for it at the end of
+/// `main`:
 ///
 /// 1. **Draining** (on SIGTERM, SIGINT, SIGQUIT or [`trigger`](Self::trigger)):
 ///    readiness turns [`Readiness::Draining`], [`draining`](Self::draining)
@@ -200,13 +200,13 @@ impl Shutdown {
     /// its teardown hooks: by a second OS signal or by the watchdog at the
     /// deadline. Callbacks run in reverse order of registration on a helper
     /// thread, not on the runtime, and the exit waits for them at most
-    /// [`FORCED_EXIT_FLUSH_LIMIT`](crate::FORCED_EXIT_FLUSH_LIMIT) (1 s): one that blocks (a log flush stuck
-    /// on a stalled stdout) delays the exit by that much and no more, and the
-    /// callbacks after it do not run. Flushing a log writer is what it is for
+    /// [`FORCED_EXIT_FLUSH_LIMIT`](crate::FORCED_EXIT_FLUSH_LIMIT) (1 s): one
+    /// that blocks (a log flush stuck on a stalled stdout) delays the exit by
+    /// that much and no more, and the callbacks after it do not run. Flushing a log writer is what it is for
     /// (`move || flusher.flush()` with dozen-log), so that the lines
     /// explaining the forced exit are not lost with it.
     pub fn on_forced_exit(&self, callback: impl Fn() + Send + Sync + 'static) {
-        lock(&self.inner.before_exit).push(Box::new(callback));
+        self.inner.on_forced_exit(Box::new(callback));
     }
 
     /// Registers a teardown hook: `hook` runs after the drain, in reverse
@@ -222,9 +222,12 @@ impl Shutdown {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NoDrainBudget`](crate::ErrorKind::NoDrainBudget) when `SHUTDOWN_TIMEOUT` would leave less than
-    /// [`MIN_DRAIN_BUDGET`](crate::MIN_DRAIN_BUDGET) to drain once the delay, the budgets registered
-    /// before and this one are reserved; the hook is then not registered.
+    /// An error of kind
+    /// [`ErrorKind::NoDrainBudget`](crate::ErrorKind::NoDrainBudget) when
+    /// `SHUTDOWN_TIMEOUT` would leave less than
+    /// [`MIN_DRAIN_BUDGET`](crate::MIN_DRAIN_BUDGET) to drain once the delay,
+    /// the budgets registered before and this one are reserved; the hook is
+    /// then not registered.
     /// An app should treat it as a configuration error at start-up: with
     /// SHUTDOWN_TIMEOUT=4s, hooks of 1 s and 3 s would leave nothing for the
     /// requests in flight.

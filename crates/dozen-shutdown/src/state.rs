@@ -70,7 +70,7 @@ pub(crate) struct Inner {
     pub(crate) failed: AtomicBool,
     pub(crate) outcome: watch::Sender<Option<Outcome>>,
     /// Run on a helper thread just before a forced exit.
-    pub(crate) before_exit: Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
+    before_exit: Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
 }
 
 impl Inner {
@@ -142,6 +142,11 @@ impl Inner {
         self.triggered
             .get()
             .map_or(Duration::ZERO, |t| t.at.elapsed())
+    }
+
+    /// Registers `callback` to run before a forced exit.
+    pub(crate) fn on_forced_exit(&self, callback: Box<dyn Fn() + Send + Sync>) {
+        lock(&self.before_exit).push(callback);
     }
 
     /// Ends the process for `why`, after its log line and the
