@@ -69,8 +69,8 @@ fn spawn_per_request(c: &mut Criterion) {
     let rt = runtime();
     let shutdown = rt.block_on(async {
         Shutdown::builder()
-            .signals(false)
-            .watchdog(false)
+            .with_signals(false)
+            .with_watchdog(false)
             .build()
             .expect("a shutdown")
     });
@@ -172,7 +172,11 @@ fn child(kind: &str) {
             println!("LISTENING {}", listener.local_addr().expect("addr").port());
             std::future::pending::<()>().await;
         }
-        let shutdown = Shutdown::from_env().expect("settings");
+        let settings = dozen_config::from_env().expect("settings");
+        let shutdown = Shutdown::builder()
+            .settings(settings)
+            .build()
+            .expect("a shutdown");
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "hello" }))
             .merge(dozen_shutdown::axum::health_routes(&shutdown));

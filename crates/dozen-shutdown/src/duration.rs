@@ -1,4 +1,4 @@
-//! Durations read from the environment: humantime syntax, bounded above, and
+//! Durations as settings hold them: humantime syntax, bounded above, and
 //! the checked arithmetic every deadline in the crate goes through.
 
 use std::fmt;
@@ -27,7 +27,7 @@ impl Problem {
     pub(crate) const fn expected(self) -> &'static str {
         match self {
             Self::Syntax => "a duration in humantime syntax such as `5s` or `1m 30s`",
-            Self::TooLong => "a duration of at most 1h",
+            Self::TooLong => "at most 1h",
         }
     }
 }
@@ -88,8 +88,12 @@ impl Visitor<'_> for BoundedVisitor {
     }
 
     fn visit_str<E: de::Error>(self, raw: &str) -> Result<Duration, E> {
-        parse(raw.trim())
-            .map_err(|problem| E::invalid_value(Unexpected::Str(raw), &problem.expected()))
+        parse(raw.trim()).map_err(|problem| match problem {
+            Problem::Syntax => E::invalid_value(Unexpected::Str(raw), &problem.expected()),
+            Problem::TooLong => {
+                E::invalid_value(Unexpected::Other("too large"), &problem.expected())
+            }
+        })
     }
 }
 

@@ -2,16 +2,14 @@
 //! (or joins one already started from code); a second OS signal ends the
 //! process at once.
 
-use std::sync::Arc;
 use std::thread;
 
 use signal_hook::consts::{SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::Error;
-use crate::duration::millis;
-use crate::shutdown::Inner;
 
+/// The signal's name for a log line.
 pub(crate) fn name(signal: i32) -> &'static str {
     match signal {
         SIGTERM => "SIGTERM",
@@ -21,43 +19,31 @@ pub(crate) fn name(signal: i32) -> &'static str {
     }
 }
 
-/// Installs the handlers and starts the thread that reads them.
+/// Installs the handlers and starts the thread that reads them: it calls
+/// `on_first` with the first signal and `on_second` with the second (which
+/// is expected to end the process).
 ///
 /// The thread is not a runtime worker, so a second signal ends the process
 /// even when every worker is blocked. Only OS signals count towards the
 /// second one: after [`Shutdown::trigger`](crate::Shutdown::trigger) or a
 /// failed task, the first SIGTERM still lets the drain and teardown run.
-pub(crate) fn install(inner: Arc<Inner>) -> Result<(), Error> {
-    let mut signals = Signals::new([SIGTERM, SIGINT, SIGQUIT]).map_err(|source| Error::Setup {
-        what: "signal handlers",
-        source,
-    })?;
+pub(crate) fn install(
+    on_first: impl FnOnce(i32) + Send + 'static,
+    on_second: impl FnOnce(i32) + Send + 'static,
+) -> Result<(), Error> {
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGQUIT])
+        .map_err(|source| Error::setup("the signal handlers", source))?;
     thread::Builder::new()
         .name("dozen-shutdown-signals".into())
         .spawn(move || {
-            let mut signalled = false;
-            for signal in signals.forever() {
-                if signalled {
-                    let code = 128 + signal;
-                    let report = Arc::clone(&inner);
-                    inner.forced_exit(code, move || {
-                        tracing::warn!(
-                            phase = "forced",
-                            elapsed_ms = millis(report.elapsed()),
-                            tasks = report.tasks_in_flight(),
-                            signal = name(signal),
-                            code,
-                            "second signal during shutdown; exiting now"
-                        );
-                    });
-                }
-                signalled = true;
-                inner.trigger_signal(signal);
+            let mut forever = signals.forever();
+            if let Some(first) = forever.next() {
+                on_first(first);
+            }
+            if let Some(second) = forever.next() {
+                on_second(second);
             }
         })
-        .map_err(|source| Error::Setup {
-            what: "the signal thread",
-            source,
-        })?;
+        .map_err(|source| Error::setup("the signal thread", source))?;
     Ok(())
 }

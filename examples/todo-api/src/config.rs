@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use dozen_backing::{PoolSettings, ServiceUrl};
-use dozen_shutdown::ShutdownConfig;
+use dozen_shutdown::ShutdownSettings;
 use dozen_shutdown::axum::HttpSettings;
 use serde::Deserialize;
 
@@ -26,7 +26,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// | `PORT` | 8080 |
 /// | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `sqlite://todo.db?mode=rwc` |
 /// | `DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ... | see dozen-backing |
-/// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` | see dozen-shutdown (the timeout must leave 1 s to drain after the delay and the teardown budgets) |
+/// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT`, `KUBERNETES_SERVICE_HOST` | see dozen-shutdown (the timeout must leave 1 s to drain after the delay and the teardown budgets) |
 /// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS` | 30s, 30s, 1024 (see dozen-shutdown) |
 /// | `HTTP_MAX_BODY_BYTES` | 16384 (a larger request body is answered 413) |
 /// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
@@ -47,8 +47,8 @@ pub struct Config {
     pub migrate_on_start: Option<bool>,
     /// Pool sizing: `DATABASE_MAX_CONNECTIONS` and friends.
     pub pool: PoolSettings,
-    /// `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`.
-    pub shutdown: ShutdownConfig,
+    /// `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` and `KUBERNETES_SERVICE_HOST`.
+    pub shutdown: ShutdownSettings,
     /// The serving limits: `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`,
     /// `HTTP_MAX_CONNECTIONS`.
     pub http: HttpSettings,
@@ -59,7 +59,13 @@ pub struct Config {
 }
 
 /// What dozen-config loads: the app's settings and the libraries'.
-pub type Settings = (App, PoolSettings, ShutdownConfig, HttpSettings, JobSettings);
+pub type Settings = (
+    App,
+    PoolSettings,
+    ShutdownSettings,
+    HttpSettings,
+    JobSettings,
+);
 
 /// The app's own settings.
 #[derive(Debug, Deserialize)]

@@ -65,8 +65,8 @@ async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>
     };
     // An admin process receives no traffic: no propagation delay.
     let shutdown = match Shutdown::builder()
-        .config(config.shutdown.clone())
-        .delay(Duration::ZERO)
+        .settings(config.shutdown.clone())
+        .with_delay(Duration::ZERO)
         .build()
     {
         Ok(shutdown) => shutdown,
@@ -92,7 +92,7 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
     let (shutdown, db) = match example_todo_api::attach(
         &config,
         log,
-        Shutdown::builder().config(config.shutdown.clone()),
+        Shutdown::builder().settings(config.shutdown.clone()),
     )
     .await
     {
@@ -135,8 +135,7 @@ async fn serve(config: Config, log: &dozen_log::Guard) -> ExitCode {
     }
     shutdown.spawn(
         "http server",
-        dozen_shutdown::axum::serve(listener, app, shutdown.clone())
-            .with_settings(config.http.clone()),
+        dozen_shutdown::axum::serve(listener, app, shutdown.clone()).settings(config.http.clone()),
     );
     shutdown.wait().await.into()
 }

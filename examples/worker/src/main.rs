@@ -36,10 +36,9 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     // A worker receives no traffic, so it has no propagation delay to wait for.
-    // (`delay` after `config`, which would otherwise set it back.)
     let builder = Shutdown::builder()
-        .config(config.shutdown.clone())
-        .delay(Duration::ZERO);
+        .settings(config.shutdown.clone())
+        .with_delay(Duration::ZERO);
     let (shutdown, db) = match example_todo_api::attach(&config, &log, builder).await {
         Ok(attached) => attached,
         Err(code) => return code,

@@ -29,8 +29,8 @@ use tower_service::Service;
 
 use super::body_timeout::TimedBody;
 use super::{HttpSettings, close_on_drain};
-use crate::Shutdown;
 use crate::duration::millis;
+use crate::{MAX_DURATION, Shutdown};
 
 /// Serves `app` on `listener` until shutdown, draining gracefully.
 ///
@@ -47,13 +47,13 @@ use crate::duration::millis;
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 /// let server = dozen_shutdown::axum::serve(listener, app, shutdown.clone())
 ///     // HTTP_HEADER_READ_TIMEOUT, HTTP_BODY_READ_TIMEOUT, HTTP_MAX_CONNECTIONS
-///     .with_settings(HttpSettings::from_env()?);
+///     .settings(dozen_config::from_env::<HttpSettings>()?);
 /// shutdown.spawn("http server", server);
 /// # Ok(())
 /// # }
 /// ```
 ///
-/// Without [`Serve::with_settings`], the defaults of [`HttpSettings`] apply.
+/// Without [`Serve::settings`], the defaults of [`HttpSettings`] apply.
 ///
 /// Each request carries its peer's address in its extensions, both as
 /// `axum::extract::ConnectInfo<SocketAddr>` and as a bare `SocketAddr`, as
@@ -73,6 +73,7 @@ pub fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> Serve {
             app,
             shutdown,
             settings: HttpSettings::default(),
+            overrides: Overrides::default(),
         }),
         running: None,
     }
@@ -83,10 +84,37 @@ struct Parts {
     app: Router,
     shutdown: Shutdown,
     settings: HttpSettings,
+    overrides: Overrides,
 }
 
-/// The future [`serve`] returns; its `with_*` methods override the
-/// [`HttpSettings`] before it is first polled.
+/// The fields set with the `with_*` methods of [`Serve`], which win over
+/// [`Serve::settings`] whatever the order of the calls.
+#[derive(Debug, Default)]
+struct Overrides {
+    header_read_timeout: Option<Duration>,
+    body_read_timeout: Option<Duration>,
+    max_connections: Option<u32>,
+}
+
+impl Overrides {
+    /// `settings` with the overridden fields replaced, timeouts kept within
+    /// [`MAX_DURATION`].
+    fn apply(self, mut settings: HttpSettings) -> HttpSettings {
+        if let Some(timeout) = self.header_read_timeout {
+            settings.http_header_read_timeout = timeout.min(MAX_DURATION);
+        }
+        if let Some(timeout) = self.body_read_timeout {
+            settings.http_body_read_timeout = timeout.min(MAX_DURATION);
+        }
+        if let Some(max) = self.max_connections {
+            settings.http_max_connections = max;
+        }
+        settings
+    }
+}
+
+/// The future [`serve`] returns; [`settings`](Self::settings) and the
+/// `with_*` methods configure it before it is first polled.
 #[must_use = "futures do nothing unless polled or spawned"]
 pub struct Serve {
     parts: Option<Parts>,
@@ -100,42 +128,49 @@ impl fmt::Debug for Serve {
                 "settings",
                 &self.parts.as_ref().map(|parts| &parts.settings),
             )
+            .field(
+                "overrides",
+                &self.parts.as_ref().map(|parts| &parts.overrides),
+            )
             .field("running", &self.running.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Serve {
-    fn settings(mut self, change: impl FnOnce(HttpSettings) -> HttpSettings) -> Self {
+    fn change(mut self, change: impl FnOnce(&mut Parts)) -> Self {
         if let Some(parts) = self.parts.as_mut() {
-            parts.settings = change(parts.settings.clone());
+            change(parts);
         }
         self
     }
 
-    /// Takes every setting from `settings` (read with
-    /// [`HttpSettings::from_env`] or a configuration loader), replacing any
-    /// set before.
-    pub fn with_settings(self, settings: HttpSettings) -> Self {
-        self.settings(|_| settings)
+    /// Takes every setting from `settings` (loaded by a configuration
+    /// loader such as `dozen-config`), except those set with the `with_*`
+    /// methods, before or after.
+    pub fn settings(self, settings: HttpSettings) -> Self {
+        self.change(|parts| parts.settings = settings)
     }
 
-    /// How long a client has to send a request's headers (see
-    /// [`HttpSettings`]; zero: none, above 1 h: 1 h).
+    /// How long a client has to send a request's headers, overriding
+    /// `HTTP_HEADER_READ_TIMEOUT` (see [`HttpSettings`]; zero: none, above
+    /// 1 h: 1 h).
     pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
-        self.settings(|settings| settings.with_header_read_timeout(timeout))
+        self.change(|parts| parts.overrides.header_read_timeout = Some(timeout))
     }
 
-    /// The longest wait for the next part of a request body before `408`
-    /// (see [`HttpSettings`]; zero: none, above 1 h: 1 h).
+    /// The longest wait for the next part of a request body before `408`,
+    /// overriding `HTTP_BODY_READ_TIMEOUT` (see [`HttpSettings`]; zero: none,
+    /// above 1 h: 1 h).
     pub fn with_body_read_timeout(self, timeout: Duration) -> Self {
-        self.settings(|settings| settings.with_body_read_timeout(timeout))
+        self.change(|parts| parts.overrides.body_read_timeout = Some(timeout))
     }
 
-    /// The most connections served at once (zero: no limit); one more is
-    /// closed as soon as it is accepted.
+    /// The most connections served at once, overriding
+    /// `HTTP_MAX_CONNECTIONS` (zero: no limit); one more is closed as soon as
+    /// it is accepted.
     pub fn with_max_connections(self, max: u32) -> Self {
-        self.settings(|settings| settings.with_max_connections(max))
+        self.change(|parts| parts.overrides.max_connections = Some(max))
     }
 }
 
@@ -171,7 +206,9 @@ async fn run(parts: Parts) -> io::Result<()> {
         app,
         shutdown,
         settings,
+        overrides,
     } = parts;
+    let settings = overrides.apply(settings);
     let _listening = shutdown.register_guard("http listener");
     let local = listener.local_addr()?;
     tracing::debug!(%local, "serving http");

@@ -1,15 +1,11 @@
 //! [`HttpSettings`]: how [`serve`](super::serve) defends against slow and
-//! numerous clients, read from the environment.
+//! numerous clients, as a configuration loader reads it.
 
-use std::env;
-use std::ffi::OsString;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::Error;
 use crate::duration::{self, MAX_DURATION};
-use crate::env::Lookup;
 
 /// The default for `HTTP_HEADER_READ_TIMEOUT`: 30 s, hyper's own default.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -18,14 +14,14 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default for `HTTP_MAX_CONNECTIONS`: 1024.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 
-/// How [`serve`](super::serve) treats slow and numerous clients, read from
+/// How [`serve`](super::serve) treats slow and numerous clients:
 /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT` and
 /// `HTTP_MAX_CONNECTIONS`.
 ///
 /// A plain `serde::Deserialize` struct whose field names are the variables'
-/// names in lower case, like [`ShutdownConfig`](crate::ShutdownConfig), so
-/// `dozen-config` can load it with an app's settings; or read it with
-/// [`HttpSettings::from_env`]. Durations use humantime syntax and are at most
+/// names in lower case, like [`ShutdownSettings`](crate::ShutdownSettings),
+/// so `dozen-config` loads it with an app's settings; give it to
+/// [`Serve::settings`](super::Serve::settings). Durations use humantime syntax and are at most
 /// [`MAX_DURATION`](crate::MAX_DURATION) (1 h); a longer one is an error
 /// naming the variable. Zero turns a limit off, explicitly.
 ///
@@ -59,60 +55,6 @@ impl Default for HttpSettings {
 }
 
 impl HttpSettings {
-    /// Reads `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT` and
-    /// `HTTP_MAX_CONNECTIONS`; an unset or empty variable takes its default.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidDuration`], [`Error::InvalidNumber`],
-    /// [`Error::OutOfRange`] (a timeout above 1 h) or [`Error::NotUnicode`],
-    /// naming the variable (never its value).
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| env::var_os(name))
-    }
-
-    /// Like [`from_env`](Self::from_env), with the variables looked up by `lookup`.
-    ///
-    /// # Errors
-    ///
-    /// As for [`from_env`](Self::from_env).
-    pub fn from_lookup(lookup: impl FnMut(&str) -> Option<OsString>) -> Result<Self, Error> {
-        let mut vars = Lookup(lookup);
-        let defaults = Self::default();
-        Ok(Self {
-            http_header_read_timeout: vars
-                .duration("HTTP_HEADER_READ_TIMEOUT")?
-                .unwrap_or(defaults.http_header_read_timeout),
-            http_body_read_timeout: vars
-                .duration("HTTP_BODY_READ_TIMEOUT")?
-                .unwrap_or(defaults.http_body_read_timeout),
-            http_max_connections: vars
-                .number("HTTP_MAX_CONNECTIONS")?
-                .unwrap_or(defaults.http_max_connections),
-        })
-    }
-
-    /// Sets the header-read timeout (zero: none; above 1 h: 1 h).
-    #[must_use]
-    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.http_header_read_timeout = timeout.min(MAX_DURATION);
-        self
-    }
-
-    /// Sets the body-read timeout (zero: none; above 1 h: 1 h).
-    #[must_use]
-    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
-        self.http_body_read_timeout = timeout.min(MAX_DURATION);
-        self
-    }
-
-    /// Sets the most connections served at once (zero: no limit).
-    #[must_use]
-    pub fn with_max_connections(mut self, max: u32) -> Self {
-        self.http_max_connections = max;
-        self
-    }
-
     /// The header-read timeout to give hyper, `None` for none.
     pub(super) fn header_read_timeout(&self) -> Option<Duration> {
         nonzero(self.http_header_read_timeout)

@@ -6,12 +6,14 @@
 
 use std::time::Duration;
 
-use dozen_shutdown::{Error, MAX_DURATION, MIN_DRAIN_BUDGET, Outcome, Shutdown, ShutdownConfig};
+use dozen_shutdown::{
+    ErrorKind, MAX_DURATION, MIN_DRAIN_BUDGET, Outcome, Shutdown, ShutdownSettings,
+};
 use proptest::prelude::*;
 
-use super::config::check;
+use super::settings::check;
 
-const TOO_LONG: &str = "out of range (expected a duration of at most 1h)";
+const TOO_LONG: &str = "too large (at most 1h)";
 
 #[test]
 fn a_duration_above_an_hour_is_an_error_naming_the_variable() {
@@ -28,7 +30,7 @@ fn a_duration_above_an_hour_is_an_error_naming_the_variable() {
     ] {
         check(
             &[(variable, value)],
-            Err(&format!("{variable}: {TOO_LONG}")),
+            Err(&format!("{variable}: at most 1h")),
         );
     }
     // Deserialized by a loader (serde_json here, dozen-config in an app):
@@ -38,11 +40,8 @@ fn a_duration_above_an_hour_is_an_error_naming_the_variable() {
         format!(r#"{{"shutdown_delay":"{huge}"}}"#),
         r#"{"shutdown_timeout":"61m"}"#.to_owned(),
     ] {
-        let error = serde_json::from_str::<ShutdownConfig>(&json).unwrap_err();
-        assert!(
-            error.to_string().contains("a duration of at most 1h"),
-            "{json}: {error}"
-        );
+        let error = serde_json::from_str::<ShutdownSettings>(&json).unwrap_err();
+        assert!(error.to_string().contains("at most 1h"), "{json}: {error}");
     }
     assert_eq!(MAX_DURATION, s(3600));
 }
@@ -57,10 +56,10 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn builder(delay: Duration, timeout: Duration) -> dozen_shutdown::Builder {
     Shutdown::builder()
-        .signals(false)
-        .watchdog(false)
-        .delay(delay)
-        .timeout(timeout)
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(delay)
+        .with_timeout(timeout)
 }
 
 #[test]
@@ -101,8 +100,9 @@ fn the_builder_rejects_durations_above_an_hour_and_deadlines_that_leave_no_drain
     );
     assert_eq!(MIN_DRAIN_BUDGET, Duration::from_secs(1));
     // Outside a runtime: an error, not a panic.
-    let outside = Shutdown::builder().signals(false).build();
-    assert!(matches!(outside, Err(Error::NoRuntime)), "{outside:?}");
+    let outside = Shutdown::builder().with_signals(false).build();
+    let error = outside.expect_err("outside a runtime");
+    assert_eq!((error.kind(), error.var()), (ErrorKind::NoRuntime, None));
 }
 
 #[test]
@@ -191,8 +191,11 @@ proptest! {
     ) {
         let rt = runtime();
         let ended = rt.block_on(async {
-            let config = ShutdownConfig::default().with_delay(config).with_timeout(config);
-            let _ = Shutdown::builder().signals(false).watchdog(false).config(config).build();
+            let mut settings = ShutdownSettings::default();
+            settings.shutdown_delay = Some(config);
+            settings.shutdown_timeout = config;
+            let _ = settings.validate();
+            let _ = Shutdown::builder().with_signals(false).with_watchdog(false).settings(settings).build();
             let Ok(shutdown) = builder(delay, timeout).build() else {
                 return Ok(None);
             };
@@ -230,11 +233,10 @@ fn a_configuration_loader_reports_every_out_of_range_setting_by_name() {
         ("HTTP_BODY_READ_TIMEOUT", "61m"),
         ("HTTP_MAX_CONNECTIONS", "-1"),
     ];
-    let error = dozen_config::from_iter::<_, (ShutdownConfig, dozen_shutdown::axum::HttpSettings)>(
-        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    )
-    .unwrap_err()
-    .to_string();
+    let error =
+        super::settings::load::<(ShutdownSettings, dozen_shutdown::axum::HttpSettings)>(&vars)
+            .unwrap_err()
+            .to_string();
     println!("{error}");
     for (variable, value) in vars {
         let line = error
@@ -306,9 +308,7 @@ proptest! {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
         let variable = format!("{text}s");
-        let read = HttpSettings::from_lookup(|name| {
-            (name == "HTTP_BODY_READ_TIMEOUT").then(|| variable.clone().into())
-        });
+        let read = super::settings::load::<HttpSettings>(&[("HTTP_BODY_READ_TIMEOUT", &variable)]);
         prop_assert_eq!(read.is_ok(), text <= 3600, "{}", variable);
 
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -1,3 +1,6 @@
+//! A load balancer sees the shutdown: `/readyz` turns 503 once draining
+//! starts, while `/livez` stays 200.
+
 use std::time::Duration;
 
 use axum::body::Body;
@@ -8,10 +11,10 @@ use tower::ServiceExt;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_turns_503_when_draining_and_livez_stays_200() {
     let shutdown = Shutdown::builder()
-        .signals(false)
-        .watchdog(false)
-        .delay(Duration::from_millis(100))
-        .timeout(Duration::from_secs(5))
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(Duration::from_millis(100))
+        .with_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let app: axum::Router = dozen_shutdown::axum::health_routes(&shutdown);

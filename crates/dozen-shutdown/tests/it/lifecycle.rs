@@ -1,5 +1,9 @@
-//! In-process phases, with signals and the watchdog off (they act on the
-//! whole test process; `process.rs` covers them with real processes).
+//! The phases run in order and keep their budgets: readiness only moves
+//! forward (`Ready → Draining → Stopping`), teardown hooks run in reverse
+//! order within their budgets, a failed or panicked task starts shutdown
+//! with `TaskFailed`, and the drain waits for tracked tasks and aborts them
+//! at its budget. In-process, with signals and the watchdog off (they act on
+//! the whole test process; `process.rs` covers them with real processes).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,10 +16,10 @@ fn ms(n: u64) -> Duration {
 
 fn build(delay: u64, timeout: u64) -> Shutdown {
     Shutdown::builder()
-        .signals(false)
-        .watchdog(false)
-        .delay(ms(delay))
-        .timeout(ms(timeout))
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(ms(delay))
+        .with_timeout(ms(timeout))
         .build()
         .expect("valid settings")
 }

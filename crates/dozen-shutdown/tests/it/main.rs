@@ -1,9 +1,9 @@
 //! Integration tests of dozen-shutdown, one module per area.
 
-mod config;
 mod durations_are_bounded;
 mod lifecycle;
 mod outcome;
+mod settings;
 
 #[cfg(feature = "axum")]
 mod forced_exit_is_bounded;

@@ -1,3 +1,6 @@
+//! Every outcome has its own documented exit code, and `main` can return
+//! it.
+
 use std::process::ExitCode;
 
 use dozen_shutdown::{Outcome, exit_code};

@@ -4,7 +4,6 @@
 //! no request in flight (idle, or half-open with their headers incomplete)
 //! are closed at once, while a request in flight still completes.
 
-use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use dozen_shutdown::axum::HttpSettings;
@@ -234,37 +233,23 @@ fn excess_connections_are_refused_while_accepted_ones_are_served() {
 }
 
 #[test]
-fn http_settings_come_from_the_environment_with_bounds_and_errors_hide_values() {
+fn http_settings_load_with_bounds_and_errors_hide_values() {
     let s = Duration::from_secs;
-    let check = |vars: &[(&str, &str)], expected: Result<(Duration, Duration, u32), &str>| {
-        let got = HttpSettings::from_lookup(|name| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| OsString::from(value))
-        });
-        match (got, expected) {
-            (Ok(settings), Ok((header, body, max))) => assert_eq!(
-                (
-                    settings.http_header_read_timeout,
-                    settings.http_body_read_timeout,
-                    settings.http_max_connections
-                ),
-                (header, body, max),
-                "{vars:?}"
+    let check = |vars: &[(&str, &str)], expected: Result<(Duration, Duration, u32), &str>| match (
+        super::settings::load::<HttpSettings>(vars),
+        expected,
+    ) {
+        (Ok(settings), Ok((header, body, max))) => assert_eq!(
+            (
+                settings.http_header_read_timeout,
+                settings.http_body_read_timeout,
+                settings.http_max_connections
             ),
-            (Err(error), Err(message)) => {
-                let shown = error.to_string();
-                assert_eq!(shown, message, "{vars:?}");
-                for (_, value) in vars {
-                    assert!(!shown.contains(value), "{shown:?} echoes {value:?}");
-                    assert!(
-                        !format!("{error:?}").contains(value),
-                        "Debug echoes {value:?}"
-                    );
-                }
-            }
-            (got, expected) => panic!("{vars:?}: got {got:?}, expected {expected:?}"),
-        }
+            (header, body, max),
+            "{vars:?}"
+        ),
+        (Err(error), Err(expected)) => super::settings::check_error(vars, &error, expected),
+        (got, expected) => panic!("{vars:?}: got {got:?}, expected {expected:?}"),
     };
     check(&[], Ok((s(30), s(30), 1024)));
     check(
@@ -288,43 +273,31 @@ fn http_settings_come_from_the_environment_with_bounds_and_errors_hide_values() 
         ],
         Ok((s(0), s(0), 0)),
     );
-    let too_long = "out of range (expected a duration of at most 1h)";
-    for (variable, value, message) in [
+    for (variable, value, expected) in [
         (
             "HTTP_HEADER_READ_TIMEOUT",
             "18446744073709551615s",
-            too_long,
+            "at most 1h",
         ),
-        ("HTTP_BODY_READ_TIMEOUT", "61m", too_long),
-        (
-            "HTTP_BODY_READ_TIMEOUT",
-            "s3cr3t",
-            "not a valid duration (expected humantime syntax such as `5s` or `1m 30s`)",
-        ),
-        (
-            "HTTP_MAX_CONNECTIONS",
-            "99999999999",
-            "not a valid number (expected a whole number such as 512)",
-        ),
-        (
-            "HTTP_MAX_CONNECTIONS",
-            "-1",
-            "not a valid number (expected a whole number such as 512)",
-        ),
+        ("HTTP_BODY_READ_TIMEOUT", "61m", "at most 1h"),
+        ("HTTP_BODY_READ_TIMEOUT", "s3cr3t", "humantime syntax"),
+        ("HTTP_MAX_CONNECTIONS", "99999999999", ""),
+        ("HTTP_MAX_CONNECTIONS", "-1", ""),
     ] {
-        check(&[(variable, value)], Err(&format!("{variable}: {message}")));
+        check(
+            &[(variable, value)],
+            Err(&format!("{variable}: {expected}")),
+        );
     }
 
-    // Deserialized, as dozen-config reads it with an app's settings.
+    // Deserialized, as any serde loader reads it with an app's settings.
     let settings: HttpSettings =
         serde_json::from_str(r#"{"http_header_read_timeout":"2s","http_max_connections":8}"#)
             .unwrap();
-    assert_eq!(
-        settings,
-        HttpSettings::default()
-            .with_header_read_timeout(s(2))
-            .with_max_connections(8)
-    );
+    let mut expected = HttpSettings::default();
+    expected.http_header_read_timeout = s(2);
+    expected.http_max_connections = 8;
+    assert_eq!(settings, expected);
     for json in [
         r#"{"http_header_read_timeout":"2h"}"#,
         r#"{"http_body_read_timeout":"18446744073709551615s"}"#,
@@ -332,17 +305,4 @@ fn http_settings_come_from_the_environment_with_bounds_and_errors_hide_values() 
         let error = serde_json::from_str::<HttpSettings>(json).unwrap_err();
         assert!(error.to_string().contains("at most 1h"), "{json}: {error}");
     }
-    // The builder methods keep a timeout within the bound instead of failing.
-    let clamped = HttpSettings::default()
-        .with_header_read_timeout(Duration::MAX)
-        .with_body_read_timeout(Duration::ZERO)
-        .with_max_connections(0);
-    assert_eq!(
-        (
-            clamped.http_header_read_timeout,
-            clamped.http_body_read_timeout,
-            clamped.http_max_connections
-        ),
-        (s(3600), s(0), 0)
-    );
 }

@@ -14,7 +14,7 @@ use super::process::{Child, assert_between, ms, serial};
 /// The child's start-up: two phases (think migrations, then binding), each
 /// taking a minute unless shutdown starts.
 pub(crate) async fn startup() -> Outcome {
-    let shutdown = Shutdown::from_env().expect("valid settings");
+    let shutdown = super::process::from_env().expect("valid settings");
     shutdown
         .on_teardown("close pool", ms(200), || async {
             println!("TEARDOWN");
@@ -66,10 +66,10 @@ fn sigterm_during_a_start_up_phase_stops_it_and_exits_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_until_shutdown_never_starts_a_phase_once_shutdown_has_begun() {
     let shutdown = Shutdown::builder()
-        .signals(false)
-        .watchdog(false)
-        .delay(ms(0))
-        .timeout(ms(5_000))
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(ms(0))
+        .with_timeout(ms(5_000))
         .build()
         .unwrap();
     // Before shutdown: the phase runs to its end.
