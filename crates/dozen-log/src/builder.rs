@@ -14,10 +14,11 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::error::{Error, Name};
 use crate::guard::Guard;
 use crate::json::JsonLayer;
+use crate::log_bridge;
+use crate::panic;
 use crate::pretty::PrettyLayer;
 use crate::settings::{Format, LogSettings};
 use crate::writer::{Flusher, Sink};
-use crate::{json_layer, log_bridge, panic, pretty_layer};
 
 /// The queue of [`Builder::with_lossy`] when no capacity was asked for.
 const DEFAULT_QUEUE: usize = 8192;
@@ -196,7 +197,7 @@ impl Builder {
             Format::Pretty => true,
             Format::Auto => !custom && std::io::stdout().is_terminal(),
         };
-        let mut json = json_layer().with_writer(sink.clone());
+        let mut json = JsonLayer::new().with_writer(sink.clone());
         let service = match &self.service {
             Some((name, version)) => Some((name.as_str(), version.as_str())),
             None => self.settings.service(),
@@ -208,7 +209,7 @@ impl Builder {
             json = json.with_project_id(p);
         }
         let ansi = !custom && std::io::stdout().is_terminal();
-        let pretty = pretty.then(|| pretty_layer().with_ansi(ansi).with_writer(sink.clone()));
+        let pretty = pretty.then(|| PrettyLayer::new().with_ansi(ansi).with_writer(sink.clone()));
         Ok(Parts {
             filter,
             json,
