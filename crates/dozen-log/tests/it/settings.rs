@@ -202,3 +202,9 @@ fn a_second_init_is_an_error() {
     assert_eq!(err.kind(), ErrorKind::AlreadySet);
     assert_eq!(err.var(), None);
 }
+
+#[test]
+fn the_error_can_cross_threads_and_be_boxed() {
+    fn check<E: std::error::Error + Send + Sync + 'static>() {}
+    check::<dozen_log::Error>();
+}
