@@ -5,6 +5,8 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
+use crate::cloud::is_reserved;
+use crate::escape::JsonEscape;
 use crate::trace::parse_hex;
 
 /// Where a field goes in the JSON line.
@@ -165,7 +167,7 @@ impl Recorder<'_> {
         let entry = Entry {
             key,
             kind,
-            reserved: kind == Kind::Plain && crate::json::is_reserved(key),
+            reserved: kind == Kind::Plain && is_reserved(key),
             start: to_u32(start),
             end: to_u32(self.set.buf.len()),
         };
@@ -339,109 +341,5 @@ impl Visit for Recorder<'_> {
             let _ = write!(JsonEscape::capped(out, end), "{value:?}");
             out.push('"');
         });
-    }
-}
-
-/// Appends `s` as a JSON string, quotes included.
-pub(crate) fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    escape_into(out, s);
-    out.push('"');
-}
-
-/// Whether byte `b` must be escaped in a JSON string (the JSON form `dozen_redact` registers for
-/// a secret escapes exactly these).
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// Appends the JSON escape of `s` (without quotes).
-pub(crate) fn escape_into(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    // Most strings need no escape: check 16 bytes at a time without branching, which the
-    // compiler vectorizes, and copy the string whole.
-    let clean = bytes
-        .chunks(16)
-        .all(|chunk| !chunk.iter().fold(false, |acc, &b| acc | needs_escape(b)));
-    if clean {
-        out.push_str(s);
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !needs_escape(b) {
-            continue;
-        }
-        out.push_str(&s[start..i]);
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-            }
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-pub(crate) fn floor_char_boundary(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// A `fmt::Write` adapter that JSON-escapes everything written through it, up to a length of
-/// the output: past it, formatting stops with an error (an escape is never split).
-pub(crate) struct JsonEscape<'a> {
-    out: &'a mut String,
-    end: usize,
-}
-
-impl<'a> JsonEscape<'a> {
-    /// Escapes into `out` until `out` is `end` bytes long.
-    pub(crate) fn capped(out: &'a mut String, end: usize) -> Self {
-        Self { out, end }
-    }
-}
-
-impl fmt::Write for JsonEscape<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        // An escape is at most 6 bytes per input byte: far from the cap, no need to look.
-        if self.out.len().saturating_add(s.len().saturating_mul(6)) <= self.end {
-            escape_into(self.out, s);
-            return Ok(());
-        }
-        self.write_near_cap(s)
-    }
-}
-
-impl JsonEscape<'_> {
-    #[cold]
-    fn write_near_cap(&mut self, s: &str) -> fmt::Result {
-        let before = self.out.len();
-        let room = self.end.saturating_sub(before);
-        // Escaping only lengthens: what is past the room in `s` can never be kept.
-        let fits = floor_char_boundary(s, room);
-        escape_into(self.out, fits);
-        if self.out.len() <= self.end && fits.len() == s.len() {
-            return Ok(());
-        }
-        // Over the cap: keep only whole escapes and characters up to it.
-        let kept = crate::json::cut_escaped(&self.out[before..], room).len();
-        self.out.truncate(before + kept);
-        Err(fmt::Error)
     }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::fields::{escape_into, push_json_str};
-use crate::json::{Config, Head, Severity, with_scratch};
+use crate::cloud::Severity;
+use crate::escape::{escape_into, push_json_str};
+use crate::json::{Config, Head, with_scratch};
 use crate::writer::{FLUSH_TIMEOUT, Sink, is_helper, is_writing};
 
 /// Installs the hook (writing the JSON line when `json`, flushing in any case), chaining to the

@@ -13,7 +13,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::fields::FieldSet;
-use crate::json::{record_new_span, record_span_values};
+use crate::spans::{record_new_span, record_span_values};
 use crate::time::{Utc, push_fraction, push_hms};
 
 const RESET: &str = "\x1b[0m";

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use dozen_backing::{PoolSettings, ServiceUrl};
+use dozen_log::LogSettings;
 use dozen_shutdown::ShutdownSettings;
 use dozen_shutdown::axum::HttpSettings;
 use serde::Deserialize;
@@ -33,9 +34,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// | `JOB_LEASE` | 30s (worker; at most 1h, as the two below) |
 /// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
 /// | `JOB_POLL_INTERVAL` | 500ms (worker) |
-///
-/// `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `SERVICE_VERSION` and
-/// `GOOGLE_CLOUD_PROJECT` are read by `dozen_log::init`.
+/// | `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `GOOGLE_CLOUD_PROJECT`, ... | see dozen-log (`info`, `auto`) |
 #[derive(Debug)]
 pub struct Config {
     /// `PORT`: where the web process listens.
@@ -56,6 +55,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The worker's settings.
     pub jobs: JobSettings,
+    /// `RUST_LOG`, `LOG_FORMAT` and the service and project of the log lines.
+    pub log: LogSettings,
 }
 
 /// What dozen-config loads: the app's settings and the libraries'.
@@ -65,6 +66,7 @@ pub type Settings = (
     ShutdownSettings,
     HttpSettings,
     JobSettings,
+    LogSettings,
 );
 
 /// The app's own settings.
@@ -89,7 +91,7 @@ fn default_max_body_bytes() -> usize {
 }
 
 impl From<Settings> for Config {
-    fn from((app, pool, shutdown, http, jobs): Settings) -> Self {
+    fn from((app, pool, shutdown, http, jobs, log): Settings) -> Self {
         Self {
             port: app.port,
             database_url: app.database_url,
@@ -99,6 +101,7 @@ impl From<Settings> for Config {
             http,
             max_body_bytes: app.http_max_body_bytes,
             jobs,
+            log,
         }
     }
 }

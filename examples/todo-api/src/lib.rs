@@ -52,17 +52,11 @@ pub fn start(service: &str) -> Result<(Config, dozen_log::Guard), ExitCode> {
         }
         return Err(ExitCode::from(EXIT_CONFIG));
     }
-    let named = ["SERVICE_NAME", "K_SERVICE"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some());
-    let builder = dozen_log::Builder::from_env().map(|b| {
-        if named {
-            b
-        } else {
-            b.service(service, env!("CARGO_PKG_VERSION"))
-        }
-    });
-    let guard = match builder.and_then(dozen_log::Builder::init) {
+    let mut builder = dozen_log::Builder::new().settings(config.log.clone());
+    if config.log.service().is_none() {
+        builder = builder.with_service(service, env!("CARGO_PKG_VERSION"));
+    }
+    let guard = match builder.init() {
         Ok(guard) => guard,
         Err(error) => {
             #[allow(clippy::print_stderr, reason = "logging could not be set up")]

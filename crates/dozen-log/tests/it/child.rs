@@ -1,5 +1,9 @@
-//! Child processes: this test binary runs itself with `DOZEN_LOG_CHILD` naming a role, and the
-//! parent reads the child's real standard output through a pipe.
+//! What only a real process shows: eight threads writing to a pipe lose no line and never
+//! interleave two, returning from `main` loses no line (in place or through the queue), the lossy
+//! queue counts what it drops, a panic becomes one complete CRITICAL line, and a `log` record
+//! keeps its own location. This test binary runs itself with `DOZEN_LOG_CHILD` naming a role and
+//! reads the child's real standard output through a pipe; the child loads `LogSettings` from its
+//! environment as an application does.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -20,7 +24,7 @@ fn entry() {
     match role.as_str() {
         "stress" => stress(),
         "panic" => {
-            let _guard = dozen_log::init().unwrap();
+            let _guard = from_env().init().unwrap();
             let span = tracing::info_span!(
                 "request",
                 order = 7,
@@ -33,26 +37,21 @@ fn entry() {
             panic!("boom {}", 42);
         }
         "exit" => {
-            let _guard = dozen_log::init().unwrap();
+            let _guard = from_env().init().unwrap();
             for i in 0..EXIT_LINES {
                 tracing::info!(i, "line");
             }
         }
         "exit-queue" => {
-            let _guard = dozen_log::Builder::from_env()
-                .unwrap()
-                .non_blocking(16)
-                .init()
-                .unwrap();
+            let _guard = from_env().with_non_blocking(16).init().unwrap();
             for i in 0..EXIT_LINES {
                 tracing::info!(i, "line");
             }
         }
         "lossy" => {
-            let guard = dozen_log::Builder::from_env()
-                .unwrap()
-                .non_blocking(4)
-                .lossy()
+            let guard = from_env()
+                .with_non_blocking(4)
+                .with_lossy(true)
                 .init()
                 .unwrap();
             for i in 0..EXIT_LINES {
@@ -63,14 +62,10 @@ fn entry() {
         }
         #[cfg(feature = "log")]
         "log" => {
-            let _guard = dozen_log::init().unwrap();
+            let _guard = from_env().init().unwrap();
             tracing_log::log::info!(target: "legacy", "from log {}", 1);
             tracing_log::log::debug!(target: "legacy", "filtered out");
         }
-        "init" => match dozen_log::init() {
-            Ok(_guard) => eprintln!("result=ok"),
-            Err(e) => eprintln!("result=err:{e}|{}", e.variable().unwrap_or("-")),
-        },
         other => {
             if !crate::exit_never_blocks::run_role(other) {
                 panic!("unknown role {other}");
@@ -79,8 +74,14 @@ fn entry() {
     }
 }
 
+/// A builder with the child's environment: an application loads `LogSettings` the same way.
+pub(crate) fn from_env() -> dozen_log::Builder {
+    let settings: dozen_log::LogSettings = dozen_config::from_env().unwrap();
+    dozen_log::Builder::new().settings(settings)
+}
+
 fn stress() {
-    let _guard = dozen_log::init().unwrap();
+    let _guard = from_env().init().unwrap();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             std::thread::spawn(move || {
@@ -234,17 +235,6 @@ fn the_lossy_queue_counts_what_it_drops() {
         .unwrap();
     let lines = json_lines(&out.stdout);
     assert_eq!(lines.len() as u64 + dropped, EXIT_LINES);
-}
-
-/// Runs `init()` in a child with `envs` and returns what it reported.
-pub(crate) fn init_result(envs: &[(&str, &str)]) -> String {
-    let out = child("init", envs).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("result="))
-        .unwrap_or_else(|| panic!("{stderr}"))
-        .to_owned()
 }
 
 #[cfg(feature = "log")]

@@ -10,7 +10,7 @@ use std::process::{Child, ExitStatus};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::child::{child, json_lines, read_all};
+use crate::child::{child, from_env, json_lines, read_all};
 
 /// Far above the documented bound (two flushes of `FLUSH_TIMEOUT` each), far below "forever".
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -18,14 +18,9 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// The roles of this module's child processes; `false` for a role that is not one of them.
 pub(crate) fn run_role(role: &str) -> bool {
     match role {
-        "stalled-stdout" => stalled(dozen_log::Builder::from_env().unwrap()),
-        "stalled-queue" => stalled(dozen_log::Builder::from_env().unwrap().non_blocking(16)),
-        "stalled-lossy" => stalled(
-            dozen_log::Builder::from_env()
-                .unwrap()
-                .non_blocking(16)
-                .lossy(),
-        ),
+        "stalled-stdout" => stalled(from_env()),
+        "stalled-queue" => stalled(from_env().with_non_blocking(16)),
+        "stalled-lossy" => stalled(from_env().with_non_blocking(16).with_lossy(true)),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
@@ -67,7 +62,7 @@ impl fmt::Debug for Bomb {
 }
 
 fn panic_in_record() {
-    let _guard = dozen_log::init().unwrap();
+    let _guard = from_env().init().unwrap();
     let span = tracing::info_span!("request", order = 7, bomb = tracing::field::Empty);
     let _entered = span.enter();
     span.record("bomb", tracing::field::debug(&Bomb));
@@ -96,11 +91,7 @@ impl Write for Picky {
 }
 
 fn panic_in_writer() {
-    let _guard = dozen_log::Builder::from_env()
-        .unwrap()
-        .writer(|| Picky)
-        .init()
-        .unwrap();
+    let _guard = from_env().with_writer(|| Picky).init().unwrap();
     tracing::info!("written");
     tracing::info!("refuse me");
 }
@@ -108,11 +99,7 @@ fn panic_in_writer() {
 /// A `Debug` that panics inside an event, with a custom writer: the writer is innocent and
 /// gets the panic line.
 fn panic_in_event_custom_writer() {
-    let _guard = dozen_log::Builder::from_env()
-        .unwrap()
-        .writer(|| Picky)
-        .init()
-        .unwrap();
+    let _guard = from_env().with_writer(|| Picky).init().unwrap();
     let span = tracing::info_span!("request", order = 7);
     let _entered = span.enter();
     tracing::info!(bomb = ?Bomb, "never written");

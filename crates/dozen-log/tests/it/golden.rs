@@ -1,4 +1,8 @@
-//! Exact JSON lines for fixed events, with the time fixed through the layer's clock.
+//! The JSON line is exactly the documented one, byte for byte (the time fixed through the layer's
+//! clock): field types kept, levels mapped to Cloud Logging severities, span fields flattened
+//! innermost first, reserved keys renamed and never duplicated, labels and `httpRequest`
+//! gathered, trace keys with and without a project, errors with their chain and the Error
+//! Reporting shape, and an over-long line cut field by field.
 
 use std::error::Error;
 use std::fmt;

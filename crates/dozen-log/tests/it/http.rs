@@ -1,4 +1,6 @@
-//! The request layer behind a real axum server on loopback.
+//! Behind a real axum server on loopback, the request layer writes one line per request with
+//! `httpRequest` and the trace of its headers (`traceparent` before `X-Cloud-Trace-Context`), and
+//! `forwarded_for` takes the first address of `X-Forwarded-For`.
 
 use std::net::SocketAddr;
 use std::time::Duration;

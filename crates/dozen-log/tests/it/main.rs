@@ -5,13 +5,13 @@ mod exit_never_blocks;
 mod golden;
 #[cfg(feature = "http")]
 mod http;
-mod init;
 mod integer_precision;
 mod line_cap;
 mod masks_registered_secrets;
 mod pretty;
 #[cfg(feature = "http")]
 mod request_log_hides_secrets;
+mod settings;
 mod terminal_safe;
 mod trace;
 mod trace_parsers_never_panic;

@@ -138,7 +138,7 @@ fn cutting_a_long_line_never_leaves_part_of_a_secret() {
 /// The child role `panic-secret`: panics with a registered value in the payload.
 pub(crate) fn panic_with_secret() {
     register();
-    let _guard = dozen_log::init().unwrap();
+    let _guard = crate::child::from_env().init().unwrap();
     let span = tracing::info_span!(
         "connect",
         dsn = format!("postgres://app:{PASSWORD}@db").as_str()

@@ -1,4 +1,5 @@
-//! The terminal format: readable, with spans, fields and colours that can be turned off.
+//! The terminal format shows time, level, spans with their fields, target, message and fields on
+//! one line, and its colours mark the level and can be turned off.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,5 @@
-//! The trace header parsers on a table of valid and malformed values.
+//! The trace header parsers accept every valid `traceparent` and `X-Cloud-Trace-Context` of a
+//! table and refuse every malformed one, and what they accept formats back to the same context.
 
 use dozen_log::TraceContext;
 

@@ -5,6 +5,7 @@ mod bodies_are_bounded;
 mod crud;
 mod hostile_input;
 mod list_is_paginated;
+mod log_settings;
 mod manifests;
 mod patch_is_atomic;
 mod replicas;

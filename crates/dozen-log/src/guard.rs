@@ -1,0 +1,42 @@
+//! [`Guard`]: flushes the log output at the end of `main`.
+
+use crate::writer::Flusher;
+
+/// Flushes the log output when dropped; keep it alive until the end of `main`.
+///
+/// For a shutdown sequence that runs elsewhere, [`Guard::flusher`] hands out a cheap clone of
+/// the flushing handle.
+#[must_use = "the guard flushes the log output when dropped: keep it alive until the end of main"]
+#[derive(Debug)]
+pub struct Guard {
+    flusher: Flusher,
+}
+
+impl Guard {
+    pub(crate) fn new(flusher: Flusher) -> Self {
+        Self { flusher }
+    }
+
+    /// Waits until every line logged so far has been written and flushed, for at most
+    /// [`FLUSH_TIMEOUT`](crate::FLUSH_TIMEOUT) (see [`Flusher::flush`]).
+    pub fn flush(&self) {
+        self.flusher.flush();
+    }
+
+    /// A handle that flushes, for a shutdown hook: `move || flusher.flush()`.
+    pub fn flusher(&self) -> Flusher {
+        self.flusher.clone()
+    }
+
+    /// Lines dropped because the queue was full (only in the lossy non-blocking mode).
+    #[must_use]
+    pub fn dropped_lines(&self) -> u64 {
+        self.flusher.dropped_lines()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.flusher.flush();
+    }
+}
