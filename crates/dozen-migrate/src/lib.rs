@@ -7,27 +7,22 @@ mod driver;
 mod error;
 mod history;
 mod migrator;
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+mod session;
 
 pub use cli::Cli;
 pub use database::Database;
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub use driver::mysql::MySqlDriver;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use driver::postgres::PgDriver;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use driver::sqlite::SqliteDriver;
 pub use error::Error;
 pub use history::{Entry, State};
 pub use migrator::{Applied, Migrator, Progress, Report, Resolution, Status};
-#[cfg(feature = "mysql")]
-#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
-pub use mysql::MySqlDriver;
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::PgDriver;
-#[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::SqliteDriver;
 
 /// refinery, whose `embed_migrations!`, [`Migration`](refinery::Migration) and
 /// [`Runner`](refinery::Runner) this crate builds on.

@@ -4,8 +4,9 @@ use std::time::{Duration, Instant};
 use refinery::{Migration, Runner, SchemaVersion};
 
 use crate::Error;
-use crate::database::{Database, Session};
+use crate::database::Database;
 use crate::history::{self, Entry, State};
+use crate::session::Session;
 
 /// Runs a set of refinery migrations against a [`Database`], under a lock.
 ///
