@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use dozen_backing::ServiceUrl;
 use refinery::SchemaVersion;
 
-use crate::{Database, Error, Migrator, Progress, Resolution, State};
+use crate::{Database, Error, ErrorKind, Migrator, Progress, Resolution, State};
 
 /// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|wait|repair]`.
 ///
@@ -244,7 +244,7 @@ impl Cli {
                 let report = match report {
                     Ok(r) => r,
                     Err(e) => {
-                        if matches!(e, Error::MigrationFailed { .. }) {
+                        if e.kind() == ErrorKind::MigrationFailed {
                             let _ = writeln!(out, "FAILED");
                         }
                         return Err(e);
@@ -310,7 +310,10 @@ impl Cli {
                     }
                 );
                 Ok(if check && !status.is_up_to_date() {
-                    if matches!(status.problem(), Some(Error::Dirty { .. })) {
+                    if status
+                        .problem()
+                        .is_some_and(|e| e.kind() == ErrorKind::Dirty)
+                    {
                         Self::DIRTY
                     } else {
                         Self::CHECK_FAILED
@@ -372,9 +375,9 @@ fn report_error(e: &Error) -> u8 {
         source = s.source();
     }
     let _ = writeln!(err);
-    match e {
-        Error::Dirty { .. } => Cli::DIRTY,
-        Error::Divergent { .. } | Error::Unknown { .. } | Error::OutOfOrder { .. } => {
+    match e.kind() {
+        ErrorKind::Dirty => Cli::DIRTY,
+        ErrorKind::Divergent | ErrorKind::UnknownVersion | ErrorKind::OutOfOrder => {
             Cli::CHECK_FAILED
         }
         _ => Cli::FAILURE,

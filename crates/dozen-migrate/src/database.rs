@@ -8,6 +8,9 @@ use refinery::{Migration, SchemaVersion};
 use sqlx::pool::PoolConnection;
 
 use crate::Error;
+#[cfg(doc)]
+use crate::ErrorKind;
+use crate::error::Repr;
 
 #[cfg(feature = "mysql")]
 use crate::driver::mysql;
@@ -136,12 +139,12 @@ impl Database {
     ///
     /// # Errors
     ///
-    /// [`Error::UnsupportedScheme`] for another kind of URL, [`Error::Connect`]
+    /// [`ErrorKind::UnsupportedScheme`] for another kind of URL, [`ErrorKind::Connect`]
     /// when the database cannot be reached. Neither shows the password.
     pub async fn connect(url: &ServiceUrl) -> Result<Self, Error> {
         let mut settings = dozen_backing::PoolSettings::default();
         settings.max_connections = 2;
-        let connect = |source| Error::Connect { source };
+        let connect = |source| Error::from(Repr::Connect { source });
         match url.kind() {
             #[cfg(feature = "postgres")]
             Kind::Postgres => dozen_backing::connect::<sqlx::Postgres>(url, &settings)
@@ -158,10 +161,10 @@ impl Database {
                 .await
                 .map(Self::Sqlite)
                 .map_err(connect),
-            _ => Err(Error::UnsupportedScheme {
+            _ => Err(Error::from(Repr::UnsupportedScheme {
                 scheme: url.scheme().to_owned(),
                 enabled: ENABLED,
-            }),
+            })),
         }
     }
 

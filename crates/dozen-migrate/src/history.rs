@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::Error;
+use crate::error::Repr;
 
 /// refinery's default history table.
 pub(crate) const DEFAULT_TABLE: &str = "refinery_schema_history";
@@ -402,19 +403,19 @@ pub(crate) fn compare(applied: &[Migration], embedded: &[Migration]) -> Vec<Entr
 /// The first entry that forbids applying, as an error.
 pub(crate) fn blocking_error(entries: &[Entry]) -> Option<Error> {
     entries.iter().find_map(|e| match &e.state {
-        State::Divergent { applied_name } => Some(Error::Divergent {
+        State::Divergent { applied_name } => Some(Error::from(Repr::Divergent {
             version: e.version,
             applied_name: applied_name.clone(),
             embedded_name: e.name.clone(),
-        }),
-        State::Unknown => Some(Error::Unknown {
+        })),
+        State::Unknown => Some(Error::from(Repr::Unknown {
             version: e.version,
             name: e.name.clone(),
-        }),
-        State::OutOfOrder => Some(Error::OutOfOrder {
+        })),
+        State::OutOfOrder => Some(Error::from(Repr::OutOfOrder {
             version: e.version,
             name: e.name.clone(),
-        }),
+        })),
         State::Applied { .. } | State::Pending | State::InProgress { .. } => None,
     })
 }

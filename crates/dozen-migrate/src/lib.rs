@@ -20,7 +20,7 @@ pub use driver::postgres::PgDriver;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use driver::sqlite::SqliteDriver;
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use history::{Entry, State};
 pub use migrator::{Applied, Migrator, Progress, Report, Resolution, Status};
 

@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 use refinery::{Migration, Runner, SchemaVersion};
 
 use crate::Error;
+#[cfg(doc)]
+use crate::ErrorKind;
 use crate::database::Database;
+use crate::error::Repr;
 use crate::history::{self, Entry, State};
 use crate::session::Session;
 
@@ -156,11 +159,11 @@ impl Status {
         self.entries
             .iter()
             .find_map(|e| match &e.state {
-                State::InProgress { started_on } => Some(Error::Dirty {
+                State::InProgress { started_on } => Some(Error::from(Repr::Dirty {
                     version: e.version,
                     name: e.name.clone(),
                     started_on: started_on.clone(),
-                }),
+                })),
                 _ => None,
             })
             .or_else(|| history::blocking_error(&self.entries))
@@ -174,7 +177,7 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    /// [`ErrorKind::RepeatedVersion`] when two migrations share a version.
     pub fn new(runner: &Runner) -> Result<Self, Error> {
         Self::from_migrations(runner.get_migrations().iter().cloned())
     }
@@ -183,7 +186,7 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    /// [`ErrorKind::RepeatedVersion`] when two migrations share a version.
     pub fn from_migrations(migrations: impl IntoIterator<Item = Migration>) -> Result<Self, Error> {
         let mut migrations: Vec<Migration> = migrations.into_iter().collect();
         migrations.sort_by_key(Migration::version);
@@ -191,9 +194,9 @@ impl Migrator {
             .windows(2)
             .find(|w| w[0].version() == w[1].version())
         {
-            return Err(Error::RepeatedVersion {
+            return Err(Error::from(Repr::RepeatedVersion {
                 version: w[0].version(),
-            });
+            }));
         }
         Ok(Self {
             migrations,
@@ -208,8 +211,8 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTableName`] unless each part is an ASCII identifier;
-    /// [`Error::ReservedTableName`] when a part is a reserved SQL word.
+    /// [`ErrorKind::InvalidTableName`] unless each part is an ASCII identifier;
+    /// [`ErrorKind::InvalidTableName`] when a part is a reserved SQL word.
     ///
     /// The lock is keyed by the table as the database resolves the name:
     /// folded to lower case and in its schema (PostgreSQL: the schema holding
@@ -217,19 +220,19 @@ impl Migrator {
     /// `DATABASE()`), so `History`, `history` and `public.history` take one lock.
     pub fn with_table_name(mut self, name: &str) -> Result<Self, Error> {
         if !history::valid_table_name(name) {
-            return Err(Error::InvalidTableName);
+            return Err(Repr::InvalidTableName.into());
         }
         if let Some(word) = history::reserved_part(name) {
-            return Err(Error::ReservedTableName {
+            return Err(Error::from(Repr::ReservedTableName {
                 word: word.to_owned(),
-            });
+            }));
         }
         name.clone_into(&mut self.table);
         Ok(self)
     }
 
     /// How long a run waits for another process's lock before giving up with
-    /// [`Error::LockTimeout`].
+    /// [`ErrorKind::LockTimeout`].
     #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
@@ -275,9 +278,9 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::LockTimeout`], [`Error::Divergent`], [`Error::Unknown`],
-    /// [`Error::OutOfOrder`], [`Error::Dirty`], [`Error::MigrationFailed`] (with
-    /// the migrations before it applied and kept), [`Error::Database`].
+    /// [`ErrorKind::LockTimeout`], [`ErrorKind::Divergent`], [`ErrorKind::UnknownVersion`],
+    /// [`ErrorKind::OutOfOrder`], [`ErrorKind::Dirty`], [`ErrorKind::MigrationFailed`] (with
+    /// the migrations before it applied and kept), [`ErrorKind::Database`].
     pub async fn apply_with<F>(
         &self,
         db: impl Into<Database>,
@@ -311,11 +314,11 @@ impl Migrator {
                 a.version() == marker.version && a.checksum().to_string() == marker.checksum
             });
             if !finished {
-                return Err(Error::Dirty {
+                return Err(Error::from(Repr::Dirty {
                     version: marker.version,
                     name: marker.name,
                     started_on: marker.started_on,
-                });
+                }));
             }
             // The history row was committed and only the marker's removal was
             // lost: the migration is complete.
@@ -366,7 +369,7 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the history cannot be read.
+    /// [`ErrorKind::Database`] when the history cannot be read.
     pub async fn status(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let db = db.into();
         let mut conn = db.acquire().await?;
@@ -401,8 +404,8 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// The first of [`Error::Dirty`], [`Error::Divergent`], [`Error::Unknown`],
-    /// [`Error::OutOfOrder`] found, or [`Error::Database`].
+    /// The first of [`ErrorKind::Dirty`], [`ErrorKind::Divergent`], [`ErrorKind::UnknownVersion`],
+    /// [`ErrorKind::OutOfOrder`] found, or [`ErrorKind::Database`].
     pub async fn validate(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let status = self.status(db).await?;
         match status.problem() {
@@ -416,8 +419,8 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::WaitTimeout`] after `timeout`; at once [`Error::Divergent`],
-    /// [`Error::OutOfOrder`] or [`Error::Dirty`], which no waiting resolves.
+    /// [`ErrorKind::WaitTimeout`] after `timeout`; at once [`ErrorKind::Divergent`],
+    /// [`ErrorKind::OutOfOrder`] or [`ErrorKind::Dirty`], which no waiting resolves.
     pub async fn wait(&self, db: impl Into<Database>, timeout: Duration) -> Result<Status, Error> {
         let db = db.into();
         let start = Instant::now();
@@ -442,11 +445,11 @@ impl Migrator {
             }
             let waited = start.elapsed();
             if waited >= timeout {
-                return Err(Error::WaitTimeout {
+                return Err(Error::from(Repr::WaitTimeout {
                     waited,
                     current: status.current_version(),
                     target: status.target.unwrap_or_default(),
-                });
+                }));
             }
             tokio::time::sleep(self.poll_interval.min(timeout.saturating_sub(waited))).await;
         }
@@ -458,9 +461,9 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::NotInProgress`] when `version` is not the marked one (always on
+    /// [`ErrorKind::NotInProgress`] when `version` is not the marked one (always on
     /// PostgreSQL and SQLite, which roll a failed migration back),
-    /// [`Error::NotEmbedded`], [`Error::LockTimeout`], [`Error::Database`].
+    /// [`ErrorKind::NotEmbedded`], [`ErrorKind::LockTimeout`], [`ErrorKind::Database`].
     pub async fn repair(
         &self,
         db: impl Into<Database>,
@@ -472,10 +475,10 @@ impl Migrator {
         let result = async {
             let marker = session.conn().in_progress(&self.table).await?;
             if marker.as_ref().is_none_or(|m| m.version != version) {
-                return Err(Error::NotInProgress {
+                return Err(Error::from(Repr::NotInProgress {
                     version,
                     marked: marker.map(|m| m.version),
-                });
+                }));
             }
             match resolution {
                 Resolution::Applied => {
@@ -483,7 +486,7 @@ impl Migrator {
                         .migrations
                         .iter()
                         .find(|m| m.version() == version)
-                        .ok_or(Error::NotEmbedded { version })?;
+                        .ok_or(Error::from(Repr::NotEmbedded { version }))?;
                     session.resolve(Some(m)).await
                 }
                 Resolution::NotApplied => session.resolve(None).await,

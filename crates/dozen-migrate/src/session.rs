@@ -13,6 +13,7 @@ use crate::driver::mysql;
 use crate::driver::postgres;
 #[cfg(feature = "sqlite")]
 use crate::driver::sqlite;
+use crate::error::Repr;
 
 /// A connection holding the migration lock. Dropped while locked (an error
 /// path that could not unlock, or a cancelled future), it closes the
@@ -120,7 +121,7 @@ impl Session {
             if waited >= timeout {
                 let holder = s.holder().await.unwrap_or(None);
                 s.restore_settings().await?;
-                return Err(Error::LockTimeout { waited, holder });
+                return Err(Error::from(Repr::LockTimeout { waited, holder }));
             }
             if last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
                 last_log = Some(Instant::now());
@@ -268,10 +269,12 @@ impl Session {
             #[cfg(feature = "sqlite")]
             Conn::Lite(c) => sqlite::apply(c, &self.table, m).await,
         };
-        result.map_err(|source| Error::MigrationFailed {
-            version: m.version(),
-            name: m.name().to_owned(),
-            source,
+        result.map_err(|source| {
+            Error::from(Repr::MigrationFailed {
+                version: m.version(),
+                name: m.name().to_owned(),
+                source,
+            })
         })
     }
 

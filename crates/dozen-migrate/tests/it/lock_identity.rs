@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use dozen_migrate::{Database, Error, Migrator};
+use dozen_migrate::{Database, ErrorKind, Migrator};
 use refinery::Migration;
 
 use crate::support::{Kind, connect};
@@ -93,7 +93,7 @@ async fn check(kind: Kind, a_table: &str, same: impl Fn(&str) -> Vec<String>, ot
     for table in &same {
         let run = tokio::time::timeout(Duration::from_secs(20), empty(table).apply(&db)).await;
         assert!(
-            matches!(run, Ok(Err(Error::LockTimeout { .. }))),
+            matches!(&run, Ok(Err(e)) if e.kind() == ErrorKind::LockTimeout),
             "{kind:?}: `{table}` names A's table `{a_table}` but was not held up by A's lock: {run:?}"
         );
     }
@@ -194,7 +194,7 @@ fn reserved_words_are_refused_when_the_migrator_is_built() {
             .expect("a valid set")
             .with_table_name(table);
         match (built, word) {
-            (Err(error @ Error::ReservedTableName { .. }), Some(word)) => {
+            (Err(error), Some(word)) if error.kind() == ErrorKind::InvalidTableName => {
                 let message = error.to_string();
                 assert!(
                     message.contains(&format!("`{word}` is a reserved SQL word")),
