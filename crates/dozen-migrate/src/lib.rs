@@ -4,10 +4,13 @@
 mod cli;
 mod database;
 mod driver;
+mod duration;
 mod error;
 mod history;
 mod migrator;
 mod session;
+mod settings;
+mod table_name;
 
 pub use cli::Cli;
 pub use database::Database;
@@ -23,6 +26,8 @@ pub use driver::sqlite::SqliteDriver;
 pub use error::{Error, ErrorKind};
 pub use history::{Entry, State};
 pub use migrator::{Applied, Migrator, Progress, Report, Resolution, Status};
+pub use settings::MigrateSettings;
+pub use table_name::TableName;
 
 /// refinery, whose `embed_migrations!`, [`Migration`](refinery::Migration) and
 /// [`Runner`](refinery::Runner) this crate builds on.

@@ -10,18 +10,30 @@ use crate::database::Database;
 use crate::error::Repr;
 use crate::history::{self, Entry, State};
 use crate::session::Session;
+use crate::{MigrateSettings, TableName};
 
 /// Runs a set of refinery migrations against a [`Database`], under a lock.
 ///
-/// Built from the runner that refinery's `embed_migrations!` generates. Every
-/// run that changes the database takes the lock, re-reads the history under
-/// it, applies what is pending and releases the lock, whatever happens.
+/// Built from the runner that refinery's `embed_migrations!` generates, then
+/// configured as a builder: [`settings`](Self::settings) takes every field of
+/// [`MigrateSettings`], and each `with_*` method overrides one field, whatever
+/// the order of the calls. Every run that changes the database takes the
+/// lock, re-reads the history under it, applies what is pending and releases
+/// the lock, whatever happens.
 #[derive(Clone)]
 pub struct Migrator {
     migrations: Vec<Migration>,
-    table: String,
-    lock_timeout: Duration,
-    poll_interval: Duration,
+    settings: MigrateSettings,
+    overrides: Overrides,
+}
+
+/// The fields set one by one with `with_*`; each wins over [`MigrateSettings`].
+#[derive(Clone, Debug, Default)]
+struct Overrides {
+    table: Option<TableName>,
+    lock_timeout: Option<Duration>,
+    wait_timeout: Option<Duration>,
+    poll_interval: Option<Duration>,
 }
 
 impl fmt::Debug for Migrator {
@@ -30,9 +42,10 @@ impl fmt::Debug for Migrator {
         f.debug_struct("Migrator")
             .field("migrations", &self.migrations.len())
             .field("latest", &self.migrations.last().map(Migration::version))
-            .field("table", &self.table)
-            .field("lock_timeout", &self.lock_timeout)
-            .field("poll_interval", &self.poll_interval)
+            .field("table", self.table())
+            .field("lock_timeout", &self.lock_timeout())
+            .field("wait_timeout", &self.wait_timeout())
+            .field("poll_interval", &self.poll_interval())
             .finish()
     }
 }
@@ -172,8 +185,7 @@ impl Status {
 
 impl Migrator {
     /// The migrations of a refinery runner, usually `migrations::runner()` from
-    /// `refinery::embed_migrations!`. The history table is refinery's default,
-    /// `refinery_schema_history`; the lock timeout is five minutes.
+    /// `refinery::embed_migrations!`, with [`MigrateSettings::default`].
     ///
     /// # Errors
     ///
@@ -200,62 +212,93 @@ impl Migrator {
         }
         Ok(Self {
             migrations,
-            table: history::DEFAULT_TABLE.to_owned(),
-            lock_timeout: Duration::from_secs(300),
-            poll_interval: Duration::from_millis(500),
+            settings: MigrateSettings::default(),
+            overrides: Overrides::default(),
         })
     }
 
-    /// Uses another history table (`name` or `schema.name`), as refinery's
-    /// `Runner::set_migration_table_name` does.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidTableName`] unless each part is an ASCII identifier;
-    /// [`ErrorKind::InvalidTableName`] when a part is a reserved SQL word.
-    ///
-    /// The lock is keyed by the table as the database resolves the name:
-    /// folded to lower case and in its schema (PostgreSQL: the schema holding
-    /// it on the `search_path`, else `current_schema()`; MySQL/MariaDB:
-    /// `DATABASE()`), so `History`, `history` and `public.history` take one lock.
-    pub fn with_table_name(mut self, name: &str) -> Result<Self, Error> {
-        if !history::valid_table_name(name) {
-            return Err(Repr::InvalidTableName.into());
-        }
-        if let Some(word) = history::reserved_part(name) {
-            return Err(Error::from(Repr::ReservedTableName {
-                word: word.to_owned(),
-            }));
-        }
-        name.clone_into(&mut self.table);
-        Ok(self)
+    /// Takes every field of `settings`; a field set with a `with_*` method,
+    /// before or after, keeps its value.
+    #[must_use]
+    pub fn settings(mut self, settings: MigrateSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Uses another history table, as refinery's
+    /// `Runner::set_migration_table_name` does (`MIGRATE_TABLE`).
+    #[must_use]
+    pub fn with_table_name(mut self, name: TableName) -> Self {
+        self.overrides.table = Some(name);
+        self
     }
 
     /// How long a run waits for another process's lock before giving up with
-    /// [`ErrorKind::LockTimeout`].
+    /// [`ErrorKind::LockTimeout`] (`MIGRATE_LOCK_TIMEOUT`, `--lock-timeout`).
     #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.overrides.lock_timeout = Some(timeout);
         self
     }
 
-    /// How often [`wait`](Self::wait) reads the history (default 500 ms).
+    /// How long [`wait`](Self::wait) waits before giving up with
+    /// [`ErrorKind::WaitTimeout`] (`MIGRATE_WAIT_TIMEOUT`, `wait --timeout`).
+    #[must_use]
+    pub fn with_wait_timeout(mut self, timeout: Duration) -> Self {
+        self.overrides.wait_timeout = Some(timeout);
+        self
+    }
+
+    /// How often [`wait`](Self::wait) reads the history
+    /// (`MIGRATE_POLL_INTERVAL`; at least 10 ms are taken).
     #[must_use]
     pub fn with_poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval.max(Duration::from_millis(10));
+        self.overrides.poll_interval = Some(interval);
         self
+    }
+
+    /// The history table's name.
+    #[must_use]
+    pub fn table_name(&self) -> &str {
+        self.table().as_str()
+    }
+
+    fn table(&self) -> &TableName {
+        self.overrides
+            .table
+            .as_ref()
+            .unwrap_or(&self.settings.migrate_table)
+    }
+
+    /// How long a run waits for the lock.
+    #[must_use]
+    pub fn lock_timeout(&self) -> Duration {
+        self.overrides
+            .lock_timeout
+            .unwrap_or(self.settings.migrate_lock_timeout)
+    }
+
+    /// How long [`wait`](Self::wait) waits.
+    #[must_use]
+    pub fn wait_timeout(&self) -> Duration {
+        self.overrides
+            .wait_timeout
+            .unwrap_or(self.settings.migrate_wait_timeout)
+    }
+
+    /// How often [`wait`](Self::wait) reads the history.
+    #[must_use]
+    pub fn poll_interval(&self) -> Duration {
+        self.overrides
+            .poll_interval
+            .unwrap_or(self.settings.migrate_poll_interval)
+            .max(Duration::from_millis(10))
     }
 
     /// The embedded migrations, in version order.
     #[must_use]
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
-    }
-
-    /// The history table's name.
-    #[must_use]
-    pub fn table_name(&self) -> &str {
-        &self.table
     }
 
     /// Applies every pending migration. See [`apply_with`](Self::apply_with).
@@ -290,7 +333,8 @@ impl Migrator {
         F: FnMut(Progress<'_>) + Send,
     {
         let db = db.into();
-        let (mut session, lock_wait) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        let (mut session, lock_wait) =
+            Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
         progress(Progress::Locked { waited: lock_wait });
         let result = self.apply_locked(&mut session, &mut progress).await;
         let unlocked = session.unlock().await;
@@ -308,7 +352,7 @@ impl Migrator {
         F: FnMut(Progress<'_>) + Send,
     {
         let applied = session.prepared_history().await?;
-        let in_progress = session.conn().in_progress(&self.table).await?;
+        let in_progress = session.conn().in_progress(self.table_name()).await?;
         if let Some(marker) = in_progress {
             let finished = applied.iter().any(|a| {
                 a.version() == marker.version && a.checksum().to_string() == marker.checksum
@@ -373,8 +417,8 @@ impl Migrator {
     pub async fn status(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let db = db.into();
         let mut conn = db.acquire().await?;
-        let in_progress = conn.in_progress(&self.table).await?;
-        let applied = conn.history(&self.table).await?;
+        let in_progress = conn.in_progress(self.table_name()).await?;
+        let applied = conn.history(self.table_name()).await?;
         let mut entries = history::compare(&applied, &self.migrations);
         if let Some(marker) = in_progress {
             let state = State::InProgress {
@@ -415,14 +459,16 @@ impl Migrator {
     }
 
     /// Blocks until every embedded migration is applied (by another process),
-    /// for replicas that must not migrate themselves. Takes no lock.
+    /// for replicas that must not migrate themselves, at most
+    /// [`wait_timeout`](Self::wait_timeout). Takes no lock.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WaitTimeout`] after `timeout`; at once [`ErrorKind::Divergent`],
+    /// [`ErrorKind::WaitTimeout`] after the wait timeout; at once [`ErrorKind::Divergent`],
     /// [`ErrorKind::OutOfOrder`] or [`ErrorKind::Dirty`], which no waiting resolves.
-    pub async fn wait(&self, db: impl Into<Database>, timeout: Duration) -> Result<Status, Error> {
+    pub async fn wait(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let db = db.into();
+        let timeout = self.wait_timeout();
         let start = Instant::now();
         loop {
             let status = self.status(db.clone()).await?;
@@ -451,7 +497,7 @@ impl Migrator {
                     target: status.target.unwrap_or_default(),
                 }));
             }
-            tokio::time::sleep(self.poll_interval.min(timeout.saturating_sub(waited))).await;
+            tokio::time::sleep(self.poll_interval().min(timeout.saturating_sub(waited))).await;
         }
     }
 
@@ -471,9 +517,9 @@ impl Migrator {
         resolution: Resolution,
     ) -> Result<(), Error> {
         let db = db.into();
-        let (mut session, _) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        let (mut session, _) = Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
         let result = async {
-            let marker = session.conn().in_progress(&self.table).await?;
+            let marker = session.conn().in_progress(self.table_name()).await?;
             if marker.as_ref().is_none_or(|m| m.version != version) {
                 return Err(Error::from(Repr::NotInProgress {
                     version,

@@ -106,7 +106,8 @@ async fn wait_accepts_a_newer_schema_and_rejects_a_divergent_one_at_once() {
     set(&[a, b]).apply(&db).await.expect("apply");
     // An older release's replica: its migrations are all there, and more.
     let status = set(&[a])
-        .wait(&db, Duration::from_secs(1))
+        .with_wait_timeout(Duration::from_secs(1))
+        .wait(&db)
         .await
         .expect("reached");
     assert_eq!(status.current_version(), Some(2));
@@ -114,7 +115,8 @@ async fn wait_accepts_a_newer_schema_and_rejects_a_divergent_one_at_once() {
     // fine, but V2 diverges, which no waiting resolves: it fails at once.
     let start = Instant::now();
     let err = set(&[("V2__b", "CREATE TABLE b (id BIGINT)")])
-        .wait(&db, Duration::from_secs(30))
+        .with_wait_timeout(Duration::from_secs(30))
+        .wait(&db)
         .await
         .expect_err("divergent");
     assert!(is(&err, ErrorKind::Divergent, Some(2)), "{err}");
@@ -177,7 +179,9 @@ async fn wait_returns_once_another_process_migrated() {
     // Nothing migrates: the deadline is kept, with a margin for a loaded machine.
     let start = Instant::now();
     let err = migrator
-        .wait(&db, Duration::from_millis(500))
+        .clone()
+        .with_wait_timeout(Duration::from_millis(500))
+        .wait(&db)
         .await
         .expect_err("times out");
     let waited = start.elapsed();
@@ -200,7 +204,8 @@ async fn wait_returns_once_another_process_migrated() {
         })
     };
     let status = migrator
-        .wait(&db, Duration::from_secs(60))
+        .with_wait_timeout(Duration::from_secs(60))
+        .wait(&db)
         .await
         .expect("reached");
     assert_eq!(status.current_version(), Some(20));
@@ -431,7 +436,7 @@ async fn invalid_configuration_is_rejected() {
     let dup = Migrator::from_migrations([m("V1__a", "SELECT 1"), m("V1__b", "SELECT 2")]);
     assert!(failed_with(&dup, ErrorKind::RepeatedVersion, Some(1)));
     let check = |name: &str, ok: bool| {
-        let r = set(&[("V1__a", "SELECT 1")]).with_table_name(name);
+        let r = dozen_migrate::TableName::new(name);
         assert_eq!(r.is_ok(), ok, "{name}");
     };
     check("history", true);
