@@ -1,4 +1,7 @@
-//! A failing migration: the lock is released, earlier migrations are kept.
+//! Promise: when a migration fails, the lock is released and the migrations
+//! before it are kept; on MySQL/MariaDB the failed one stays marked in
+//! progress, and runs refuse to continue until `repair` (or a history row
+//! that shows it finished) resolves the mark.
 
 use std::time::Duration;
 

@@ -1,4 +1,7 @@
-//! A migrator killed with SIGKILL in the middle of its slow migration (V10).
+//! Promise: a migrator killed with SIGKILL in the middle of a migration (the
+//! slow V10) leaves nothing half done that goes unnoticed: PostgreSQL and
+//! SQLite roll it back and the next run applies it; MySQL/MariaDB refuse to
+//! continue, naming V10, until `repair` says how the operator resolved it.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::Command;

@@ -1,4 +1,10 @@
-//! status, validate, wait, the dry run, divergence, and cancellation.
+//! Promise: the modes other than a plain run tell the schema as it is.
+//! `status` compares the history with the embedded set; a divergent, unknown
+//! or out-of-order migration stops a run, and the dry run lists what is
+//! pending; `wait` returns once another process migrated, accepts a newer
+//! schema and fails at once on a divergent one; a cancelled run releases the
+//! lock; a lock timeout names who holds the lock; an invalid set or table
+//! name is refused before anything runs.
 
 use std::time::{Duration, Instant};
 
