@@ -7,10 +7,9 @@ use dozen_backing::{Kind, ServiceUrl};
 use refinery::{Migration, SchemaVersion};
 use sqlx::pool::PoolConnection;
 
-use crate::Error;
 #[cfg(doc)]
-use crate::ErrorKind;
-use crate::error::Repr;
+use crate::error::ErrorKind;
+use crate::error::{Error, Repr};
 
 #[cfg(feature = "mysql")]
 use crate::driver::mysql;

@@ -5,8 +5,7 @@ use refinery::{Migration, SchemaVersion};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::Error;
-use crate::error::Repr;
+use crate::error::{Error, Repr};
 
 /// The SQL type refinery gives the `version` column (`int8` with refinery's
 /// `int8-versions` feature, which changes [`SchemaVersion`]).

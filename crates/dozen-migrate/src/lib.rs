@@ -8,8 +8,10 @@ mod duration;
 mod error;
 mod history;
 mod migrator;
+mod report;
 mod session;
 mod settings;
+mod status;
 mod table_name;
 
 pub use cli::Cli;
@@ -25,8 +27,10 @@ pub use driver::postgres::PgDriver;
 pub use driver::sqlite::SqliteDriver;
 pub use error::{Error, ErrorKind};
 pub use history::{Entry, State};
-pub use migrator::{Applied, Migrator, Progress, Report, Resolution, Status};
+pub use migrator::{Migrator, Resolution};
+pub use report::{Applied, Progress, Report};
 pub use settings::MigrateSettings;
+pub use status::Status;
 pub use table_name::TableName;
 
 /// refinery, whose `embed_migrations!`, [`Migration`](refinery::Migration) and

@@ -3,14 +3,16 @@ use std::time::{Duration, Instant};
 
 use refinery::{Migration, Runner, SchemaVersion};
 
-use crate::Error;
-#[cfg(doc)]
-use crate::ErrorKind;
 use crate::database::Database;
-use crate::error::Repr;
+#[cfg(doc)]
+use crate::error::ErrorKind;
+use crate::error::{Error, Repr};
 use crate::history::{self, Entry, State};
+use crate::report::{Applied, Progress, Report};
 use crate::session::Session;
-use crate::{MigrateSettings, TableName};
+use crate::settings::MigrateSettings;
+use crate::status::Status;
+use crate::table_name::TableName;
 
 /// Runs a set of refinery migrations against a [`Database`], under a lock.
 ///
@@ -50,59 +52,6 @@ impl fmt::Debug for Migrator {
     }
 }
 
-/// What [`Migrator::apply_with`] reports while it runs.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Progress<'a> {
-    /// The lock is taken, after waiting this long for it.
-    Locked {
-        /// Time spent waiting for the lock.
-        waited: Duration,
-    },
-    /// A migration is about to run.
-    Applying {
-        /// The migration.
-        migration: &'a Migration,
-    },
-    /// A migration ran and its history row is written.
-    Applied {
-        /// The migration.
-        migration: &'a Migration,
-        /// How long it took, history row included.
-        duration: Duration,
-    },
-}
-
-/// One migration a run applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Applied {
-    /// Its version.
-    pub version: SchemaVersion,
-    /// Its name.
-    pub name: String,
-    /// How long it took.
-    pub duration: Duration,
-}
-
-/// What a run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Report {
-    /// The migrations applied, in order; empty when the schema was up to date
-    /// (for example because another replica migrated it first).
-    pub applied: Vec<Applied>,
-    /// Time spent waiting for the lock.
-    pub lock_wait: Duration,
-}
-
-/// Where every migration stands: see [`Migrator::status`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
-    entries: Vec<Entry>,
-    target: Option<SchemaVersion>,
-}
-
 /// How an operator resolved a half-applied migration, for [`Migrator::repair`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -111,76 +60,6 @@ pub enum Resolution {
     Applied,
     /// Its changes are all undone (by hand): the next run applies it again.
     NotApplied,
-}
-
-impl Status {
-    /// Every migration, embedded or recorded, in version order.
-    #[must_use]
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// The migrations the next run would apply, in order: the dry run.
-    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
-        self.entries
-            .iter()
-            .filter(|e| matches!(e.state, State::Pending))
-    }
-
-    /// The newest applied version.
-    #[must_use]
-    pub fn current_version(&self) -> Option<SchemaVersion> {
-        self.entries
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.state,
-                    State::Applied { .. } | State::Divergent { .. } | State::Unknown
-                )
-            })
-            .map(|e| e.version)
-            .max()
-    }
-
-    /// The newest embedded version.
-    #[must_use]
-    pub fn target_version(&self) -> Option<SchemaVersion> {
-        self.target
-    }
-
-    /// True when everything embedded is applied, unchanged, and nothing else is.
-    #[must_use]
-    pub fn is_up_to_date(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.state, State::Applied { .. }))
-    }
-
-    /// True when every embedded migration is applied unchanged; the database
-    /// may hold newer migrations from a later release.
-    #[must_use]
-    pub fn has_reached_target(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.state, State::Applied { .. } | State::Unknown))
-    }
-
-    /// The first problem that stops a run: divergent, unknown, out-of-order or
-    /// half-applied migration.
-    #[must_use]
-    pub fn problem(&self) -> Option<Error> {
-        self.entries
-            .iter()
-            .find_map(|e| match &e.state {
-                State::InProgress { started_on } => Some(Error::from(Repr::Dirty {
-                    version: e.version,
-                    name: e.name.clone(),
-                    started_on: started_on.clone(),
-                })),
-                _ => None,
-            })
-            .or_else(|| history::blocking_error(&self.entries))
-    }
 }
 
 impl Migrator {

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use refinery::Migration;
 
-use crate::Error;
 use crate::database::{Conn, Database};
 #[cfg(feature = "mysql")]
 use crate::driver::mysql;
@@ -13,7 +12,7 @@ use crate::driver::mysql;
 use crate::driver::postgres;
 #[cfg(feature = "sqlite")]
 use crate::driver::sqlite;
-use crate::error::Repr;
+use crate::error::{Error, Repr};
 
 /// A connection holding the migration lock. Dropped while locked (an error
 /// path that could not unlock, or a cancelled future), it closes the

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::TableName;
 use crate::duration;
+use crate::table_name::TableName;
 
 /// The settings of a [`Migrator`](crate::Migrator) (and so of the
 /// [`Cli`](crate::Cli) built on it) that an operator sets.

@@ -4,8 +4,7 @@ use std::fmt;
 
 use serde::de::{self, Unexpected};
 
-use crate::Error;
-use crate::error::Repr;
+use crate::error::{Error, Repr};
 
 /// The name of the history table, `name` or `schema.name`: ASCII letters,
 /// digits and `_`, each part at most 63 characters and not a reserved SQL

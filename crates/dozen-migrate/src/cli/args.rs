@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use refinery::SchemaVersion;
 
-use crate::{Error, Resolution, duration};
+use crate::duration;
+use crate::error::Error;
+use crate::migrator::Resolution;
 
 /// What the arguments ask for. A duration flag that is absent is `None`: the
 /// [`Migrator`](crate::Migrator)'s own setting applies.
@@ -292,7 +294,7 @@ mod tests {
             let command = if flag == "--timeout" { "wait" } else { "apply" };
             let error =
                 parse([command, flag, value].into_iter().map(OsString::from)).expect_err(value);
-            assert_eq!(error.kind(), crate::ErrorKind::Usage);
+            assert_eq!(error.kind(), crate::error::ErrorKind::Usage);
             assert_eq!(error.var(), Some(flag));
             assert_eq!(error.to_string(), format!("{flag}: {reason}"));
         }

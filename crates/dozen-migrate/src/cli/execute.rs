@@ -8,7 +8,9 @@ use refinery::SchemaVersion;
 
 use super::args::Command;
 use super::{exit, output};
-use crate::{Database, Error, ErrorKind, Migrator, Resolution};
+use crate::database::Database;
+use crate::error::{Error, ErrorKind};
+use crate::migrator::{Migrator, Resolution};
 
 /// Runs `command` on `db`; the exit code, or the error that ended it.
 pub(super) async fn execute(

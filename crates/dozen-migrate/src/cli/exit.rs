@@ -1,6 +1,7 @@
 //! Exit codes: what a Kubernetes Job or an init container acts on.
 
-use crate::{Error, ErrorKind, Status};
+use crate::error::{Error, ErrorKind};
+use crate::status::Status;
 
 /// Done.
 pub(super) const SUCCESS: u8 = 0;

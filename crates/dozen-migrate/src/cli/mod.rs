@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use dozen_backing::ServiceUrl;
 
-use crate::{Database, Migrator};
+use crate::database::Database;
+use crate::migrator::Migrator;
 use args::Command;
 
 /// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|wait|repair]`.

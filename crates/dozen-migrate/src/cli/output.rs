@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use refinery::SchemaVersion;
 
-use crate::{Entry, Error, Progress, Resolution, State, Status};
+use crate::error::Error;
+use crate::history::{Entry, State};
+use crate::migrator::Resolution;
+use crate::report::Progress;
+use crate::status::Status;
 
 /// `error: ...` on stderr.
 pub(super) fn error(e: &dyn fmt::Display) {
