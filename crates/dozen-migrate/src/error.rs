@@ -360,3 +360,35 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_crosses_threads_and_names_its_flag() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        let e = Error::usage(
+            Some("--timeout"),
+            String::from("--timeout: too large (at most 24h)"),
+        );
+        assert_eq!(
+            (e.kind(), e.var(), e.version()),
+            (ErrorKind::Usage, Some("--timeout"), None)
+        );
+        let e = Error::from(Repr::Dirty {
+            version: 3,
+            name: String::from("backfill"),
+            started_on: String::from("2026-01-01T00:00:00Z"),
+        });
+        assert_eq!(
+            (e.kind(), e.var(), e.version(), e.migration_name()),
+            (ErrorKind::Dirty, None, Some(3), Some("backfill"))
+        );
+        assert!(
+            e.to_string()
+                .starts_with("migration V3__backfill was started")
+        );
+    }
+}
