@@ -1,17 +1,70 @@
+//! [`Error`], opaque, and [`ErrorKind`], what a caller branches on.
+
+use std::fmt;
 use std::time::Duration;
 
 use refinery::SchemaVersion;
 
 /// Why a migration run, a status query or a command failed.
 ///
-/// Messages name the migration version and the table involved; they never
-/// contain a database URL or a password.
-#[derive(Debug, thiserror::Error)]
+/// Branch on [`kind`](Self::kind); [`version`](Self::version) and
+/// [`migration_name`](Self::migration_name) name the migration concerned,
+/// [`var`](Self::var) the command-line flag. Messages are lower case and name
+/// the migration version and the table involved; they never contain a
+/// database URL, a password or the value of an argument.
+pub struct Error(Box<Repr>);
+
+/// What kind of failure an [`Error`] is: one variant per case a caller (or an
+/// operator reading the exit code) acts on differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
+    /// The database could not be connected to (the URL is shown with its
+    /// password hidden, in the error's source).
+    Connect,
+    /// The database URL names a scheme this build does not support.
+    UnsupportedScheme,
+    /// The database refused a statement outside a migration (reading the
+    /// history, taking or releasing the lock).
+    Database,
+    /// A migration's SQL, or the history row written with it, failed; the
+    /// migrations before it are applied and kept.
+    MigrationFailed,
+    /// The embedded migrations are not a valid set: two share a version.
+    RepeatedVersion,
+    /// The history table name is not a plain SQL identifier, or a part of it
+    /// is a reserved SQL word.
+    InvalidTableName,
+    /// An applied migration has a different name or checksum than the
+    /// embedded one of its version: the file was edited after it ran.
+    Divergent,
+    /// The database holds a migration this binary does not embed (a newer
+    /// release migrated it, or a file was deleted).
+    UnknownVersion,
+    /// An embedded migration older than the newest applied one was never
+    /// applied.
+    OutOfOrder,
+    /// A MySQL/MariaDB migration was started and never finished: its DDL may
+    /// be half applied; fix it by hand and `repair` it.
+    Dirty,
+    /// `repair` named a version that is not marked in progress.
+    NotInProgress,
+    /// `repair --applied` named a version this binary does not embed.
+    NotEmbedded,
+    /// Another process held the migration lock past the lock timeout.
+    LockTimeout,
+    /// `wait` reached its deadline before the schema reached the embedded version.
+    WaitTimeout,
+    /// A command-line argument is wrong ([`Error::var`] names the flag).
+    Usage,
+}
+
+/// What went wrong, with its data; private, so that variants and fields can
+/// change without a breaking release.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Repr {
     /// The database could not be reached or refused a statement outside a migration.
     #[error("database error while {action}")]
-    #[non_exhaustive]
     Database {
         /// What dozen-migrate was doing, such as `"reading the migration history"`.
         action: &'static str,
@@ -22,7 +75,6 @@ pub enum Error {
 
     /// The database could not be connected to.
     #[error("cannot connect to the database")]
-    #[non_exhaustive]
     Connect {
         /// dozen-backing's error, which names the URL with its password hidden.
         #[source]
@@ -31,7 +83,6 @@ pub enum Error {
 
     /// A migration's SQL (or the history row written with it) failed.
     #[error("migration V{version}__{name} failed")]
-    #[non_exhaustive]
     MigrationFailed {
         /// The version of the migration that failed.
         version: SchemaVersion,
@@ -44,7 +95,6 @@ pub enum Error {
 
     /// The embedded migrations are not a valid set (two files share a version).
     #[error("embedded migrations are invalid: migration version {version} appears more than once")]
-    #[non_exhaustive]
     RepeatedVersion {
         /// The version that appears more than once.
         version: SchemaVersion,
@@ -62,7 +112,6 @@ pub enum Error {
     #[error(
         "migration table name is invalid: `{word}` is a reserved SQL word (choose another name, such as `{word}_history`)"
     )]
-    #[non_exhaustive]
     ReservedTableName {
         /// The reserved part, as given.
         word: String,
@@ -73,7 +122,6 @@ pub enum Error {
     #[error(
         "migration V{version} diverges: the database applied `{applied_name}`, this binary embeds `{embedded_name}` with a different name or checksum"
     )]
-    #[non_exhaustive]
     Divergent {
         /// The version in question.
         version: SchemaVersion,
@@ -88,7 +136,6 @@ pub enum Error {
     #[error(
         "migration V{version}__{name} is applied in the database but not embedded in this binary"
     )]
-    #[non_exhaustive]
     Unknown {
         /// The version recorded in the history table.
         version: SchemaVersion,
@@ -101,7 +148,6 @@ pub enum Error {
     #[error(
         "migration V{version}__{name} was never applied but is older than the newest applied migration"
     )]
-    #[non_exhaustive]
     OutOfOrder {
         /// The embedded migration's version.
         version: SchemaVersion,
@@ -116,7 +162,6 @@ pub enum Error {
          (MySQL/MariaDB commit DDL statement by statement); check which of its statements took effect, complete or \
          undo them by hand, then run `migrate repair {version} --applied` or `migrate repair {version} --not-applied`"
     )]
-    #[non_exhaustive]
     Dirty {
         /// The version that was in progress.
         version: SchemaVersion,
@@ -131,7 +176,6 @@ pub enum Error {
         Some(v) => format!(" (V{v} is)"),
         None => String::from(" (nothing is)"),
     })]
-    #[non_exhaustive]
     NotInProgress {
         /// The version the operator named.
         version: SchemaVersion,
@@ -141,7 +185,6 @@ pub enum Error {
 
     /// `repair --applied` named a version this binary does not embed.
     #[error("migration V{version} is not embedded in this binary")]
-    #[non_exhaustive]
     NotEmbedded {
         /// The version the operator named.
         version: SchemaVersion,
@@ -149,7 +192,6 @@ pub enum Error {
 
     /// Another process held the migration lock past the deadline.
     #[error("timed out after {waited:?} waiting for the migration lock{}", holder_suffix(holder.as_deref()))]
-    #[non_exhaustive]
     LockTimeout {
         /// How long this process waited.
         waited: Duration,
@@ -162,7 +204,6 @@ pub enum Error {
         Some(v) => format!(" (it is at {v})"),
         None => String::from(" (no migration is applied)"),
     })]
-    #[non_exhaustive]
     WaitTimeout {
         /// How long this process waited.
         waited: Duration,
@@ -174,12 +215,20 @@ pub enum Error {
 
     /// A database URL names a scheme this build does not support.
     #[error("unsupported database URL scheme `{scheme}` (this build supports: {enabled})")]
-    #[non_exhaustive]
     UnsupportedScheme {
         /// The scheme, without anything after it.
         scheme: String,
         /// The schemes this build supports.
         enabled: &'static str,
+    },
+
+    /// A command-line argument is wrong; the message names the flag.
+    #[error("{message}")]
+    Usage {
+        /// The flag the problem is about, if it is about one.
+        flag: Option<&'static str>,
+        /// What is wrong, without the value.
+        message: String,
     },
 }
 
@@ -187,24 +236,159 @@ fn holder_suffix(holder: Option<&str>) -> String {
     holder.map_or_else(String::new, |h| format!(" (held by {h})"))
 }
 
+impl From<Repr> for Error {
+    fn from(repr: Repr) -> Self {
+        Self(Box::new(repr))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 impl Error {
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
+        move |source| Repr::Database { action, source }.into()
     }
 
-    /// The migration version this error is about, if it is about one.
+    pub(crate) fn usage(flag: Option<&'static str>, message: String) -> Self {
+        Repr::Usage { flag, message }.into()
+    }
+
+    /// What kind of failure this is.
     #[must_use]
-    pub fn version(&self) -> Option<SchemaVersion> {
-        match self {
-            Self::MigrationFailed { version, .. }
-            | Self::RepeatedVersion { version }
-            | Self::Divergent { version, .. }
-            | Self::Unknown { version, .. }
-            | Self::OutOfOrder { version, .. }
-            | Self::Dirty { version, .. }
-            | Self::NotInProgress { version, .. }
-            | Self::NotEmbedded { version } => Some(*version),
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.0 {
+            Repr::Database { .. } => ErrorKind::Database,
+            Repr::Connect { .. } => ErrorKind::Connect,
+            Repr::MigrationFailed { .. } => ErrorKind::MigrationFailed,
+            Repr::RepeatedVersion { .. } => ErrorKind::RepeatedVersion,
+            Repr::InvalidTableName | Repr::ReservedTableName { .. } => ErrorKind::InvalidTableName,
+            Repr::Divergent { .. } => ErrorKind::Divergent,
+            Repr::Unknown { .. } => ErrorKind::UnknownVersion,
+            Repr::OutOfOrder { .. } => ErrorKind::OutOfOrder,
+            Repr::Dirty { .. } => ErrorKind::Dirty,
+            Repr::NotInProgress { .. } => ErrorKind::NotInProgress,
+            Repr::NotEmbedded { .. } => ErrorKind::NotEmbedded,
+            Repr::LockTimeout { .. } => ErrorKind::LockTimeout,
+            Repr::WaitTimeout { .. } => ErrorKind::WaitTimeout,
+            Repr::UnsupportedScheme { .. } => ErrorKind::UnsupportedScheme,
+            Repr::Usage { .. } => ErrorKind::Usage,
+        }
+    }
+
+    /// The command-line flag this error is about (such as `--lock-timeout`),
+    /// if it is about one. Settings read from the environment are checked by
+    /// the configuration loader, which names their variables itself.
+    #[must_use]
+    pub fn var(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Usage { flag, .. } => *flag,
             _ => None,
         }
+    }
+
+    /// The migration version this error is about, if it is about one (for
+    /// [`ErrorKind::WaitTimeout`], the version the schema was waited for).
+    #[must_use]
+    pub fn version(&self) -> Option<SchemaVersion> {
+        match &*self.0 {
+            Repr::MigrationFailed { version, .. }
+            | Repr::RepeatedVersion { version }
+            | Repr::Divergent { version, .. }
+            | Repr::Unknown { version, .. }
+            | Repr::OutOfOrder { version, .. }
+            | Repr::Dirty { version, .. }
+            | Repr::NotInProgress { version, .. }
+            | Repr::NotEmbedded { version }
+            | Repr::WaitTimeout {
+                target: version, ..
+            } => Some(*version),
+            _ => None,
+        }
+    }
+
+    /// The name of the migration this error is about, when the error knows
+    /// it (for [`ErrorKind::Divergent`], the name of the embedded one).
+    #[must_use]
+    pub fn migration_name(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::MigrationFailed { name, .. }
+            | Repr::Unknown { name, .. }
+            | Repr::OutOfOrder { name, .. }
+            | Repr::Dirty { name, .. }
+            | Repr::Divergent {
+                embedded_name: name,
+                ..
+            } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// For [`ErrorKind::LockTimeout`]: who held the lock when the deadline
+    /// passed, if the database says (a PostgreSQL backend pid, a MySQL
+    /// connection id).
+    #[must_use]
+    pub fn lock_holder(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::LockTimeout { holder, .. } => holder.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// For [`ErrorKind::LockTimeout`] and [`ErrorKind::WaitTimeout`]: how long
+    /// this process waited.
+    #[must_use]
+    pub fn waited(&self) -> Option<Duration> {
+        match &*self.0 {
+            Repr::LockTimeout { waited, .. } | Repr::WaitTimeout { waited, .. } => Some(*waited),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_crosses_threads_and_names_its_flag() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        let e = Error::usage(
+            Some("--timeout"),
+            String::from("--timeout: too large (at most 24h)"),
+        );
+        assert_eq!(
+            (e.kind(), e.var(), e.version()),
+            (ErrorKind::Usage, Some("--timeout"), None)
+        );
+        let e = Error::from(Repr::Dirty {
+            version: 3,
+            name: String::from("backfill"),
+            started_on: String::from("2026-01-01T00:00:00Z"),
+        });
+        assert_eq!(
+            (e.kind(), e.var(), e.version(), e.migration_name()),
+            (ErrorKind::Dirty, None, Some(3), Some("backfill"))
+        );
+        assert!(
+            e.to_string()
+                .starts_with("migration V3__backfill was started")
+        );
     }
 }

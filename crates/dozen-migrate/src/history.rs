@@ -5,10 +5,7 @@ use refinery::{Migration, SchemaVersion};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::Error;
-
-/// refinery's default history table.
-pub(crate) const DEFAULT_TABLE: &str = "refinery_schema_history";
+use crate::error::{Error, Repr};
 
 /// The SQL type refinery gives the `version` column (`int8` with refinery's
 /// `int8-versions` feature, which changes [`SchemaVersion`]).
@@ -86,191 +83,6 @@ pub(crate) fn parse_row(
         applied_on,
         checksum,
     ))
-}
-
-/// Accepts `name` or `schema.name`, each an ASCII identifier.
-pub(crate) fn valid_table_name(name: &str) -> bool {
-    let ident = |s: &str| {
-        let mut chars = s.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && s.len() <= 63
-    };
-    match name.split_once('.') {
-        Some((schema, table)) => ident(schema) && ident(table),
-        None => ident(name),
-    }
-}
-
-/// Words that PostgreSQL, MySQL/MariaDB or SQLite reserve (or that the SQL
-/// standard does and one of them enforces): unquoted, each is a syntax error
-/// as a table name on at least one of the three, so the migrator refuses them
-/// when it is built rather than at the first statement.
-const RESERVED: &[&str] = &[
-    "add",
-    "all",
-    "alter",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "asymmetric",
-    "authorization",
-    "before",
-    "between",
-    "binary",
-    "both",
-    "by",
-    "call",
-    "cascade",
-    "case",
-    "cast",
-    "change",
-    "check",
-    "collate",
-    "column",
-    "commit",
-    "concurrently",
-    "condition",
-    "constraint",
-    "continue",
-    "convert",
-    "create",
-    "cross",
-    "current_catalog",
-    "current_date",
-    "current_role",
-    "current_schema",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "cursor",
-    "database",
-    "databases",
-    "default",
-    "deferrable",
-    "delete",
-    "desc",
-    "describe",
-    "distinct",
-    "do",
-    "drop",
-    "each",
-    "else",
-    "end",
-    "escape",
-    "except",
-    "exists",
-    "explain",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "freeze",
-    "from",
-    "full",
-    "function",
-    "grant",
-    "group",
-    "having",
-    "if",
-    "ilike",
-    "in",
-    "index",
-    "initially",
-    "inner",
-    "insert",
-    "intersect",
-    "interval",
-    "into",
-    "is",
-    "isnull",
-    "join",
-    "key",
-    "keys",
-    "lateral",
-    "leading",
-    "left",
-    "like",
-    "limit",
-    "localtime",
-    "localtimestamp",
-    "lock",
-    "natural",
-    "not",
-    "notnull",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "outer",
-    "over",
-    "overlaps",
-    "partition",
-    "placing",
-    "primary",
-    "procedure",
-    "range",
-    "read",
-    "recursive",
-    "references",
-    "release",
-    "rename",
-    "repeat",
-    "replace",
-    "require",
-    "return",
-    "returning",
-    "revoke",
-    "right",
-    "rollback",
-    "row",
-    "rows",
-    "schema",
-    "select",
-    "session_user",
-    "set",
-    "show",
-    "similar",
-    "some",
-    "symmetric",
-    "table",
-    "then",
-    "to",
-    "trailing",
-    "transaction",
-    "trigger",
-    "true",
-    "union",
-    "unique",
-    "unlock",
-    "update",
-    "usage",
-    "user",
-    "using",
-    "values",
-    "variadic",
-    "verbose",
-    "when",
-    "where",
-    "while",
-    "window",
-    "with",
-    "write",
-];
-
-/// The first part of `name` (`name` or `schema.name`) that is a reserved word,
-/// compared without regard to case.
-pub(crate) fn reserved_part(name: &str) -> Option<&str> {
-    name.split('.')
-        .find(|part| RESERVED.contains(&part.to_ascii_lowercase().as_str()))
 }
 
 /// The history table as the database resolves an unquoted name: `schema`
@@ -402,19 +214,19 @@ pub(crate) fn compare(applied: &[Migration], embedded: &[Migration]) -> Vec<Entr
 /// The first entry that forbids applying, as an error.
 pub(crate) fn blocking_error(entries: &[Entry]) -> Option<Error> {
     entries.iter().find_map(|e| match &e.state {
-        State::Divergent { applied_name } => Some(Error::Divergent {
+        State::Divergent { applied_name } => Some(Error::from(Repr::Divergent {
             version: e.version,
             applied_name: applied_name.clone(),
             embedded_name: e.name.clone(),
-        }),
-        State::Unknown => Some(Error::Unknown {
+        })),
+        State::Unknown => Some(Error::from(Repr::Unknown {
             version: e.version,
             name: e.name.clone(),
-        }),
-        State::OutOfOrder => Some(Error::OutOfOrder {
+        })),
+        State::OutOfOrder => Some(Error::from(Repr::OutOfOrder {
             version: e.version,
             name: e.name.clone(),
-        }),
+        })),
         State::Applied { .. } | State::Pending | State::InProgress { .. } => None,
     })
 }
@@ -422,34 +234,6 @@ pub(crate) fn blocking_error(entries: &[Entry]) -> Option<Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_names() {
-        let check = |name: &str, ok: bool| assert_eq!(valid_table_name(name), ok, "{name}");
-        check("refinery_schema_history", true);
-        check("app.history", true);
-        check("_h1", true);
-        check("", false);
-        check("1abc", false);
-        check("a;drop table x", false);
-        check("a.b.c", false);
-        check("a-b", false);
-        check(&"x".repeat(64), false);
-    }
-
-    #[test]
-    fn reserved_words_are_found_in_either_part() {
-        let check = |name: &str, expected: Option<&str>| {
-            assert_eq!(reserved_part(name), expected, "{name}");
-        };
-        check("user", Some("user"));
-        check("ORDER", Some("ORDER"));
-        check("app.Select", Some("Select"));
-        check("user.history", Some("user"));
-        check("history", None);
-        check("users", None);
-        check("refinery_schema_history", None);
-    }
 
     #[test]
     #[cfg(any(feature = "postgres", feature = "mysql"))]

@@ -4,30 +4,34 @@
 mod cli;
 mod database;
 mod driver;
+mod duration;
 mod error;
 mod history;
 mod migrator;
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+mod report;
+mod session;
+mod settings;
+mod status;
+mod table_name;
 
 pub use cli::Cli;
 pub use database::Database;
-pub use error::Error;
-pub use history::{Entry, State};
-pub use migrator::{Applied, Migrator, Progress, Report, Resolution, Status};
 #[cfg(feature = "mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
-pub use mysql::MySqlDriver;
+pub use driver::mysql::MySqlDriver;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::PgDriver;
+pub use driver::postgres::PgDriver;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::SqliteDriver;
+pub use driver::sqlite::SqliteDriver;
+pub use error::{Error, ErrorKind};
+pub use history::{Entry, State};
+pub use migrator::{Migrator, Resolution};
+pub use report::{Applied, Progress, Report};
+pub use settings::MigrateSettings;
+pub use status::Status;
+pub use table_name::TableName;
 
 /// refinery, whose `embed_migrations!`, [`Migration`](refinery::Migration) and
 /// [`Runner`](refinery::Runner) this crate builds on.

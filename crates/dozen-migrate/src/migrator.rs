@@ -3,21 +3,39 @@ use std::time::{Duration, Instant};
 
 use refinery::{Migration, Runner, SchemaVersion};
 
-use crate::Error;
-use crate::database::{Database, Session};
+use crate::database::Database;
+#[cfg(doc)]
+use crate::error::ErrorKind;
+use crate::error::{Error, Repr};
 use crate::history::{self, Entry, State};
+use crate::report::{Applied, Progress, Report};
+use crate::session::Session;
+use crate::settings::MigrateSettings;
+use crate::status::Status;
+use crate::table_name::TableName;
 
 /// Runs a set of refinery migrations against a [`Database`], under a lock.
 ///
-/// Built from the runner that refinery's `embed_migrations!` generates. Every
-/// run that changes the database takes the lock, re-reads the history under
-/// it, applies what is pending and releases the lock, whatever happens.
+/// Built from the runner that refinery's `embed_migrations!` generates, then
+/// configured as a builder: [`settings`](Self::settings) takes every field of
+/// [`MigrateSettings`], and each `with_*` method overrides one field, whatever
+/// the order of the calls. Every run that changes the database takes the
+/// lock, re-reads the history under it, applies what is pending and releases
+/// the lock, whatever happens.
 #[derive(Clone)]
 pub struct Migrator {
     migrations: Vec<Migration>,
-    table: String,
-    lock_timeout: Duration,
-    poll_interval: Duration,
+    settings: MigrateSettings,
+    overrides: Overrides,
+}
+
+/// The fields set one by one with `with_*`; each wins over [`MigrateSettings`].
+#[derive(Clone, Debug, Default)]
+struct Overrides {
+    table: Option<TableName>,
+    lock_timeout: Option<Duration>,
+    wait_timeout: Option<Duration>,
+    poll_interval: Option<Duration>,
 }
 
 impl fmt::Debug for Migrator {
@@ -26,64 +44,12 @@ impl fmt::Debug for Migrator {
         f.debug_struct("Migrator")
             .field("migrations", &self.migrations.len())
             .field("latest", &self.migrations.last().map(Migration::version))
-            .field("table", &self.table)
-            .field("lock_timeout", &self.lock_timeout)
-            .field("poll_interval", &self.poll_interval)
+            .field("table", self.table())
+            .field("lock_timeout", &self.lock_timeout())
+            .field("wait_timeout", &self.wait_timeout())
+            .field("poll_interval", &self.poll_interval())
             .finish()
     }
-}
-
-/// What [`Migrator::apply_with`] reports while it runs.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Progress<'a> {
-    /// The lock is taken, after waiting this long for it.
-    Locked {
-        /// Time spent waiting for the lock.
-        waited: Duration,
-    },
-    /// A migration is about to run.
-    Applying {
-        /// The migration.
-        migration: &'a Migration,
-    },
-    /// A migration ran and its history row is written.
-    Applied {
-        /// The migration.
-        migration: &'a Migration,
-        /// How long it took, history row included.
-        duration: Duration,
-    },
-}
-
-/// One migration a run applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Applied {
-    /// Its version.
-    pub version: SchemaVersion,
-    /// Its name.
-    pub name: String,
-    /// How long it took.
-    pub duration: Duration,
-}
-
-/// What a run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Report {
-    /// The migrations applied, in order; empty when the schema was up to date
-    /// (for example because another replica migrated it first).
-    pub applied: Vec<Applied>,
-    /// Time spent waiting for the lock.
-    pub lock_wait: Duration,
-}
-
-/// Where every migration stands: see [`Migrator::status`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
-    entries: Vec<Entry>,
-    target: Option<SchemaVersion>,
 }
 
 /// How an operator resolved a half-applied migration, for [`Migrator::repair`].
@@ -96,84 +62,13 @@ pub enum Resolution {
     NotApplied,
 }
 
-impl Status {
-    /// Every migration, embedded or recorded, in version order.
-    #[must_use]
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// The migrations the next run would apply, in order: the dry run.
-    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
-        self.entries
-            .iter()
-            .filter(|e| matches!(e.state, State::Pending))
-    }
-
-    /// The newest applied version.
-    #[must_use]
-    pub fn current_version(&self) -> Option<SchemaVersion> {
-        self.entries
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.state,
-                    State::Applied { .. } | State::Divergent { .. } | State::Unknown
-                )
-            })
-            .map(|e| e.version)
-            .max()
-    }
-
-    /// The newest embedded version.
-    #[must_use]
-    pub fn target_version(&self) -> Option<SchemaVersion> {
-        self.target
-    }
-
-    /// True when everything embedded is applied, unchanged, and nothing else is.
-    #[must_use]
-    pub fn is_up_to_date(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.state, State::Applied { .. }))
-    }
-
-    /// True when every embedded migration is applied unchanged; the database
-    /// may hold newer migrations from a later release.
-    #[must_use]
-    pub fn has_reached_target(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.state, State::Applied { .. } | State::Unknown))
-    }
-
-    /// The first problem that stops a run: divergent, unknown, out-of-order or
-    /// half-applied migration.
-    #[must_use]
-    pub fn problem(&self) -> Option<Error> {
-        self.entries
-            .iter()
-            .find_map(|e| match &e.state {
-                State::InProgress { started_on } => Some(Error::Dirty {
-                    version: e.version,
-                    name: e.name.clone(),
-                    started_on: started_on.clone(),
-                }),
-                _ => None,
-            })
-            .or_else(|| history::blocking_error(&self.entries))
-    }
-}
-
 impl Migrator {
     /// The migrations of a refinery runner, usually `migrations::runner()` from
-    /// `refinery::embed_migrations!`. The history table is refinery's default,
-    /// `refinery_schema_history`; the lock timeout is five minutes.
+    /// `refinery::embed_migrations!`, with [`MigrateSettings::default`].
     ///
     /// # Errors
     ///
-    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    /// [`ErrorKind::RepeatedVersion`] when two migrations share a version.
     pub fn new(runner: &Runner) -> Result<Self, Error> {
         Self::from_migrations(runner.get_migrations().iter().cloned())
     }
@@ -182,7 +77,7 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::RepeatedVersion`] when two migrations share a version.
+    /// [`ErrorKind::RepeatedVersion`] when two migrations share a version.
     pub fn from_migrations(migrations: impl IntoIterator<Item = Migration>) -> Result<Self, Error> {
         let mut migrations: Vec<Migration> = migrations.into_iter().collect();
         migrations.sort_by_key(Migration::version);
@@ -190,68 +85,99 @@ impl Migrator {
             .windows(2)
             .find(|w| w[0].version() == w[1].version())
         {
-            return Err(Error::RepeatedVersion {
+            return Err(Error::from(Repr::RepeatedVersion {
                 version: w[0].version(),
-            });
+            }));
         }
         Ok(Self {
             migrations,
-            table: history::DEFAULT_TABLE.to_owned(),
-            lock_timeout: Duration::from_secs(300),
-            poll_interval: Duration::from_millis(500),
+            settings: MigrateSettings::default(),
+            overrides: Overrides::default(),
         })
     }
 
-    /// Uses another history table (`name` or `schema.name`), as refinery's
-    /// `Runner::set_migration_table_name` does.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidTableName`] unless each part is an ASCII identifier;
-    /// [`Error::ReservedTableName`] when a part is a reserved SQL word.
-    ///
-    /// The lock is keyed by the table as the database resolves the name:
-    /// folded to lower case and in its schema (PostgreSQL: the schema holding
-    /// it on the `search_path`, else `current_schema()`; MySQL/MariaDB:
-    /// `DATABASE()`), so `History`, `history` and `public.history` take one lock.
-    pub fn with_table_name(mut self, name: &str) -> Result<Self, Error> {
-        if !history::valid_table_name(name) {
-            return Err(Error::InvalidTableName);
-        }
-        if let Some(word) = history::reserved_part(name) {
-            return Err(Error::ReservedTableName {
-                word: word.to_owned(),
-            });
-        }
-        name.clone_into(&mut self.table);
-        Ok(self)
+    /// Takes every field of `settings`; a field set with a `with_*` method,
+    /// before or after, keeps its value.
+    #[must_use]
+    pub fn settings(mut self, settings: MigrateSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Uses another history table, as refinery's
+    /// `Runner::set_migration_table_name` does (`MIGRATE_TABLE`).
+    #[must_use]
+    pub fn with_table_name(mut self, name: TableName) -> Self {
+        self.overrides.table = Some(name);
+        self
     }
 
     /// How long a run waits for another process's lock before giving up with
-    /// [`Error::LockTimeout`].
+    /// [`ErrorKind::LockTimeout`] (`MIGRATE_LOCK_TIMEOUT`, `--lock-timeout`).
     #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.overrides.lock_timeout = Some(timeout);
         self
     }
 
-    /// How often [`wait`](Self::wait) reads the history (default 500 ms).
+    /// How long [`wait`](Self::wait) waits before giving up with
+    /// [`ErrorKind::WaitTimeout`] (`MIGRATE_WAIT_TIMEOUT`, `wait --timeout`).
+    #[must_use]
+    pub fn with_wait_timeout(mut self, timeout: Duration) -> Self {
+        self.overrides.wait_timeout = Some(timeout);
+        self
+    }
+
+    /// How often [`wait`](Self::wait) reads the history
+    /// (`MIGRATE_POLL_INTERVAL`; at least 10 ms are taken).
     #[must_use]
     pub fn with_poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval.max(Duration::from_millis(10));
+        self.overrides.poll_interval = Some(interval);
         self
+    }
+
+    /// The history table's name.
+    #[must_use]
+    pub fn table_name(&self) -> &str {
+        self.table().as_str()
+    }
+
+    fn table(&self) -> &TableName {
+        self.overrides
+            .table
+            .as_ref()
+            .unwrap_or(&self.settings.migrate_table)
+    }
+
+    /// How long a run waits for the lock.
+    #[must_use]
+    pub fn lock_timeout(&self) -> Duration {
+        self.overrides
+            .lock_timeout
+            .unwrap_or(self.settings.migrate_lock_timeout)
+    }
+
+    /// How long [`wait`](Self::wait) waits.
+    #[must_use]
+    pub fn wait_timeout(&self) -> Duration {
+        self.overrides
+            .wait_timeout
+            .unwrap_or(self.settings.migrate_wait_timeout)
+    }
+
+    /// How often [`wait`](Self::wait) reads the history.
+    #[must_use]
+    pub fn poll_interval(&self) -> Duration {
+        self.overrides
+            .poll_interval
+            .unwrap_or(self.settings.migrate_poll_interval)
+            .max(Duration::from_millis(10))
     }
 
     /// The embedded migrations, in version order.
     #[must_use]
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
-    }
-
-    /// The history table's name.
-    #[must_use]
-    pub fn table_name(&self) -> &str {
-        &self.table
     }
 
     /// Applies every pending migration. See [`apply_with`](Self::apply_with).
@@ -274,9 +200,9 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::LockTimeout`], [`Error::Divergent`], [`Error::Unknown`],
-    /// [`Error::OutOfOrder`], [`Error::Dirty`], [`Error::MigrationFailed`] (with
-    /// the migrations before it applied and kept), [`Error::Database`].
+    /// [`ErrorKind::LockTimeout`], [`ErrorKind::Divergent`], [`ErrorKind::UnknownVersion`],
+    /// [`ErrorKind::OutOfOrder`], [`ErrorKind::Dirty`], [`ErrorKind::MigrationFailed`] (with
+    /// the migrations before it applied and kept), [`ErrorKind::Database`].
     pub async fn apply_with<F>(
         &self,
         db: impl Into<Database>,
@@ -286,7 +212,8 @@ impl Migrator {
         F: FnMut(Progress<'_>) + Send,
     {
         let db = db.into();
-        let (mut session, lock_wait) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        let (mut session, lock_wait) =
+            Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
         progress(Progress::Locked { waited: lock_wait });
         let result = self.apply_locked(&mut session, &mut progress).await;
         let unlocked = session.unlock().await;
@@ -304,17 +231,17 @@ impl Migrator {
         F: FnMut(Progress<'_>) + Send,
     {
         let applied = session.prepared_history().await?;
-        let in_progress = session.conn().in_progress(&self.table).await?;
+        let in_progress = session.conn().in_progress(self.table_name()).await?;
         if let Some(marker) = in_progress {
             let finished = applied.iter().any(|a| {
                 a.version() == marker.version && a.checksum().to_string() == marker.checksum
             });
             if !finished {
-                return Err(Error::Dirty {
+                return Err(Error::from(Repr::Dirty {
                     version: marker.version,
                     name: marker.name,
                     started_on: marker.started_on,
-                });
+                }));
             }
             // The history row was committed and only the marker's removal was
             // lost: the migration is complete.
@@ -365,12 +292,12 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the history cannot be read.
+    /// [`ErrorKind::Database`] when the history cannot be read.
     pub async fn status(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let db = db.into();
         let mut conn = db.acquire().await?;
-        let in_progress = conn.in_progress(&self.table).await?;
-        let applied = conn.history(&self.table).await?;
+        let in_progress = conn.in_progress(self.table_name()).await?;
+        let applied = conn.history(self.table_name()).await?;
         let mut entries = history::compare(&applied, &self.migrations);
         if let Some(marker) = in_progress {
             let state = State::InProgress {
@@ -400,8 +327,8 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// The first of [`Error::Dirty`], [`Error::Divergent`], [`Error::Unknown`],
-    /// [`Error::OutOfOrder`] found, or [`Error::Database`].
+    /// The first of [`ErrorKind::Dirty`], [`ErrorKind::Divergent`], [`ErrorKind::UnknownVersion`],
+    /// [`ErrorKind::OutOfOrder`] found, or [`ErrorKind::Database`].
     pub async fn validate(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let status = self.status(db).await?;
         match status.problem() {
@@ -411,14 +338,16 @@ impl Migrator {
     }
 
     /// Blocks until every embedded migration is applied (by another process),
-    /// for replicas that must not migrate themselves. Takes no lock.
+    /// for replicas that must not migrate themselves, at most
+    /// [`wait_timeout`](Self::wait_timeout). Takes no lock.
     ///
     /// # Errors
     ///
-    /// [`Error::WaitTimeout`] after `timeout`; at once [`Error::Divergent`],
-    /// [`Error::OutOfOrder`] or [`Error::Dirty`], which no waiting resolves.
-    pub async fn wait(&self, db: impl Into<Database>, timeout: Duration) -> Result<Status, Error> {
+    /// [`ErrorKind::WaitTimeout`] after the wait timeout; at once [`ErrorKind::Divergent`],
+    /// [`ErrorKind::OutOfOrder`] or [`ErrorKind::Dirty`], which no waiting resolves.
+    pub async fn wait(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let db = db.into();
+        let timeout = self.wait_timeout();
         let start = Instant::now();
         loop {
             let status = self.status(db.clone()).await?;
@@ -441,13 +370,13 @@ impl Migrator {
             }
             let waited = start.elapsed();
             if waited >= timeout {
-                return Err(Error::WaitTimeout {
+                return Err(Error::from(Repr::WaitTimeout {
                     waited,
                     current: status.current_version(),
                     target: status.target.unwrap_or_default(),
-                });
+                }));
             }
-            tokio::time::sleep(self.poll_interval.min(timeout.saturating_sub(waited))).await;
+            tokio::time::sleep(self.poll_interval().min(timeout.saturating_sub(waited))).await;
         }
     }
 
@@ -457,9 +386,9 @@ impl Migrator {
     ///
     /// # Errors
     ///
-    /// [`Error::NotInProgress`] when `version` is not the marked one (always on
+    /// [`ErrorKind::NotInProgress`] when `version` is not the marked one (always on
     /// PostgreSQL and SQLite, which roll a failed migration back),
-    /// [`Error::NotEmbedded`], [`Error::LockTimeout`], [`Error::Database`].
+    /// [`ErrorKind::NotEmbedded`], [`ErrorKind::LockTimeout`], [`ErrorKind::Database`].
     pub async fn repair(
         &self,
         db: impl Into<Database>,
@@ -467,14 +396,14 @@ impl Migrator {
         resolution: Resolution,
     ) -> Result<(), Error> {
         let db = db.into();
-        let (mut session, _) = Session::lock(&db, &self.table, self.lock_timeout).await?;
+        let (mut session, _) = Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
         let result = async {
-            let marker = session.conn().in_progress(&self.table).await?;
+            let marker = session.conn().in_progress(self.table_name()).await?;
             if marker.as_ref().is_none_or(|m| m.version != version) {
-                return Err(Error::NotInProgress {
+                return Err(Error::from(Repr::NotInProgress {
                     version,
                     marked: marker.map(|m| m.version),
-                });
+                }));
             }
             match resolution {
                 Resolution::Applied => {
@@ -482,7 +411,7 @@ impl Migrator {
                         .migrations
                         .iter()
                         .find(|m| m.version() == version)
-                        .ok_or(Error::NotEmbedded { version })?;
+                        .ok_or(Error::from(Repr::NotEmbedded { version }))?;
                     session.resolve(Some(m)).await
                 }
                 Resolution::NotApplied => session.resolve(None).await,

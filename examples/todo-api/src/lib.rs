@@ -93,7 +93,8 @@ pub async fn prepare_schema(config: &Config, wait: Duration) -> Result<(), ExitC
     } else {
         tracing::info!(timeout = ?wait, "waiting for the migrate Job to bring the schema up to date");
         migrator
-            .wait(&database, wait)
+            .with_wait_timeout(wait)
+            .wait(&database)
             .await
             .map_err(|e| failed(&e))?;
         tracing::info!("schema up to date");

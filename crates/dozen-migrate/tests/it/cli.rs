@@ -1,4 +1,7 @@
-//! The command-line piece, run as `myapp migrate ...` in a child process.
+//! Promise: `myapp migrate ...`, run as a child process, prints a line per
+//! migration and a summary on stdout, errors on stderr (a usage error naming
+//! the flag, never a password), and returns the documented exit code of each
+//! outcome.
 
 use dozen_migrate::Cli;
 
@@ -41,6 +44,16 @@ async fn commands_print_progress_and_return_documented_exit_codes() {
             "status --chekc",
             Cli::USAGE,
             "unexpected argument `--chekc`",
+        ),
+        (
+            "--lock-timeout 25h",
+            Cli::USAGE,
+            "error: --lock-timeout: too large (at most 24h)",
+        ),
+        (
+            "wait --timeout 90",
+            Cli::USAGE,
+            "error: --timeout: not a duration (such as 500ms, 30s or 1m 30s)",
         ),
         ("help", Cli::SUCCESS, "myapp migrate status [--check]"),
     ];

@@ -1,4 +1,4 @@
-//! Integration tests against real databases: PostgreSQL and MariaDB from
+//! The promises of dozen-migrate, one file each, tested against real databases: PostgreSQL and MariaDB from
 //! `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` (skipped with a notice when unset,
 //! a failure under CI), SQLite in a temporary directory.
 //!
@@ -13,4 +13,5 @@ mod kill;
 mod lock_identity;
 mod modes;
 mod race;
+mod settings;
 mod support;

@@ -1,4 +1,5 @@
-//! Eight migrator processes started together against an empty database.
+//! Promise: eight migrator processes started together against an empty
+//! database all succeed, and each migration is applied exactly once.
 
 use std::io::Read as _;
 

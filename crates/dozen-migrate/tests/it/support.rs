@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dozen_migrate::{Cli, Database, Migrator, Progress};
+use dozen_migrate::{Cli, Database, Error, ErrorKind, Migrator, Progress};
+use refinery::SchemaVersion;
 use sqlx::Row as _;
 
 pub(crate) mod embedded {
@@ -293,4 +294,18 @@ fn child_entry_point() {
     });
     let _ = std::io::stdout().flush();
     std::process::exit(i32::from(code));
+}
+
+/// Whether `err` is of `kind`, about migration `version`.
+pub(crate) fn is(err: &Error, kind: ErrorKind, version: Option<SchemaVersion>) -> bool {
+    err.kind() == kind && err.version() == version
+}
+
+/// Whether `result` failed with an error of `kind`, about migration `version`.
+pub(crate) fn failed_with<T>(
+    result: &Result<T, Error>,
+    kind: ErrorKind,
+    version: Option<SchemaVersion>,
+) -> bool {
+    result.as_ref().err().is_some_and(|e| is(e, kind, version))
 }

@@ -175,7 +175,7 @@ fn migrate_reads_its_arguments_before_it_connects() {
         if let Some(flag) = args.iter().find(|a| a.starts_with("--") && **a != "--help") {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(
-                stderr.contains(&format!("{flag}: too long (expected at most 24h)")),
+                stderr.contains(&format!("{flag}: too large (at most 24h)")),
                 "{args:?}: {stderr}"
             );
         }

@@ -1,4 +1,5 @@
-//! The refinery driver newtypes: one macro, so the three stay identical.
+//! The refinery driver newtypes of every database come from this one macro, so
+//! the three stay identical.
 
 /// Defines `$name<C>`, refinery's `AsyncMigrate` over anything that derefs to
 /// `$conn`, plus the module's `parse` (a history row) and `read_history`.

@@ -12,7 +12,7 @@ use crate::history;
 /// It is dozen-migrate's own: refinery's history table keeps refinery's layout.
 pub(crate) const STATE_TABLE: &str = "dozen_migrate_state";
 
-crate::driver::sqlx_driver!(
+crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx MySQL/MariaDB connection.
     ///
     /// `C` is anything that derefs to a [`MySqlConnection`]: the connection itself,

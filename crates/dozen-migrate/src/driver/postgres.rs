@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Connection as _};
 
 use crate::history;
 
-crate::driver::sqlx_driver!(
+crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx PostgreSQL connection.
     ///
     /// `C` is anything that derefs to a [`PgConnection`]: the connection itself, a

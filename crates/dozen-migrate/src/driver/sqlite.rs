@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteConnection;
 
 use crate::history;
 
-crate::driver::sqlx_driver!(
+crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx SQLite connection.
     ///
     /// `C` is anything that derefs to a [`SqliteConnection`]: the connection itself,

@@ -1,0 +1,177 @@
+//! The `migrate` subcommand: parse ([`args`]), then dispatch ([`execute`]),
+//! printing through [`output`] and ending with an [`exit`] code.
+
+mod args;
+mod execute;
+mod exit;
+mod output;
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dozen_backing::ServiceUrl;
+
+use crate::database::Database;
+use crate::migrator::Migrator;
+use args::Command;
+
+/// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|wait|repair]`.
+///
+/// It parses its own arguments (those after `migrate`), prints one line per
+/// migration and a summary on stdout, errors on stderr, and returns an exit
+/// code a Kubernetes Job or an init container can act on:
+///
+/// | code | meaning |
+/// |---:|---|
+/// | 0 | done: migrations applied, or nothing to do; the check or the wait succeeded |
+/// | 1 | failed: a migration failed, the database is unreachable, a lock or wait deadline passed |
+/// | 2 | usage: the arguments are wrong |
+/// | 3 | check failed: `status --check` found pending or divergent migrations, `validate` found a divergent, unknown or out-of-order one |
+/// | 4 | dirty: a MySQL/MariaDB migration was left half applied; fix it by hand and run `repair` |
+///
+/// ```text
+/// migrate [apply] [--dry-run] [--lock-timeout <duration>]
+/// migrate status [--check]
+/// migrate validate
+/// migrate wait [--timeout <duration>]
+/// migrate repair <version> (--applied | --not-applied)
+/// ```
+///
+/// The settings come from the [`Migrator`] (its
+/// [`MigrateSettings`](crate::MigrateSettings)); `--lock-timeout` overrides
+/// `MIGRATE_LOCK_TIMEOUT` and `wait --timeout` overrides
+/// `MIGRATE_WAIT_TIMEOUT` for one run. Durations are humantime, as in the
+/// settings (`500ms`, `30s`, `1m 30s`), and at most [`Cli::MAX_DURATION`]
+/// (24 hours): anything else is a usage error (exit 2) naming the flag,
+/// such as `--lock-timeout: too large (at most 24h)`.
+#[derive(Clone, Debug)]
+pub struct Cli {
+    migrator: Migrator,
+    program: String,
+}
+
+impl Cli {
+    /// Exit code: done.
+    pub const SUCCESS: u8 = exit::SUCCESS;
+    /// Exit code: a migration failed, the database is unreachable, or a deadline passed.
+    pub const FAILURE: u8 = exit::FAILURE;
+    /// Exit code: the arguments are wrong.
+    pub const USAGE: u8 = exit::USAGE;
+    /// Exit code: `status --check` or `validate` found the schema not as embedded.
+    pub const CHECK_FAILED: u8 = exit::CHECK_FAILED;
+    /// Exit code: a MySQL/MariaDB migration is half applied and needs `repair`.
+    pub const DIRTY: u8 = exit::DIRTY;
+
+    /// The longest `--lock-timeout` or `--timeout` accepted (and the longest
+    /// `MIGRATE_*` duration): 24 hours. A Kubernetes Job or init container
+    /// that waits longer has a problem no waiting solves.
+    pub const MAX_DURATION: Duration = crate::duration::MAX;
+
+    /// The command for `migrator`'s migrations and settings, named `migrate`
+    /// in its usage text.
+    #[must_use]
+    pub fn new(migrator: Migrator) -> Self {
+        Self {
+            migrator,
+            program: String::from("migrate"),
+        }
+    }
+
+    /// The name shown in the usage text, such as `"myapp migrate"`.
+    #[must_use]
+    pub fn with_program_name(mut self, name: impl Into<String>) -> Self {
+        self.program = name.into();
+        self
+    }
+
+    /// Connects to `database_url` (shown only with its password hidden) and
+    /// runs the command in `args`, the arguments after `migrate`.
+    pub async fn run<I, S>(&self, database_url: &ServiceUrl, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.run_connecting(args, || async {
+            Database::connect(database_url)
+                .await
+                .map_err(|e| output::Chain(&e).to_string())
+        })
+        .await
+    }
+
+    /// Parses `args` (the arguments after `migrate`), then, unless they ask
+    /// for help or are wrong, calls `connect` and runs the command on the
+    /// database it returns. For an app that builds its own pool (with its own
+    /// settings) but should not connect just to print its usage.
+    ///
+    /// An error from `connect` is printed on stderr (it must not show a
+    /// password) and exits with [`Cli::FAILURE`].
+    pub async fn run_connecting<I, S, F, Fut, D, E>(&self, args: I, connect: F) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<D, E>>,
+        D: Into<Database>,
+        E: std::fmt::Display,
+    {
+        let command = match self.parse(args) {
+            Ok(Command::Help) => return self.help(),
+            Ok(command) => command,
+            Err(code) => return code,
+        };
+        match connect().await {
+            Ok(db) => self.execute(db.into(), command).await,
+            Err(e) => {
+                output::error(&e);
+                ExitCode::from(exit::FAILURE)
+            }
+        }
+    }
+
+    /// Runs the command in `args` (the arguments after `migrate`) on `db`.
+    pub async fn run_on<I, S>(&self, db: impl Into<Database>, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        match self.parse(args) {
+            Ok(Command::Help) => self.help(),
+            Ok(command) => self.execute(db.into(), command).await,
+            Err(code) => code,
+        }
+    }
+
+    /// The command, or the usage error printed and its exit code.
+    fn parse<I, S>(&self, args: I) -> Result<Command, ExitCode>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        args::parse(args.into_iter().map(Into::into)).map_err(|e| {
+            output::usage_error(&e, &args::usage(&self.program));
+            ExitCode::from(exit::of_error(&e))
+        })
+    }
+
+    fn help(&self) -> ExitCode {
+        output::help(&mut io::stdout(), &args::usage(&self.program));
+        ExitCode::from(exit::SUCCESS)
+    }
+
+    async fn execute(&self, db: Database, command: Command) -> ExitCode {
+        let mut out = io::stdout();
+        let result = execute::execute(&self.migrator, db, command, &mut out).await;
+        let _ = out.flush();
+        ExitCode::from(match result {
+            Ok(code) => code,
+            Err(e) => {
+                output::error(&output::Chain(&e));
+                exit::of_error(&e)
+            }
+        })
+    }
+}
