@@ -120,3 +120,60 @@ mod tests {
         assert_ne!(unique_name("t"), unique_name("t"));
     }
 }
+
+/// The variable that marks the child copy of a test binary started by
+/// [`rerun_with_empty_environment`]; the only variable that child has.
+pub const EMPTY_ENVIRONMENT_MARK: &str = "DOZEN_TESTKIT_EMPTY_ENVIRONMENT";
+
+/// Runs the calling test again in a child copy of the test binary whose
+/// environment is empty, so that the test shows its code reads no process
+/// variable: a setting it still needs would be missing there.
+///
+/// `module` is the test's `module_path!()` and `test` its function name. Call it
+/// first in the test and go on with the test's body only when it returns
+/// `true`:
+///
+/// - in the test run, it starts the child on this one test, waits, and panics
+///   with the child's output unless that test ran and passed there; it
+///   returns `false`;
+/// - in the child, it checks that the environment holds nothing but
+///   [`EMPTY_ENVIRONMENT_MARK`] and returns `true`.
+///
+/// # Panics
+///
+/// When the child cannot be started, fails, or runs no test, or when the
+/// child's environment is not empty.
+#[must_use]
+pub fn rerun_with_empty_environment(module: &str, test: &str) -> bool {
+    if std::env::var_os(EMPTY_ENVIRONMENT_MARK).is_some() {
+        let others: Vec<_> = std::env::vars_os()
+            .map(|(name, _)| name)
+            .filter(|name| name != EMPTY_ENVIRONMENT_MARK)
+            .collect();
+        assert!(
+            others.is_empty(),
+            "the environment is not empty: {others:?}"
+        );
+        return true;
+    }
+    // libtest names a test by its path below the crate: drop the crate's name.
+    let name = match module.split_once("::") {
+        Some((_, below)) => format!("{below}::{test}"),
+        None => test.to_owned(),
+    };
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env_clear()
+        .env(EMPTY_ENVIRONMENT_MARK, "1")
+        .output()
+        .expect("the test binary starts again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} in an empty environment: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    false
+}

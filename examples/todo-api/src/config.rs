@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use dozen_backing::{PoolSettings, ServiceUrl};
 use dozen_log::LogSettings;
+use dozen_migrate::MigrateSettings;
 use dozen_shutdown::ShutdownSettings;
 use dozen_shutdown::axum::HttpSettings;
 use serde::Deserialize;
@@ -35,6 +36,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
 /// | `JOB_POLL_INTERVAL` | 500ms (worker) |
 /// | `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `GOOGLE_CLOUD_PROJECT`, ... | see dozen-log (`info`, `auto`) |
+/// | `MIGRATE_TABLE`, `MIGRATE_LOCK_TIMEOUT`, `MIGRATE_WAIT_TIMEOUT`, `MIGRATE_POLL_INTERVAL` | see dozen-migrate |
 #[derive(Debug)]
 pub struct Config {
     /// `PORT`: where the web process listens.
@@ -57,6 +59,9 @@ pub struct Config {
     pub jobs: JobSettings,
     /// `RUST_LOG`, `LOG_FORMAT` and the service and project of the log lines.
     pub log: LogSettings,
+    /// `MIGRATE_TABLE`, `MIGRATE_LOCK_TIMEOUT`, `MIGRATE_WAIT_TIMEOUT` and
+    /// `MIGRATE_POLL_INTERVAL`, for `todo-api migrate` and `MIGRATE_ON_START`.
+    pub migrate: MigrateSettings,
 }
 
 /// What dozen-config loads: the app's settings and the libraries'.
@@ -67,6 +72,7 @@ pub type Settings = (
     HttpSettings,
     JobSettings,
     LogSettings,
+    MigrateSettings,
 );
 
 /// The app's own settings.
@@ -91,7 +97,7 @@ fn default_max_body_bytes() -> usize {
 }
 
 impl From<Settings> for Config {
-    fn from((app, pool, shutdown, http, jobs, log): Settings) -> Self {
+    fn from((app, pool, shutdown, http, jobs, log, migrate): Settings) -> Self {
         Self {
             port: app.port,
             database_url: app.database_url,
@@ -102,6 +108,7 @@ impl From<Settings> for Config {
             max_body_bytes: app.http_max_body_bytes,
             jobs,
             log,
+            migrate,
         }
     }
 }

@@ -83,7 +83,7 @@ pub async fn prepare_schema(config: &Config, wait: Duration) -> Result<(), ExitC
         tracing::error!(%error, "the schema is not ready");
         ExitCode::FAILURE
     };
-    let migrator = db::migrator(&config.database_url).map_err(|e| failed(&e))?;
+    let migrator = db::migrator(&config.database_url, &config.migrate).map_err(|e| failed(&e))?;
     let database = db::migration_database(&config.database_url, &config.pool)
         .await
         .map_err(|e| failed(&e))?;

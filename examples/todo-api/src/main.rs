@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(config: &Config, args: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
-    let migrator = match db::migrator(&config.database_url) {
+    let migrator = match db::migrator(&config.database_url, &config.migrate) {
         Ok(migrator) => migrator,
         Err(error) => {
             tracing::error!(%error, "cannot load the embedded migrations");

@@ -156,6 +156,12 @@ fn deserializes_as_a_plain_serde_struct() {
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn a_pool_connects_from_settings_loaded_from_a_map() {
+    if !dozen_testkit::rerun_with_empty_environment(
+        module_path!(),
+        "a_pool_connects_from_settings_loaded_from_a_map",
+    ) {
+        return;
+    }
     let (app, settings): (App, PoolSettings) = load(&[
         ("DATABASE_URL", "sqlite::memory:"),
         ("DATABASE_MAX_CONNECTIONS", "1"),

@@ -5,6 +5,7 @@ mod compose;
 mod describe;
 #[cfg(feature = "dotenv")]
 mod dotenv;
+mod empty_environment;
 mod envy_diff;
 mod errors;
 mod files;

@@ -36,6 +36,12 @@ fn lines(builder: Builder) -> Vec<serde_json::Value> {
 
 #[test]
 fn settings_from_a_map_build_the_layer() {
+    if !dozen_testkit::rerun_with_empty_environment(
+        module_path!(),
+        "settings_from_a_map_build_the_layer",
+    ) {
+        return;
+    }
     let settings = load(&[
         ("RUST_LOG", "warn"),
         ("LOG_FORMAT", "json"),

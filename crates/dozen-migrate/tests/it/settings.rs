@@ -22,6 +22,12 @@ fn load(pairs: &[(&str, &str)]) -> Result<MigrateSettings, dozen_config::Error> 
 
 #[test]
 fn settings_load_from_a_map_with_the_real_environment_emptied() {
+    if !dozen_testkit::rerun_with_empty_environment(
+        module_path!(),
+        "settings_load_from_a_map_with_the_real_environment_emptied",
+    ) {
+        return;
+    }
     let settings = load(&[
         ("MIGRATE_TABLE", "app.history"),
         ("MIGRATE_LOCK_TIMEOUT", "1m 30s"),

@@ -194,6 +194,12 @@ fn validate_names_the_variable_with_no_value() {
 #[cfg(feature = "axum")]
 #[test]
 fn settings_load_from_a_map_with_no_environment_read_and_build_a_shutdown() {
+    if !dozen_testkit::rerun_with_empty_environment(
+        module_path!(),
+        "settings_load_from_a_map_with_no_environment_read_and_build_a_shutdown",
+    ) {
+        return;
+    }
     use dozen_shutdown::axum::HttpSettings;
 
     let s = Duration::from_secs;

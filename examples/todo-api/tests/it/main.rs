@@ -3,9 +3,9 @@
 
 mod bodies_are_bounded;
 mod crud;
+mod every_variable_reported;
 mod hostile_input;
 mod list_is_paginated;
-mod log_settings;
 mod manifests;
 mod patch_is_atomic;
 mod replicas;
