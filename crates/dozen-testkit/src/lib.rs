@@ -100,27 +100,6 @@ pub async fn fresh_mysql(url: &str, prefix: &str) -> String {
     with_database(url, &name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn with_database_replaces_the_path_and_keeps_the_query() {
-        let check = |url: &str, expected: &str| assert_eq!(with_database(url, "d1"), expected);
-        check("postgres://u@h:5432/postgres", "postgres://u@h:5432/d1");
-        check(
-            "mysql://root@127.0.0.1:3306/test?ssl-mode=disabled",
-            "mysql://root@127.0.0.1:3306/d1?ssl-mode=disabled",
-        );
-        check("postgres://h", "postgres://h/d1");
-    }
-
-    #[test]
-    fn unique_names_differ() {
-        assert_ne!(unique_name("t"), unique_name("t"));
-    }
-}
-
 /// The variable that marks the child copy of a test binary started by
 /// [`rerun_with_empty_environment`]; the only variable that child has.
 pub const EMPTY_ENVIRONMENT_MARK: &str = "DOZEN_TESTKIT_EMPTY_ENVIRONMENT";
@@ -176,4 +155,25 @@ pub fn rerun_with_empty_environment(module: &str, test: &str) -> bool {
         out.status
     );
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_database_replaces_the_path_and_keeps_the_query() {
+        let check = |url: &str, expected: &str| assert_eq!(with_database(url, "d1"), expected);
+        check("postgres://u@h:5432/postgres", "postgres://u@h:5432/d1");
+        check(
+            "mysql://root@127.0.0.1:3306/test?ssl-mode=disabled",
+            "mysql://root@127.0.0.1:3306/d1?ssl-mode=disabled",
+        );
+        check("postgres://h", "postgres://h/d1");
+    }
+
+    #[test]
+    fn unique_names_differ() {
+        assert_ne!(unique_name("t"), unique_name("t"));
+    }
 }
