@@ -36,8 +36,8 @@ pub enum Format {
 /// report, strict mode and `describe` list these variables too, and hands it to
 /// [`Builder::settings`](crate::Builder::settings). The field names are the variables' names in
 /// lower case. A `LOG_FORMAT` or `GOOGLE_CLOUD_PROJECT` that cannot be used is refused while
-/// loading (dozen-config reports `LOG_FORMAT: invalid value, expected one of json, pretty,
-/// auto`); the filter is checked when the builder builds.
+/// loading (dozen-config reports `LOG_FORMAT: invalid value (one of json, pretty, auto)`); the
+/// filter is checked when the builder builds.
 ///
 /// ```
 /// use dozen_log::{Format, LogSettings};

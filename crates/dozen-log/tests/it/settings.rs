@@ -97,7 +97,7 @@ fn bad_values_name_the_variable_never_the_value() {
     }
     check(
         &[("LOG_FORMAT", "s3cr3t-xml")],
-        "LOG_FORMAT: invalid value, expected one of json, pretty, auto",
+        "LOG_FORMAT: invalid value (one of json, pretty, auto)",
     );
     check(
         &[("GOOGLE_CLOUD_PROJECT", "S3CR3T PROJECT")],
