@@ -1,0 +1,4 @@
+//! Integration tests of the facade, one module per area.
+
+#[cfg(feature = "service")]
+mod readiness_checks;
