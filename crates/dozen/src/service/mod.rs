@@ -173,8 +173,20 @@ where
     /// named (the web one, or the first named one, by default) on a
     /// multi-threaded tokio runtime of its own.
     pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os().skip(1))
+    }
+
+    /// As [`run`](Self::run), with `args` (those after the program name)
+    /// instead of the process's arguments: for a test that runs a service
+    /// in a child process of its own, or a `main` that takes some
+    /// arguments first.
+    pub fn run_from<I>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator,
+        I::Item: Into<std::ffi::OsString>,
+    {
         let names: Vec<&str> = self.process_names().collect();
-        let command = args::parse(std::env::args_os().skip(1), &names);
+        let command = args::parse(args.into_iter().map(Into::into), &names);
         #[allow(
             clippy::print_stdout,
             clippy::print_stderr,
