@@ -49,16 +49,13 @@ where
     let log = match init_logging(loaded.log.clone(), names) {
         Ok(log) => log,
         Err(error) => {
-            let code = if error.var().is_some() {
-                exit_code::CONFIG
-            } else {
-                exit_code::START_FAILED
-            };
+            // Settings were validated: a global subscriber already set, or
+            // no writer thread.
             #[allow(clippy::print_stderr, reason = "logging could not be set up")]
             {
-                eprintln!("{}: cannot set up logging:\n{error}", names.service);
+                eprintln!("{}: cannot set up logging: {error}", names.service);
             }
-            return ExitCode::from(code);
+            return ExitCode::from(exit_code::START_FAILED);
         }
     };
     tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");

@@ -74,7 +74,8 @@ pub(crate) type Validate<S> = dyn Fn(&S) -> Vec<Problem> + Send + Sync;
 /// # Errors
 ///
 /// Every problem in one list: the load errors of `S` or else its own
-/// checks (`validate`), then dozen's load errors or else the drain budget.
+/// checks (`validate`), then dozen's load errors or else the cross-field
+/// checks: the `RUST_LOG` filter and the drain budget.
 pub(crate) fn load<S: DeserializeOwned>(
     web: bool,
     validate: Option<&Validate<S>>,
@@ -93,10 +94,13 @@ pub(crate) fn load<S: DeserializeOwned>(
             .map(|((shutdown, log), report)| (None, shutdown, log, report))
     };
     let dozen = dozen.map_err(|error| problems.extend(error.problems().cloned()));
-    if let Ok((_, shutdown, _, _)) = &dozen
-        && let Err(error) = shutdown.check_drain_budget(&[("flush logs", FLUSH_BUDGET)])
-    {
-        problems.extend([problem(&error.to_string())]);
+    if let Ok((_, shutdown, log, _)) = &dozen {
+        if let Err(error) = log.validate() {
+            problems.extend([problem(&error.to_string())]);
+        }
+        if let Err(error) = shutdown.check_drain_budget(&[("flush logs", FLUSH_BUDGET)]) {
+            problems.extend([problem(&error.to_string())]);
+        }
     }
     match (app, dozen) {
         (Ok((app, app_report)), Ok((web, shutdown, log, report)))
@@ -212,9 +216,14 @@ mod tests {
         );
         check(
             true,
-            &[("GREETING", ""), ("SHUTDOWN_TIMEOUT", "1s")],
+            &[
+                ("GREETING", ""),
+                ("SHUTDOWN_TIMEOUT", "1s"),
+                ("RUST_LOG", "info,[x"),
+            ],
             &[
                 "GREETING: blank (some words)",
+                "RUST_LOG: not a valid filter (directives such as info,my_crate=debug)",
                 "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
             ],
         );
