@@ -70,10 +70,19 @@ where
         );
     }
 
-    let Some(built) = shutdown.run_until_shutdown(f(ctx)).await else {
+    // On a task of its own, so that a panic in it is a start-up failure.
+    let start = tokio::spawn(f(ctx));
+    let abort = start.abort_handle();
+    let Some(built) = shutdown.run_until_shutdown(start).await else {
+        abort.abort();
         return stopped_during_start_up(&shutdown, "start").await;
     };
-    let router = match built {
+    let failed = match built {
+        Ok(Ok(router)) => Ok(router),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("it panicked".to_owned()),
+    };
+    let router = match failed {
         Ok(router) => router,
         Err(error) => {
             tracing::error!(%error, "start-up failed");

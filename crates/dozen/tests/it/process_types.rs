@@ -1,7 +1,8 @@
 //! A named process type runs on the same start-up as the web one, with no
 //! port: its report and its `config` list no `PORT`, its problems are
 //! listed with the app's own, it stops cleanly on SIGTERM (exit 0), and a
-//! function that fails exits 70.
+//! function that fails exits 70. A web start-up that fails or panics exits
+//! 1 without turning ready.
 //!
 //! The service runs in a child process: this test binary again, running
 //! only [`child`], which hands `SERVICE_ARGS` to the service.
@@ -20,6 +21,9 @@ struct Settings {
     /// `TICK_EVERY`: the ticker's period.
     #[serde(default = "second", with = "humantime_serde")]
     tick_every: Duration,
+    /// `START_FAILS`: `error` or `panic` makes the web start-up fail so.
+    #[serde(default)]
+    start_fails: Option<String>,
 }
 
 fn second() -> Duration {
@@ -34,7 +38,13 @@ fn service() -> Service<Settings> {
             (s.tick_every < Duration::from_millis(1))
                 .then(|| Problem::new("TICK_EVERY", "too short", "at least 1ms"))
         })
-        .web(|_| async { Router::new().route("/", get(|| async { "web" })) })
+        .web(|ctx| async move {
+            match ctx.settings().start_fails.as_deref() {
+                Some("error") => Err(std::io::Error::other("no route to the cache")),
+                Some("panic") => panic!("the start-up panicked"),
+                _ => Ok(Router::new().route("/", get(|| async { "web" }))),
+            }
+        })
         .process("ticker", |ctx| async move {
             let stop = ctx.shutdown().stopping();
             tokio::pin!(stop);
@@ -196,4 +206,19 @@ fn a_named_process_type_that_fails_exits_70() {
         stdout.contains("the queue is gone"),
         "the error is logged: {stdout}"
     );
+}
+
+#[test]
+fn a_web_start_up_that_fails_exits_1() {
+    for (how, logged) in [("error", "no route to the cache"), ("panic", "it panicked")] {
+        let out = output("", &[("PORT", "0"), ("START_FAILS", how)]);
+        let stdout = service_lines(&out.stdout).join("\n");
+        assert_eq!(out.status.code(), Some(1), "{how}: {stdout}");
+        assert!(stdout.contains("\"listening\""), "{how}: {stdout}");
+        assert!(
+            stdout.contains("\"start-up failed\"") && stdout.contains(logged),
+            "{how}: {stdout}"
+        );
+        assert!(!stdout.contains("\"ready\""), "{how}: {stdout}");
+    }
 }
