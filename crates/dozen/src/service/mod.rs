@@ -36,6 +36,7 @@ mod web;
 
 use std::fmt;
 use std::future::Future;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use dozen_config::Problem;
@@ -187,32 +188,29 @@ where
     {
         let names: Vec<&str> = self.process_names().collect();
         let command = args::parse(args.into_iter().map(Into::into), &names);
-        #[allow(
-            clippy::print_stdout,
-            clippy::print_stderr,
-            reason = "the command line's own output"
-        )]
         match command {
             Err(problem) => {
-                eprint!("{}: {problem}\n\n{}", self.name, self.usage());
+                let usage = self.usage();
+                write_all(
+                    io::stderr(),
+                    &format!("{}: {problem}\n\n{usage}", self.name),
+                );
                 ExitCode::from(exit_code::USAGE)
             }
-            Ok(Command::Help) => {
-                print!("{}", self.usage());
-                ExitCode::SUCCESS
-            }
+            Ok(Command::Help) => write_all(io::stdout(), &self.usage()),
             Ok(Command::Version) => {
-                println!("{} {}", self.name, self.version);
-                ExitCode::SUCCESS
+                write_all(io::stdout(), &format!("{} {}\n", self.name, self.version))
             }
             Ok(Command::Config { format, process }) => {
                 let web = self.is_web(process.as_deref());
                 let description = settings::describe::<S>(web);
-                match format {
-                    Format::Markdown => print!("{}", description.markdown()),
-                    Format::Env => print!("{}", description.env_example()),
-                }
-                ExitCode::SUCCESS
+                write_all(
+                    io::stdout(),
+                    &match format {
+                        Format::Markdown => description.markdown(),
+                        Format::Env => description.env_example(),
+                    },
+                )
             }
             Ok(Command::Run { process }) => self.run_process(process.as_deref()),
         }
@@ -235,10 +233,11 @@ where
             }
         };
         let Some(kind) = kind else {
-            #[allow(clippy::print_stderr, reason = "nothing to run")]
-            {
-                eprint!("{}: no process type to run\n\n{}", self.name, self.usage());
-            }
+            let usage = self.usage();
+            write_all(
+                io::stderr(),
+                &format!("{}: no process type to run\n\n{usage}", self.name),
+            );
             return ExitCode::from(exit_code::USAGE);
         };
         let names = Names {
@@ -280,4 +279,12 @@ where
             .collect();
         args::usage(&self.name, &self.version, &about)
     }
+}
+
+/// Writes `text` to `out`; a closed pipe (`hello config | head`) is no
+/// failure of the command, so write errors are ignored, not panicked on as
+/// `print!` would.
+fn write_all(mut out: impl Write, text: &str) -> ExitCode {
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    ExitCode::SUCCESS
 }
