@@ -17,7 +17,7 @@ use crate::json::JsonLayer;
 use crate::log_bridge;
 use crate::panic;
 use crate::pretty::PrettyLayer;
-use crate::settings::{Format, LogSettings};
+use crate::settings::{self, Format, LogSettings};
 use crate::writer::{Flusher, Sink};
 
 /// The queue of [`Builder::with_lossy`] when no capacity was asked for.
@@ -161,22 +161,16 @@ impl Builder {
 
     /// The filter, from the override or else `RUST_LOG`; an error names where it came from.
     fn env_filter(&self) -> Result<EnvFilter, Error> {
-        let (directives, name) = match &self.filter {
-            Some(d) => (d.as_str(), Name::Method("with_filter")),
-            None => (self.settings.rust_log.as_str(), Name::Var("RUST_LOG")),
-        };
-        EnvFilter::builder().parse(directives).map_err(|_| {
-            Error::invalid(
-                name,
-                "not a valid filter",
-                "directives such as info,my_crate=debug",
-            )
-        })
+        match &self.filter {
+            Some(d) => settings::filter(d, Name::Method("with_filter")),
+            None => settings::filter(&self.settings.rust_log, Name::Var("RUST_LOG")),
+        }
     }
 
     /// Resolves the settings and the overrides into the layers and the sink.
     fn parts(self) -> Result<Parts, Error> {
-        self.settings.validate()?;
+        // Not `validate`: a `with_filter` override replaces RUST_LOG, checked as it is built.
+        self.settings.check_project_id()?;
         let filter = self.env_filter()?;
         let (mut sink, custom) = match self.writer {
             Some(w) => (Sink::Custom(Arc::new(w)), true),

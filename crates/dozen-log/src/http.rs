@@ -60,12 +60,27 @@ pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
         })
 }
 
+/// A new trace for a request that carried none: a random W3C trace id and span id, not sampled,
+/// so that its lines are correlated like those of a request that carried a header.
+///
+/// The ids need to be unique, not secret: `fastrand`'s generator, seeded per thread, does.
+fn fresh_trace() -> TraceContext {
+    loop {
+        let trace_id = fastrand::u128(1..).to_be_bytes();
+        let span_id = fastrand::u64(1..).to_be_bytes();
+        if let Some(ctx) = TraceContext::new(trace_id, span_id, false) {
+            return ctx;
+        }
+    }
+}
+
 type RemoteIpFn = fn(&http::request::Parts) -> Option<IpAddr>;
 
 /// A tower [`Layer`](tower_layer::Layer) that logs one line per request.
 ///
 /// Each request runs inside a `request` span that carries the trace context of its
-/// `traceparent` or `X-Cloud-Trace-Context` header, so every line logged while handling it is
+/// `traceparent` or `X-Cloud-Trace-Context` header, or a fresh one (a random W3C trace id and
+/// span id, not sampled) when it carried neither, so every line logged while handling it is
 /// correlated. When the response body has been sent (or dropped), one line is logged with
 /// `httpRequest`: `requestMethod`, `requestUrl`, `status`, `requestSize` (from `Content-Length` or
 /// an exact body size), `responseSize` (the bytes sent), `userAgent`, `remoteIp`, `referer`,
@@ -287,9 +302,9 @@ where
             span_id = Empty,
             trace_sampled = Empty,
         );
-        if let Some(ctx) = trace_context(req.headers()) {
-            ctx.record(&span);
-        }
+        trace_context(req.headers())
+            .unwrap_or_else(fresh_trace)
+            .record(&span);
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
         let request_size = headers

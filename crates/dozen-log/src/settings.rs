@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _, Unexpected};
+use tracing_subscriber::EnvFilter;
 
 use crate::error::{Error, Name};
 
@@ -36,8 +37,8 @@ pub enum Format {
 /// report, strict mode and `describe` list these variables too, and hands it to
 /// [`Builder::settings`](crate::Builder::settings). The field names are the variables' names in
 /// lower case. A `LOG_FORMAT` or `GOOGLE_CLOUD_PROJECT` that cannot be used is refused while
-/// loading (dozen-config reports `LOG_FORMAT: invalid value (one of json, pretty,
-/// auto)`); the filter is checked when the builder builds.
+/// loading (dozen-config reports `LOG_FORMAT: invalid value (one of json, pretty, auto)`); the
+/// filter is checked by [`validate`](Self::validate) and when the builder builds.
 ///
 /// ```
 /// use dozen_log::{Format, LogSettings};
@@ -106,13 +107,21 @@ impl LogSettings {
             .filter(|p| !p.is_empty())
     }
 
-    /// Checks what loading checks, for settings built in code: the project id. (The filter is
-    /// checked when the builder builds.)
+    /// Checks what loading cannot: the `RUST_LOG` filter directives; and what loading checks,
+    /// for settings built in code: the project id. [`Builder::init`](crate::Builder::init)
+    /// runs it too; an app calls it to list a bad filter with its other configuration problems
+    /// before it sets anything up.
     ///
     /// # Errors
     ///
-    /// `GOOGLE_CLOUD_PROJECT: not a project id (...)`.
+    /// `GOOGLE_CLOUD_PROJECT: not a project id (...)` or `RUST_LOG: not a valid filter (...)`.
     pub fn validate(&self) -> Result<(), Error> {
+        self.check_project_id()?;
+        filter(&self.rust_log, Name::Var("RUST_LOG")).map(drop)
+    }
+
+    /// `GOOGLE_CLOUD_PROJECT`, if set, is a project id.
+    pub(crate) fn check_project_id(&self) -> Result<(), Error> {
         match self.project_id() {
             Some(p) if !valid_project_id(p) => Err(Error::invalid(
                 Name::Var("GOOGLE_CLOUD_PROJECT"),
@@ -122,6 +131,17 @@ impl LogSettings {
             _ => Ok(()),
         }
     }
+}
+
+/// The filter of `directives`; an error names where they came from.
+pub(crate) fn filter(directives: &str, name: Name) -> Result<EnvFilter, Error> {
+    EnvFilter::builder().parse(directives).map_err(|_| {
+        Error::invalid(
+            name,
+            "not a valid filter",
+            "directives such as info,my_crate=debug",
+        )
+    })
 }
 
 /// A value that is set and not blank.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::state::{Forced, Inner};
-use crate::{Error, Shutdown, ShutdownSettings, phases, settings, signals};
+use crate::{Error, Readiness, Shutdown, ShutdownSettings, phases, settings, signals};
 
 /// Builds a [`Shutdown`]; see [`Shutdown::builder`].
 ///
@@ -33,6 +33,7 @@ pub struct Builder {
     timeout: Option<Duration>,
     signals: bool,
     watchdog: bool,
+    starting: bool,
 }
 
 impl Default for Builder {
@@ -59,6 +60,7 @@ impl Builder {
             timeout: None,
             signals: true,
             watchdog: true,
+            starting: false,
         }
     }
 
@@ -104,6 +106,15 @@ impl Builder {
         self
     }
 
+    /// Whether the handle begins in [`Readiness::Starting`] (default
+    /// `false`: it begins [`Readiness::Ready`]). A service that binds its
+    /// port before its start-up is done (so that liveness probes answer)
+    /// turns this on, and calls [`Shutdown::mark_ready`] once it can serve.
+    pub fn with_starting(mut self, starting: bool) -> Self {
+        self.starting = starting;
+        self
+    }
+
     /// Builds the handle and starts driving its phases on the current tokio
     /// runtime.
     ///
@@ -122,7 +133,18 @@ impl Builder {
         let timeout = self.timeout.unwrap_or(self.settings.shutdown_timeout);
         settings::check(delay, timeout, &[])?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::no_runtime())?;
-        let inner = Arc::new(Inner::new(delay, timeout, self.watchdog, runtime.clone()));
+        let initial = if self.starting {
+            Readiness::Starting
+        } else {
+            Readiness::Ready
+        };
+        let inner = Arc::new(Inner::new(
+            delay,
+            timeout,
+            self.watchdog,
+            runtime.clone(),
+            initial,
+        ));
         if self.signals {
             let first = Arc::clone(&inner);
             let second = Arc::clone(&inner);

@@ -71,7 +71,17 @@ impl Shutdown {
         *self.inner.readiness.borrow()
     }
 
-    /// Whether readiness is still [`Readiness::Ready`].
+    /// Ends start-up: readiness moves from [`Readiness::Starting`] to
+    /// [`Readiness::Ready`]. Returns `false`, changing nothing, from any
+    /// other state: once shutdown has begun the service never turns ready
+    /// again, and a handle built without
+    /// [`Builder::with_starting`](crate::Builder::with_starting) is ready
+    /// from the start.
+    pub fn mark_ready(&self) -> bool {
+        self.inner.mark_ready()
+    }
+
+    /// Whether readiness is [`Readiness::Ready`].
     #[must_use]
     pub fn is_ready(&self) -> bool {
         self.readiness() == Readiness::Ready
@@ -83,7 +93,7 @@ impl Shutdown {
         self.inner.readiness.subscribe()
     }
 
-    /// Resolves when shutdown starts (readiness leaves `Ready`).
+    /// Resolves when shutdown starts (readiness turns `Draining`).
     ///
     /// Long-lived work that should let clients go early (server-sent events,
     /// WebSocket loops) selects on this.

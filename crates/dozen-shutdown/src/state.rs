@@ -79,13 +79,14 @@ impl Inner {
         timeout: Duration,
         watchdog: bool,
         runtime: tokio::runtime::Handle,
+        initial: Readiness,
     ) -> Self {
         Self {
             delay,
             timeout,
             watchdog,
             runtime,
-            readiness: watch::Sender::new(Readiness::Ready),
+            readiness: watch::Sender::new(initial),
             draining: CancellationToken::new(),
             stopping: CancellationToken::new(),
             tasks: Tasks::new(),
@@ -114,6 +115,17 @@ impl Inner {
             });
         }
         true
+    }
+
+    /// `Starting → Ready`; `false` (and no change) from any other state.
+    pub(crate) fn mark_ready(&self) -> bool {
+        self.readiness.send_if_modified(|readiness| {
+            let starting = *readiness == Readiness::Starting;
+            if starting {
+                *readiness = Readiness::Ready;
+            }
+            starting
+        })
     }
 
     /// Starts shutdown for an OS signal; when it had already started from

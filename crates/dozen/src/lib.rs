@@ -20,3 +20,7 @@ pub use dozen_backing as backing;
 #[cfg(feature = "migrate")]
 #[doc(inline)]
 pub use dozen_migrate as migrate;
+
+#[cfg(feature = "service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "service")))]
+pub mod service;

@@ -1,5 +1,6 @@
 //! Behind a real axum server on loopback, the request layer writes one line per request with
-//! `httpRequest` and the trace of its headers (`traceparent` before `X-Cloud-Trace-Context`), and
+//! `httpRequest` and the trace of its headers (`traceparent` before `X-Cloud-Trace-Context`), or
+//! a fresh trace of its own when it carried none, and
 //! `forwarded_for` takes the first address of `X-Forwarded-For`.
 
 use std::net::SocketAddr;
@@ -146,6 +147,67 @@ fn one_line_per_request_with_http_request_and_trace() {
             );
             assert_eq!(line["logging.googleapis.com/spanId"], "0000000000000005");
             assert_eq!(line["logging.googleapis.com/trace_sampled"], false);
+        });
+    });
+}
+
+#[test]
+fn a_request_without_a_trace_header_gets_a_fresh_trace() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_project_id("proj")
+        .with_writer(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let app = Router::new()
+                .route(
+                    "/",
+                    get(|| async {
+                        tracing::info!("handling");
+                        "ok"
+                    }),
+                )
+                .layer(RequestLogLayer::new());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            // A malformed header counts as none.
+            for headers in ["", "", "traceparent: garbage\r\n"] {
+                let request =
+                    format!("GET / HTTP/1.1\r\nHost: t\r\n{headers}Connection: close\r\n\r\n");
+                let response = send(addr, &request).await;
+                assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+            }
+            let lines = request_lines(&capture, 3).await;
+            assert_eq!(lines.len(), 6, "{lines:?}");
+            let mut traces = Vec::new();
+            for pair in lines.chunks(2) {
+                let (handler, request) = (&pair[0], &pair[1]);
+                assert_eq!(handler["message"], "handling");
+                assert!(request.get("httpRequest").is_some(), "{request}");
+                let trace = request["logging.googleapis.com/trace"].as_str().unwrap();
+                let id = trace.strip_prefix("projects/proj/traces/").unwrap();
+                let span = request["logging.googleapis.com/spanId"].as_str().unwrap();
+                let hex = |s: &str, n: usize| {
+                    s.len() == n
+                        && s.bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                };
+                assert!(hex(id, 32) && id != "0".repeat(32), "trace id {id:?}");
+                assert!(hex(span, 16) && span != "0".repeat(16), "span id {span:?}");
+                assert_eq!(request["logging.googleapis.com/trace_sampled"], false);
+                // The handler's line carries the same trace and span.
+                assert_eq!(handler["logging.googleapis.com/trace"], trace);
+                assert_eq!(handler["logging.googleapis.com/spanId"], span);
+                traces.push(id.to_owned());
+            }
+            traces.dedup();
+            assert_eq!(traces.len(), 3, "a new trace per request: {traces:?}");
         });
     });
 }

@@ -122,7 +122,7 @@ fn build_error(builder: Builder) -> (String, Option<String>, ErrorKind) {
 }
 
 #[test]
-fn the_filter_is_checked_when_the_builder_builds() {
+fn the_filter_is_checked_by_validate_and_when_the_builder_builds() {
     let settings = load(&[("RUST_LOG", "info,[s3cr3t")]).unwrap();
     assert_eq!(
         build_error(Builder::new().settings(settings)),
@@ -131,6 +131,25 @@ fn the_filter_is_checked_when_the_builder_builds() {
             Some("RUST_LOG".to_owned()),
             ErrorKind::InvalidSetting
         )
+    );
+    // `validate` checks it before anything is built, so an app lists it with its other
+    // configuration problems; a `with_filter` override replaces it.
+    let settings = load(&[("RUST_LOG", "info,[s3cr3t")]).unwrap();
+    let err = settings.validate().unwrap_err();
+    assert_eq!(err.var(), Some("RUST_LOG"));
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+    assert!(
+        build_error(Builder::new().settings(settings.clone()).with_filter("[x"))
+            .1
+            .is_none()
+    );
+    assert!(
+        Builder::new()
+            .settings(settings)
+            .with_filter("info")
+            .with_writer(std::io::sink)
+            .layer::<tracing_subscriber::Registry>()
+            .is_ok()
     );
     assert_eq!(
         build_error(Builder::new().with_filter("[s3cr3t")),

@@ -55,8 +55,8 @@ use crate::{Readiness, Shutdown};
 
 /// A router with `GET /readyz` and `GET /livez`, to merge into an app.
 ///
-/// `/readyz` answers `200 ready` while [`Readiness::Ready`] and
-/// `503 draining` or `503 stopping` afterwards; `/livez` answers `200 live`
+/// `/readyz` answers `200 ready` while [`Readiness::Ready`], `503 starting`
+/// before it, and `503 draining` or `503 stopping` after it; `/livez` answers `200 live`
 /// as long as the process can serve requests.
 ///
 /// ```
@@ -76,7 +76,8 @@ where
         .with_state(shutdown.clone())
 }
 
-/// The `/readyz` handler: 200 while ready, 503 once shutdown has started.
+/// The `/readyz` handler: 200 while ready, 503 while starting and once
+/// shutdown has started.
 pub async fn readyz(State(shutdown): State<Shutdown>) -> (StatusCode, &'static str) {
     match shutdown.readiness() {
         Readiness::Ready => (StatusCode::OK, "ready"),

@@ -1,5 +1,5 @@
 //! The phases run in order and keep their budgets: readiness only moves
-//! forward (`Ready → Draining → Stopping`), teardown hooks run in reverse
+//! forward (`Starting → Ready → Draining → Stopping`), teardown hooks run in reverse
 //! order within their budgets, a failed or panicked task starts shutdown
 //! with `TaskFailed`, and the drain waits for tracked tasks and aborts them
 //! at its budget. In-process, with signals and the watchdog off (they act on
@@ -71,6 +71,40 @@ async fn readiness_moves_forward_through_the_phases() {
         seen.await.unwrap(),
         [Readiness::Ready, Readiness::Draining, Readiness::Stopping]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starting_service_turns_ready_once_and_never_after_shutdown() {
+    let starting = || {
+        Shutdown::builder()
+            .with_signals(false)
+            .with_watchdog(false)
+            .with_delay(ms(0))
+            .with_timeout(ms(2_000))
+            .with_starting(true)
+    };
+    // Start-up finishes: Starting → Ready, once.
+    let shutdown = starting().build().unwrap();
+    assert_eq!(shutdown.readiness(), Readiness::Starting);
+    assert!(!shutdown.is_ready());
+    assert!(shutdown.mark_ready());
+    assert_eq!(shutdown.readiness(), Readiness::Ready);
+    assert!(!shutdown.mark_ready(), "ready only once");
+    shutdown.trigger();
+    assert!(!shutdown.mark_ready(), "never ready again once draining");
+    assert_eq!(shutdown.readiness(), Readiness::Draining);
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+
+    // Shutdown begins during start-up: Starting → Draining, never Ready.
+    let shutdown = starting().build().unwrap();
+    shutdown.trigger();
+    assert_eq!(shutdown.readiness(), Readiness::Draining);
+    assert!(!shutdown.mark_ready());
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+    assert_eq!(shutdown.readiness(), Readiness::Stopping);
+
+    // Without with_starting, a handle is ready from the start.
+    assert!(!build(0, 2_000).mark_ready());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,181 @@
+//! The life of a running process, in order: settings (exit 78 with every
+//! problem), logging, one report line, the runtime, shutdown with the log
+//! flush wired once, then the process type itself; the final flush on every
+//! path out.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dozen_log::LogSettings;
+use dozen_shutdown::{Shutdown, ShutdownSettings};
+use serde::de::DeserializeOwned;
+
+use super::context::Context;
+use super::exit_code;
+use super::health::Health;
+use super::settings::{self, FLUSH_BUDGET, Loaded, Validate};
+use super::step::{ProcessFn, WebFn};
+use super::web;
+
+/// The process type to run.
+pub(crate) enum Kind<S> {
+    Web(WebFn<S>),
+    Named(ProcessFn<S>),
+}
+
+/// Who is running: the service's name and version, and the process type.
+pub(crate) struct Names<'a> {
+    pub(crate) service: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) process: &'a str,
+}
+
+/// Runs process type `kind` to its end and returns the exit code.
+pub(crate) fn run<S>(names: &Names<'_>, validate: Option<&Validate<S>>, kind: Kind<S>) -> ExitCode
+where
+    S: DeserializeOwned + Send + Sync + 'static,
+{
+    let web = matches!(kind, Kind::Web(_));
+    let loaded = match settings::load::<S>(web, validate, None) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
+            {
+                eprintln!("{}: invalid configuration:\n{error}", names.service);
+            }
+            return ExitCode::from(exit_code::CONFIG);
+        }
+    };
+    let log = match init_logging(loaded.log.clone(), names) {
+        Ok(log) => log,
+        Err(error) => {
+            // Settings were validated: a global subscriber already set, or
+            // no writer thread.
+            #[allow(clippy::print_stderr, reason = "logging could not be set up")]
+            {
+                eprintln!("{}: cannot set up logging: {error}", names.service);
+            }
+            return ExitCode::from(exit_code::START_FAILED);
+        }
+    };
+    tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
+    let code = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => {
+            let code = runtime.block_on(start(names.process, loaded, &log, kind));
+            // Tasks still running (none after a clean shutdown) are dropped,
+            // not waited for: the deadline has been kept already.
+            runtime.shutdown_background();
+            code
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            ExitCode::from(exit_code::START_FAILED)
+        }
+    };
+    log.flush();
+    code
+}
+
+/// Logging from `settings`, under the service's own name and version when
+/// neither `SERVICE_NAME` nor `K_SERVICE` names it.
+fn init_logging(
+    settings: LogSettings,
+    names: &Names<'_>,
+) -> Result<dozen_log::Guard, dozen_log::Error> {
+    let mut builder = dozen_log::Builder::new();
+    if settings.service().is_none() {
+        let version = settings
+            .service_version
+            .as_deref()
+            .or(settings.k_revision.as_deref())
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or(names.version);
+        builder = builder.with_service(names.service, version);
+    }
+    builder.settings(settings).init()
+}
+
+/// From the shutdown on: signals are handled, and every later phase is raced
+/// against them.
+async fn start<S>(
+    process: &str,
+    loaded: Loaded<S>,
+    log: &dozen_log::Guard,
+    kind: Kind<S>,
+) -> ExitCode
+where
+    S: Send + Sync + 'static,
+{
+    let Loaded {
+        app, web, shutdown, ..
+    } = loaded;
+    let shutdown = match build_shutdown(shutdown, matches!(kind, Kind::Web(_)), log) {
+        Ok(shutdown) => shutdown,
+        Err(code) => return code,
+    };
+    let health = Health::new(&shutdown);
+    let ctx = Context::new(app, shutdown.clone(), health.clone(), process);
+    match (kind, web) {
+        (Kind::Web(f), Some((web, http))) => web::run(f, ctx, &health, web, http).await,
+        (Kind::Named(f), _) => named(process, f, ctx).await,
+        (Kind::Web(_), None) => unreachable!("the web process type loads WebSettings"),
+    }
+}
+
+/// The shutdown of the process, beginning `Starting`, with the log flush
+/// wired once: as the last teardown hook and before a forced exit. A
+/// process type other than web receives no traffic: no propagation delay
+/// unless `SHUTDOWN_DELAY` asks for one.
+fn build_shutdown(
+    settings: ShutdownSettings,
+    web: bool,
+    log: &dozen_log::Guard,
+) -> Result<Shutdown, ExitCode> {
+    let mut builder = Shutdown::builder().with_starting(true);
+    if !web && settings.shutdown_delay.is_none() {
+        builder = builder.with_delay(Duration::ZERO);
+    }
+    let failed = |error: dozen_shutdown::Error| {
+        tracing::error!(%error, "cannot set up shutdown");
+        ExitCode::from(if error.var().is_some() {
+            exit_code::CONFIG
+        } else {
+            exit_code::START_FAILED
+        })
+    };
+    let shutdown = builder.settings(settings).build().map_err(failed)?;
+    let forced = log.flusher();
+    shutdown.on_forced_exit(move || forced.flush());
+    let flusher = log.flusher();
+    shutdown
+        .on_teardown("flush logs", FLUSH_BUDGET, move || async move {
+            flusher.flush();
+        })
+        .map_err(failed)?;
+    Ok(shutdown)
+}
+
+/// A named process type: its function runs as a tracked task; when it
+/// returns, shutdown begins (with the task-failed outcome when it returned
+/// an error).
+async fn named<S>(process: &str, f: ProcessFn<S>, ctx: Context<S>) -> ExitCode
+where
+    S: Send + Sync + 'static,
+{
+    let shutdown = ctx.shutdown().clone();
+    shutdown.mark_ready();
+    tracing::info!(process, "started");
+    let done = shutdown.clone();
+    let work = f(ctx);
+    shutdown.spawn(process.to_owned(), async move {
+        let result = work.await;
+        if result.is_ok() {
+            done.trigger();
+        }
+        result
+    });
+    shutdown.wait().await.into()
+}

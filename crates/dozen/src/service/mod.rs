@@ -1,0 +1,290 @@
+//! The entry point of a service: one call runs the whole life of a process.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use dozen::service::Service;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Settings {
+//!     #[serde(default)]
+//!     greeting: Option<String>,
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     Service::<Settings>::new("hello", env!("CARGO_PKG_VERSION"))
+//!         .web(|ctx| async move {
+//!             let greeting = ctx.settings().greeting.clone().unwrap_or_else(|| "hello".into());
+//!             Router::new().route("/", get(move || async move { greeting }))
+//!         })
+//!         .run()
+//! }
+//! ```
+//!
+//! See the crate's README for the life of a process, the commands, the
+//! health model and the exit codes.
+
+mod args;
+mod body;
+mod context;
+pub mod exit_code;
+mod health;
+mod lifecycle;
+mod settings;
+mod slot;
+mod step;
+mod web;
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use dozen_config::Problem;
+use serde::de::DeserializeOwned;
+
+pub use context::Context;
+pub use health::{Check, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Health};
+pub use settings::{DEFAULT_PORT, NoSettings, WebSettings};
+pub use step::{BoxError, StepResult};
+
+use args::{Command, Format};
+use lifecycle::{Kind, Names};
+use settings::Validate;
+use step::{ProcessFn, WebFn};
+
+/// The name of the web process type, on the command line and in logs.
+const WEB: &str = "web";
+
+/// A service: its name and version, its settings type `S`, and its process
+/// types. [`run`](Self::run) runs one of them, as the command line says.
+///
+/// `S` is the app's own settings, loaded by dozen-config from the
+/// environment together with dozen's ([`NoSettings`] when the app has none). Build
+/// with [`new`](Self::new), add the web process type with
+/// [`web`](Self::web) and named ones with [`process`](Self::process), then
+/// [`run`](Self::run) from `main`.
+#[must_use]
+pub struct Service<S = NoSettings> {
+    name: String,
+    version: String,
+    validate: Option<Box<Validate<S>>>,
+    web: Option<WebFn<S>>,
+    processes: Vec<(String, ProcessFn<S>)>,
+}
+
+impl<S> fmt::Debug for Service<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("web", &self.web.is_some())
+            .field(
+                "processes",
+                &self
+                    .processes
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Service<S>
+where
+    S: DeserializeOwned + Send + Sync + 'static,
+{
+    /// A service named `name` (the program name in the usage, and the
+    /// service name of its logs unless `SERVICE_NAME` or `K_SERVICE` is set)
+    /// at `version` (usually `env!("CARGO_PKG_VERSION")`).
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            validate: None,
+            web: None,
+            processes: Vec::new(),
+        }
+    }
+
+    /// The app's own checks of its settings, beyond what their types say.
+    /// Its problems ([`Problem::new`]) are listed with every other
+    /// configuration problem, and the process exits 78.
+    pub fn with_validate<F, I>(mut self, validate: F) -> Self
+    where
+        F: Fn(&S) -> I + Send + Sync + 'static,
+        I: IntoIterator<Item = Problem>,
+    {
+        self.validate = Some(Box::new(move |settings: &S| {
+            validate(settings).into_iter().collect()
+        }));
+        self
+    }
+
+    /// The web process type, the default one: `f` is its start-up, which
+    /// returns the app's router (or a `Result` of it). It runs once the port
+    /// is bound and the health routes answer, raced against shutdown; the
+    /// router is served, behind the request log, once it returns.
+    pub fn web<F, Fut>(mut self, f: F) -> Self
+    where
+        F: FnOnce(Context<S>) -> Fut + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: StepResult<axum::Router>,
+    {
+        self.web = Some(step::boxed(f));
+        self
+    }
+
+    /// A named process type, run with `PROGRAM name`: the same start-up
+    /// (settings, logs, shutdown) without a port. `f` runs as a tracked task
+    /// and should return once [`Shutdown::stopping`] resolves; when it
+    /// returns, the process shuts down (exit 0, or 70 when it returned an
+    /// error).
+    ///
+    /// [`Shutdown::stopping`]: dozen_shutdown::Shutdown::stopping
+    ///
+    /// # Panics
+    ///
+    /// When `name` is `web`, `config` or `help`, starts with `-`, or is
+    /// already taken: the command line could not reach it.
+    pub fn process<F, Fut>(mut self, name: impl Into<String>, f: F) -> Self
+    where
+        F: FnOnce(Context<S>) -> Fut + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: StepResult<()>,
+    {
+        let name = name.into();
+        assert!(
+            !matches!(name.as_str(), WEB | "config" | "help")
+                && !name.starts_with('-')
+                && !self.processes.iter().any(|(taken, _)| *taken == name),
+            "process type name {name:?} is reserved or taken"
+        );
+        self.processes.push((name, step::boxed(f)));
+        self
+    }
+
+    /// Runs the process the command line asks for, and returns its exit
+    /// code (see [`exit_code`]). Return it from `main`.
+    ///
+    /// Parses the arguments first: `--help`, `--version` and
+    /// `config [--format markdown|env] [PROCESS]` print to stdout and exit
+    /// 0 without reading the configuration; anything unknown prints the
+    /// usage on stderr and exits 2. Otherwise it runs the process type
+    /// named (the web one, or the first named one, by default) on a
+    /// multi-threaded tokio runtime of its own.
+    pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os().skip(1))
+    }
+
+    /// As [`run`](Self::run), with `args` (those after the program name)
+    /// instead of the process's arguments: for a test that runs a service
+    /// in a child process of its own, or a `main` that takes some
+    /// arguments first.
+    pub fn run_from<I>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator,
+        I::Item: Into<std::ffi::OsString>,
+    {
+        let names: Vec<&str> = self.process_names().collect();
+        let command = args::parse(args.into_iter().map(Into::into), &names);
+        match command {
+            Err(problem) => {
+                let usage = self.usage();
+                write_all(
+                    io::stderr(),
+                    &format!("{}: {problem}\n\n{usage}", self.name),
+                );
+                ExitCode::from(exit_code::USAGE)
+            }
+            Ok(Command::Help) => write_all(io::stdout(), &self.usage()),
+            Ok(Command::Version) => {
+                write_all(io::stdout(), &format!("{} {}\n", self.name, self.version))
+            }
+            Ok(Command::Config { format, process }) => {
+                let web = self.is_web(process.as_deref());
+                let description = settings::describe::<S>(web);
+                write_all(
+                    io::stdout(),
+                    &match format {
+                        Format::Markdown => description.markdown(),
+                        Format::Env => description.env_example(),
+                    },
+                )
+            }
+            Ok(Command::Run { process }) => self.run_process(process.as_deref()),
+        }
+    }
+
+    fn run_process(mut self, process: Option<&str>) -> ExitCode {
+        let (process, kind) = if self.is_web(process) {
+            (WEB.to_owned(), self.web.take().map(Kind::Web))
+        } else {
+            let index = match process {
+                Some(name) => self.processes.iter().position(|(n, _)| n == name),
+                None => Some(0).filter(|_| !self.processes.is_empty()),
+            };
+            match index {
+                Some(i) => {
+                    let (name, f) = self.processes.swap_remove(i);
+                    (name, Some(Kind::Named(f)))
+                }
+                None => (String::new(), None),
+            }
+        };
+        let Some(kind) = kind else {
+            let usage = self.usage();
+            write_all(
+                io::stderr(),
+                &format!("{}: no process type to run\n\n{usage}", self.name),
+            );
+            return ExitCode::from(exit_code::USAGE);
+        };
+        let names = Names {
+            service: &self.name,
+            version: &self.version,
+            process: &process,
+        };
+        lifecycle::run(&names, self.validate.as_deref(), kind)
+    }
+
+    /// Whether `process` (`None`: the default) is the web process type.
+    fn is_web(&self, process: Option<&str>) -> bool {
+        match process {
+            Some(name) => name == WEB,
+            None => self.web.is_some(),
+        }
+    }
+
+    /// The process types, the default first.
+    fn process_names(&self) -> impl Iterator<Item = &str> {
+        self.web
+            .as_ref()
+            .map(|_| WEB)
+            .into_iter()
+            .chain(self.processes.iter().map(|(name, _)| name.as_str()))
+    }
+
+    fn usage(&self) -> String {
+        let about: Vec<(&str, &str)> = self
+            .process_names()
+            .map(|name| {
+                let about = if name == WEB {
+                    "the HTTP service on PORT, with /livez and /readyz"
+                } else {
+                    "a process type of this service"
+                };
+                (name, about)
+            })
+            .collect();
+        args::usage(&self.name, &self.version, &about)
+    }
+}
+
+/// Writes `text` to `out`; a closed pipe (`hello config | head`) is no
+/// failure of the command, so write errors are ignored, not panicked on as
+/// `print!` would.
+fn write_all(mut out: impl Write, text: &str) -> ExitCode {
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,307 @@
+//! What a process reads from the environment: the app's own settings and
+//! dozen's, loaded together with every problem in one list, and described
+//! for the `config` command.
+
+use std::time::Duration;
+
+use dozen_config::{Description, Problem, Report};
+use dozen_log::LogSettings;
+use dozen_shutdown::ShutdownSettings;
+use dozen_shutdown::axum::HttpSettings;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// The port the web process binds when `PORT` is unset.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// The teardown budget of the final log flush, reserved from
+/// `SHUTDOWN_TIMEOUT` and checked with the other settings.
+pub(crate) const FLUSH_BUDGET: Duration = Duration::from_secs(1);
+
+/// The settings of an app that has none of its own: the default of
+/// [`Service`](super::Service)'s type parameter. It reads no variable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct NoSettings {}
+
+/// Where the web process listens.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `PORT` | the port of the application routes (and of `/livez` and `/readyz` unless `MANAGEMENT_PORT` is set); `0` picks a free one | 8080 |
+/// | `MANAGEMENT_PORT` | a port of its own for `/livez` and `/readyz`, which the application port then does not serve | unset |
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct WebSettings {
+    /// `PORT`.
+    pub port: u16,
+    /// `MANAGEMENT_PORT`.
+    pub management_port: Option<u16>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            management_port: None,
+        }
+    }
+}
+
+/// dozen's settings of the web process type.
+type WebTuple = (WebSettings, HttpSettings, ShutdownSettings, LogSettings);
+/// dozen's settings of a named process type: no port, no serving limits.
+type ProcessTuple = (ShutdownSettings, LogSettings);
+
+/// Everything a process read, checked.
+pub(crate) struct Loaded<S> {
+    pub(crate) app: S,
+    /// `Some` for the web process type.
+    pub(crate) web: Option<(WebSettings, HttpSettings)>,
+    pub(crate) shutdown: ShutdownSettings,
+    pub(crate) log: LogSettings,
+    /// What was read, secrets redacted, for the one report line.
+    pub(crate) report: String,
+}
+
+/// An app's own checks of its settings.
+pub(crate) type Validate<S> = dyn Fn(&S) -> Vec<Problem> + Send + Sync;
+
+/// Loads the app's settings `S` and dozen's for the web process type
+/// (`web`) or a named one from `vars` (the process environment when
+/// `None`), then checks them.
+///
+/// # Errors
+///
+/// Every problem in one list: the load errors of `S` or else its own
+/// checks (`validate`), then dozen's load errors or else the cross-field
+/// checks: the `RUST_LOG` filter and the drain budget.
+pub(crate) fn load<S: DeserializeOwned>(
+    web: bool,
+    validate: Option<&Validate<S>>,
+    vars: Option<&[(String, String)]>,
+) -> Result<Loaded<S>, dozen_config::Error> {
+    let mut problems = dozen_config::Error::from_problems([]);
+    let app = with_report::<S>(vars).map_err(|error| problems.extend(error.problems().cloned()));
+    if let (Ok((app, _)), Some(validate)) = (&app, validate) {
+        problems.extend(validate(app));
+    }
+    let dozen = if web {
+        with_report::<WebTuple>(vars)
+            .map(|((web, http, shutdown, log), report)| (Some((web, http)), shutdown, log, report))
+    } else {
+        with_report::<ProcessTuple>(vars)
+            .map(|((shutdown, log), report)| (None, shutdown, log, report))
+    };
+    let dozen = dozen.map_err(|error| problems.extend(error.problems().cloned()));
+    if let Ok((_, shutdown, log, _)) = &dozen {
+        if let Err(error) = log.validate() {
+            problems.extend([problem(&error.to_string())]);
+        }
+        if let Err(error) = shutdown.check_drain_budget(&[("flush logs", FLUSH_BUDGET)]) {
+            problems.extend([problem(&error.to_string())]);
+        }
+    }
+    match (app, dozen) {
+        (Ok((app, app_report)), Ok((web, shutdown, log, report)))
+            if problems.problems().len() == 0 =>
+        {
+            Ok(Loaded {
+                app,
+                web,
+                shutdown,
+                log,
+                report: join(&app_report, &report),
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn with_report<T: DeserializeOwned>(
+    vars: Option<&[(String, String)]>,
+) -> Result<(T, Report), dozen_config::Error> {
+    match vars {
+        None => dozen_config::from_env_with_report(),
+        Some(vars) => dozen_config::Loader::new().from_iter_with_report(vars.iter().cloned()),
+    }
+}
+
+/// The two reports as one: `A=1 (environment), B (default)`.
+fn join(first: &Report, second: &Report) -> String {
+    match (first.entries().len(), second.entries().len()) {
+        (0, _) => second.to_string(),
+        (_, 0) => first.to_string(),
+        _ => format!("{first}, {second}"),
+    }
+}
+
+/// A problem from an error that reads `VAR: what is wrong (what was
+/// expected)`, as every dozen error about a variable does.
+fn problem(message: &str) -> Problem {
+    let (var, rest) = message.split_once(": ").unwrap_or(("", message));
+    let (what, expected) = rest
+        .strip_suffix(')')
+        .and_then(|rest| rest.split_once(" ("))
+        .unwrap_or((rest, ""));
+    Problem::new(var, what, expected)
+}
+
+/// Every variable the web process type (`web`) or a named one reads: the
+/// app's, then dozen's.
+pub(crate) fn describe<S: DeserializeOwned>(web: bool) -> Description {
+    if web {
+        dozen_config::describe::<(S, WebTuple)>()
+    } else {
+        dozen_config::describe::<(S, ProcessTuple)>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct App {
+        greeting: String,
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn no_empty_greeting(app: &App) -> Vec<Problem> {
+        if app.greeting.is_empty() {
+            vec![Problem::new("GREETING", "blank", "some words")]
+        } else {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn every_problem_in_one_list() {
+        let check = |web: bool, pairs: &[(&str, &str)], expected: &[&str]| {
+            let vars = vars(pairs);
+            let validate: &Validate<App> = &no_empty_greeting;
+            let got = match load::<App>(web, Some(validate), Some(&vars)) {
+                Ok(_) => String::new(),
+                Err(error) => error.to_string(),
+            };
+            assert_eq!(got, expected.join("\n"), "{pairs:?}");
+        };
+        check(true, &[("GREETING", "hi")], &[]);
+        check(
+            true,
+            &[
+                ("GREETING", ""),
+                ("PORT", "eighty"),
+                ("SHUTDOWN_TIMEOUT", "1s"),
+            ],
+            &[
+                "GREETING: blank (some words)",
+                "PORT: invalid value (an integer from 0 to 65535)",
+            ],
+        );
+        check(
+            true,
+            &[("PORT", "eighty"), ("LOG_FORMAT", "xml")],
+            &[
+                "GREETING: missing (required)",
+                "PORT: invalid value (an integer from 0 to 65535)",
+                "LOG_FORMAT: invalid value (one of json, pretty, auto)",
+            ],
+        );
+        check(
+            true,
+            &[
+                ("GREETING", ""),
+                ("SHUTDOWN_TIMEOUT", "1s"),
+                ("RUST_LOG", "info,[x"),
+            ],
+            &[
+                "GREETING: blank (some words)",
+                "RUST_LOG: not a valid filter (directives such as info,my_crate=debug)",
+                "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
+            ],
+        );
+        // A named process type reads no PORT.
+        check(false, &[("GREETING", "hi"), ("PORT", "eighty")], &[]);
+    }
+
+    #[test]
+    fn the_report_lists_what_the_process_type_reads() {
+        let vars = vars(&[("GREETING", "hi"), ("PORT", "0")]);
+        let web = load::<App>(true, None, Some(&vars)).unwrap();
+        assert!(
+            web.report.starts_with(
+                "GREETING=hi (environment), PORT=0 (environment), MANAGEMENT_PORT (default)"
+            ),
+            "{}",
+            web.report
+        );
+        assert!(
+            web.report.contains("HTTP_MAX_CONNECTIONS"),
+            "{}",
+            web.report
+        );
+        let worker = load::<App>(false, None, Some(&vars)).unwrap();
+        assert!(!worker.report.contains("PORT"), "{}", worker.report);
+        assert!(
+            worker.report.contains("SHUTDOWN_TIMEOUT"),
+            "{}",
+            worker.report
+        );
+    }
+
+    #[test]
+    fn the_description_lists_what_the_process_type_reads() {
+        let names = |web| {
+            describe::<App>(web)
+                .vars()
+                .map(|var| var.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let web = names(true);
+        for var in [
+            "GREETING",
+            "PORT",
+            "MANAGEMENT_PORT",
+            "HTTP_MAX_CONNECTIONS",
+            "SHUTDOWN_TIMEOUT",
+            "RUST_LOG",
+            "LOG_FORMAT",
+        ] {
+            assert!(
+                web.iter().any(|name| name == var),
+                "{var} missing from {web:?}"
+            );
+        }
+        let worker = names(false);
+        assert!(
+            !worker
+                .iter()
+                .any(|name| name.contains("PORT") || name.starts_with("HTTP_")),
+            "{worker:?}"
+        );
+        assert!(
+            worker.iter().any(|name| name == "SHUTDOWN_TIMEOUT"),
+            "{worker:?}"
+        );
+    }
+
+    #[test]
+    fn an_app_without_settings_reads_only_dozens() {
+        let loaded = load::<NoSettings>(true, None, Some(&[])).unwrap();
+        assert_eq!(loaded.web.unwrap().0.port, DEFAULT_PORT);
+        assert!(
+            loaded.report.starts_with("PORT (default)"),
+            "{}",
+            loaded.report
+        );
+        let described = describe::<NoSettings>(true);
+        assert_eq!(described.vars().next().map(|var| var.name()), Some("PORT"));
+    }
+}

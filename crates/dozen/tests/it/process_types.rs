@@ -1,0 +1,224 @@
+//! A named process type runs on the same start-up as the web one, with no
+//! port: its report and its `config` list no `PORT`, its problems are
+//! listed with the app's own, it stops cleanly on SIGTERM (exit 0), and a
+//! function that fails exits 70. A web start-up that fails or panics exits
+//! 1 without turning ready.
+//!
+//! The service runs in a child process: this test binary again, running
+//! only [`child`], which hands `SERVICE_ARGS` to the service.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, ExitCode, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use axum::{Router, routing::get};
+use dozen::config::Problem;
+use dozen::service::Service;
+
+#[derive(serde::Deserialize)]
+struct Settings {
+    /// `TICK_EVERY`: the ticker's period.
+    #[serde(default = "second", with = "humantime_serde")]
+    tick_every: Duration,
+    /// `START_FAILS`: `error` or `panic` makes the web start-up fail so.
+    #[serde(default)]
+    start_fails: Option<String>,
+}
+
+fn second() -> Duration {
+    Duration::from_secs(1)
+}
+
+/// Three process types: `web` (the default), `ticker`, which logs a line
+/// every `TICK_EVERY` until told to stop, and `broken`, which fails at once.
+fn service() -> Service<Settings> {
+    Service::<Settings>::new("processes", "1.0.0")
+        .with_validate(|s: &Settings| {
+            (s.tick_every < Duration::from_millis(1))
+                .then(|| Problem::new("TICK_EVERY", "too short", "at least 1ms"))
+        })
+        .web(|ctx| async move {
+            match ctx.settings().start_fails.as_deref() {
+                Some("error") => Err(std::io::Error::other("no route to the cache")),
+                Some("panic") => panic!("the start-up panicked"),
+                _ => Ok(Router::new().route("/", get(|| async { "web" }))),
+            }
+        })
+        .process("ticker", |ctx| async move {
+            let stop = ctx.shutdown().stopping();
+            tokio::pin!(stop);
+            let mut ticks = 0_u64;
+            loop {
+                tokio::select! {
+                    () = &mut stop => break,
+                    () = tokio::time::sleep(ctx.settings().tick_every) => {
+                        ticks += 1;
+                        tracing::info!(ticks, "tick");
+                    }
+                }
+            }
+            tracing::info!(ticks, "ticker stopped");
+        })
+        .process("broken", |_| async {
+            Err::<(), _>(std::io::Error::other("the queue is gone"))
+        })
+}
+
+#[test]
+#[ignore = "the service of the other tests, run by them in a child process"]
+fn child() {
+    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
+    let code = service().run_from(args.split_whitespace());
+    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
+    std::process::exit(code.map_or(1, i32::from));
+}
+
+/// [`child`] in a new process, with `args` for the service, `PORT=eighty`
+/// (which only the web process type reads) and JSON logs.
+fn processes(args: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            "process_types::child",
+            "--nocapture",
+            "--quiet",
+        ])
+        .env_clear()
+        .env("SERVICE_ARGS", args)
+        .env("LOG_FORMAT", "json")
+        .env("PORT", "eighty")
+        .stdin(Stdio::null());
+    command
+}
+
+fn output(args: &str, env: &[(&str, &str)]) -> Output {
+    processes(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs")
+}
+
+/// The service's own lines: the test harness writes a line or two first.
+fn service_lines(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|line| line.starts_with('{') || line.starts_with('|'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_named_process_type_reads_no_port() {
+    let out = output("config ticker", &[]);
+    let stdout = service_lines(&out.stdout).join("\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout.contains("`TICK_EVERY`") && stdout.contains("`SHUTDOWN_TIMEOUT`"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("PORT") && !stdout.contains("HTTP_"),
+        "{stdout}"
+    );
+    // The web process type reads PORT, and PORT=eighty is refused.
+    let out = output("web", &[]);
+    assert_eq!(out.status.code(), Some(78));
+    // Every problem at once: the app's own check too.
+    let out = output(
+        "ticker",
+        &[("TICK_EVERY", "0s"), ("SHUTDOWN_TIMEOUT", "soon")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("TICK_EVERY: too short (at least 1ms)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("SHUTDOWN_TIMEOUT: invalid value"),
+        "{stderr}"
+    );
+    assert!(service_lines(&out.stdout).is_empty(), "no log line");
+}
+
+#[test]
+fn a_named_process_type_stops_cleanly_on_sigterm() {
+    let mut child = processes("ticker")
+        .env("TICK_EVERY", "10ms")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("\"tick\"") {
+                let _ = tx.send(());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    rx.recv_timeout(Duration::from_secs(20)).expect("a tick");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let status = child.wait().expect("exits");
+    let lines: Vec<String> = reader
+        .join()
+        .expect("lines")
+        .into_iter()
+        .filter(|line| line.starts_with('{'))
+        .collect();
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    let text = lines.join("\n");
+    let loaded = &lines[0];
+    assert!(
+        loaded.contains("\"configuration loaded\"") && loaded.contains("\"process\":\"ticker\""),
+        "{loaded}"
+    );
+    assert!(
+        loaded.contains("TICK_EVERY=10ms") && !loaded.contains("PORT"),
+        "{loaded}"
+    );
+    assert!(!text.contains("\"listening\""), "{text}");
+    assert!(text.contains("\"ticker stopped\""), "{text}");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.contains("\"shutdown finished\"")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_named_process_type_that_fails_exits_70() {
+    let out = output("broken", &[]);
+    let stdout = service_lines(&out.stdout).join("\n");
+    assert_eq!(out.status.code(), Some(70), "{stdout}");
+    assert!(
+        stdout.contains("the queue is gone"),
+        "the error is logged: {stdout}"
+    );
+}
+
+#[test]
+fn a_web_start_up_that_fails_exits_1() {
+    for (how, logged) in [("error", "no route to the cache"), ("panic", "it panicked")] {
+        let out = output("", &[("PORT", "0"), ("START_FAILS", how)]);
+        let stdout = service_lines(&out.stdout).join("\n");
+        assert_eq!(out.status.code(), Some(1), "{how}: {stdout}");
+        assert!(stdout.contains("\"listening\""), "{how}: {stdout}");
+        assert!(
+            stdout.contains("\"start-up failed\"") && stdout.contains(logged),
+            "{how}: {stdout}"
+        );
+        assert!(!stdout.contains("\"ready\""), "{how}: {stdout}");
+    }
+}

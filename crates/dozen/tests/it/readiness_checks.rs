@@ -1,0 +1,118 @@
+//! `/readyz` follows the readiness of the process and the cached results of
+//! its registered checks: 503 while starting, 200 once ready and every check
+//! passes, 503 naming a check that fails or times out and 200 again when it
+//! recovers, 503 once draining; `/livez` stays 200 throughout, and probes
+//! never run a check themselves.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use dozen::service::{Check, Health};
+use dozen::shutdown::Shutdown;
+use tower::ServiceExt as _;
+
+async fn get(health: &Health, path: &str) -> (u16, String) {
+    let response = health
+        .routes::<()>()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// Probes `/readyz` until it answers `status` with `body`, within 2 s.
+async fn until(health: &Health, status: u16, body: &str) {
+    let since = Instant::now();
+    loop {
+        let got = get(health, "/readyz").await;
+        if got == (status, body.to_owned()) {
+            return;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(2),
+            "/readyz answers {got:?}, not {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_start_up_checks_and_shutdown() {
+    let shutdown = Shutdown::builder()
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(Duration::from_millis(50))
+        .with_timeout(Duration::from_secs(5))
+        .with_starting(true)
+        .build()
+        .unwrap();
+    let health = Health::new(&shutdown);
+    until(&health, 503, r#"{"status":"starting"}"#).await;
+
+    let up = Arc::new(AtomicBool::new(false));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (flag, count) = (Arc::clone(&up), Arc::clone(&runs));
+    health.add(
+        Check::new("cache", move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            let up = flag.load(Ordering::SeqCst);
+            async move {
+                if up {
+                    Ok(())
+                } else {
+                    Err("connection refused")
+                }
+            }
+        })
+        .with_interval(Duration::from_millis(20)),
+    );
+    until(&health, 503, r#"{"status":"starting","failing":["cache"]}"#).await;
+    assert!(shutdown.mark_ready());
+    until(&health, 503, r#"{"status":"failing","failing":["cache"]}"#).await;
+
+    // The check recovers, fails again, recovers again: /readyz follows.
+    up.store(true, Ordering::SeqCst);
+    until(&health, 200, r#"{"status":"ready"}"#).await;
+    assert!(health.is_ready());
+    up.store(false, Ordering::SeqCst);
+    until(&health, 503, r#"{"status":"failing","failing":["cache"]}"#).await;
+    up.store(true, Ordering::SeqCst);
+    until(&health, 200, r#"{"status":"ready"}"#).await;
+
+    // Probes read the cached result: a hundred of them run no check.
+    let before = runs.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        assert_eq!(get(&health, "/readyz").await.0, 200);
+    }
+    let ran = runs.load(Ordering::SeqCst) - before;
+    assert!(ran < 50, "{ran} runs for 100 probes");
+
+    // A check that outlives its timeout fails, named.
+    health.add(
+        Check::new("slow", || async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<(), std::io::Error>(())
+        })
+        .with_timeout(Duration::from_millis(30)),
+    );
+    until(&health, 503, r#"{"status":"failing","failing":["slow"]}"#).await;
+
+    assert_eq!(
+        get(&health, "/livez").await,
+        (200, r#"{"status":"live"}"#.to_owned())
+    );
+    shutdown.trigger();
+    until(&health, 503, r#"{"status":"draining","failing":["slow"]}"#).await;
+    assert_eq!(get(&health, "/livez").await.0, 200);
+    // The checks end with the service: shutdown does not wait for them.
+    let outcome = tokio::time::timeout(Duration::from_secs(2), shutdown.wait()).await;
+    assert_eq!(outcome.map(|o| o.code()), Ok(0));
+}
