@@ -159,7 +159,7 @@ fn a_changed_excerpt_is_caught() {
         line: 1,
         body: lines.iter().map(|&l| l.to_owned()).collect(),
     };
-    let file = "// crates/dozen-guide-tests/tests/excerpts.rs";
+    let file = "// crates/dozen-guide-tests/tests/it/excerpts.rs";
     assert!(check_excerpt(&block(&[file, "fn root() -> PathBuf {"])).is_ok());
     assert!(
         check_excerpt(&block(&[
