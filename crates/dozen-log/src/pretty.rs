@@ -25,10 +25,14 @@ const ITALIC: &str = "\x1b[3m";
 ///
 /// ```text
 /// 18:02:11.504  INFO request{method="GET" path="/orders/7"}: shop::orders: loaded order id=7 items=3
+/// 18:02:11.509  INFO request{trace=4bf92f35}: dozen_log::http: GET /orders/7 200 4.1ms
 /// ```
 ///
 /// Time (UTC, milliseconds), level, the spans from the outermost in with their fields, the target
-/// and the message, then the event's fields. Made by [`Builder`](crate::Builder) when the format
+/// and the message, then the event's fields. A request line of
+/// [`RequestLogLayer`](crate::http::RequestLogLayer) reads `METHOD PATH STATUS LATENCY`: its
+/// other `httpRequest` fields (size, user agent, remote address, ...) stay in the JSON format,
+/// and a span's trace id is cut to its first 8 hex digits, enough to tell requests apart. Made by [`Builder`](crate::Builder) when the format
 /// is [`Format::Pretty`](crate::Format::Pretty), or by [`pretty_layer()`](crate::pretty_layer).
 pub struct PrettyLayer<W = fn() -> io::Stderr> {
     make_writer: W,
@@ -151,7 +155,7 @@ where
                             out.push('=');
                             let mut hex = String::with_capacity(32);
                             crate::trace::push_hex(&mut hex, &t.trace_id);
-                            out.push_str(&hex);
+                            out.push_str(&hex[..SHORT_TRACE]);
                         }
                         self.paint(&mut out, BOLD, "}");
                     }
@@ -174,8 +178,18 @@ where
             ansi: self.ansi,
             first: true,
             skip_log_fields: normalized.is_some(),
+            message: None,
+            request: Request::default(),
         };
         event.record(&mut visitor);
+        let (message, request) = (visitor.message, visitor.request);
+        if let Some(line) = request.line() {
+            // The request log's own message, `METHOD URL STATUS`, said for people.
+            match message {
+                Some(range) => out.replace_range(range, &line),
+                None => out.push_str(&line),
+            }
+        }
         out.push('\n');
         crate::mask::mask_line(&mut out);
         crate::writer::while_writing(|| {
@@ -187,12 +201,89 @@ where
     }
 }
 
+/// How many hex digits of a trace id the terminal shows.
+const SHORT_TRACE: usize = 8;
+
+/// The prefix of the request log's fields, which the terminal leaves to JSON.
+const HTTP_REQUEST: &str = "httpRequest.";
+
 struct PrettyFields<'a> {
     out: &'a mut String,
     ansi: bool,
     first: bool,
     /// The event came from the `log` crate: its `log.*` fields are in the metadata already.
     skip_log_fields: bool,
+    /// Where the message stands in `out`, once written.
+    message: Option<std::ops::Range<usize>>,
+    /// What the request log's `httpRequest.*` fields said, if the event has them.
+    request: Request,
+}
+
+/// The request log's fields that the terminal shows: `METHOD PATH STATUS LATENCY`.
+#[derive(Default)]
+struct Request {
+    method: Option<String>,
+    url: Option<String>,
+    status: Option<String>,
+    /// As the request log writes it (`0.002800s`).
+    latency: Option<String>,
+}
+
+impl Request {
+    /// `POST /todos 201 2.8ms`, if the event is a request log line.
+    fn line(&self) -> Option<String> {
+        let (Some(method), Some(url), Some(status)) = (&self.method, &self.url, &self.status)
+        else {
+            return None;
+        };
+        // An absolute URL is shown from its path: the host is the terminal's own server.
+        let path = url
+            .split_once("://")
+            .map_or(url.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+        let mut line = format!("{method} {path} {status}");
+        if let Some(latency) = self.latency.as_deref().and_then(human_latency) {
+            line.push(' ');
+            line.push_str(&latency);
+        }
+        Some(line)
+    }
+}
+
+impl PrettyFields<'_> {
+    /// Whether the field is left out of the line: a `log` record's own fields, or the request
+    /// log's `httpRequest.*` (method, URL, status and latency make the message).
+    fn skipped(&mut self, field: &Field, value: &dyn fmt::Display) -> bool {
+        let name = field.name();
+        if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&name) {
+            return true;
+        }
+        let Some(key) = name.strip_prefix(HTTP_REQUEST) else {
+            return false;
+        };
+        let slot = match key {
+            "requestMethod" => &mut self.request.method,
+            "requestUrl" => &mut self.request.url,
+            "status" => &mut self.request.status,
+            "latency" => &mut self.request.latency,
+            _ => return true,
+        };
+        *slot = Some(value.to_string());
+        true
+    }
+}
+
+/// A request log latency (`0.002800s`) for people: `850µs`, `2.8ms`, `120ms`, `1.25s`.
+fn human_latency(latency: &str) -> Option<String> {
+    let secs: f64 = latency.strip_suffix('s')?.parse().ok()?;
+    Some(if secs < 0.001 {
+        format!("{:.0}µs", secs * 1e6)
+    } else if secs < 0.1 {
+        format!("{:.1}ms", secs * 1e3)
+    } else if secs < 1.0 {
+        format!("{:.0}ms", secs * 1e3)
+    } else {
+        format!("{secs:.2}s")
+    })
 }
 
 impl PrettyFields<'_> {
@@ -214,7 +305,7 @@ impl PrettyFields<'_> {
 
 impl Visit for PrettyFields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&field.name()) {
+        if self.skipped(field, &value) {
             return;
         }
         if field.name() == "message" {
@@ -236,7 +327,7 @@ impl Visit for PrettyFields<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&field.name()) {
+        if self.skipped(field, &format_args!("{value:?}")) {
             return;
         }
         if field.name() == "message" {
@@ -244,7 +335,9 @@ impl Visit for PrettyFields<'_> {
                 self.out.push(' ');
             }
             self.first = false;
+            let start = self.out.len();
             let _ = write!(NoControl(self.out), "{value:?}");
+            self.message = Some(start..self.out.len());
         } else {
             self.key(field);
             let _ = write!(NoControl(self.out), "{value:?}");

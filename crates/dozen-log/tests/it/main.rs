@@ -9,6 +9,7 @@ mod integer_precision;
 mod line_cap;
 mod masks_registered_secrets;
 mod pretty;
+mod pretty_request_line;
 #[cfg(feature = "http")]
 mod request_log_hides_secrets;
 mod settings;
