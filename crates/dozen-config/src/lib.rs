@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 pub use crate::describe::{Description, Requirement, VarDoc};
 pub use crate::error::{Error, Problem, ProblemKind};
-pub use crate::report::{Report, ReportEntry, ValueSource};
+pub use crate::report::{Report, ReportEntry, SetOnly, ValueSource};
 pub use crate::secret::Secret;
 
 /// Loads `T` from the process environment: field `database_url` reads

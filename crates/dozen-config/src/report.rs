@@ -206,6 +206,60 @@ impl Report {
     pub fn entries(&self) -> impl ExactSizeIterator<Item = &ReportEntry> + '_ {
         self.entries.iter()
     }
+
+    /// The report for a person at a terminal: only the variables that were set (from the
+    /// environment or a `_FILE`), then how many others are at their defaults. The full
+    /// report ([`Display`](fmt::Display) of the `Report`) is for machines, in JSON logs.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Config {
+    ///     port: Option<u16>,
+    ///     workers: Option<u8>,
+    ///     log_format: Option<String>,
+    /// }
+    ///
+    /// let (_, report) = dozen_config::Loader::new()
+    ///     .from_iter_with_report::<_, Config>([("PORT".to_string(), "9000".to_string())])
+    ///     .unwrap();
+    /// assert_eq!(report.set_only().to_string(), "PORT=9000, 2 more at their defaults");
+    /// ```
+    #[must_use]
+    pub fn set_only(&self) -> SetOnly<'_> {
+        SetOnly(self)
+    }
+}
+
+/// [`Report::set_only`]: the variables that were set, and a count of the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct SetOnly<'a>(&'a Report);
+
+impl fmt::Display for SetOnly<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut defaults = 0;
+        let mut sep = "";
+        for entry in &self.0.entries {
+            if entry.source == ValueSource::Default {
+                defaults += 1;
+                continue;
+            }
+            f.write_str(sep)?;
+            let var = &entry.var;
+            match (&entry.value, entry.source) {
+                (_, ValueSource::File) => write!(f, "{var}={MARKER} (from {var}_FILE)")?,
+                (Some(v), _) if needs_quotes(v) => write!(f, "{var}={v:?}")?,
+                (Some(v), _) => write!(f, "{var}={v}")?,
+                (None, _) => f.write_str(var)?,
+            }
+            sep = ", ";
+        }
+        match (sep.is_empty(), defaults) {
+            (true, 0) => f.write_str("no variables"),
+            (true, n) => write!(f, "all {n} at their defaults"),
+            (false, 0) => Ok(()),
+            (false, n) => write!(f, "{sep}{n} more at their defaults"),
+        }
+    }
 }
 
 impl fmt::Display for Report {

@@ -236,6 +236,7 @@ impl Builder {
         S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     {
         let parts = self.parts()?;
+        let resolved = parts.format();
         // One boxed layer, not `Option`s: a `None` layer joined with `and_then` (rather than
         // added to a subscriber with `with`) turns every event away through its level hint.
         let format: Box<dyn Layer<S> + Send + Sync> = match parts.pretty {
@@ -243,7 +244,7 @@ impl Builder {
             None => Box::new(parts.json),
         };
         let layer = parts.filter.and_then(format);
-        Ok((layer, Guard::new(Flusher { sink: parts.sink })))
+        Ok((layer, Guard::new(Flusher { sink: parts.sink }, resolved)))
     }
 
     /// Installs the subscriber as the global default and, unless turned off, the panic hook.
@@ -255,6 +256,7 @@ impl Builder {
     pub fn init(self) -> Result<Guard, Error> {
         let parts = self.parts()?;
         let is_pretty = parts.pretty.is_some();
+        let resolved = parts.format();
         let config = parts.json.config();
         let sink = parts.sink.clone();
         let (json, pretty) = match parts.pretty {
@@ -273,11 +275,22 @@ impl Builder {
             // hook then only makes sure the lines logged before the panic are out first.
             panic::install(config, sink.clone(), !is_pretty);
         }
-        Ok(Guard::new(Flusher { sink }))
+        Ok(Guard::new(Flusher { sink }, resolved))
     }
 }
 
 /// What a builder resolves into.
+impl Parts {
+    /// The format in effect: [`Format::Auto`] resolved.
+    fn format(&self) -> Format {
+        if self.pretty.is_some() {
+            Format::Pretty
+        } else {
+            Format::Json
+        }
+    }
+}
+
 struct Parts {
     filter: EnvFilter,
     json: JsonLayer<Sink>,

@@ -1,5 +1,6 @@
 //! [`Guard`]: flushes the log output at the end of `main`.
 
+use crate::Format;
 use crate::writer::Flusher;
 
 /// Flushes the log output when dropped; keep it alive until the end of `main`.
@@ -10,11 +11,21 @@ use crate::writer::Flusher;
 #[derive(Debug)]
 pub struct Guard {
     flusher: Flusher,
+    format: Format,
 }
 
 impl Guard {
-    pub(crate) fn new(flusher: Flusher) -> Self {
-        Self { flusher }
+    pub(crate) fn new(flusher: Flusher, format: Format) -> Self {
+        Self { flusher, format }
+    }
+
+    /// The format in effect: [`Format::Json`] or [`Format::Pretty`], never
+    /// [`Format::Auto`] (resolved by whether standard output is a terminal). An app can
+    /// write for people on a terminal and for machines otherwise, as `dozen::service` does
+    /// with its start-up report.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// Waits until every line logged so far has been written and flushed, for at most

@@ -237,9 +237,9 @@ impl Request {
             return None;
         };
         // An absolute URL is shown from its path: the host is the terminal's own server.
-        let path = url
-            .split_once("://")
-            .map_or(url.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+        let path = url.split_once("://").map_or(url.as_str(), |(_, rest)| {
+            rest.find('/').map_or("/", |i| &rest[i..])
+        });
         let mut line = format!("{method} {path} {status}");
         if let Some(latency) = self.latency.as_deref().and_then(human_latency) {
             line.push(' ');

@@ -98,3 +98,48 @@ fn secrets_inside_lists_and_maps_are_redacted() {
          APP_PLAIN=p1 (environment)"
     );
 }
+
+/// For a person at a terminal: only what was set, secrets hidden as in the
+/// full report, and a count of the variables left at their defaults.
+#[test]
+fn the_terminal_report_lists_only_what_was_set() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the report matters")]
+    struct Small {
+        database_url: Option<String>,
+        password: Option<Secret<String>>,
+        token: Option<Secret<String>>,
+        name: Option<String>,
+        workers: Option<u8>,
+    }
+    fn check(vars: &[(&str, &str)], expected: &str) {
+        let (_, report) = prefixed("")
+            .from_iter_with_report::<_, Small>(env(vars))
+            .unwrap();
+        assert_eq!(report.set_only().to_string(), expected, "{vars:?}");
+    }
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"t0k3n\n").unwrap();
+    let token_file = file.path().to_str().unwrap();
+    check(&[], "all 5 at their defaults");
+    check(
+        &[
+            ("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"),
+            ("PASSWORD", "hunter2"),
+            ("TOKEN_FILE", token_file),
+            ("NAME", "my app"),
+        ],
+        "DATABASE_URL=postgres://app:***@db:5432/app, PASSWORD=***, \
+         TOKEN=*** (from TOKEN_FILE), NAME=\"my app\", 1 more at their defaults",
+    );
+    check(
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("PASSWORD", "hunter2"),
+            ("TOKEN", "t0k3n-t0k3n"),
+            ("NAME", "x"),
+            ("WORKERS", "4"),
+        ],
+        "DATABASE_URL=sqlite::memory:, PASSWORD=***, TOKEN=***, NAME=x, WORKERS=4",
+    );
+}

@@ -233,3 +233,22 @@ fn the_error_can_cross_threads_and_be_boxed() {
     fn check<E: std::error::Error + Send + Sync + 'static>() {}
     check::<dozen_log::Error>();
 }
+
+/// The guard tells which format is in effect, `Auto` resolved, so an app can write for people
+/// on a terminal and for machines otherwise.
+#[test]
+fn the_guard_tells_the_format_in_effect() {
+    fn check(format: Option<Format>, expected: Format) {
+        let mut builder = Builder::new().with_writer(Capture::default());
+        if let Some(format) = format {
+            builder = builder.with_format(format);
+        }
+        let (_layer, guard) = builder.layer::<tracing_subscriber::Registry>().unwrap();
+        assert_eq!(guard.format(), expected, "{format:?}");
+    }
+    check(Some(Format::Pretty), Format::Pretty);
+    check(Some(Format::Json), Format::Json);
+    // Auto with a writer of its own is JSON: that writer is not a terminal.
+    check(Some(Format::Auto), Format::Json);
+    check(None, Format::Json);
+}
