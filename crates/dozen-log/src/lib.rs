@@ -14,6 +14,7 @@ mod panic;
 mod pretty;
 mod settings;
 mod spans;
+mod stackdriver;
 mod time;
 mod trace;
 mod writer;

@@ -15,7 +15,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::cloud::Severity;
-use crate::spans::{record_new_span, record_span_values};
+use crate::spans::{for_each_stored, record_new_span, record_span_values};
 
 pub(crate) use line::{Config, Head};
 pub(crate) use scratch::with_scratch;
@@ -133,6 +133,12 @@ where
         with_scratch(|s| {
             s.begin();
             event.record(&mut s.event.recorder(false));
+            if s.event.has_operation()
+                && let Some(scope) = ctx.event_scope(event)
+            {
+                // The event's operation members, completed by its spans' (innermost first).
+                for_each_stored(scope, |set| s.event.fill_operation_from(set));
+            }
             let normalized = crate::log_bridge::normalized_metadata(event);
             let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
             let mut severity = Severity::from_level(meta.level());

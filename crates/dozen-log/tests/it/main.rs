@@ -12,6 +12,7 @@ mod pretty;
 #[cfg(feature = "http")]
 mod request_log_hides_secrets;
 mod settings;
+mod stackdriver_conventions;
 mod terminal_safe;
 mod trace;
 mod trace_parsers_never_panic;
