@@ -292,9 +292,15 @@ where
             span_id = Empty,
             trace_sampled = Empty,
         );
-        trace_context(req.headers())
-            .unwrap_or_else(fresh_trace)
-            .record(&span);
+        match trace_context(req.headers()) {
+            Some(caller) => {
+                caller.record(&span);
+                #[cfg(feature = "opentelemetry")]
+                crate::otel::set_remote_parent(&span, &caller);
+            }
+            // With OpenTelemetry, its root span's ids are written instead.
+            None => fresh_trace().record(&span),
+        }
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
         let request_size = headers

@@ -10,6 +10,8 @@ mod guard;
 mod json;
 mod log_bridge;
 mod mask;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod panic;
 mod pretty;
 mod settings;

@@ -8,6 +8,8 @@ mod http;
 mod integer_precision;
 mod line_cap;
 mod masks_registered_secrets;
+#[cfg(all(feature = "http", feature = "opentelemetry"))]
+mod opentelemetry;
 mod pretty;
 #[cfg(feature = "http")]
 mod request_log_hides_secrets;
