@@ -44,7 +44,7 @@ where
 /// Makes the caller's trace context the remote parent of `span`'s OpenTelemetry span, so the
 /// trace continues across the request.
 #[cfg(feature = "http")]
-pub(crate) fn set_remote_parent(span: &tracing::Span, parent: &crate::TraceContext) {
+pub(crate) fn set_remote_parent(span: &tracing::Span, parent: &crate::trace::TraceContext) {
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
