@@ -8,8 +8,10 @@
 //! - a block that quotes the example apps (` ```rust,ignore ` whose first line
 //!   is `// examples/<file>`) is an excerpt: `tests/it/excerpts.rs` checks that
 //!   its lines stand, in order, in that file, which the workspace compiles;
-//! - any other ` ```rust,ignore ` or ` ```rust,no_compile ` block fails that
-//!   test, so no snippet escapes both checks.
+//! - a block of another library, or one that needs files a doctest cannot
+//!   have, is ` ```rust,ignore ` with a first line `// not compiled: <why>`;
+//! - any other ` ```rust,ignore ` block fails that test, so no snippet escapes
+//!   without saying why.
 //!
 //! `cargo test -p dozen-guide-tests` runs both.
 
@@ -29,6 +31,7 @@ pub mod pages {
     page!(Architecture, "docs/ARCHITECTURE.md");
     page!(Security, "docs/SECURITY.md");
     page!(Benchmarks, "docs/benchmarks.md");
+    page!(Migrating, "docs/migrating.md");
     page!(Codebase, "docs/factors/01-codebase.md");
     page!(Dependencies, "docs/factors/02-dependencies.md");
     page!(Config, "docs/factors/03-config.md");

@@ -1,6 +1,9 @@
 //! The Cloud Logging vocabulary: severities, the keys a line owns, the Error Reporting `@type`,
 //! the size limit of an entry. A leaf: it knows nothing of how lines are assembled.
 
+use std::fmt::Write as _;
+use std::time::Duration;
+
 use tracing::Level;
 
 /// The largest line written: Cloud Logging accepts entries up to 256 KB.
@@ -84,6 +87,20 @@ pub(crate) fn is_reserved(key: &str) -> bool {
     ) || key.starts_with("logging.googleapis.com/")
 }
 
+/// Appends `d` as Cloud Logging's `Duration` (`1.234567s`): seconds with 3, 6 or 9 fractional
+/// digits.
+pub(crate) fn push_duration(out: &mut String, d: Duration) {
+    let _ = write!(out, "{}", d.as_secs());
+    let nanos = d.subsec_nanos();
+    if nanos.is_multiple_of(1_000_000) {
+        let _ = write!(out, ".{:03}s", nanos / 1_000_000);
+    } else if nanos.is_multiple_of(1000) {
+        let _ = write!(out, ".{:06}s", nanos / 1000);
+    } else {
+        let _ = write!(out, ".{nanos:09}s");
+    }
+}
+
 /// The prefix of a renamed user field.
 pub(crate) const RENAMED_PREFIX: &str = "field.";
 
@@ -96,5 +113,18 @@ mod tests {
         assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
         assert_eq!(Severity::parse("Notice"), Some(Severity::Notice));
         assert_eq!(Severity::parse("fatal"), None);
+    }
+
+    #[test]
+    fn durations_use_3_6_or_9_digits() {
+        fn check(d: Duration, expected: &str) {
+            let mut s = String::new();
+            push_duration(&mut s, d);
+            assert_eq!(s, expected);
+        }
+        check(Duration::from_millis(12), "0.012s");
+        check(Duration::from_micros(1_500_001), "1.500001s");
+        check(Duration::from_nanos(3), "0.000000003s");
+        check(Duration::ZERO, "0.000s");
     }
 }

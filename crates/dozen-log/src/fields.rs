@@ -7,6 +7,7 @@ use tracing::field::{Field, Visit};
 
 use crate::cloud::is_reserved;
 use crate::escape::JsonEscape;
+use crate::stackdriver::{self, INSERT_ID, OPERATION, OperationMember};
 use crate::trace::parse_hex;
 
 /// Where a field goes in the JSON line.
@@ -18,6 +19,76 @@ pub(crate) enum Kind {
     Label,
     /// `httpRequest.<key>`: a member of the `httpRequest` object.
     Http,
+}
+
+/// How a value is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Shape {
+    /// Its own JSON type; an error as an object with its chain.
+    Any,
+    /// Its own JSON type; an error as a string (an `httpRequest` member).
+    Scalar,
+    /// A string whatever its type (a label, the insert id, an operation's id).
+    Text,
+}
+
+/// Where a recorded field goes: its key in the line, and how its value is written.
+#[derive(Clone, Copy, Debug)]
+struct Route {
+    key: &'static str,
+    kind: Kind,
+    shape: Shape,
+    /// A member of `logging.googleapis.com/operation`, kept aside in [`Operation`].
+    operation: Option<OperationMember>,
+}
+
+/// The members of `logging.googleapis.com/operation` seen on a span or an event, as JSON
+/// values (`id` and `producer` strings, `first` and `last` bools).
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Operation {
+    id: Option<String>,
+    producer: Option<String>,
+    first: Option<bool>,
+    last: Option<bool>,
+}
+
+impl Operation {
+    /// Takes from `outer` the members this one lacks.
+    fn fill_from(&mut self, outer: &Operation) {
+        if self.id.is_none() {
+            self.id.clone_from(&outer.id);
+        }
+        if self.producer.is_none() {
+            self.producer.clone_from(&outer.producer);
+        }
+        self.first = self.first.or(outer.first);
+        self.last = self.last.or(outer.last);
+    }
+
+    fn write(&self, out: &mut String) {
+        let mut sep = '{';
+        let strings = [("id", &self.id), ("producer", &self.producer)];
+        for (name, value) in strings {
+            if let Some(v) = value {
+                out.push(sep);
+                out.push('"');
+                out.push_str(name);
+                out.push_str("\":");
+                out.push_str(v);
+                sep = ',';
+            }
+        }
+        for (name, value) in [("first", self.first), ("last", self.last)] {
+            if let Some(v) = value {
+                out.push(sep);
+                out.push('"');
+                out.push_str(name);
+                out.push_str(if v { "\":true" } else { "\":false" });
+                sep = ',';
+            }
+        }
+        out.push('}');
+    }
 }
 
 /// The trace keys of a line.
@@ -49,6 +120,8 @@ pub(crate) struct FieldSet {
     pub(crate) trace_id: Option<[u8; 16]>,
     pub(crate) span_id: Option<[u8; 8]>,
     pub(crate) sampled: Option<bool>,
+    /// The operation members seen (boxed: rare, and a span's set stays small).
+    operation: Option<Box<Operation>>,
 }
 
 impl FieldSet {
@@ -59,6 +132,7 @@ impl FieldSet {
             trace_id: None,
             span_id: None,
             sampled: None,
+            operation: None,
         }
     }
 
@@ -68,6 +142,7 @@ impl FieldSet {
         self.trace_id = None;
         self.span_id = None;
         self.sampled = None;
+        self.operation = None;
     }
 
     pub(crate) fn value(&self, e: &Entry) -> &str {
@@ -98,6 +173,9 @@ impl FieldSet {
     /// values of the same fields.
     pub(crate) fn merge(&mut self, from: &FieldSet) {
         for e in &from.entries {
+            if e.key == OPERATION {
+                continue;
+            }
             let start = self.buf.len();
             self.buf.push_str(from.value(e));
             let entry = Entry {
@@ -113,7 +191,47 @@ impl FieldSet {
         self.trace_id = from.trace_id.or(self.trace_id);
         self.span_id = from.span_id.or(self.span_id);
         self.sampled = from.sampled.or(self.sampled);
+        if let Some(op) = &from.operation {
+            let mut merged = (**op).clone();
+            if let Some(old) = &self.operation {
+                merged.fill_from(old);
+            }
+            self.operation = Some(Box::new(merged));
+            self.store_operation();
+        }
         self.compact();
+    }
+
+    /// Whether an operation member was recorded here.
+    pub(crate) fn has_operation(&self) -> bool {
+        self.operation.is_some()
+    }
+
+    /// Completes this set's operation with the members of `outer` (an enclosing span's) that it
+    /// lacks, so that an event's `operation.first = true` keeps its span's `id` and `producer`.
+    pub(crate) fn fill_operation_from(&mut self, outer: &FieldSet) {
+        if let (Some(op), Some(outer)) = (&mut self.operation, &outer.operation) {
+            op.fill_from(outer);
+            self.store_operation();
+        }
+    }
+
+    /// Writes the operation as the `logging.googleapis.com/operation` entry.
+    fn store_operation(&mut self) {
+        let Some(op) = &self.operation else { return };
+        let start = self.buf.len();
+        op.write(&mut self.buf);
+        let entry = Entry {
+            key: OPERATION,
+            kind: Kind::Plain,
+            reserved: false,
+            start: to_u32(start),
+            end: to_u32(self.buf.len()),
+        };
+        match self.entries.iter_mut().find(|e| e.key == OPERATION) {
+            Some(old) => *old = entry,
+            None => self.entries.push(entry),
+        }
     }
 
     /// Drops the bytes of replaced values once they outweigh the live ones.
@@ -148,39 +266,115 @@ pub(crate) struct Recorder<'a> {
 }
 
 impl Recorder<'_> {
-    fn kind(key: &str) -> Kind {
-        if key.starts_with("labels.") && key.len() > "labels.".len() {
-            Kind::Label
-        } else if key.starts_with("httpRequest.") && key.len() > "httpRequest.".len() {
-            Kind::Http
-        } else {
-            Kind::Plain
+    /// Where the field `key` goes: dozen-log's own `labels.*` and `httpRequest.*`, and
+    /// tracing-stackdriver's `http_request.*`, `insert_id` (of an event) and `operation.*`.
+    #[inline]
+    fn route(&self, key: &'static str) -> Route {
+        let plain = Route {
+            key,
+            kind: Kind::Plain,
+            shape: Shape::Any,
+            operation: None,
+        };
+        let http = |key| Route {
+            key,
+            kind: Kind::Http,
+            shape: Shape::Scalar,
+            operation: None,
+        };
+        // One byte decides for almost every field which rule may apply.
+        match key.as_bytes().first() {
+            Some(b'l') if key.starts_with("labels.") && key.len() > "labels.".len() => Route {
+                kind: Kind::Label,
+                shape: Shape::Text,
+                ..plain
+            },
+            Some(b'h') if key.starts_with("httpRequest.") && key.len() > "httpRequest.".len() => {
+                http(key)
+            }
+            Some(b'h') => stackdriver::http_request_key(key).map_or(plain, http),
+            Some(b'i') if key == "insert_id" && !self.is_span => Route {
+                key: INSERT_ID,
+                shape: Shape::Text,
+                ..plain
+            },
+            Some(b'o') => match stackdriver::operation_member(key) {
+                Some(m @ (OperationMember::Id | OperationMember::Producer)) => Route {
+                    shape: Shape::Text,
+                    operation: Some(m),
+                    ..plain
+                },
+                m => Route {
+                    operation: m,
+                    ..plain
+                },
+            },
+            _ => plain,
         }
     }
 
     /// Writes one value with `write` and files it under `field` (replacing an earlier value).
-    fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Kind)) {
-        let key = field.name();
-        let kind = Self::kind(key);
+    fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Shape)) {
+        let route = self.route(field.name());
         let start = self.set.buf.len();
-        write(&mut self.set.buf, kind);
+        write(&mut self.set.buf, route.shape);
+        if route.kind == Kind::Http
+            && let Some(v) = stackdriver::http_value(route.key, &self.set.buf[start..])
+        {
+            self.set.buf.truncate(start);
+            self.set.buf.push_str(&v);
+        }
         let entry = Entry {
-            key,
-            kind,
-            reserved: kind == Kind::Plain && is_reserved(key),
+            key: route.key,
+            kind: route.kind,
+            // A plain field written as text is the insert id, a key the line owns by design.
+            reserved: route.kind == Kind::Plain
+                && route.shape == Shape::Any
+                && is_reserved(route.key),
             start: to_u32(start),
             end: to_u32(self.set.buf.len()),
         };
+        if let Some(member) = route.operation
+            && self.take_operation(member, start)
+        {
+            return;
+        }
         if self.is_span && self.lift_trace(&entry) {
             self.set.buf.truncate(start);
             return;
         }
-        if let Some(old) = self.set.entries.iter_mut().find(|e| e.key == key) {
+        if let Some(old) = self.set.entries.iter_mut().find(|e| e.key == entry.key) {
             *old = entry;
             self.set.compact();
         } else {
             self.set.entries.push(entry);
         }
+    }
+
+    /// Takes the value written from `start` into the set's operation; `false` (the field stays
+    /// ordinary) for a `first` or `last` that is not a bool.
+    fn take_operation(&mut self, member: OperationMember, start: usize) -> bool {
+        let value = &self.set.buf[start..];
+        let op = self.set.operation.get_or_insert_default();
+        match member {
+            OperationMember::Id => op.id = Some(value.to_owned()),
+            OperationMember::Producer => op.producer = Some(value.to_owned()),
+            OperationMember::First | OperationMember::Last => {
+                let flag = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return false,
+                };
+                if member == OperationMember::First {
+                    op.first = Some(flag);
+                } else {
+                    op.last = Some(flag);
+                }
+            }
+        }
+        self.set.buf.truncate(start);
+        self.set.store_operation();
+        true
     }
 
     /// Takes `trace_id`, `span_id` (JSON strings of lower-case hex) and `trace_sampled` (a JSON
@@ -210,8 +404,8 @@ impl Recorder<'_> {
 
 /// Writes `raw` (already JSON: a number or a bool) quoted when the field is a label, whose values
 /// must be strings.
-fn push_scalar(out: &mut String, kind: Kind, raw: &str) {
-    if kind == Kind::Label {
+fn push_scalar(out: &mut String, shape: Shape, raw: &str) {
+    if shape == Shape::Text {
         out.push('"');
         out.push_str(raw);
         out.push('"');
@@ -226,9 +420,9 @@ const MAX_EXACT_INTEGER: u64 = (1 << 53) - 1;
 
 /// Writes the decimal `digits` of an integer of `magnitude`: a number when a double holds it
 /// exactly, a string otherwise.
-fn push_int(out: &mut String, kind: Kind, digits: &str, magnitude: u64) {
+fn push_int(out: &mut String, shape: Shape, digits: &str, magnitude: u64) {
     if magnitude <= MAX_EXACT_INTEGER {
-        push_scalar(out, kind, digits);
+        push_scalar(out, shape, digits);
     } else {
         out.push('"');
         out.push_str(digits);
@@ -242,9 +436,9 @@ pub(crate) const VALUE_CAP: usize = 1024 * 1024;
 
 impl Visit for Recorder<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, |out, kind| {
+        self.push(field, |out, shape| {
             if value.is_finite() {
-                push_scalar(out, kind, ryu::Buffer::new().format_finite(value));
+                push_scalar(out, shape, ryu::Buffer::new().format_finite(value));
             } else if value.is_nan() {
                 out.push_str("\"NaN\"");
             } else if value > 0.0 {
@@ -256,10 +450,10 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, |out, kind| {
+        self.push(field, |out, shape| {
             push_int(
                 out,
-                kind,
+                shape,
                 itoa::Buffer::new().format(value),
                 value.unsigned_abs(),
             );
@@ -267,28 +461,28 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, |out, kind| {
-            push_int(out, kind, itoa::Buffer::new().format(value), value);
+        self.push(field, |out, shape| {
+            push_int(out, shape, itoa::Buffer::new().format(value), value);
         });
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.push(field, |out, kind| {
+        self.push(field, |out, shape| {
             let magnitude = u64::try_from(value.unsigned_abs()).unwrap_or(u64::MAX);
-            push_int(out, kind, itoa::Buffer::new().format(value), magnitude);
+            push_int(out, shape, itoa::Buffer::new().format(value), magnitude);
         });
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.push(field, |out, kind| {
+        self.push(field, |out, shape| {
             let magnitude = u64::try_from(value).unwrap_or(u64::MAX);
-            push_int(out, kind, itoa::Buffer::new().format(value), magnitude);
+            push_int(out, shape, itoa::Buffer::new().format(value), magnitude);
         });
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, |out, kind| {
-            push_scalar(out, kind, if value { "true" } else { "false" });
+        self.push(field, |out, shape| {
+            push_scalar(out, shape, if value { "true" } else { "false" });
         });
     }
 
@@ -302,8 +496,8 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
-        self.push(field, |out, kind| {
-            if kind != Kind::Plain {
+        self.push(field, |out, shape| {
+            if shape != Shape::Any {
                 // Labels and httpRequest members hold plain strings.
                 let end = out.len() + VALUE_CAP;
                 out.push('"');

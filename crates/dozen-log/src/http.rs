@@ -18,12 +18,12 @@
 //! - behind a load balancer (Cloud Run, a GKE ingress) the peer is the proxy and the client is the
 //!   first address of `X-Forwarded-For`: use `.remote_ip(dozen_log::http::forwarded_for)`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Buf as _;
 use http::{Extensions, HeaderMap, Request, Response, Version};
@@ -258,19 +258,9 @@ fn without_userinfo(authority: &str) -> &str {
 /// A `Referer` with its user info, secret query values and fragment hidden: an OAuth
 /// callback's `?code=` or `?access_token=` arrives in the next request's `Referer`.
 fn redact_referer(referer: String) -> String {
-    if referer.contains("://") {
-        return dozen_redact::redact_urls(&referer).into_owned();
-    }
-    match referer.split_once('?') {
-        Some((path, query)) => {
-            let query = query.split_once('#').map_or(query, |(q, _)| q);
-            let mut out = String::with_capacity(referer.len());
-            out.push_str(path);
-            out.push('?');
-            dozen_redact::redact_query(query, &mut out);
-            out
-        }
-        None => referer,
+    match crate::stackdriver::redact_url(&referer) {
+        std::borrow::Cow::Borrowed(_) => referer,
+        std::borrow::Cow::Owned(s) => s,
     }
 }
 
@@ -302,9 +292,15 @@ where
             span_id = Empty,
             trace_sampled = Empty,
         );
-        trace_context(req.headers())
-            .unwrap_or_else(fresh_trace)
-            .record(&span);
+        match trace_context(req.headers()) {
+            Some(caller) => {
+                caller.record(&span);
+                #[cfg(feature = "opentelemetry")]
+                crate::otel::set_remote_parent(&span, &caller);
+            }
+            // With OpenTelemetry, its root span's ids are written instead.
+            None => fresh_trace().record(&span),
+        }
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
         let request_size = headers
@@ -459,25 +455,11 @@ struct Pending {
     bytes: u64,
 }
 
-/// `"1.234567s"`: seconds with 3, 6 or 9 fractional digits, as Cloud Logging's `Duration`.
-pub(crate) fn latency(d: Duration) -> String {
-    let mut s = String::with_capacity(16);
-    let _ = write!(s, "{}", d.as_secs());
-    let nanos = d.subsec_nanos();
-    if nanos.is_multiple_of(1_000_000) {
-        let _ = write!(s, ".{:03}s", nanos / 1_000_000);
-    } else if nanos.is_multiple_of(1000) {
-        let _ = write!(s, ".{:06}s", nanos / 1000);
-    } else {
-        let _ = write!(s, ".{nanos:09}s");
-    }
-    s
-}
-
 impl Drop for Pending {
     fn drop(&mut self) {
         let Some(info) = self.info.take() else { return };
-        let latency = latency(info.start.elapsed());
+        let mut latency = String::with_capacity(16);
+        crate::cloud::push_duration(&mut latency, info.start.elapsed());
         let _entered = info.span.enter();
         macro_rules! log {
             ($level:expr) => {
@@ -505,21 +487,5 @@ impl Drop for Pending {
             400..=499 => log!(tracing::Level::WARN),
             _ => log!(tracing::Level::INFO),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn latency_uses_3_6_or_9_digits() {
-        fn check(d: Duration, expected: &str) {
-            assert_eq!(latency(d), expected);
-        }
-        check(Duration::from_millis(12), "0.012s");
-        check(Duration::from_micros(1_500_001), "1.500001s");
-        check(Duration::from_nanos(3), "0.000000003s");
-        check(Duration::ZERO, "0.000s");
     }
 }

@@ -10,10 +10,13 @@ mod guard;
 mod json;
 mod log_bridge;
 mod mask;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod panic;
 mod pretty;
 mod settings;
 mod spans;
+mod stackdriver;
 mod time;
 mod trace;
 mod writer;

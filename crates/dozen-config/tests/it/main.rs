@@ -6,6 +6,7 @@ mod describe;
 #[cfg(feature = "dotenv")]
 mod dotenv;
 mod empty_environment;
+mod envy_adoption;
 mod envy_diff;
 mod errors;
 mod files;

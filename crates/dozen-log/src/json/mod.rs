@@ -15,7 +15,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::cloud::Severity;
-use crate::spans::{record_new_span, record_span_values};
+use crate::spans::{for_each_stored, record_new_span, record_span_values};
 
 pub(crate) use line::{Config, Head};
 pub(crate) use scratch::with_scratch;
@@ -37,6 +37,9 @@ pub(crate) use scratch::with_scratch;
 pub struct JsonLayer<W = fn() -> io::Stdout> {
     make_writer: W,
     config: Arc<Config>,
+    /// The subscriber this layer is part of, to ask tracing-opentelemetry for a span's ids.
+    #[cfg(feature = "opentelemetry")]
+    dispatch: Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>>,
 }
 
 impl<W> fmt::Debug for JsonLayer<W> {
@@ -53,6 +56,8 @@ impl JsonLayer {
         Self {
             make_writer: io::stdout,
             config: Arc::new(Config::new()),
+            #[cfg(feature = "opentelemetry")]
+            dispatch: Arc::default(),
         }
     }
 }
@@ -67,6 +72,8 @@ impl<W> JsonLayer<W> {
         JsonLayer {
             make_writer,
             config: self.config,
+            #[cfg(feature = "opentelemetry")]
+            dispatch: self.dispatch,
         }
     }
 
@@ -121,6 +128,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'a> MakeWriter<'a> + 'static,
 {
+    #[cfg(feature = "opentelemetry")]
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         record_new_span(attrs, id, &ctx);
     }
@@ -133,6 +145,12 @@ where
         with_scratch(|s| {
             s.begin();
             event.record(&mut s.event.recorder(false));
+            if s.event.has_operation()
+                && let Some(scope) = ctx.event_scope(event)
+            {
+                // The event's operation members, completed by its spans' (innermost first).
+                for_each_stored(scope, |set| s.event.fill_operation_from(set));
+            }
             let normalized = crate::log_bridge::normalized_metadata(event);
             let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
             let mut severity = Severity::from_level(meta.level());
@@ -159,6 +177,10 @@ where
                 .map_or("\"\"", |e| event_fields.value(e));
             let mut head = Head::from_metadata(meta, severity, report_error);
             head.trace = s.trace;
+            #[cfg(feature = "opentelemetry")]
+            if let Some(otel) = crate::otel::event_trace(event, &ctx, &self.dispatch) {
+                head.trace = Some(otel);
+            }
             self.config.assemble(&head, message, s);
             s.event = event_fields;
             crate::mask::mask_line(&mut s.out);

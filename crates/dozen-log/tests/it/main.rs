@@ -8,11 +8,14 @@ mod http;
 mod integer_precision;
 mod line_cap;
 mod masks_registered_secrets;
+#[cfg(all(feature = "http", feature = "opentelemetry"))]
+mod opentelemetry;
 mod pretty;
 mod pretty_request_line;
 #[cfg(feature = "http")]
 mod request_log_hides_secrets;
 mod settings;
+mod stackdriver_conventions;
 mod terminal_safe;
 mod trace;
 mod trace_parsers_never_panic;
