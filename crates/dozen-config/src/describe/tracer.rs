@@ -49,14 +49,17 @@ pub(crate) fn trace_vars<T: DeserializeOwned>(prefix: &str) -> Vec<Traced> {
         }
     }
     let memo = ctx.memo.into_inner();
-    ctx.docs
-        .into_inner()
-        .into_iter()
-        .map(|mut traced| {
-            traced.required = memo.required.contains(&traced.name);
-            traced
-        })
-        .collect()
+    let mut docs = ctx.docs.into_inner();
+    let undetermined_from = memo
+        .blocked
+        .as_ref()
+        .and_then(|var| docs.iter().position(|d| d.name == *var))
+        .map_or(docs.len(), |at| at + 1);
+    for (i, traced) in docs.iter_mut().enumerate() {
+        traced.required = memo.required.contains(&traced.name)
+            || (i >= undetermined_from && !traced.optional && !memo.refused.contains(&traced.name));
+    }
+    docs
 }
 
 /// The fields of `T` that may read nested variables (`DB`, `DB__POOL`,
@@ -102,6 +105,14 @@ struct TraceMemo {
     /// Untyped values (under flatten): what the type turned out to expect.
     flat: HashMap<String, String>,
     candidates: HashMap<String, usize>,
+    /// Variables whose value refused every placeholder in a check of its own
+    /// (a `deserialize_with` that accepts only some words): recorded, then
+    /// left out of later runs so that the fields after them are traced too.
+    refused: HashSet<String>,
+    /// A required variable that was refused: serde names missing fields in
+    /// field order, so the requirement of the fields after it cannot be
+    /// learned (they are listed as required, the safe side).
+    blocked: Option<String>,
     changes: u64,
 }
 
@@ -148,6 +159,12 @@ impl TStruct<'_> {
             Err(DeError::MissingField(field)) => {
                 let var = names::join(&self.prefix, field);
                 let prefix = self.prefix.clone();
+                {
+                    let mut memo = self.ctx.memo.borrow_mut();
+                    if memo.phase_b && memo.refused.contains(&var) && memo.blocked.is_none() {
+                        memo.blocked = Some(var.clone());
+                    }
+                }
                 self.ctx.change(|memo| {
                     let new = memo.required.insert(var);
                     if flat
@@ -191,7 +208,10 @@ impl<'de> de::Deserializer<'de> for TStruct<'_> {
         let keys: Vec<(&'static str, String)> = fields
             .iter()
             .map(|field| (*field, names::join(&self.prefix, field)))
-            .filter(|(_, var)| !phase_b || self.ctx.memo.borrow().required.contains(var))
+            .filter(|(_, var)| {
+                let memo = self.ctx.memo.borrow();
+                !memo.refused.contains(var) && (!phase_b || memo.required.contains(var))
+            })
             .collect();
         let result = visitor.visit_map(TFields {
             ctx: self.ctx,
@@ -279,13 +299,23 @@ impl<'de> MapAccess<'de> for TFields<'_> {
         let Some(var) = self.pending.take() else {
             return Err(de::Error::custom("value without a key"));
         };
-        seed.deserialize(TValue {
+        let result = seed.deserialize(TValue {
             ctx: self.ctx,
-            var,
+            var: var.clone(),
             optional: self.optional,
             secret: false,
             item: false,
-        })
+        });
+        match result {
+            // The value's own check refused the placeholder it was given (the
+            // tracer's refusals are `Abort`, a nested struct's missing field
+            // is caught where it arose): leave the variable out from now on.
+            Err(DeError::Other { .. }) => {
+                self.ctx.change(|memo| memo.refused.insert(var));
+                Err(DeError::Abort)
+            }
+            other => other,
+        }
     }
 }
 

@@ -96,3 +96,50 @@ fn describes_every_variable() {
         ["HOST", "POOL"]
     );
 }
+
+/// A field whose own check accepts only some words (a `deserialize_with`
+/// that refuses the tracer's placeholder) is described, and so is every field
+/// after it: the check does not end the description. Serde names missing
+/// fields in field order, so behind a required field of that kind the
+/// requirement of a later field cannot be learned: it is listed as required,
+/// the safe side (`LAST` here is).
+#[test]
+fn a_field_that_accepts_only_some_words_does_not_hide_the_fields_after_it() {
+    fn only_words<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "json" | "pretty" => Ok(s),
+            _ => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Other("another word"),
+                &"json or pretty",
+            )),
+        }
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the description matters")]
+    struct Words {
+        first: Option<u16>,
+        #[serde(default, deserialize_with = "only_words")]
+        format: String,
+        #[serde(deserialize_with = "only_words")]
+        style: String,
+        after: Option<String>,
+        last: u8,
+    }
+    let described = dozen_config::describe::<Words>();
+    let vars: Vec<(&str, Requirement)> = described
+        .vars()
+        .map(|v| (v.name(), v.requirement()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            ("FIRST", Requirement::Optional),
+            ("FORMAT", Requirement::Default),
+            ("STYLE", Requirement::Required),
+            ("AFTER", Requirement::Optional),
+            ("LAST", Requirement::Required),
+        ],
+        "{described}"
+    );
+}
