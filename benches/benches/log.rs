@@ -60,31 +60,18 @@ fn run(
     });
 }
 
+/// The subscribers of `ids`, as the instruction counts build them too.
+fn named(ids: &[&'static str]) -> Vec<(&'static str, Dispatch)> {
+    ids.iter()
+        .map(|&id| (id, dozen_benches::log_dispatch(id).expect("a known id")))
+        .collect()
+}
+
 fn log(c: &mut Criterion) {
     // The terminal format, colour on, against tracing-subscriber's text format
     // with colour on: what a person reads in `cargo run`.
     let mut group = c.benchmark_group("log-pretty");
-    let peers: [(&str, Dispatch); 2] = [
-        (
-            "dozen-log-pretty",
-            Dispatch::new(
-                tracing_subscriber::registry().with(
-                    dozen_log::pretty_layer()
-                        .with_writer(io::sink)
-                        .with_ansi(true),
-                ),
-            ),
-        ),
-        (
-            "fmt-text-ansi",
-            Dispatch::new(
-                tracing_subscriber::fmt()
-                    .with_ansi(true)
-                    .with_writer(io::sink)
-                    .finish(),
-            ),
-        ),
-    ];
+    let peers = named(&["dozen-log-pretty", "fmt-text-ansi"]);
     for (name, dispatch) in &peers {
         run(&mut group, "log-pretty", name, dispatch, event);
     }
@@ -121,39 +108,7 @@ fn log(c: &mut Criterion) {
     drop(peers);
 
     let mut group = c.benchmark_group("log");
-    let peers: [(&str, Dispatch); 4] = [
-        (
-            "dozen-log",
-            Dispatch::new(
-                tracing_subscriber::registry().with(dozen_log::json_layer().with_writer(io::sink)),
-            ),
-        ),
-        (
-            "tracing-stackdriver",
-            Dispatch::new(
-                tracing_subscriber::registry()
-                    .with(tracing_stackdriver::layer().with_writer(io::sink)),
-            ),
-        ),
-        (
-            "fmt-json",
-            Dispatch::new(
-                tracing_subscriber::fmt()
-                    .json()
-                    .with_writer(io::sink)
-                    .finish(),
-            ),
-        ),
-        (
-            "fmt-text",
-            Dispatch::new(
-                tracing_subscriber::fmt()
-                    .with_ansi(false)
-                    .with_writer(io::sink)
-                    .finish(),
-            ),
-        ),
-    ];
+    let peers = named(&["dozen-log", "tracing-stackdriver", "fmt-json", "fmt-text"]);
     for (name, dispatch) in &peers {
         run(&mut group, "log", name, dispatch, event);
     }

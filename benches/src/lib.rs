@@ -104,3 +104,93 @@ pub fn log_span() -> tracing::Span {
         user_id = 42u64
     )
 }
+
+/// The subscriber each benchmark id of the `log` and `log-pretty` groups writes through, into
+/// `io::sink`: the same for the criterion groups (`benches/log.rs`) and the instruction counts
+/// (`src/bin/icount.rs`). `None` for an unknown id.
+#[must_use]
+pub fn log_dispatch(id: &str) -> Option<tracing::Dispatch> {
+    use std::io;
+    use tracing_subscriber::prelude::*;
+    let dispatch = match id {
+        "dozen-log" => tracing::Dispatch::new(
+            tracing_subscriber::registry().with(dozen_log::json_layer().with_writer(io::sink)),
+        ),
+        "tracing-stackdriver" => tracing::Dispatch::new(
+            tracing_subscriber::registry().with(tracing_stackdriver::layer().with_writer(io::sink)),
+        ),
+        "fmt-json" => tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .json()
+                .with_writer(io::sink)
+                .finish(),
+        ),
+        "fmt-text" => tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(io::sink)
+                .finish(),
+        ),
+        "dozen-log-pretty" => tracing::Dispatch::new(
+            tracing_subscriber::registry().with(
+                dozen_log::pretty_layer()
+                    .with_writer(io::sink)
+                    .with_ansi(true),
+            ),
+        ),
+        "fmt-text-ansi" => tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_ansi(true)
+                .with_writer(io::sink)
+                .finish(),
+        ),
+        _ => return None,
+    };
+    Some(dispatch)
+}
+
+/// The `url` group's inputs: the PostgreSQL URLs a service meets, percent-encoded passwords,
+/// IPv6 hosts, Cloud SQL sockets and query options included.
+pub const URLS: &[&str] = &[
+    "postgres://app:s3cret@db.internal:5432/orders",
+    "postgres://app:p%40ss%3Aw%2Fo%3Fr%23d%25@db/app",
+    "postgresql://app:s3cret@[2001:db8::1]:5433/app",
+    "postgres://app@%2Fcloudsql%2Fproj%3Aregion%3Ainst/app",
+    "postgres://app:s3cret@%2Fvar%2Frun%2Fpostgresql/app?host=/var/run/postgresql",
+    "postgres://app@db/app?sslmode=disable&application_name=web&statement-cache-capacity=50",
+];
+
+/// Parses every one of [`URLS`] with `parse`, which must accept it.
+///
+/// # Panics
+///
+/// When `parse` refuses one.
+pub fn parse_all<T, E>(parse: impl Fn(&str) -> Result<T, E>) {
+    for url in URLS {
+        let parsed = parse(std::hint::black_box(url));
+        assert!(parsed.is_ok(), "{url}");
+        std::hint::black_box(parsed.ok());
+    }
+}
+
+/// One pass of the `url` group for benchmark `id` (`dozen-backing`, `url`, `sqlx-pg`), or
+/// `None` for an unknown id.
+#[must_use]
+pub fn url_subject(id: &str) -> Option<fn()> {
+    use std::str::FromStr;
+    fn dozen() {
+        parse_all(dozen_backing::ServiceUrl::parse);
+    }
+    fn url_crate() {
+        parse_all(url::Url::parse);
+    }
+    fn sqlx_pg() {
+        parse_all(sqlx::postgres::PgConnectOptions::from_str);
+    }
+    match id {
+        "dozen-backing" => Some(dozen),
+        "url" => Some(url_crate),
+        "sqlx-pg" => Some(sqlx_pg),
+        _ => None,
+    }
+}
