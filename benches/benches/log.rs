@@ -10,7 +10,6 @@
 //!
 //! Run with: cargo bench -p dozen-benches --bench log
 
-use std::hint::black_box;
 use std::io;
 
 use criterion::{
@@ -23,25 +22,12 @@ use tracing_subscriber::prelude::*;
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-/// The measured event. A macro, so that the enabled and the disabled runs get callsites of their
-/// own (a callsite caches whether its subscriber is interested).
-macro_rules! the_event {
-    () => {
-        tracing::info!(
-            status = 200u16,
-            latency_ms = black_box(12.5f64),
-            cache = "hit",
-            "request finished"
-        )
-    };
-}
-
 fn event() {
-    the_event!();
+    dozen_benches::log_event!();
 }
 
 fn disabled_event() {
-    the_event!();
+    dozen_benches::log_event!();
 }
 
 fn run(

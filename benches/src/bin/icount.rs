@@ -5,8 +5,6 @@
 //!
 //! Usage: `icount GROUP ID N`, where GROUP is `log`, `log-pretty` or `url`.
 
-use std::hint::black_box;
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [group, id, n] = args.as_slice() else {
@@ -32,12 +30,7 @@ fn main() {
                 let span = dozen_benches::log_span();
                 let _entered = span.enter();
                 for _ in 0..n {
-                    tracing::info!(
-                        status = 200u16,
-                        latency_ms = black_box(12.5f64),
-                        cache = "hit",
-                        "request finished"
-                    );
+                    dozen_benches::log_event!();
                 }
             });
         }

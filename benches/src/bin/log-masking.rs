@@ -5,7 +5,6 @@
 //!
 //! Usage: `log-masking MODE N`
 
-use std::hint::black_box;
 use std::io;
 
 use tracing_subscriber::prelude::*;
@@ -31,12 +30,7 @@ fn main() {
         let span = dozen_benches::log_span();
         let _entered = span.enter();
         for _ in 0..n {
-            tracing::info!(
-                status = 200u16,
-                latency_ms = black_box(12.5f64),
-                cache = "hit",
-                "request finished"
-            );
+            dozen_benches::log_event!();
         }
     });
 }
