@@ -4,6 +4,7 @@
 mod args;
 mod execute;
 mod exit;
+mod json;
 mod output;
 
 use std::ffi::OsString;
@@ -163,8 +164,12 @@ impl Cli {
     }
 
     async fn execute(&self, db: Database, command: Command) -> ExitCode {
-        let mut out = io::stdout();
-        let result = execute::execute(&self.migrator, db, command, &mut out).await;
+        let (mut out, mut err) = (io::stdout(), io::stderr());
+        let streams = execute::Streams {
+            out: &mut out,
+            err: &mut err,
+        };
+        let result = execute::execute(&self.migrator, db, command, streams).await;
         let _ = out.flush();
         ExitCode::from(match result {
             Ok(code) => code,

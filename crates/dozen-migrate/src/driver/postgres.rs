@@ -5,6 +5,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection as _};
 
 use crate::history;
+use crate::transaction::TransactionMode;
 
 crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx PostgreSQL connection.
@@ -28,15 +29,42 @@ pub(crate) async fn create_table(conn: &mut PgConnection, table: &str) -> Result
     Ok(())
 }
 
-/// Runs the migration and writes its history row in one transaction.
+/// Runs the migration and writes its history row in one transaction; a
+/// `-- no-transaction` migration runs on its own and its row is written
+/// only once it succeeded.
+///
+/// PostgreSQL runs a string of several statements sent at once in one
+/// implicit transaction, so a non-transactional migration holds one
+/// statement (such as `CREATE INDEX CONCURRENTLY`).
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     table: &str,
     m: &Migration,
+    mode: TransactionMode,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    run_and_record(&mut tx, table, m).await?;
-    tx.commit().await
+    match mode {
+        TransactionMode::NoTransaction => run_and_record(conn, table, m).await,
+        _ => {
+            let mut tx = conn.begin().await?;
+            run_and_record(&mut tx, table, m).await?;
+            tx.commit().await
+        }
+    }
+}
+
+/// The indexes marked INVALID in this database (outside the system
+/// schemas), named as the search path resolves them: what a failed or
+/// still-running `CREATE INDEX CONCURRENTLY` leaves.
+pub(crate) async fn invalid_indexes(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_toast%' \
+         ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The advisory lock key for `table` as this connection's database resolves

@@ -13,5 +13,6 @@ mod kill;
 mod lock_identity;
 mod modes;
 mod race;
+mod rollback;
 mod settings;
 mod support;

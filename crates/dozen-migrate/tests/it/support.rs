@@ -204,6 +204,31 @@ pub(crate) fn run_cli(kind: Kind, url: &str, args: &str) -> (u8, String, String)
     )
 }
 
+/// A migrator for `(name, sql)` pairs such as `("V1__a", "CREATE TABLE a (id INTEGER)")`.
+pub(crate) fn set(sqls: &[(&str, &str)]) -> Migrator {
+    Migrator::from_migrations(
+        sqls.iter()
+            .map(|(n, s)| refinery::Migration::unapplied(n, s).expect("valid name")),
+    )
+    .expect("valid set")
+}
+
+/// Runs each row's arguments in order on one database: the exit code, and a
+/// fragment expected on stdout (or on stderr for failures).
+pub(crate) fn check_cli_rows(kind: Kind, url: &str, rows: &[(&str, u8, &str)]) {
+    for (args, code, fragment) in rows {
+        let (got, stdout, stderr) = run_cli(kind, url, args);
+        assert_eq!(
+            got, *code,
+            "{kind:?} `migrate {args}`\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stdout.contains(fragment) || stderr.contains(fragment),
+            "{kind:?} `migrate {args}` should print {fragment:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+}
+
 pub(crate) fn now_ms() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
