@@ -12,6 +12,7 @@ mod failure;
 mod kill;
 mod lock_identity;
 mod modes;
+mod no_transaction;
 mod race;
 mod rollback;
 mod settings;
