@@ -14,6 +14,7 @@ mod kill;
 mod lock_identity;
 mod modes;
 mod no_transaction;
+mod output;
 mod race;
 mod rollback;
 mod settings;

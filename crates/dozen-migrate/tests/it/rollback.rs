@@ -5,8 +5,7 @@
 //! the migrations both sides know, and succeed. A migration deleted from the
 //! middle of the set is never accepted.
 
-use dozen_migrate::{Cli, ErrorKind, MigrateSettings, Migrator};
-use refinery::Migration;
+use dozen_migrate::{Cli, ErrorKind, MigrateSettings};
 
 use crate::support::{Kind, check_cli_rows, set};
 
@@ -88,17 +87,7 @@ async fn the_command_takes_allow_newer() {
         };
         let db = crate::support::connect(&fresh.url).await;
         // The test binary's 20 migrations, and a newer release's 21st.
-        let newer = Migrator::from_migrations(
-            kind.migrator()
-                .migrations()
-                .iter()
-                .cloned()
-                .chain([
-                    Migration::unapplied("V21__newer", "CREATE TABLE newer (id INTEGER)")
-                        .expect("valid name"),
-                ]),
-        )
-        .expect("valid set");
+        let newer = kind.newer_release();
         newer.apply(&db).await.expect("the newer release");
         let rows: &[(&str, u8, &str)] = &[
             (

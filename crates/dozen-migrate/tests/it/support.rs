@@ -62,6 +62,14 @@ impl Kind {
         Migrator::new(&runner).expect("valid migrations")
     }
 
+    /// The next release's migrator: the 20 test migrations and a 21st.
+    pub(crate) fn newer_release(self) -> Migrator {
+        let v21 = refinery::Migration::unapplied("V21__newer", "CREATE TABLE newer (id INTEGER)")
+            .expect("valid name");
+        Migrator::from_migrations(self.migrator().migrations().iter().cloned().chain([v21]))
+            .expect("valid set")
+    }
+
     /// A new empty database, or `None` (with a skip notice) when the server's
     /// variable is unset outside CI.
     pub(crate) async fn fresh(self, prefix: &str) -> Option<Fresh> {
@@ -197,9 +205,16 @@ pub(crate) fn run_cli(kind: Kind, url: &str, args: &str) -> (u8, String, String)
         .output()
         .expect("run cli");
     let code = out.status.code().expect("exit code");
+    // What the command printed, without the test harness's own lines before it.
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let marker = "test support::child_entry_point ... \n";
+    let stdout = match stdout.find(marker) {
+        Some(at) => stdout[at + marker.len()..].to_owned(),
+        None => stdout,
+    };
     (
         u8::try_from(code).expect("small exit code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
