@@ -9,6 +9,7 @@ mod baseline_target;
 mod cli;
 mod compat;
 mod durations;
+mod expand_contract;
 mod failure;
 mod kill;
 mod lock_identity;
