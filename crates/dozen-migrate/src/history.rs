@@ -40,6 +40,21 @@ pub(crate) fn insert_sql(table: &str, dollar: bool) -> String {
     }
 }
 
+/// The insert with its values written out, for a script sent in one round
+/// trip. Names come from refinery's file-name pattern (`\w+`), the other
+/// values are digits and an RFC 3339 time; quotes are doubled all the same.
+#[cfg(feature = "postgres")]
+pub(crate) fn insert_literal_sql(table: &str, m: &Migration) -> String {
+    let (version, name, applied_on, checksum) = row_values(m);
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    format!(
+        "INSERT INTO {table} (version, name, applied_on, checksum) VALUES ({version}, {}, {}, {})",
+        quoted(&name),
+        quoted(&applied_on),
+        quoted(&checksum)
+    )
+}
+
 /// The values refinery writes: the version, the name, `applied_on` as RFC 3339
 /// in UTC and the checksum as a decimal string.
 pub(crate) fn row_values(m: &Migration) -> (i64, String, String, String) {

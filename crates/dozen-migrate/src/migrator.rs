@@ -397,7 +397,17 @@ impl Migrator {
         let mut conn = db.acquire().await?;
         let in_progress = conn.in_progress(self.table_name()).await?;
         let applied = conn.history(self.table_name()).await?;
-        let invalid_indexes = conn.invalid_indexes().await?;
+        // Only a non-transactional migration can leave an INVALID index
+        // behind; a set without one spares the query.
+        let invalid_indexes = if self
+            .migrations
+            .iter()
+            .any(|m| TransactionMode::of(m) == TransactionMode::NoTransaction)
+        {
+            conn.invalid_indexes().await?
+        } else {
+            Vec::new()
+        };
         let mut entries = history::compare(&applied, &self.migrations);
         if let Some(marker) = in_progress {
             let state = State::InProgress {

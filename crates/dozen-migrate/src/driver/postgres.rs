@@ -1,8 +1,8 @@
 //! PostgreSQL: refinery's traits over a sqlx connection, and the advisory lock.
 
 use refinery::Migration;
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection as _};
 
 use crate::history;
 use crate::transaction::TransactionMode;
@@ -33,6 +33,13 @@ pub(crate) async fn create_table(conn: &mut PgConnection, table: &str) -> Result
 /// `-- no-transaction` migration runs on its own and its row is written
 /// only once it succeeded.
 ///
+/// The transaction takes two round trips (four with one statement each):
+/// `BEGIN` and the migration, then its history row and `COMMIT`. Not one:
+/// the server runs a whole script even when the client is gone, so a killed
+/// or cancelled run would still commit; between the two, it waits for the
+/// client, finds it gone and rolls back. A failing statement ends its script
+/// with the transaction aborted: it is rolled back.
+///
 /// PostgreSQL runs a string of several statements sent at once in one
 /// implicit transaction, so a non-transactional migration holds one
 /// statement (such as `CREATE INDEX CONCURRENTLY`).
@@ -42,12 +49,25 @@ pub(crate) async fn apply(
     m: &Migration,
     mode: TransactionMode,
 ) -> Result<(), sqlx::Error> {
-    match mode {
-        TransactionMode::NoTransaction => run_and_record(conn, table, m).await,
-        _ => {
-            let mut tx = conn.begin().await?;
-            run_and_record(&mut tx, table, m).await?;
-            tx.commit().await
+    if mode == TransactionMode::NoTransaction {
+        return run_and_record(conn, table, m).await;
+    }
+    // The newline before `;` ends a last line that is a `--` comment.
+    let run = format!("BEGIN;\n{}\n;", m.sql().unwrap_or_default());
+    let record = format!("{};\nCOMMIT;", history::insert_literal_sql(table, m));
+    let mut result = sqlx::raw_sql(AssertSqlSafe(run)).execute(&mut *conn).await;
+    if result.is_ok() {
+        result = sqlx::raw_sql(AssertSqlSafe(record))
+            .execute(&mut *conn)
+            .await;
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // A failure at COMMIT has ended the transaction already; the
+            // ROLLBACK then only warns.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(conn).await;
+            Err(e)
         }
     }
 }
