@@ -128,7 +128,7 @@ async fn a_migration_ending_in_a_comment_gets_its_history_row() {
     assert_eq!(migrator.apply(&db).await.expect("apply").applied.len(), 2);
     assert!(migrator.status(&db).await.expect("status").is_up_to_date());
     let mut client = tokio_postgres_client(&fresh.url).await;
-    let runner = refinery::Runner::new(&migrator.migrations().to_vec());
+    let runner = refinery::Runner::new(migrator.migrations());
     let report = runner
         .run_async(&mut client)
         .await
