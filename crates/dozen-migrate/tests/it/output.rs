@@ -5,10 +5,12 @@
 //! each migration's transaction mode; progress while waiting for another
 //! process's lock, naming the holder and the time waited, goes to stderr.
 
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
 use dozen_migrate::Cli;
+use sqlx::Connection as _;
 
 use crate::support::{Kind, run_cli};
 
@@ -101,55 +103,92 @@ async fn plan_prints_the_pending_sql_with_each_transaction_mode() {
     assert!(stderr.is_empty(), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_waiting_for_the_lock_says_so_on_stderr_naming_the_holder() {
-    let Some(fresh) = Kind::Postgres.fresh("dm_lock_wait").await else {
-        return;
-    };
-    // Another process's lock: the key dozen-migrate takes for the default table.
-    let holder = sqlx::PgPool::connect(&format!("{}?application_name=other-migrator", fresh.url))
-        .await
-        .expect("connect");
-    let mut conn = holder.acquire().await.expect("connection");
-    let key = i64::from_ne_bytes(0xd383_eab6_99cb_7857_u64.to_ne_bytes());
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(key)
-        .execute(&mut *conn)
-        .await
-        .expect("lock");
-    let url = fresh.url.clone();
-    let run = tokio::task::spawn_blocking(move || run_cli(Kind::Postgres, &url, "--target 1"));
+/// Runs `migrate --target 1` while another connection holds the lock, which
+/// `release` gives up after 7 seconds: the wait is told on stderr, naming
+/// the holder (`holder` is a fragment of its description), and stdout has
+/// the result only.
+async fn check_waiting(kind: Kind, url: &str, holder: &str, release: impl Future<Output = ()>) {
+    let url = url.to_owned();
+    let run = tokio::task::spawn_blocking(move || run_cli(kind, &url, "--target 1"));
     tokio::time::sleep(Duration::from_secs(7)).await;
-    sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(key)
-        .execute(&mut *conn)
-        .await
-        .expect("unlock");
+    release.await;
     let (code, stdout, stderr) = run.await.expect("cli");
-    assert_eq!(code, Cli::SUCCESS, "{stderr}");
+    assert_eq!(code, Cli::SUCCESS, "{kind:?}: {stderr}");
     let waiting: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("migrate: waiting for the migration lock for "))
         .collect();
-    assert!(!waiting.is_empty(), "{stderr}");
+    assert!(!waiting.is_empty(), "{kind:?}: {stderr}");
     assert!(
-        waiting
-            .iter()
-            .all(|l| l.contains("(held by pid ")
-                && l.contains("application_name \"other-migrator\"")),
-        "{stderr}"
+        waiting.iter().all(|l| l.contains(holder)),
+        "{kind:?}: {holder:?} in {stderr}"
     );
     assert!(
         stderr.contains("migrate: took the migration lock after "),
-        "{stderr}"
+        "{kind:?}: {stderr}"
     );
-    assert!(!stdout.contains("waiting"), "{stdout}");
+    assert!(!stdout.contains("lock"), "{kind:?}: {stdout}");
     assert!(
         stdout.starts_with("applied V1__create_migration_log ("),
-        "{stdout}"
+        "{kind:?}: {stdout}"
     );
     assert!(
         stdout.contains("migrate: applied 1 migration in "),
-        "{stdout}"
+        "{kind:?}: {stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_waiting_for_the_lock_says_so_on_stderr_naming_the_holder() {
+    if let Some(fresh) = Kind::Postgres.fresh("dm_lock_wait").await {
+        // Another process's lock: the key dozen-migrate takes for the default table.
+        let url = format!("{}?application_name=other-migrator", fresh.url);
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        let key = i64::from_ne_bytes(0xd383_eab6_99cb_7857_u64.to_ne_bytes());
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await
+            .expect("lock");
+        let release = async move {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(key)
+                .execute(&mut conn)
+                .await
+                .expect("unlock");
+        };
+        let holder = ", application_name \"other-migrator\")";
+        check_waiting(Kind::Postgres, &fresh.url, holder, release).await;
+    }
+    if let Some(fresh) = Kind::MySql.fresh("dm_lock_wait").await {
+        let mut conn = sqlx::MySqlConnection::connect(&fresh.url)
+            .await
+            .expect("connect");
+        let database: String = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(&mut conn)
+            .await
+            .expect("db");
+        let name = format!(
+            "dozen-migrate:{:016x}",
+            crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+        );
+        let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+            .fetch_one(&mut conn)
+            .await
+            .expect("id");
+        sqlx::query("DO GET_LOCK(?, 0)")
+            .bind(&name)
+            .execute(&mut conn)
+            .await
+            .expect("lock");
+        let release = async move {
+            sqlx::query("DO RELEASE_LOCK(?)")
+                .bind(&name)
+                .execute(&mut conn)
+                .await
+                .expect("unlock");
+        };
+        let holder = format!("(held by connection {id}");
+        check_waiting(Kind::MySql, &fresh.url, &holder, release).await;
+    }
 }
