@@ -339,14 +339,7 @@ async fn mysql_lock_timeout_names_the_holding_connection() {
     let mut holder = sqlx::MySqlConnection::connect(&fresh.url)
         .await
         .expect("connect");
-    let database: String = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(&mut holder)
-        .await
-        .expect("db");
-    let name = format!(
-        "dozen-migrate:{:016x}",
-        crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
-    );
+    let name = crate::support::mysql_lock_name(&mut holder).await;
     let (got, id): (i64, i64) =
         sqlx::query_as("SELECT CAST(GET_LOCK(?, 0) AS SIGNED), CAST(CONNECTION_ID() AS SIGNED)")
             .bind(&name)

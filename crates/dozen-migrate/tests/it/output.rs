@@ -164,14 +164,7 @@ async fn a_run_waiting_for_the_lock_says_so_on_stderr_naming_the_holder() {
         let mut conn = sqlx::MySqlConnection::connect(&fresh.url)
             .await
             .expect("connect");
-        let database: String = sqlx::query_scalar("SELECT DATABASE()")
-            .fetch_one(&mut conn)
-            .await
-            .expect("db");
-        let name = format!(
-            "dozen-migrate:{:016x}",
-            crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
-        );
+        let name = crate::support::mysql_lock_name(&mut conn).await;
         let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
             .fetch_one(&mut conn)
             .await

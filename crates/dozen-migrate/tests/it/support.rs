@@ -157,6 +157,20 @@ pub(crate) fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
+/// The `GET_LOCK` name dozen-migrate takes for the default table in the
+/// connection's database, computed as it does (pinned: deployed releases must
+/// agree on it).
+pub(crate) async fn mysql_lock_name<'c>(conn: impl sqlx::MySqlExecutor<'c>) -> String {
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(conn)
+        .await
+        .expect("db");
+    format!(
+        "dozen-migrate:{:016x}",
+        fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+    )
+}
+
 /// Each of `1..=n` exactly once.
 pub(crate) fn once_each(n: i64) -> Vec<(i64, i64)> {
     (1..=n).map(|v| (v, 1)).collect()
