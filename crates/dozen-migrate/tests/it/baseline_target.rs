@@ -182,7 +182,7 @@ async fn the_command_takes_baseline_and_target() {
     };
     let rows: &[(&str, u8, &str)] = &[
         (
-            "baseline V20",
+            "baseline V20 --lock-timeout 30s",
             Cli::SUCCESS,
             "recorded 20 migrations as applied without running them; the schema is at V20",
         ),

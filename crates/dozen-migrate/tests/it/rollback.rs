@@ -121,6 +121,16 @@ async fn the_command_takes_allow_newer() {
                 Cli::SUCCESS,
                 "applied by a newer release (accepted)",
             ),
+            (
+                "plan",
+                Cli::CHECK_FAILED,
+                "accept it with MIGRATE_ALLOW_NEWER=true",
+            ),
+            (
+                "plan --allow-newer",
+                Cli::SUCCESS,
+                "-- migrate: 0 pending up to V20; the schema is at V21",
+            ),
             ("wait --timeout 1s", Cli::SUCCESS, "the schema is at V21"),
         ];
         check_cli_rows(kind, &fresh.url, rows);
