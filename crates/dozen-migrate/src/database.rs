@@ -214,6 +214,21 @@ impl Conn {
         h.map(Option::unwrap_or_default).map_err(read)
     }
 
+    /// PostgreSQL's INVALID indexes; none elsewhere.
+    pub(crate) async fn invalid_indexes(&mut self) -> Result<Vec<String>, Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Pg(c) => postgres::invalid_indexes(c)
+                .await
+                .map_err(Error::db("looking for INVALID indexes")),
+            #[allow(
+                unreachable_patterns,
+                reason = "only PostgreSQL builds indexes concurrently"
+            )]
+            _ => Ok(Vec::new()),
+        }
+    }
+
     pub(crate) async fn in_progress(&mut self, table: &str) -> Result<Option<InProgress>, Error> {
         match self {
             #[cfg(feature = "mysql")]

@@ -57,6 +57,19 @@ pub enum ErrorKind {
     WaitTimeout,
     /// A command-line argument is wrong ([`Error::var`] names the flag).
     Usage,
+    /// The database holds migrations newer than every embedded one (a newer
+    /// release ran them, and this older one was rolled back to); accept them
+    /// with `MIGRATE_ALLOW_NEWER` or `--allow-newer`.
+    NewerVersions,
+    /// PostgreSQL holds an INVALID index, left by a `CREATE INDEX
+    /// CONCURRENTLY` that failed (or is still being built): drop it, then
+    /// run the migration again.
+    InvalidIndex,
+    /// `baseline` was asked of a database that already has a history.
+    HistoryExists,
+    /// `--target` names a version below the newest applied one: migrations
+    /// are never undone.
+    TargetBelowCurrent,
 }
 
 /// What went wrong, with its data; private, so that variants and fields can
@@ -222,6 +235,58 @@ pub(crate) enum Repr {
         enabled: &'static str,
     },
 
+    /// The database holds migrations newer than every embedded one.
+    #[error(
+        "the database holds {} newer than this binary's latest ({}): {}; if the app was rolled back, \
+         accept {} with MIGRATE_ALLOW_NEWER=true or --allow-newer",
+        if versions.len() == 1 { "a migration" } else { "migrations" },
+        latest.map_or_else(|| String::from("none"), |v| format!("V{v}")),
+        versions.iter().map(|(v, n)| format!("V{v}__{n}")).collect::<Vec<_>>().join(", "),
+        if versions.len() == 1 { "it" } else { "them" }
+    )]
+    Newer {
+        /// The newer versions and their recorded names, in order.
+        versions: Vec<(SchemaVersion, String)>,
+        /// The newest embedded version.
+        latest: Option<SchemaVersion>,
+    },
+
+    /// PostgreSQL holds an INVALID index.
+    #[error(
+        "index {index} is INVALID: a CREATE INDEX CONCURRENTLY failed or is still running; once no migration is \
+         running, drop it with `DROP INDEX CONCURRENTLY {index}`, fix the cause (such as duplicate keys) and run \
+         `migrate` again"
+    )]
+    InvalidIndex {
+        /// The index, schema-qualified where it is not on the search path.
+        index: String,
+    },
+
+    /// `baseline` on a database that already has a history.
+    #[error(
+        "baseline refused: the history table already records {count} migration{} (up to V{current}); \
+         baseline is for a database with tables and no history",
+        if *count == 1 { "" } else { "s" }
+    )]
+    HistoryExists {
+        /// How many migrations the history records.
+        count: usize,
+        /// The newest of them.
+        current: SchemaVersion,
+    },
+
+    /// `--target` below the newest applied version.
+    #[error(
+        "target V{target} is below the current version V{current}: migrations are never undone; \
+         give V{current} or later"
+    )]
+    TargetBelowCurrent {
+        /// The version asked for.
+        target: SchemaVersion,
+        /// The newest applied version.
+        current: SchemaVersion,
+    },
+
     /// A command-line argument is wrong; the message names the flag.
     #[error("{message}")]
     Usage {
@@ -288,16 +353,23 @@ impl Error {
             Repr::WaitTimeout { .. } => ErrorKind::WaitTimeout,
             Repr::UnsupportedScheme { .. } => ErrorKind::UnsupportedScheme,
             Repr::Usage { .. } => ErrorKind::Usage,
+            Repr::Newer { .. } => ErrorKind::NewerVersions,
+            Repr::InvalidIndex { .. } => ErrorKind::InvalidIndex,
+            Repr::HistoryExists { .. } => ErrorKind::HistoryExists,
+            Repr::TargetBelowCurrent { .. } => ErrorKind::TargetBelowCurrent,
         }
     }
 
     /// The command-line flag this error is about (such as `--lock-timeout`),
-    /// if it is about one. Settings read from the environment are checked by
-    /// the configuration loader, which names their variables itself.
+    /// if it is about one, or for [`ErrorKind::NewerVersions`] the variable
+    /// that accepts them (`MIGRATE_ALLOW_NEWER`). Settings read from the
+    /// environment are checked by the configuration loader, which names their
+    /// variables itself.
     #[must_use]
     pub fn var(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Usage { flag, .. } => *flag,
+            Repr::Newer { .. } => Some("MIGRATE_ALLOW_NEWER"),
             _ => None,
         }
     }
@@ -317,7 +389,11 @@ impl Error {
             | Repr::NotEmbedded { version }
             | Repr::WaitTimeout {
                 target: version, ..
+            }
+            | Repr::TargetBelowCurrent {
+                target: version, ..
             } => Some(*version),
+            Repr::Newer { versions, .. } => versions.first().map(|(v, _)| *v),
             _ => None,
         }
     }

@@ -40,6 +40,21 @@ pub(crate) fn insert_sql(table: &str, dollar: bool) -> String {
     }
 }
 
+/// The insert with its values written out, for a script sent in one round
+/// trip. Names come from refinery's file-name pattern (`\w+`), the other
+/// values are digits and an RFC 3339 time; quotes are doubled all the same.
+#[cfg(feature = "postgres")]
+pub(crate) fn insert_literal_sql(table: &str, m: &Migration) -> String {
+    let (version, name, applied_on, checksum) = row_values(m);
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    format!(
+        "INSERT INTO {table} (version, name, applied_on, checksum) VALUES ({version}, {}, {}, {})",
+        quoted(&name),
+        quoted(&applied_on),
+        quoted(&checksum)
+    )
+}
+
 /// The values refinery writes: the version, the name, `applied_on` as RFC 3339
 /// in UTC and the checksum as a decimal string.
 pub(crate) fn row_values(m: &Migration) -> (i64, String, String, String) {
@@ -211,23 +226,49 @@ pub(crate) fn compare(applied: &[Migration], embedded: &[Migration]) -> Vec<Entr
     entries
 }
 
-/// The first entry that forbids applying, as an error.
-pub(crate) fn blocking_error(entries: &[Entry]) -> Option<Error> {
-    entries.iter().find_map(|e| match &e.state {
+/// The applied versions newer than `latest` (the newest embedded one), which
+/// a newer release ran.
+pub(crate) fn newer(entries: &[Entry], latest: Option<SchemaVersion>) -> Vec<&Entry> {
+    entries
+        .iter()
+        .filter(|e| e.state == State::Unknown && latest.is_none_or(|l| e.version > l))
+        .collect()
+}
+
+/// The first entry that forbids applying, as an error. Applied versions
+/// newer than `latest` forbid it unless `allow_newer`; other unknown ones
+/// (a deleted file) always do.
+pub(crate) fn blocking_error(
+    entries: &[Entry],
+    latest: Option<SchemaVersion>,
+    allow_newer: bool,
+) -> Option<Error> {
+    let first = entries.iter().find_map(|e| match &e.state {
         State::Divergent { applied_name } => Some(Error::from(Repr::Divergent {
             version: e.version,
             applied_name: applied_name.clone(),
             embedded_name: e.name.clone(),
         })),
-        State::Unknown => Some(Error::from(Repr::Unknown {
-            version: e.version,
-            name: e.name.clone(),
-        })),
+        State::Unknown if latest.is_some_and(|l| e.version <= l) => {
+            Some(Error::from(Repr::Unknown {
+                version: e.version,
+                name: e.name.clone(),
+            }))
+        }
         State::OutOfOrder => Some(Error::from(Repr::OutOfOrder {
             version: e.version,
             name: e.name.clone(),
         })),
-        State::Applied { .. } | State::Pending | State::InProgress { .. } => None,
+        State::Applied { .. } | State::Pending | State::Unknown | State::InProgress { .. } => None,
+    });
+    first.or_else(|| {
+        let newer = newer(entries, latest);
+        (!allow_newer && !newer.is_empty()).then(|| {
+            Error::from(Repr::Newer {
+                versions: newer.iter().map(|e| (e.version, e.name.clone())).collect(),
+                latest,
+            })
+        })
     })
 }
 

@@ -8,11 +8,13 @@ mod duration;
 mod error;
 mod history;
 mod migrator;
+mod plan;
 mod report;
 mod session;
 mod settings;
 mod status;
 mod table_name;
+mod transaction;
 
 pub use cli::Cli;
 pub use database::Database;
@@ -28,10 +30,12 @@ pub use driver::sqlite::SqliteDriver;
 pub use error::{Error, ErrorKind};
 pub use history::{Entry, State};
 pub use migrator::{Migrator, Resolution};
+pub use plan::{Plan, Step};
 pub use report::{Applied, Progress, Report};
 pub use settings::MigrateSettings;
 pub use status::Status;
 pub use table_name::TableName;
+pub use transaction::TransactionMode;
 
 /// refinery, whose `embed_migrations!`, [`Migration`](refinery::Migration) and
 /// [`Runner`](refinery::Runner) this crate builds on.

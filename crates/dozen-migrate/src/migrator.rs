@@ -8,11 +8,13 @@ use crate::database::Database;
 use crate::error::ErrorKind;
 use crate::error::{Error, Repr};
 use crate::history::{self, Entry, State};
+use crate::plan::{Plan, Step};
 use crate::report::{Applied, Progress, Report};
 use crate::session::Session;
 use crate::settings::MigrateSettings;
 use crate::status::Status;
 use crate::table_name::TableName;
+use crate::transaction::TransactionMode;
 
 /// Runs a set of refinery migrations against a [`Database`], under a lock.
 ///
@@ -36,6 +38,9 @@ struct Overrides {
     lock_timeout: Option<Duration>,
     wait_timeout: Option<Duration>,
     poll_interval: Option<Duration>,
+    allow_newer: Option<bool>,
+    /// Not a setting: the version a run stops at (`--target`).
+    target: Option<SchemaVersion>,
 }
 
 impl fmt::Debug for Migrator {
@@ -48,6 +53,8 @@ impl fmt::Debug for Migrator {
             .field("lock_timeout", &self.lock_timeout())
             .field("wait_timeout", &self.wait_timeout())
             .field("poll_interval", &self.poll_interval())
+            .field("allow_newer", &self.allow_newer())
+            .field("target", &self.overrides.target)
             .finish()
     }
 }
@@ -136,6 +143,62 @@ impl Migrator {
         self
     }
 
+    /// Whether applied migrations newer than every embedded one are accepted
+    /// (`MIGRATE_ALLOW_NEWER`, `--allow-newer`): after a rollback, an older
+    /// release meets the schema a newer one left. [`apply`](Self::apply) and
+    /// [`validate`](Self::validate) then log them, still check the migrations
+    /// both sides know, and succeed.
+    #[must_use]
+    pub fn with_allow_newer(mut self, allow: bool) -> Self {
+        self.overrides.allow_newer = Some(allow);
+        self
+    }
+
+    /// Applies migrations up to `version` only (`migrate --target V`), which
+    /// must be embedded and not below the newest applied version. Also
+    /// bounds [`plan`](Self::plan). Not a setting: a deploy migrates to the
+    /// binary's own migrations.
+    #[must_use]
+    pub fn with_target(mut self, version: SchemaVersion) -> Self {
+        self.overrides.target = Some(version);
+        self
+    }
+
+    /// Whether applied migrations newer than every embedded one are accepted.
+    #[must_use]
+    pub fn allow_newer(&self) -> bool {
+        self.overrides
+            .allow_newer
+            .unwrap_or(self.settings.migrate_allow_newer)
+    }
+
+    /// The version runs stop at: the one given to
+    /// [`with_target`](Self::with_target), else the newest embedded one.
+    #[must_use]
+    pub fn target(&self) -> Option<SchemaVersion> {
+        self.overrides.target.or(self.latest())
+    }
+
+    fn latest(&self) -> Option<SchemaVersion> {
+        self.migrations.last().map(Migration::version)
+    }
+
+    /// The target checked against the newest applied version `current`.
+    fn checked_target(&self, current: Option<SchemaVersion>) -> Result<(), Error> {
+        let Some(target) = self.overrides.target else {
+            return Ok(());
+        };
+        if !self.migrations.iter().any(|m| m.version() == target) {
+            return Err(Error::from(Repr::NotEmbedded { version: target }));
+        }
+        match current {
+            Some(current) if current > target => {
+                Err(Error::from(Repr::TargetBelowCurrent { target, current }))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The history table's name.
     #[must_use]
     pub fn table_name(&self) -> &str {
@@ -212,21 +275,30 @@ impl Migrator {
         F: FnMut(Progress<'_>) + Send,
     {
         let db = db.into();
-        let (mut session, lock_wait) =
-            Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
+        let (mut session, lock_wait) = Session::lock(
+            &db,
+            self.table_name(),
+            self.lock_timeout(),
+            &mut |holder, waited| progress(Progress::Waiting { holder, waited }),
+        )
+        .await?;
         progress(Progress::Locked { waited: lock_wait });
         let result = self.apply_locked(&mut session, &mut progress).await;
         let unlocked = session.unlock().await;
-        let applied = result?;
+        let (applied, newer) = result?;
         unlocked?;
-        Ok(Report { applied, lock_wait })
+        Ok(Report {
+            applied,
+            lock_wait,
+            newer,
+        })
     }
 
     async fn apply_locked<F>(
         &self,
         session: &mut Session,
         progress: &mut F,
-    ) -> Result<Vec<Applied>, Error>
+    ) -> Result<(Vec<Applied>, Vec<SchemaVersion>), Error>
     where
         F: FnMut(Progress<'_>) + Send,
     {
@@ -252,17 +324,44 @@ impl Migrator {
             session.resolve(None).await?;
         }
         let entries = history::compare(&applied, &self.migrations);
-        if let Some(e) = history::blocking_error(&entries) {
+        if let Some(e) = history::blocking_error(&entries, self.latest(), self.allow_newer()) {
             return Err(e);
         }
+        let newer: Vec<SchemaVersion> = history::newer(&entries, self.latest())
+            .iter()
+            .map(|e| e.version)
+            .collect();
+        if !newer.is_empty() {
+            tracing::warn!(
+                versions = ?newer,
+                latest = ?self.latest(),
+                "the database holds migrations newer than this binary (accepted: MIGRATE_ALLOW_NEWER)"
+            );
+        }
+        self.checked_target(applied.iter().map(Migration::version).max())?;
+        let target = self.target();
+        let pending: Vec<&Migration> = self
+            .migrations
+            .iter()
+            .filter(|m| target.is_some_and(|t| m.version() <= t))
+            .filter(|m| {
+                entries
+                    .iter()
+                    .any(|e| e.version == m.version() && e.state == State::Pending)
+            })
+            .collect();
+        // A retried `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would keep the
+        // INVALID index a failed attempt left: refuse until it is dropped.
+        let no_transaction = pending
+            .iter()
+            .any(|m| TransactionMode::of(m) == TransactionMode::NoTransaction);
+        if no_transaction
+            && let Some(index) = session.conn().invalid_indexes().await?.into_iter().next()
+        {
+            return Err(Error::from(Repr::InvalidIndex { index }));
+        }
         let mut done = Vec::new();
-        for m in &self.migrations {
-            if !entries
-                .iter()
-                .any(|e| e.version == m.version() && e.state == State::Pending)
-            {
-                continue;
-            }
+        for m in pending {
             progress(Progress::Applying { migration: m });
             let start = Instant::now();
             session.apply(m).await?;
@@ -283,7 +382,7 @@ impl Migrator {
                 duration,
             });
         }
-        Ok(done)
+        Ok((done, newer))
     }
 
     /// Compares the history with the embedded migrations, without a lock and
@@ -298,6 +397,17 @@ impl Migrator {
         let mut conn = db.acquire().await?;
         let in_progress = conn.in_progress(self.table_name()).await?;
         let applied = conn.history(self.table_name()).await?;
+        // Only a non-transactional migration can leave an INVALID index
+        // behind; a set without one spares the query.
+        let invalid_indexes = if self
+            .migrations
+            .iter()
+            .any(|m| TransactionMode::of(m) == TransactionMode::NoTransaction)
+        {
+            conn.invalid_indexes().await?
+        } else {
+            Vec::new()
+        };
         let mut entries = history::compare(&applied, &self.migrations);
         if let Some(marker) = in_progress {
             let state = State::InProgress {
@@ -318,17 +428,21 @@ impl Migrator {
         }
         Ok(Status {
             entries,
-            target: self.migrations.last().map(Migration::version),
+            target: self.latest(),
+            allow_newer: self.allow_newer(),
+            invalid_indexes,
         })
     }
 
     /// Checks the applied migrations against the embedded ones (names and
-    /// checksums); pending migrations are fine.
+    /// checksums); pending migrations are fine, and so are newer ones when
+    /// [`allow_newer`](Self::allow_newer) is set.
     ///
     /// # Errors
     ///
     /// The first of [`ErrorKind::Dirty`], [`ErrorKind::Divergent`], [`ErrorKind::UnknownVersion`],
-    /// [`ErrorKind::OutOfOrder`] found, or [`ErrorKind::Database`].
+    /// [`ErrorKind::OutOfOrder`], [`ErrorKind::NewerVersions`], [`ErrorKind::InvalidIndex`]
+    /// found, or [`ErrorKind::Database`].
     pub async fn validate(&self, db: impl Into<Database>) -> Result<Status, Error> {
         let status = self.status(db).await?;
         match status.problem() {
@@ -360,7 +474,8 @@ impl Migrator {
                     .filter(|e| e.state != State::Unknown)
                     .cloned()
                     .collect(),
-                target: status.target,
+                invalid_indexes: Vec::new(),
+                ..status.clone()
             };
             if let Some(e) = known.problem() {
                 return Err(e);
@@ -396,7 +511,8 @@ impl Migrator {
         resolution: Resolution,
     ) -> Result<(), Error> {
         let db = db.into();
-        let (mut session, _) = Session::lock(&db, self.table_name(), self.lock_timeout()).await?;
+        let (mut session, _) =
+            Session::lock(&db, self.table_name(), self.lock_timeout(), &mut |_, _| {}).await?;
         let result = async {
             let marker = session.conn().in_progress(self.table_name()).await?;
             if marker.as_ref().is_none_or(|m| m.version != version) {
@@ -421,5 +537,82 @@ impl Migrator {
         let unlocked = session.unlock().await;
         result?;
         unlocked
+    }
+
+    /// Adopts a database whose tables exist and whose history is empty:
+    /// records every embedded migration up to `version` as applied, without
+    /// running it, under the lock. The next [`apply`](Self::apply) starts
+    /// after `version`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::HistoryExists`] when the history records any migration,
+    /// [`ErrorKind::NotEmbedded`] when `version` is not embedded,
+    /// [`ErrorKind::LockTimeout`], [`ErrorKind::Database`].
+    pub async fn baseline(
+        &self,
+        db: impl Into<Database>,
+        version: SchemaVersion,
+    ) -> Result<Vec<SchemaVersion>, Error> {
+        let db = db.into();
+        let (mut session, _) =
+            Session::lock(&db, self.table_name(), self.lock_timeout(), &mut |_, _| {}).await?;
+        let result = async {
+            let applied = session.prepared_history().await?;
+            if let Some(current) = applied.iter().map(Migration::version).max() {
+                return Err(Error::from(Repr::HistoryExists {
+                    count: applied.len(),
+                    current,
+                }));
+            }
+            if !self.migrations.iter().any(|m| m.version() == version) {
+                return Err(Error::from(Repr::NotEmbedded { version }));
+            }
+            let upto: Vec<&Migration> = self
+                .migrations
+                .iter()
+                .filter(|m| m.version() <= version)
+                .collect();
+            session.record_all(&upto).await?;
+            tracing::info!(version, count = upto.len(), "recorded the baseline");
+            Ok(upto.iter().map(|m| m.version()).collect())
+        }
+        .await;
+        let unlocked = session.unlock().await;
+        let recorded = result?;
+        unlocked?;
+        Ok(recorded)
+    }
+
+    /// What the next [`apply`](Self::apply) would run, in order, with each
+    /// migration's SQL and [`TransactionMode`]; reads the history without a
+    /// lock and changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// Whatever would stop the run: as [`validate`](Self::validate), and
+    /// [`ErrorKind::NotEmbedded`] or [`ErrorKind::TargetBelowCurrent`] for a
+    /// [`with_target`](Self::with_target) that makes no sense.
+    pub async fn plan(&self, db: impl Into<Database>) -> Result<Plan, Error> {
+        let status = self.validate(db).await?;
+        let current = status.current_version();
+        self.checked_target(current)?;
+        let target = self.target();
+        let steps = status
+            .pending()
+            .filter(|e| target.is_some_and(|t| e.version <= t))
+            .filter_map(|e| self.migrations.iter().find(|m| m.version() == e.version))
+            .map(|m| Step {
+                version: m.version(),
+                name: m.name().to_owned(),
+                mode: TransactionMode::of(m),
+                sql: m.sql().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        Ok(Plan {
+            current,
+            target,
+            steps,
+        })
     }
 }

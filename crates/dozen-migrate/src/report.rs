@@ -8,6 +8,14 @@ use refinery::{Migration, SchemaVersion};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Progress<'a> {
+    /// Still waiting for another process's lock (every few seconds).
+    Waiting {
+        /// Who holds it, where the database can tell (a PostgreSQL backend
+        /// pid and application name, a MySQL connection id).
+        holder: Option<&'a str>,
+        /// Time spent waiting so far.
+        waited: Duration,
+    },
     /// The lock is taken, after waiting this long for it.
     Locked {
         /// Time spent waiting for the lock.
@@ -48,4 +56,7 @@ pub struct Report {
     pub applied: Vec<Applied>,
     /// Time spent waiting for the lock.
     pub lock_wait: Duration,
+    /// Applied versions newer than every embedded one, accepted with
+    /// `MIGRATE_ALLOW_NEWER` (empty otherwise: they fail the run).
+    pub newer: Vec<SchemaVersion>,
 }

@@ -13,6 +13,7 @@ use crate::driver::postgres;
 #[cfg(feature = "sqlite")]
 use crate::driver::sqlite;
 use crate::error::{Error, Repr};
+use crate::transaction::TransactionMode;
 
 /// A connection holding the migration lock. Dropped while locked (an error
 /// path that could not unlock, or a cancelled future), it closes the
@@ -57,14 +58,18 @@ impl Drop for Session {
     }
 }
 
-const LOG_EVERY: Duration = Duration::from_secs(5);
+/// How often a run waiting for the lock says so.
+pub(crate) const WAIT_REPORT_EVERY: Duration = Duration::from_secs(5);
 
 impl Session {
     /// Takes a connection and the lock, waiting at most `timeout`.
+    /// Every [`WAIT_REPORT_EVERY`] of waiting, `on_wait` hears who holds the
+    /// lock (where the database can tell) and how long the wait has lasted.
     pub(crate) async fn lock(
         db: &Database,
         table: &str,
         timeout: Duration,
+        on_wait: &mut (dyn FnMut(Option<&str>, Duration) + Send),
     ) -> Result<(Self, Duration), Error> {
         let start = Instant::now();
         let mut s = Self {
@@ -122,7 +127,12 @@ impl Session {
                 s.restore_settings().await?;
                 return Err(Error::from(Repr::LockTimeout { waited, holder }));
             }
-            if last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+            // The first report comes after one period, not at once: a lock
+            // held for a moment is not worth a line.
+            let due = last_log.map_or(waited >= WAIT_REPORT_EVERY, |t| {
+                t.elapsed() >= WAIT_REPORT_EVERY
+            });
+            if due {
                 last_log = Some(Instant::now());
                 let holder = s.holder().await.unwrap_or(None);
                 tracing::info!(
@@ -131,6 +141,7 @@ impl Session {
                     waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
                     "waiting for the migration lock"
                 );
+                on_wait(holder.as_deref(), waited);
             }
             if s.blocks_in_try(remaining) {
                 continue;
@@ -260,13 +271,14 @@ impl Session {
     }
 
     pub(crate) async fn apply(&mut self, m: &Migration) -> Result<(), Error> {
+        let mode = TransactionMode::of(m);
         let result = match &mut self.conn {
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => postgres::apply(c, &self.table, m).await,
+            Conn::Pg(c) => postgres::apply(c, &self.table, m, mode).await,
             #[cfg(feature = "mysql")]
-            Conn::My(c) => mysql::apply(c, &self.table, m).await,
+            Conn::My(c) => mysql::apply(c, &self.table, m, mode).await,
             #[cfg(feature = "sqlite")]
-            Conn::Lite(c) => sqlite::apply(c, &self.table, m).await,
+            Conn::Lite(c) => sqlite::apply(c, &self.table, m, mode).await,
         };
         result.map_err(|source| {
             Error::from(Repr::MigrationFailed {
@@ -275,6 +287,35 @@ impl Session {
                 source,
             })
         })
+    }
+
+    /// Records `ms` as applied without running them (`baseline`).
+    pub(crate) async fn record_all(&mut self, ms: &[&Migration]) -> Result<(), Error> {
+        let table = self.table.as_str();
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                async {
+                    let mut tx = sqlx::Connection::begin(&mut **c).await?;
+                    postgres::record_all(&mut tx, table, ms).await?;
+                    tx.commit().await
+                }
+                .await
+            }
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => {
+                async {
+                    let mut tx = sqlx::Connection::begin(&mut **c).await?;
+                    mysql::record_all(&mut tx, table, ms).await?;
+                    tx.commit().await
+                }
+                .await
+            }
+            // Inside the run's own transaction, which is the lock.
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => sqlite::record_all(c, table, ms).await,
+        }
+        .map_err(Error::db("writing the baseline history"))
     }
 
     /// Clears the in-progress marker; with `m`, records it as applied first.

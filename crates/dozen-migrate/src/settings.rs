@@ -22,6 +22,7 @@ use crate::table_name::TableName;
 /// | `MIGRATE_LOCK_TIMEOUT` | how long a run waits for another process's lock (`--lock-timeout`) | `5m` |
 /// | `MIGRATE_WAIT_TIMEOUT` | how long `wait` waits for the schema (`wait --timeout`) | `5m` |
 /// | `MIGRATE_POLL_INTERVAL` | how often `wait` reads the history | `500ms` |
+/// | `MIGRATE_ALLOW_NEWER` | whether `apply` and `validate` accept applied migrations newer than this binary's, after a rollback (`--allow-newer`) | `false` |
 ///
 /// Durations are humantime (`500ms`, `30s`, `1m 30s`) and at most 24 hours.
 /// A bad value is reported on its variable without the value:
@@ -55,6 +56,13 @@ pub struct MigrateSettings {
     /// reads the history (at least 10 ms are taken).
     #[serde(deserialize_with = "duration::deserialize")]
     pub migrate_poll_interval: Duration,
+    /// `MIGRATE_ALLOW_NEWER`: whether [`Migrator::apply`](crate::Migrator::apply)
+    /// and [`Migrator::validate`](crate::Migrator::validate) accept applied
+    /// migrations newer than every embedded one (a newer release ran them and
+    /// the app was rolled back). They are logged, the migrations both sides
+    /// know are still checked, and the run succeeds. Without it they fail with
+    /// [`ErrorKind::NewerVersions`](crate::ErrorKind::NewerVersions).
+    pub migrate_allow_newer: bool,
 }
 
 impl Default for MigrateSettings {
@@ -64,6 +72,7 @@ impl Default for MigrateSettings {
             migrate_lock_timeout: Duration::from_secs(300),
             migrate_wait_timeout: Duration::from_secs(300),
             migrate_poll_interval: Duration::from_millis(500),
+            migrate_allow_newer: false,
         }
     }
 }

@@ -10,6 +10,10 @@ use crate::history::{self, Entry, State};
 pub struct Status {
     pub(crate) entries: Vec<Entry>,
     pub(crate) target: Option<SchemaVersion>,
+    /// Whether applied migrations newer than `target` are accepted.
+    pub(crate) allow_newer: bool,
+    /// PostgreSQL indexes marked INVALID (a failed `CREATE INDEX CONCURRENTLY`).
+    pub(crate) invalid_indexes: Vec<String>,
 }
 
 impl Status {
@@ -47,12 +51,31 @@ impl Status {
         self.target
     }
 
-    /// True when everything embedded is applied, unchanged, and nothing else is.
+    /// The applied versions newer than every embedded one: a newer release
+    /// ran them (see `MIGRATE_ALLOW_NEWER`).
+    pub fn newer(&self) -> impl Iterator<Item = &Entry> {
+        history::newer(&self.entries, self.target).into_iter()
+    }
+
+    /// PostgreSQL indexes marked INVALID, as `schema.name` where the schema
+    /// is not `public`: what a failed (or still running) `CREATE INDEX
+    /// CONCURRENTLY` leaves. Each one stops `validate` and a run of a
+    /// non-transactional migration until it is dropped.
+    #[must_use]
+    pub fn invalid_indexes(&self) -> &[String] {
+        &self.invalid_indexes
+    }
+
+    /// True when everything embedded is applied, unchanged, nothing else is
+    /// (newer migrations too, when they are accepted), and no index is INVALID.
     #[must_use]
     pub fn is_up_to_date(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.state, State::Applied { .. }))
+        self.invalid_indexes.is_empty()
+            && self.entries.iter().all(|e| match e.state {
+                State::Applied { .. } => true,
+                State::Unknown => self.allow_newer && self.target.is_none_or(|t| e.version > t),
+                _ => false,
+            })
     }
 
     /// True when every embedded migration is applied unchanged; the database
@@ -65,7 +88,8 @@ impl Status {
     }
 
     /// The first problem that stops a run: divergent, unknown, out-of-order or
-    /// half-applied migration.
+    /// half-applied migration, newer migrations unless they are accepted, an
+    /// INVALID index.
     #[must_use]
     pub fn problem(&self) -> Option<Error> {
         self.entries
@@ -78,6 +102,13 @@ impl Status {
                 })),
                 _ => None,
             })
-            .or_else(|| history::blocking_error(&self.entries))
+            .or_else(|| history::blocking_error(&self.entries, self.target, self.allow_newer))
+            .or_else(|| {
+                self.invalid_indexes.first().map(|index| {
+                    Error::from(Repr::InvalidIndex {
+                        index: index.clone(),
+                    })
+                })
+            })
     }
 }

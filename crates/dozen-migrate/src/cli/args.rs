@@ -10,18 +10,30 @@ use crate::duration;
 use crate::error::Error;
 use crate::migrator::Resolution;
 
-/// What the arguments ask for. A duration flag that is absent is `None`: the
-/// [`Migrator`](crate::Migrator)'s own setting applies.
+/// What the arguments ask for. A flag that is absent is `None` (or `false`):
+/// the [`Migrator`](crate::Migrator)'s own setting applies.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Command {
     Apply {
         dry_run: bool,
         lock_timeout: Option<Duration>,
+        allow_newer: bool,
+        target: Option<SchemaVersion>,
     },
     Status {
         check: bool,
+        allow_newer: bool,
+        format: Format,
     },
-    Validate,
+    Validate {
+        allow_newer: bool,
+        format: Format,
+    },
+    Plan {
+        allow_newer: bool,
+        target: Option<SchemaVersion>,
+        format: Format,
+    },
     Wait {
         timeout: Option<Duration>,
     },
@@ -29,22 +41,69 @@ pub(super) enum Command {
         version: SchemaVersion,
         resolution: Resolution,
     },
+    Baseline {
+        version: SchemaVersion,
+        lock_timeout: Option<Duration>,
+    },
     Help,
+}
+
+/// How a command prints its result on stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Format {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document, in the shape README.md documents.
+    Json,
 }
 
 /// The usage text, under the program name (such as `myapp migrate`).
 pub(super) fn usage(program: &str) -> String {
     format!(
         "usage:
-  {program} [apply] [--dry-run] [--lock-timeout <duration>]
-  {program} status [--check]
-  {program} validate
+  {program} [apply] [--dry-run] [--lock-timeout <duration>] [--allow-newer] [--target <version>]
+  {program} status [--check] [--allow-newer] [--format text|json]
+  {program} validate [--allow-newer] [--format text|json]
+  {program} plan [--target <version>] [--allow-newer] [--format text|json]
   {program} wait [--timeout <duration>]
+  {program} baseline <version> [--lock-timeout <duration>]
   {program} repair <version> (--applied | --not-applied)
 
 durations: 500ms, 30s, 1m 30s (at most 24h)
+--allow-newer: accept applied migrations newer than this binary's (after a rollback)
 exit codes: 0 done, 1 failed, 2 usage, 3 check failed, 4 half-applied migration needs repair"
     )
+}
+
+/// Every flag and the positional version, as given; each command then takes
+/// the ones it accepts.
+#[derive(Default)]
+struct Given {
+    dry_run: bool,
+    check: bool,
+    allow_newer: bool,
+    format: Format,
+    lock_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    target: Option<SchemaVersion>,
+    resolution: Option<Resolution>,
+    version: Option<SchemaVersion>,
+    help: bool,
+}
+
+/// The flags each subcommand accepts (`<version>` for a positional version).
+fn accepted(sub: &str) -> &'static [&'static str] {
+    match sub {
+        "apply" => &["--dry-run", "--lock-timeout", "--allow-newer", "--target"],
+        "status" => &["--check", "--allow-newer", "--format"],
+        "validate" => &["--allow-newer", "--format"],
+        "plan" => &["--target", "--allow-newer", "--format"],
+        "wait" => &["--timeout"],
+        "baseline" => &["<version>", "--lock-timeout"],
+        "repair" => &["<version>", "--applied", "--not-applied"],
+        _ => &[],
+    }
 }
 
 /// Parses the arguments after `migrate`.
@@ -58,99 +117,116 @@ pub(super) fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, Err
     }
     let mut words = words.into_iter().peekable();
     let sub = match words.peek().map(String::as_str) {
-        Some("apply" | "status" | "validate" | "wait" | "repair" | "help") => words.next(),
-        Some("-h" | "--help") => return Ok(Command::Help),
-        _ => None,
+        Some(
+            "apply" | "status" | "validate" | "plan" | "wait" | "baseline" | "repair" | "help",
+        ) => words.next().unwrap_or_default(),
+        _ => String::from("apply"),
     };
-    let mut words = Words(words);
-    match sub.as_deref() {
-        None | Some("apply") => {
-            let mut dry_run = false;
-            let mut lock_timeout = None;
-            while let Some(w) = words.next() {
-                match w.as_str() {
-                    "--dry-run" => dry_run = true,
-                    "--lock-timeout" => lock_timeout = Some(words.duration("--lock-timeout")?),
-                    "-h" | "--help" => return Ok(Command::Help),
-                    other => return Err(unexpected(other)),
-                }
-            }
-            Ok(Command::Apply {
-                dry_run,
-                lock_timeout,
-            })
-        }
-        Some("status") => {
-            let mut check = false;
-            while let Some(w) = words.next() {
-                match w.as_str() {
-                    "--check" => check = true,
-                    "-h" | "--help" => return Ok(Command::Help),
-                    other => return Err(unexpected(other)),
-                }
-            }
-            Ok(Command::Status { check })
-        }
-        Some("validate") => match words.next() {
-            None => Ok(Command::Validate),
-            Some(w) if w == "-h" || w == "--help" => Ok(Command::Help),
-            Some(w) => Err(unexpected(&w)),
-        },
-        Some("wait") => {
-            let mut timeout = None;
-            while let Some(w) = words.next() {
-                match w.as_str() {
-                    "--timeout" => timeout = Some(words.duration("--timeout")?),
-                    "-h" | "--help" => return Ok(Command::Help),
-                    other => return Err(unexpected(other)),
-                }
-            }
-            Ok(Command::Wait { timeout })
-        }
-        Some("repair") => repair(words),
-        Some(_) => Ok(Command::Help),
+    if sub == "help" {
+        return Ok(Command::Help);
     }
+    let g = given(Words(words), accepted(&sub))?;
+    if g.help {
+        return Ok(Command::Help);
+    }
+    Ok(match sub.as_str() {
+        "status" => Command::Status {
+            check: g.check,
+            allow_newer: g.allow_newer,
+            format: g.format,
+        },
+        "validate" => Command::Validate {
+            allow_newer: g.allow_newer,
+            format: g.format,
+        },
+        "plan" => Command::Plan {
+            allow_newer: g.allow_newer,
+            target: g.target,
+            format: g.format,
+        },
+        "wait" => Command::Wait { timeout: g.timeout },
+        "baseline" => Command::Baseline {
+            version: g.version.ok_or_else(|| {
+                Error::usage(
+                    None,
+                    String::from("baseline needs the version up to which the tables exist"),
+                )
+            })?,
+            lock_timeout: g.lock_timeout,
+        },
+        "repair" => match (g.version, g.resolution) {
+            (Some(version), Some(resolution)) => Command::Repair {
+                version,
+                resolution,
+            },
+            (None, _) => {
+                return Err(Error::usage(
+                    None,
+                    String::from("repair needs the version marked in progress"),
+                ));
+            }
+            (_, None) => {
+                return Err(Error::usage(
+                    None,
+                    String::from(
+                        "repair needs --applied (its changes are in place) or --not-applied (they are undone)",
+                    ),
+                ));
+            }
+        },
+        _ => Command::Apply {
+            dry_run: g.dry_run,
+            lock_timeout: g.lock_timeout,
+            allow_newer: g.allow_newer,
+            target: g.target,
+        },
+    })
 }
 
-fn repair(mut words: Words) -> Result<Command, Error> {
-    let mut version = None;
-    let mut resolution = None;
+/// Reads the flags in `accepted`; any other word is an error.
+fn given(mut words: Words, accepted: &[&str]) -> Result<Given, Error> {
+    let mut g = Given::default();
     while let Some(w) = words.next() {
-        match w.as_str() {
-            "--applied" | "--not-applied" if resolution.is_some() => {
+        let flag = w.as_str();
+        let takes = |f: &str| accepted.contains(&f);
+        match flag {
+            "-h" | "--help" => g.help = true,
+            "--dry-run" if takes(flag) => g.dry_run = true,
+            "--check" if takes(flag) => g.check = true,
+            "--allow-newer" if takes(flag) => g.allow_newer = true,
+            "--format" if takes(flag) => g.format = words.format()?,
+            "--lock-timeout" if takes(flag) => {
+                g.lock_timeout = Some(words.duration("--lock-timeout")?);
+            }
+            "--timeout" if takes(flag) => g.timeout = Some(words.duration("--timeout")?),
+            "--target" if takes(flag) => g.target = Some(words.version("--target")?),
+            "--applied" | "--not-applied" if takes(flag) && g.resolution.is_some() => {
                 return Err(Error::usage(
                     None,
                     String::from("give one of --applied and --not-applied"),
                 ));
             }
-            "--applied" => resolution = Some(Resolution::Applied),
-            "--not-applied" => resolution = Some(Resolution::NotApplied),
-            "-h" | "--help" => return Ok(Command::Help),
-            v if version.is_none() && !v.starts_with('-') => {
-                let digits = v.strip_prefix(['V', 'v']).unwrap_or(v);
-                version = Some(digits.parse::<SchemaVersion>().map_err(|_| {
-                    Error::usage(None, format!("`{}` is not a migration version", short(v)))
-                })?);
+            "--applied" if takes(flag) => g.resolution = Some(Resolution::Applied),
+            "--not-applied" if takes(flag) => g.resolution = Some(Resolution::NotApplied),
+            v if takes("<version>") && g.version.is_none() && !v.starts_with('-') => {
+                g.version = Some(version(v, None)?);
             }
             other => return Err(unexpected(other)),
         }
     }
-    match (version, resolution) {
-        (Some(version), Some(resolution)) => Ok(Command::Repair {
-            version,
-            resolution,
-        }),
-        (None, _) => Err(Error::usage(
-            None,
-            String::from("repair needs the version marked in progress"),
-        )),
-        (_, None) => Err(Error::usage(
-            None,
-            String::from(
-                "repair needs --applied (its changes are in place) or --not-applied (they are undone)",
-            ),
-        )),
-    }
+    Ok(g)
+}
+
+/// A migration version, `7` or `V7`; the error names the flag, if any.
+fn version(v: &str, flag: Option<&'static str>) -> Result<SchemaVersion, Error> {
+    let digits = v.strip_prefix(['V', 'v']).unwrap_or(v);
+    digits.parse::<SchemaVersion>().map_err(|_| match flag {
+        Some(f) => Error::usage(
+            Some(f),
+            format!("{f}: not a migration version (such as 7 or V7)"),
+        ),
+        None => Error::usage(None, format!("`{}` is not a migration version", short(v))),
+    })
 }
 
 /// The words left, with the reading of a flag's value.
@@ -159,6 +235,33 @@ struct Words(std::iter::Peekable<std::vec::IntoIter<String>>);
 impl Words {
     fn next(&mut self) -> Option<String> {
         self.0.next()
+    }
+
+    /// The value of `--format`.
+    fn format(&mut self) -> Result<Format, Error> {
+        match self.0.next().as_deref() {
+            Some("text") => Ok(Format::Text),
+            Some("json") => Ok(Format::Json),
+            Some(_) => Err(Error::usage(
+                Some("--format"),
+                String::from("--format: not a format (text or json)"),
+            )),
+            None => Err(Error::usage(
+                Some("--format"),
+                String::from("--format: missing value (text or json)"),
+            )),
+        }
+    }
+
+    /// The value of `flag`, a migration version.
+    fn version(&mut self, flag: &'static str) -> Result<SchemaVersion, Error> {
+        let value = self.0.next().ok_or_else(|| {
+            Error::usage(
+                Some(flag),
+                format!("{flag}: missing value (a migration version such as 7 or V7)"),
+            )
+        })?;
+        version(&value, Some(flag))
     }
 
     /// The value of `flag`, a duration; the error names the flag, not the value.
@@ -205,6 +308,15 @@ mod tests {
             Ok(Command::Apply {
                 dry_run,
                 lock_timeout,
+                allow_newer: false,
+                target: None,
+            })
+        };
+        let status = |check, allow_newer, format| {
+            Ok(Command::Status {
+                check,
+                allow_newer,
+                format,
             })
         };
         let secs = |s| Some(Duration::from_secs(s));
@@ -233,11 +345,69 @@ mod tests {
             Err("--timeout: too large (at most 24h)"),
         );
         check(&["--lock-timeout", "25h"], Err("--lock-timeout: too large"));
-        check(&["status"], Ok(Command::Status { check: false }));
-        check(&["status", "--check"], Ok(Command::Status { check: true }));
+        check(&["status"], status(false, false, Format::Text));
+        check(&["status", "--check"], status(true, false, Format::Text));
+        check(
+            &["status", "--format", "json", "--allow-newer"],
+            status(false, true, Format::Json),
+        );
+        check(
+            &["status", "--format", "yaml"],
+            Err("--format: not a format (text or json)"),
+        );
+        check(&["status", "--format"], Err("--format: missing value"));
         check(&["status", "--chekc"], Err("unexpected argument `--chekc`"));
-        check(&["validate"], Ok(Command::Validate));
+        check(
+            &["status", "--dry-run"],
+            Err("unexpected argument `--dry-run`"),
+        );
+        check(
+            &["validate"],
+            Ok(Command::Validate {
+                allow_newer: false,
+                format: Format::Text,
+            }),
+        );
+        check(
+            &["validate", "--allow-newer", "--format", "json"],
+            Ok(Command::Validate {
+                allow_newer: true,
+                format: Format::Json,
+            }),
+        );
         check(&["validate", "x"], Err("unexpected argument"));
+        check(
+            &["--allow-newer", "--target", "V3"],
+            Ok(Command::Apply {
+                dry_run: false,
+                lock_timeout: None,
+                allow_newer: true,
+                target: Some(3),
+            }),
+        );
+        check(&["--target"], Err("--target: missing value"));
+        check(
+            &["--target", "three"],
+            Err("--target: not a migration version"),
+        );
+        check(
+            &["plan", "--target", "4", "--format", "json"],
+            Ok(Command::Plan {
+                allow_newer: false,
+                target: Some(4),
+                format: Format::Json,
+            }),
+        );
+        check(&["plan", "--check"], Err("unexpected argument `--check`"));
+        check(
+            &["baseline", "V5"],
+            Ok(Command::Baseline {
+                version: 5,
+                lock_timeout: None,
+            }),
+        );
+        check(&["baseline"], Err("baseline needs the version"));
+        check(&["baseline", "5", "6"], Err("unexpected argument `6`"));
         check(&["wait"], Ok(Command::Wait { timeout: None }));
         check(
             &["wait", "--timeout", "5m"],

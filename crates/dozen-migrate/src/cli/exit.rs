@@ -9,7 +9,8 @@ pub(super) const SUCCESS: u8 = 0;
 pub(super) const FAILURE: u8 = 1;
 /// The arguments are wrong.
 pub(super) const USAGE: u8 = 2;
-/// `status --check` or `validate` found the schema not as embedded.
+/// `status --check` or `validate` found the schema not as embedded (or a
+/// run refused to start for that reason).
 pub(super) const CHECK_FAILED: u8 = 3;
 /// A MySQL/MariaDB migration is half applied and needs `repair`.
 pub(super) const DIRTY: u8 = 4;
@@ -19,7 +20,11 @@ pub(super) fn of_error(error: &Error) -> u8 {
     match error.kind() {
         ErrorKind::Usage => USAGE,
         ErrorKind::Dirty => DIRTY,
-        ErrorKind::Divergent | ErrorKind::UnknownVersion | ErrorKind::OutOfOrder => CHECK_FAILED,
+        ErrorKind::Divergent
+        | ErrorKind::UnknownVersion
+        | ErrorKind::OutOfOrder
+        | ErrorKind::NewerVersions
+        | ErrorKind::InvalidIndex => CHECK_FAILED,
         _ => FAILURE,
     }
 }

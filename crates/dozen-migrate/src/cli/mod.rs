@@ -4,6 +4,7 @@
 mod args;
 mod execute;
 mod exit;
+mod json;
 mod output;
 
 use std::ffi::OsString;
@@ -18,32 +19,37 @@ use crate::database::Database;
 use crate::migrator::Migrator;
 use args::Command;
 
-/// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|wait|repair]`.
+/// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|plan|wait|baseline|repair]`.
 ///
-/// It parses its own arguments (those after `migrate`), prints one line per
-/// migration and a summary on stdout, errors on stderr, and returns an exit
-/// code a Kubernetes Job or an init container can act on:
+/// It parses its own arguments (those after `migrate`), prints its result on
+/// stdout (one line per applied migration and a summary, or with `--format
+/// json` one JSON document), progress while waiting for the lock and errors
+/// on stderr, and returns an exit code a Kubernetes Job or an init container
+/// can act on:
 ///
 /// | code | meaning |
 /// |---:|---|
 /// | 0 | done: migrations applied, or nothing to do; the check or the wait succeeded |
 /// | 1 | failed: a migration failed, the database is unreachable, a lock or wait deadline passed |
 /// | 2 | usage: the arguments are wrong |
-/// | 3 | check failed: `status --check` found pending or divergent migrations, `validate` found a divergent, unknown or out-of-order one |
+/// | 3 | check failed: `status --check` found pending, divergent or newer migrations or an INVALID index, `validate` or a run found a divergent, unknown, newer or out-of-order one or an INVALID index |
 /// | 4 | dirty: a MySQL/MariaDB migration was left half applied; fix it by hand and run `repair` |
 ///
 /// ```text
-/// migrate [apply] [--dry-run] [--lock-timeout <duration>]
-/// migrate status [--check]
-/// migrate validate
+/// migrate [apply] [--dry-run] [--lock-timeout <duration>] [--allow-newer] [--target <version>]
+/// migrate status [--check] [--allow-newer] [--format text|json]
+/// migrate validate [--allow-newer] [--format text|json]
+/// migrate plan [--target <version>] [--allow-newer] [--format text|json]
 /// migrate wait [--timeout <duration>]
+/// migrate baseline <version> [--lock-timeout <duration>]
 /// migrate repair <version> (--applied | --not-applied)
 /// ```
 ///
 /// The settings come from the [`Migrator`] (its
 /// [`MigrateSettings`](crate::MigrateSettings)); `--lock-timeout` overrides
-/// `MIGRATE_LOCK_TIMEOUT` and `wait --timeout` overrides
-/// `MIGRATE_WAIT_TIMEOUT` for one run. Durations are humantime, as in the
+/// `MIGRATE_LOCK_TIMEOUT`, `wait --timeout` overrides
+/// `MIGRATE_WAIT_TIMEOUT` and `--allow-newer` sets `MIGRATE_ALLOW_NEWER` for
+/// one run. The JSON shapes are documented in the crate's README. Durations are humantime, as in the
 /// settings (`500ms`, `30s`, `1m 30s`), and at most [`Cli::MAX_DURATION`]
 /// (24 hours): anything else is a usage error (exit 2) naming the flag,
 /// such as `--lock-timeout: too large (at most 24h)`.
@@ -163,8 +169,12 @@ impl Cli {
     }
 
     async fn execute(&self, db: Database, command: Command) -> ExitCode {
-        let mut out = io::stdout();
-        let result = execute::execute(&self.migrator, db, command, &mut out).await;
+        let (mut out, mut err) = (io::stdout(), io::stderr());
+        let streams = execute::Streams {
+            out: &mut out,
+            err: &mut err,
+        };
+        let result = execute::execute(&self.migrator, db, command, streams).await;
         let _ = out.flush();
         ExitCode::from(match result {
             Ok(code) => code,

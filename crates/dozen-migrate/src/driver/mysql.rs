@@ -6,6 +6,7 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::{AssertSqlSafe, Connection as _};
 
 use crate::history;
+use crate::transaction::TransactionMode;
 
 /// The table holding the in-progress marker, one row per history table.
 ///
@@ -105,10 +106,14 @@ pub(crate) async fn clear_marker(
 /// A DML-only migration is atomic with its history row. DDL commits implicitly,
 /// so when the process dies or a statement fails after some DDL ran, the marker
 /// stays behind and the next run refuses to continue.
+///
+/// A `-- no-transaction` migration runs before that transaction opens, on
+/// its own; the marker covers it the same way.
 pub(crate) async fn apply(
     conn: &mut MySqlConnection,
     table: &str,
     m: &Migration,
+    mode: TransactionMode,
 ) -> Result<(), sqlx::Error> {
     let (version, name, started_on, checksum) = history::row_values(m);
     sqlx::query(AssertSqlSafe(format!(
@@ -121,9 +126,19 @@ pub(crate) async fn apply(
     .bind(started_on)
     .execute(&mut *conn)
     .await?;
+    let no_transaction = mode == TransactionMode::NoTransaction;
+    if no_transaction {
+        sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
+            .execute(&mut *conn)
+            .await?;
+    }
     let mut tx = conn.begin().await?;
     let result = async {
-        run_and_record(&mut tx, table, m).await?;
+        if no_transaction {
+            record(&mut tx, table, m).await?;
+        } else {
+            run_and_record(&mut tx, table, m).await?;
+        }
         clear_marker(&mut tx, table).await
     }
     .await;

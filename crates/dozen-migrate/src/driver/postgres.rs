@@ -1,10 +1,11 @@
 //! PostgreSQL: refinery's traits over a sqlx connection, and the advisory lock.
 
 use refinery::Migration;
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection as _};
 
 use crate::history;
+use crate::transaction::TransactionMode;
 
 crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx PostgreSQL connection.
@@ -28,15 +29,62 @@ pub(crate) async fn create_table(conn: &mut PgConnection, table: &str) -> Result
     Ok(())
 }
 
-/// Runs the migration and writes its history row in one transaction.
+/// Runs the migration and writes its history row in one transaction; a
+/// `-- no-transaction` migration runs on its own and its row is written
+/// only once it succeeded.
+///
+/// The transaction takes two round trips (four with one statement each):
+/// `BEGIN` and the migration, then its history row and `COMMIT`. Not one:
+/// the server runs a whole script even when the client is gone, so a killed
+/// or cancelled run would still commit; between the two, it waits for the
+/// client, finds it gone and rolls back. A failing statement ends its script
+/// with the transaction aborted: it is rolled back.
+///
+/// PostgreSQL runs a string of several statements sent at once in one
+/// implicit transaction, so a non-transactional migration holds one
+/// statement (such as `CREATE INDEX CONCURRENTLY`).
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     table: &str,
     m: &Migration,
+    mode: TransactionMode,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    run_and_record(&mut tx, table, m).await?;
-    tx.commit().await
+    if mode == TransactionMode::NoTransaction {
+        return run_and_record(conn, table, m).await;
+    }
+    // The newline before `;` ends a last line that is a `--` comment.
+    let run = format!("BEGIN;\n{}\n;", m.sql().unwrap_or_default());
+    let record = format!("{};\nCOMMIT;", history::insert_literal_sql(table, m));
+    let mut result = sqlx::raw_sql(AssertSqlSafe(run)).execute(&mut *conn).await;
+    if result.is_ok() {
+        result = sqlx::raw_sql(AssertSqlSafe(record))
+            .execute(&mut *conn)
+            .await;
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // A failure at COMMIT has ended the transaction already; the
+            // ROLLBACK then only warns.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(conn).await;
+            Err(e)
+        }
+    }
+}
+
+/// The indexes marked INVALID in this database (outside the system
+/// schemas), named as the search path resolves them: what a failed or
+/// still-running `CREATE INDEX CONCURRENTLY` leaves.
+pub(crate) async fn invalid_indexes(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_toast%' \
+         ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The advisory lock key for `table` as this connection's database resolves

@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::history;
+use crate::transaction::TransactionMode;
 
 crate::driver::sqlx_driver::sqlx_driver!(
     /// refinery's `AsyncMigrate` over a sqlx SQLite connection.
@@ -36,11 +37,31 @@ pub(crate) async fn ensure_table(
 
 /// Runs the migration and writes its history row inside a savepoint of the
 /// run's transaction.
+///
+/// A `-- no-transaction` migration (`VACUUM`, some `PRAGMA`s) cannot run
+/// inside it, and SQLite's write lock is that transaction: the run commits
+/// what it applied so far, runs the migration and writes its row on their
+/// own, and takes the write lock again. Another migrator starting in that
+/// moment could run the same migration too, so keep such migrations
+/// idempotent, as `VACUUM` and `PRAGMA` are.
 pub(crate) async fn apply(
     conn: &mut SqliteConnection,
     table: &str,
     m: &Migration,
+    mode: TransactionMode,
 ) -> Result<(), sqlx::Error> {
+    if mode == TransactionMode::NoTransaction {
+        commit(conn).await?;
+        let result = run_and_record(conn, table, m).await;
+        let relocked = try_begin_immediate(conn).await;
+        result?;
+        return match relocked? {
+            true => Ok(()),
+            false => Err(sqlx::Error::Protocol(String::from(
+                "another connection took the write lock during a no-transaction migration",
+            ))),
+        };
+    }
     sqlx::raw_sql("SAVEPOINT dozen_migrate")
         .execute(&mut *conn)
         .await?;

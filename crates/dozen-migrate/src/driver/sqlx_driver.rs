@@ -99,6 +99,19 @@ macro_rules! sqlx_driver {
             Ok(())
         }
 
+        /// [`record`]s each of `ms` without running it (`baseline`); the
+        /// caller owns the transaction.
+        pub(crate) async fn record_all(
+            conn: &mut $conn,
+            table: &str,
+            ms: &[&::refinery::Migration],
+        ) -> Result<(), ::sqlx::Error> {
+            for m in ms {
+                record(&mut *conn, table, m).await?;
+            }
+            Ok(())
+        }
+
         /// Runs `m`'s SQL, then [`record`]s it; the caller owns the transaction.
         pub(crate) async fn run_and_record(
             conn: &mut $conn,

@@ -111,3 +111,27 @@ async fn refinery_runner_over_the_sqlx_drivers() {
     let report = Kind::Postgres.migrator().apply(&db).await.expect("apply");
     assert!(report.applied.is_empty());
 }
+
+/// PostgreSQL sends a migration and its history row as scripts: a last line
+/// that is a `--` comment, with no newline or `;` after it, must not swallow
+/// the history row, and refinery must read the row back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_ending_in_a_comment_gets_its_history_row() {
+    let Some(fresh) = Kind::Postgres.fresh("dm_comment").await else {
+        return;
+    };
+    let db = crate::support::connect(&fresh.url).await;
+    let migrator = crate::support::set(&[
+        ("V1__a", "CREATE TABLE a (id INTEGER) -- a trailing comment"),
+        ("V2__b", "CREATE TABLE b (id INTEGER);\n-- the end"),
+    ]);
+    assert_eq!(migrator.apply(&db).await.expect("apply").applied.len(), 2);
+    assert!(migrator.status(&db).await.expect("status").is_up_to_date());
+    let mut client = tokio_postgres_client(&fresh.url).await;
+    let runner = refinery::Runner::new(migrator.migrations());
+    let report = runner
+        .run_async(&mut client)
+        .await
+        .expect("refinery reads the rows");
+    assert!(report.applied_migrations().is_empty());
+}

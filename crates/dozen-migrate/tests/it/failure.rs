@@ -74,14 +74,7 @@ async fn mysql_failure_releases_get_lock_and_marks_the_version() {
     fail(&db).await;
     // The lock's name, computed as dozen-migrate does (deployed releases must
     // agree on it, so it is pinned here): nobody holds it.
-    let database: String = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(&pool)
-        .await
-        .expect("db");
-    let name = format!(
-        "dozen-migrate:{:016x}",
-        crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
-    );
+    let name = crate::support::mysql_lock_name(&pool).await;
     let holder: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
         .bind(&name)
         .fetch_one(&pool)

@@ -5,13 +5,18 @@
 //! Several tests re-run this very executable as a child process (see
 //! [`support::child_entry_point`]) to get real, separately killable migrators.
 
+mod baseline_target;
 mod cli;
 mod compat;
 mod durations;
+mod expand_contract;
 mod failure;
 mod kill;
 mod lock_identity;
 mod modes;
+mod no_transaction;
+mod output;
 mod race;
+mod rollback;
 mod settings;
 mod support;

@@ -11,14 +11,10 @@ use std::time::{Duration, Instant};
 use dozen_migrate::{Database, Error, ErrorKind, Migrator, State};
 use refinery::Migration;
 
-use crate::support::{Kind, failed_with, is};
+use crate::support::{Kind, failed_with, is, set};
 
 fn m(name: &str, sql: &str) -> Migration {
     Migration::unapplied(name, sql).expect("valid name")
-}
-
-fn set(sqls: &[(&str, &str)]) -> Migrator {
-    Migrator::from_migrations(sqls.iter().map(|(n, s)| m(n, s))).expect("valid set")
 }
 
 fn states(status: &dozen_migrate::Status) -> Vec<(i32, &'static str)> {
@@ -88,6 +84,16 @@ async fn status_compares_history_with_the_embedded_set() {
     check(
         set(&[base[0]]),
         vec![(1, "applied"), (2, "unknown")],
+        Some(
+            "the database holds a migration newer than this binary's latest (V1): V2__b; \
+             if the app was rolled back, accept it with MIGRATE_ALLOW_NEWER=true or --allow-newer",
+        ),
+    )
+    .await;
+    // A deleted file, not a newer release: no option accepts it.
+    check(
+        set(&[base[0], ("V3__c", "CREATE TABLE c (id INTEGER)")]),
+        vec![(1, "applied"), (2, "unknown"), (3, "pending")],
         Some("V2__b is applied in the database but not embedded"),
     )
     .await;
@@ -333,14 +339,7 @@ async fn mysql_lock_timeout_names_the_holding_connection() {
     let mut holder = sqlx::MySqlConnection::connect(&fresh.url)
         .await
         .expect("connect");
-    let database: String = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(&mut holder)
-        .await
-        .expect("db");
-    let name = format!(
-        "dozen-migrate:{:016x}",
-        crate::support::fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
-    );
+    let name = crate::support::mysql_lock_name(&mut holder).await;
     let (got, id): (i64, i64) =
         sqlx::query_as("SELECT CAST(GET_LOCK(?, 0) AS SIGNED), CAST(CONNECTION_ID() AS SIGNED)")
             .bind(&name)

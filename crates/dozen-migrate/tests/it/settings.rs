@@ -33,8 +33,10 @@ fn settings_load_from_a_map_with_the_real_environment_emptied() {
         ("MIGRATE_LOCK_TIMEOUT", "1m 30s"),
         ("MIGRATE_WAIT_TIMEOUT", "45s"),
         ("MIGRATE_POLL_INTERVAL", "250ms"),
+        ("MIGRATE_ALLOW_NEWER", "true"),
     ])
     .expect("valid settings");
+    assert!(settings.migrate_allow_newer);
     assert_eq!(settings.migrate_table.as_str(), "app.history");
     assert_eq!(settings.migrate_lock_timeout, Duration::from_secs(90));
     assert_eq!(settings.migrate_wait_timeout, Duration::from_secs(45));
@@ -48,6 +50,8 @@ fn settings_load_from_a_map_with_the_real_environment_emptied() {
     assert_eq!(migrator.lock_timeout(), Duration::from_secs(90));
     assert_eq!(migrator.wait_timeout(), Duration::from_secs(45));
     assert_eq!(migrator.poll_interval(), Duration::from_millis(250));
+    assert!(migrator.allow_newer());
+    assert!(!migrator.clone().with_allow_newer(false).allow_newer());
     let cli = Cli::new(migrator).with_program_name("myapp migrate");
     assert!(format!("{cli:?}").contains("app.history"), "{cli:?}");
 

@@ -62,6 +62,14 @@ impl Kind {
         Migrator::new(&runner).expect("valid migrations")
     }
 
+    /// The next release's migrator: the 20 test migrations and a 21st.
+    pub(crate) fn newer_release(self) -> Migrator {
+        let v21 = refinery::Migration::unapplied("V21__newer", "CREATE TABLE newer (id INTEGER)")
+            .expect("valid name");
+        Migrator::from_migrations(self.migrator().migrations().iter().cloned().chain([v21]))
+            .expect("valid set")
+    }
+
     /// A new empty database, or `None` (with a skip notice) when the server's
     /// variable is unset outside CI.
     pub(crate) async fn fresh(self, prefix: &str) -> Option<Fresh> {
@@ -149,6 +157,20 @@ pub(crate) fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
+/// The `GET_LOCK` name dozen-migrate takes for the default table in the
+/// connection's database, computed as it does (pinned: deployed releases must
+/// agree on it).
+pub(crate) async fn mysql_lock_name<'c>(conn: impl sqlx::MySqlExecutor<'c>) -> String {
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(conn)
+        .await
+        .expect("db");
+    format!(
+        "dozen-migrate:{:016x}",
+        fnv1a(&["dozen-migrate", &database, "refinery_schema_history"])
+    )
+}
+
 /// Each of `1..=n` exactly once.
 pub(crate) fn once_each(n: i64) -> Vec<(i64, i64)> {
     (1..=n).map(|v| (v, 1)).collect()
@@ -197,11 +219,43 @@ pub(crate) fn run_cli(kind: Kind, url: &str, args: &str) -> (u8, String, String)
         .output()
         .expect("run cli");
     let code = out.status.code().expect("exit code");
+    // What the command printed, without the test harness's own lines before it.
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let marker = "test support::child_entry_point ... \n";
+    let stdout = match stdout.find(marker) {
+        Some(at) => stdout[at + marker.len()..].to_owned(),
+        None => stdout,
+    };
     (
         u8::try_from(code).expect("small exit code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A migrator for `(name, sql)` pairs such as `("V1__a", "CREATE TABLE a (id INTEGER)")`.
+pub(crate) fn set(sqls: &[(&str, &str)]) -> Migrator {
+    Migrator::from_migrations(
+        sqls.iter()
+            .map(|(n, s)| refinery::Migration::unapplied(n, s).expect("valid name")),
+    )
+    .expect("valid set")
+}
+
+/// Runs each row's arguments in order on one database: the exit code, and a
+/// fragment expected on stdout (or on stderr for failures).
+pub(crate) fn check_cli_rows(kind: Kind, url: &str, rows: &[(&str, u8, &str)]) {
+    for (args, code, fragment) in rows {
+        let (got, stdout, stderr) = run_cli(kind, url, args);
+        assert_eq!(
+            got, *code,
+            "{kind:?} `migrate {args}`\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stdout.contains(fragment) || stderr.contains(fragment),
+            "{kind:?} `migrate {args}` should print {fragment:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
 }
 
 pub(crate) fn now_ms() -> u128 {
