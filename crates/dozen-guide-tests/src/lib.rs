@@ -32,6 +32,7 @@ pub mod pages {
     page!(Security, "docs/SECURITY.md");
     page!(Benchmarks, "docs/benchmarks.md");
     page!(Migrating, "docs/migrating.md");
+    page!(ExpandContract, "docs/expand-contract.md");
     page!(Codebase, "docs/factors/01-codebase.md");
     page!(Dependencies, "docs/factors/02-dependencies.md");
     page!(Config, "docs/factors/03-config.md");
