@@ -4,6 +4,7 @@
 mod bodies_are_bounded;
 mod crud;
 mod every_variable_reported;
+mod getting_started;
 mod hostile_input;
 mod list_is_paginated;
 mod manifests;
