@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instruction counts per operation for the CPU-bound groups (log, log-pretty, url), dozen and
+# Instruction counts per operation for the CPU-bound groups (log, log-pretty, url, config), dozen and
 # its peers in the same run, and the gate on their ratios.
 #
 # Each subject runs under valgrind (cachegrind, no cache simulation) with N and 2N operations;
@@ -8,7 +8,7 @@
 # time, so the gate's margin is narrow: a ratio dozen/peer above its committed value in
 # benches/icount-baseline.txt by more than 5 % fails.
 #
-# Usage: bash benches/icount.sh [--no-gate]   (needs valgrind)
+# Usage: bash benches/icount.sh [--no-gate]   (needs valgrind; about a minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gate=1
@@ -16,13 +16,24 @@ gate=1
 command -v valgrind >/dev/null || { echo "error: valgrind is not installed" >&2; exit 1; }
 cargo build -q --release -p dozen-benches --bin icount
 bin="${CARGO_TARGET_DIR:-target}/release/icount"
+# The config group's own binary: it loads the configuration N times from its 80-variable
+# environment in a child process (DOZEN_BENCH_CONFIG_LOOP=peer:N), as its criterion run does.
+config_bin=$(cargo bench -q -p dozen-benches --bench config --no-run --message-format=json 2>/dev/null \
+    | grep '"kind":\["bench"\]' | grep '"name":"config"' \
+    | grep -o '"executable":"[^"]*"' | tail -n1 | cut -d'"' -f4)
+[ -x "$config_bin" ] || { echo "error: the config benchmark was not built" >&2; exit 1; }
 
-count() { # group id n -> instructions of the whole process
+count() { # group id n -> instructions of the whole process (and its children)
     local out
     out=$(mktemp)
-    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-        "$bin" "$1" "$2" "$3" 2>"$out" >/dev/null
-    grep -E 'I *refs' "$out" | tr -d ',' | awk '{print $NF}'
+    if [ "$1" = config ]; then
+        DOZEN_BENCH_CONFIG_LOOP="$2:$3" valgrind --tool=cachegrind --cache-sim=no \
+            --trace-children=yes --cachegrind-out-file=/dev/null "$config_bin" 2>"$out" >/dev/null
+    else
+        valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+            "$bin" "$1" "$2" "$3" 2>"$out" >/dev/null
+    fi
+    grep -E 'I *refs' "$out" | tr -d ',' | awk '{sum += $NF} END {print sum}'
     rm -f "$out"
 }
 
@@ -38,6 +49,7 @@ subjects=(
     "log dozen-log 2000" "log dozen-log-5-secrets 2000" "log tracing-stackdriver 2000" "log fmt-json 2000" "log fmt-text 2000"
     "log-pretty dozen-log-pretty 2000" "log-pretty fmt-text-ansi 2000"
     "url dozen-backing 200" "url url 200" "url sqlx-pg 200"
+    "config dozen-config 200" "config envy 200"
 )
 for subject in "${subjects[@]}"; do
     set -- $subject
