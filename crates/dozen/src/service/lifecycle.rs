@@ -10,12 +10,37 @@ use dozen_log::LogSettings;
 use dozen_shutdown::{Shutdown, ShutdownSettings};
 use serde::de::DeserializeOwned;
 
+use super::DatabasePlan;
 use super::context::Context;
 use super::exit_code;
 use super::health::Health;
-use super::settings::{self, FLUSH_BUDGET, Loaded, Validate};
-use super::step::{ProcessFn, WebFn};
+use super::settings::{self, FLUSH_BUDGET, Loaded, Needs, Validate};
+use super::step::{BoxError, ProcessFn, WebFn};
+use super::stopped::is_stopped;
 use super::web;
+
+/// What the app declared of its database.
+#[cfg(all(
+    feature = "backing",
+    any(
+        feature = "postgres",
+        feature = "mysql",
+        feature = "sqlite",
+        feature = "any"
+    )
+))]
+pub(crate) type Declared<S> = super::database::Declared<S>;
+/// Without a database driver, nothing.
+#[cfg(not(all(
+    feature = "backing",
+    any(
+        feature = "postgres",
+        feature = "mysql",
+        feature = "sqlite",
+        feature = "any"
+    )
+)))]
+pub(crate) type Declared<S> = std::marker::PhantomData<S>;
 
 /// The process type to run.
 pub(crate) enum Kind<S> {
@@ -31,12 +56,18 @@ pub(crate) struct Names<'a> {
 }
 
 /// Runs process type `kind` to its end and returns the exit code.
-pub(crate) fn run<S>(names: &Names<'_>, validate: Option<&Validate<S>>, kind: Kind<S>) -> ExitCode
+pub(crate) fn run<S>(
+    names: &Names<'_>,
+    validate: Option<&Validate<S>>,
+    needs: Needs,
+    database: &Declared<S>,
+    kind: Kind<S>,
+) -> ExitCode
 where
     S: DeserializeOwned + Send + Sync + 'static,
 {
     let web = matches!(kind, Kind::Web(_));
-    let loaded = match settings::load::<S>(web, validate, None) {
+    let mut loaded = match settings::load::<S>(web, needs, validate, None) {
         Ok(loaded) => loaded,
         Err(error) => {
             #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
@@ -59,12 +90,20 @@ where
         }
     };
     tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
+    let plan = match plan(database, &mut loaded) {
+        Ok(plan) => plan,
+        Err(error) => {
+            tracing::error!(%error, "cannot load the embedded migrations");
+            log.flush();
+            return ExitCode::from(exit_code::START_FAILED);
+        }
+    };
     let code = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => {
-            let code = runtime.block_on(start(names.process, loaded, &log, kind));
+            let code = runtime.block_on(start(names.process, loaded, plan, &log, kind));
             // Tasks still running (none after a clean shutdown) are dropped,
             // not waited for: the deadline has been kept already.
             runtime.shutdown_background();
@@ -79,9 +118,41 @@ where
     code
 }
 
+/// The database's plan, from what the app declared and the settings.
+#[cfg(all(
+    feature = "backing",
+    any(
+        feature = "postgres",
+        feature = "mysql",
+        feature = "sqlite",
+        feature = "any"
+    )
+))]
+fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+    database.plan(&loaded.app, loaded.database.take())
+}
+
+/// Without a database driver, none.
+#[cfg(not(all(
+    feature = "backing",
+    any(
+        feature = "postgres",
+        feature = "mysql",
+        feature = "sqlite",
+        feature = "any"
+    )
+)))]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with a driver"
+)]
+fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+    Ok(())
+}
+
 /// Logging from `settings`, under the service's own name and version when
 /// neither `SERVICE_NAME` nor `K_SERVICE` names it.
-fn init_logging(
+pub(crate) fn init_logging(
     settings: LogSettings,
     names: &Names<'_>,
 ) -> Result<dozen_log::Guard, dozen_log::Error> {
@@ -103,6 +174,7 @@ fn init_logging(
 async fn start<S>(
     process: &str,
     loaded: Loaded<S>,
+    database: DatabasePlan,
     log: &dozen_log::Guard,
     kind: Kind<S>,
 ) -> ExitCode
@@ -117,7 +189,7 @@ where
         Err(code) => return code,
     };
     let health = Health::new(&shutdown);
-    let ctx = Context::new(app, shutdown.clone(), health.clone(), process);
+    let ctx = Context::new(app, shutdown.clone(), health.clone(), process, database);
     match (kind, web) {
         (Kind::Web(f), Some((web, http))) => web::run(f, ctx, &health, web, http).await,
         (Kind::Named(f), _) => named(process, f, ctx).await,
@@ -129,7 +201,7 @@ where
 /// wired once: as the last teardown hook and before a forced exit. A
 /// process type other than web receives no traffic: no propagation delay
 /// unless `SHUTDOWN_DELAY` asks for one.
-fn build_shutdown(
+pub(crate) fn build_shutdown(
     settings: ShutdownSettings,
     web: bool,
     log: &dozen_log::Guard,
@@ -171,11 +243,16 @@ where
     let done = shutdown.clone();
     let work = f(ctx);
     shutdown.spawn(process.to_owned(), async move {
-        let result = work.await;
-        if result.is_ok() {
-            done.trigger();
+        match work.await {
+            // Stopped during its start-up (attaching its database): said
+            // so already; the shutdown's outcome is the exit code.
+            Err(error) if is_stopped(&*error) => Ok(()),
+            Ok(()) => {
+                done.trigger();
+                Ok(())
+            }
+            Err(error) => Err(error),
         }
-        result
     });
     shutdown.wait().await.into()
 }

@@ -17,6 +17,7 @@ use super::health::Health;
 use super::settings::WebSettings;
 use super::slot::AppSlot;
 use super::step::WebFn;
+use super::stopped::is_stopped;
 
 /// Runs the web process type to its end.
 pub(crate) async fn run<S>(
@@ -79,6 +80,8 @@ where
     };
     let failed = match built {
         Ok(Ok(router)) => Ok(router),
+        // Stopped attaching a resource: said so already.
+        Ok(Err(error)) if is_stopped(&*error) => return shutdown.wait().await.into(),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err("it panicked".to_owned()),
     };
