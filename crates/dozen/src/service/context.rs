@@ -21,15 +21,7 @@ struct Inner<S> {
     health: Health,
     process: String,
     #[cfg_attr(
-        not(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )),
+        not(dozen_database),
         allow(dead_code, reason = "no database without a driver")
     )]
     database: DatabasePlan,
@@ -114,27 +106,8 @@ impl<S> Context<S> {
     /// `DATABASE_CONNECT_TIMEOUT`; a migration failed; the schema did not
     /// arrive within `MIGRATE_WAIT_TIMEOUT`; shutdown began. The message
     /// hides the password.
-    #[cfg(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    ))]
-    #[cfg_attr(
-        docsrs,
-        doc(cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )))
-    )]
+    #[cfg(dozen_database)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backing")))]
     pub async fn database<DB: dozen_backing::Driver>(
         &self,
     ) -> Result<sqlx::Pool<DB>, super::step::BoxError> {

@@ -20,26 +20,10 @@ use super::stopped::is_stopped;
 use super::web;
 
 /// What the app declared of its database.
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 pub(crate) type Declared<S> = super::database::Declared<S>;
 /// Without a database driver, nothing.
-#[cfg(not(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-)))]
+#[cfg(not(dozen_database))]
 pub(crate) type Declared<S> = std::marker::PhantomData<S>;
 
 /// The process type to run.
@@ -67,29 +51,10 @@ where
     S: DeserializeOwned + Send + Sync + 'static,
 {
     let web = matches!(kind, Kind::Web(_));
-    let mut loaded = match settings::load::<S>(web, needs, validate, None) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
-            {
-                eprintln!("{}: invalid configuration:\n{error}", names.service);
-            }
-            return ExitCode::from(exit_code::CONFIG);
-        }
+    let (mut loaded, log) = match settings_and_logging(names, web, needs, validate) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let log = match init_logging(loaded.log.clone(), names) {
-        Ok(log) => log,
-        Err(error) => {
-            // Settings were validated: a global subscriber already set, or
-            // no writer thread.
-            #[allow(clippy::print_stderr, reason = "logging could not be set up")]
-            {
-                eprintln!("{}: cannot set up logging: {error}", names.service);
-            }
-            return ExitCode::from(exit_code::START_FAILED);
-        }
-    };
-    tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
     let plan = match plan(database, &mut loaded) {
         Ok(plan) => plan,
         Err(error) => {
@@ -119,29 +84,13 @@ where
 }
 
 /// The database's plan, from what the app declared and the settings.
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
     database.plan(&loaded.app, loaded.database.take())
 }
 
 /// Without a database driver, none.
-#[cfg(not(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-)))]
+#[cfg(not(dozen_database))]
 #[allow(
     clippy::unnecessary_wraps,
     reason = "the same signature as with a driver"
@@ -150,9 +99,44 @@ fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError>
     Ok(())
 }
 
+/// Loads the settings of process type `names.process` (the web one when
+/// `web`), sets up logging and logs the one report line; or says on stderr
+/// why not, and returns the exit code.
+pub(crate) fn settings_and_logging<S: DeserializeOwned>(
+    names: &Names<'_>,
+    web: bool,
+    needs: Needs,
+    validate: Option<&Validate<S>>,
+) -> Result<(Loaded<S>, dozen_log::Guard), ExitCode> {
+    let loaded = match settings::load::<S>(web, needs, validate, None) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
+            {
+                eprintln!("{}: invalid configuration:\n{error}", names.service);
+            }
+            return Err(ExitCode::from(exit_code::CONFIG));
+        }
+    };
+    let log = match init_logging(loaded.log.clone(), names) {
+        Ok(log) => log,
+        Err(error) => {
+            // Settings were validated: a global subscriber already set, or
+            // no writer thread.
+            #[allow(clippy::print_stderr, reason = "logging could not be set up")]
+            {
+                eprintln!("{}: cannot set up logging: {error}", names.service);
+            }
+            return Err(ExitCode::from(exit_code::START_FAILED));
+        }
+    };
+    tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
+    Ok((loaded, log))
+}
+
 /// Logging from `settings`, under the service's own name and version when
 /// neither `SERVICE_NAME` nor `K_SERVICE` names it.
-pub(crate) fn init_logging(
+fn init_logging(
     settings: LogSettings,
     names: &Names<'_>,
 ) -> Result<dozen_log::Guard, dozen_log::Error> {

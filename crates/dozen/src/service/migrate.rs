@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::database::Declared;
 use super::exit_code;
-use super::lifecycle::{Names, build_shutdown, init_logging};
+use super::lifecycle::{Names, build_shutdown, settings_and_logging};
 use super::schema;
-use super::settings::{self, Validate};
+use super::settings::Validate;
 use super::stopped::unless_shutdown;
 
 /// The exit code of a `migrate` command stopped by SIGTERM or SIGINT: 128 +
@@ -61,27 +61,10 @@ where
             Err::<dozen_migrate::Database, _>("help needs no database")
         }));
     }
-    let mut loaded = match settings::load::<S>(false, declared.needs(), validate, None) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
-            {
-                eprintln!("{}: invalid configuration:\n{error}", names.service);
-            }
-            return ExitCode::from(exit_code::CONFIG);
-        }
+    let (mut loaded, log) = match settings_and_logging(names, false, declared.needs(), validate) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let log = match init_logging(loaded.log.clone(), names) {
-        Ok(log) => log,
-        Err(error) => {
-            #[allow(clippy::print_stderr, reason = "logging could not be set up")]
-            {
-                eprintln!("{}: cannot set up logging: {error}", names.service);
-            }
-            return ExitCode::from(exit_code::START_FAILED);
-        }
-    };
-    tracing::info!(process = "migrate", config = %loaded.report, "configuration loaded");
     let code = match declared.plan(&loaded.app, loaded.database.take()) {
         Ok(Some(plan)) => match &plan.schema {
             Some(schema) => runtime.block_on(async {

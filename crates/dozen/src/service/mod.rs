@@ -26,15 +26,7 @@
 mod args;
 mod body;
 mod context;
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 mod database;
 pub mod exit_code;
 mod health;
@@ -87,39 +79,15 @@ pub struct Service<S = NoSettings> {
     validate: Option<Box<Validate<S>>>,
     web: Option<WebFn<S>>,
     processes: Vec<(String, ProcessFn<S>)>,
-    #[cfg(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    ))]
+    #[cfg(dozen_database)]
     database: database::Declared<S>,
 }
 
 /// The database a process attaches, planned from its settings.
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 pub(crate) type DatabasePlan = Option<std::sync::Arc<database::Plan>>;
 /// Without a database driver, none.
-#[cfg(not(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-)))]
+#[cfg(not(dozen_database))]
 pub(crate) type DatabasePlan = ();
 
 impl<S> fmt::Debug for Service<S> {
@@ -154,15 +122,7 @@ where
             validate: None,
             web: None,
             processes: Vec::new(),
-            #[cfg(all(
-                feature = "backing",
-                any(
-                    feature = "postgres",
-                    feature = "mysql",
-                    feature = "sqlite",
-                    feature = "any"
-                )
-            ))]
+            #[cfg(dozen_database)]
             database: database::Declared::default(),
         }
     }
@@ -171,27 +131,8 @@ where
     /// `DATABASE_URL`): the process then reads `PoolSettings` too
     /// (`DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ...), and
     /// [`Context::database`] attaches it.
-    #[cfg(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    ))]
-    #[cfg_attr(
-        docsrs,
-        doc(cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )))
-    )]
+    #[cfg(dozen_database)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backing")))]
     pub fn with_database<F>(mut self, url: F) -> Self
     where
         F: Fn(&S) -> &dozen_backing::ServiceUrl + Send + Sync + 'static,
@@ -231,25 +172,9 @@ where
 
     /// What the process reads for its database.
     fn needs(&self) -> Needs {
-        #[cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        ))]
+        #[cfg(dozen_database)]
         return self.database.needs();
-        #[cfg(not(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )))]
+        #[cfg(not(dozen_database))]
         Needs::Nothing
     }
 
@@ -407,25 +332,9 @@ where
             process: &process,
         };
         let needs = self.needs();
-        #[cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        ))]
+        #[cfg(dozen_database)]
         let database = &self.database;
-        #[cfg(not(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )))]
+        #[cfg(not(dozen_database))]
         let database = &std::marker::PhantomData;
         lifecycle::run(&names, self.validate.as_deref(), needs, database, kind)
     }

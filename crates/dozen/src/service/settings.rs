@@ -56,15 +56,7 @@ type ProcessTuple = (ShutdownSettings, LogSettings);
 /// What a process reads for its database, beyond the app's `DATABASE_URL`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(
-    not(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    )),
+    not(dozen_database),
     allow(
         dead_code,
         reason = "a database needs the backing feature and a driver"
@@ -82,15 +74,7 @@ pub(crate) enum Needs {
 }
 
 /// What a database reads, loaded.
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 pub(crate) struct DatabaseSettings {
     pub(crate) pool: dozen_backing::PoolSettings,
     #[cfg(feature = "migrate")]
@@ -103,15 +87,7 @@ pub(crate) struct DatabaseSettings {
 /// Everything a process read, checked.
 pub(crate) struct Loaded<S> {
     /// What its database reads, when it has one.
-    #[cfg(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    ))]
+    #[cfg(dozen_database)]
     pub(crate) database: Option<DatabaseSettings>,
     pub(crate) app: S,
     /// `Some` for the web process type.
@@ -156,27 +132,11 @@ pub(crate) fn load<S: DeserializeOwned>(
     let database =
         load_database(needs, vars).map_err(|error| problems.extend(error.problems().cloned()));
     #[cfg_attr(
-        not(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        )),
+        not(dozen_database),
         allow(unused_mut, reason = "no database to budget for")
     )]
     let mut budgets = vec![("flush logs", FLUSH_BUDGET)];
-    #[cfg(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    ))]
+    #[cfg(dozen_database)]
     if let Ok((Some(database), _)) = &database {
         if let Err(error) = database.pool.validate() {
             problems.extend([problem(&error.to_string())]);
@@ -201,15 +161,7 @@ pub(crate) fn load<S: DeserializeOwned>(
                 web,
                 shutdown,
                 log,
-                #[cfg(all(
-                    feature = "backing",
-                    any(
-                        feature = "postgres",
-                        feature = "mysql",
-                        feature = "sqlite",
-                        feature = "any"
-                    )
-                ))]
+                #[cfg(dozen_database)]
                 database: _database,
                 report,
             })
@@ -219,15 +171,7 @@ pub(crate) fn load<S: DeserializeOwned>(
 }
 
 /// What a database reads, for `needs`, with its report (empty for none).
-#[cfg(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-))]
+#[cfg(dozen_database)]
 fn load_database(
     needs: Needs,
     vars: Option<&[(String, String)]>,
@@ -258,15 +202,7 @@ fn load_database(
 }
 
 /// Without a database driver, no database to read for.
-#[cfg(not(all(
-    feature = "backing",
-    any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )
-)))]
+#[cfg(not(dozen_database))]
 #[allow(
     clippy::unnecessary_wraps,
     reason = "the same signature as with a driver"
@@ -319,27 +255,11 @@ fn problem(message: &str) -> Problem {
 /// app's, then dozen's.
 pub(crate) fn describe<S: DeserializeOwned>(web: bool, needs: Needs) -> Description {
     match (web, needs) {
-        #[cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        ))]
+        #[cfg(dozen_database)]
         (true, Needs::Pool) => {
             dozen_config::describe::<(S, WebTuple, dozen_backing::PoolSettings)>()
         }
-        #[cfg(all(
-            feature = "backing",
-            any(
-                feature = "postgres",
-                feature = "mysql",
-                feature = "sqlite",
-                feature = "any"
-            )
-        ))]
+        #[cfg(dozen_database)]
         (false, Needs::Pool) => {
             dozen_config::describe::<(S, ProcessTuple, dozen_backing::PoolSettings)>()
         }

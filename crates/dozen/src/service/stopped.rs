@@ -22,15 +22,7 @@ impl std::error::Error for Stopped {}
 /// begins first: then `work` is dropped where it stands, the log says so,
 /// and the error is [`Stopped`]. When both happen, shutdown wins.
 #[cfg_attr(
-    not(all(
-        feature = "backing",
-        any(
-            feature = "postgres",
-            feature = "mysql",
-            feature = "sqlite",
-            feature = "any"
-        )
-    )),
+    not(dozen_database),
     allow(dead_code, reason = "used by the database's start-up")
 )]
 pub(crate) async fn unless_shutdown<T>(
