@@ -7,6 +7,7 @@ use dozen_shutdown::Shutdown;
 
 use super::DatabasePlan;
 use super::health::Health;
+use super::stopped::Phases;
 
 /// What the web function and a process type's function are given: the
 /// app's settings, the [`Shutdown`] of the process and its [`Health`].
@@ -20,6 +21,7 @@ struct Inner<S> {
     shutdown: Shutdown,
     health: Health,
     process: String,
+    phases: Phases,
     #[cfg_attr(
         not(dozen_database),
         allow(dead_code, reason = "no database without a driver")
@@ -59,6 +61,7 @@ impl<S> Context<S> {
                 shutdown,
                 health,
                 process: process.to_owned(),
+                phases: Phases::default(),
                 database,
             }),
         }
@@ -114,7 +117,13 @@ impl<S> Context<S> {
         let Some(plan) = &self.inner.database else {
             return Err("no database declared (Service::with_database)".into());
         };
-        super::database::attach(plan, &self.inner.shutdown, &self.inner.health).await
+        let inner = &self.inner;
+        super::database::attach(plan, &inner.shutdown, &inner.phases, &inner.health).await
+    }
+
+    /// Where start-up is, for the line saying where shutdown stopped it.
+    pub(crate) fn phases(&self) -> &Phases {
+        &self.inner.phases
     }
 
     /// The name of the process type running: `web`, or the name given to

@@ -3,14 +3,16 @@
 //! connected with retry, raced against shutdown, closed in teardown, its
 //! readiness checked.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dozen_backing::{Driver, PoolSettings, ServiceUrl};
 use dozen_shutdown::Shutdown;
+use tokio::sync::Notify;
 
 use super::health::{Check, DEFAULT_CHECK_TIMEOUT, Health};
 use super::step::BoxError;
-use super::stopped::unless_shutdown;
+use super::stopped::{Phases, unless_shutdown};
 
 /// The teardown budget of closing the database's pools, reserved from
 /// `SHUTDOWN_TIMEOUT` and checked with the other settings.
@@ -35,17 +37,24 @@ pub(crate) struct Plan {
 pub(crate) async fn attach<DB: Driver>(
     plan: &Plan,
     shutdown: &Shutdown,
+    phases: &Phases,
     health: &Health,
 ) -> Result<sqlx::Pool<DB>, BoxError> {
+    // Registered first, so that `/readyz` names the database while it is
+    // being connected to.
+    let connected = attached_check(health, CHECK, |pool: sqlx::Pool<DB>| async move {
+        dozen_backing::ping(&pool, DEFAULT_CHECK_TIMEOUT).await
+    });
     let pool = unless_shutdown(
         shutdown,
+        phases,
         "connect",
         dozen_backing::connect::<DB>(&plan.url, &plan.pool),
     )
     .await??;
     #[cfg(feature = "migrate")]
     let schema = match &plan.schema {
-        Some(schema) => Some(super::schema::prepare(schema, plan, shutdown, health).await?),
+        Some(schema) => Some(super::schema::prepare(schema, plan, shutdown, phases, health).await?),
         None => None,
     };
     let closed = pool.clone();
@@ -56,12 +65,55 @@ pub(crate) async fn attach<DB: Driver>(
         }
         closed.close().await;
     })?;
-    let pinged = pool.clone();
-    health.add(Check::new(CHECK, move || {
-        let pool = pinged.clone();
-        async move { dozen_backing::ping(&pool, DEFAULT_CHECK_TIMEOUT).await }
-    }));
+    connected.attach(pool.clone());
     Ok(pool)
+}
+
+/// The resource a readiness check runs on, set once it is attached.
+pub(crate) struct Attached<T> {
+    slot: Arc<OnceLock<T>>,
+    wake: Arc<Notify>,
+}
+
+impl<T> Attached<T> {
+    /// The resource is attached: its check runs at once.
+    pub(crate) fn attach(&self, resource: T) {
+        let _ = self.slot.set(resource);
+        self.wake.notify_one();
+    }
+}
+
+/// Registers readiness check `name`, which fails ("not attached yet") until
+/// the resource is [attached](Attached::attach), and then runs `check` on a
+/// clone of it.
+pub(crate) fn attached_check<T, F, Fut, E>(
+    health: &Health,
+    name: &'static str,
+    check: F,
+) -> Attached<T>
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display + 'static,
+{
+    let slot: Arc<OnceLock<T>> = Arc::default();
+    let wake = Arc::new(Notify::new());
+    let resource = Arc::clone(&slot);
+    let run = Arc::new(check);
+    health.add(
+        Check::new(name, move || {
+            let (resource, run) = (resource.get().cloned(), Arc::clone(&run));
+            async move {
+                match resource {
+                    Some(resource) => run(resource).await.map_err(|e| e.to_string()),
+                    None => Err("not attached yet".to_owned()),
+                }
+            }
+        })
+        .with_wake(Arc::clone(&wake)),
+    );
+    Attached { slot, wake }
 }
 
 /// The app's `DATABASE_URL`, read from its settings.
@@ -115,7 +167,7 @@ impl<S> Declared<S> {
         &self,
         app: &S,
         settings: Option<super::settings::DatabaseSettings>,
-    ) -> Result<Option<std::sync::Arc<Plan>>, BoxError> {
+    ) -> Result<Option<Arc<Plan>>, BoxError> {
         let (Some(url), Some(settings)) = (&self.url, settings) else {
             return Ok(None);
         };
@@ -124,11 +176,11 @@ impl<S> Declared<S> {
         let schema = match (&self.migrations, settings.migrate) {
             (Some(migrations), Some((migrate, schema))) => Some(super::schema::Plan {
                 on_start: schema.migrates_on_start(&url),
-                migrator: std::sync::Arc::new(migrations(&url)?.settings(migrate)),
+                migrator: Arc::new(migrations(&url)?.settings(migrate)),
             }),
             _ => None,
         };
-        Ok(Some(std::sync::Arc::new(Plan {
+        Ok(Some(Arc::new(Plan {
             url,
             pool: settings.pool,
             #[cfg(feature = "migrate")]

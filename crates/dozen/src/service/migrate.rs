@@ -14,7 +14,7 @@ use super::exit_code;
 use super::lifecycle::{Names, build_shutdown, settings_and_logging};
 use super::schema;
 use super::settings::Validate;
-use super::stopped::unless_shutdown;
+use super::stopped::{Phases, unless_shutdown};
 
 /// The exit code of a `migrate` command stopped by SIGTERM or SIGINT: 128 +
 /// SIGTERM, so that a Job or an init container stopped half-way never
@@ -75,7 +75,7 @@ where
                 };
                 let cli = Cli::new(Migrator::clone(&schema.migrator)).with_program_name(program);
                 let run = cli.run_connecting(args, || schema::connect(&plan.url, &plan.pool));
-                match unless_shutdown(&shutdown, "migrate", run).await {
+                match unless_shutdown(&shutdown, &Phases::default(), "migrate", run).await {
                     Ok(code) => code,
                     Err(_) => {
                         let _ = shutdown.wait().await;

@@ -11,9 +11,9 @@ use dozen_shutdown::Shutdown;
 use serde::Deserialize;
 
 use super::database;
-use super::health::{Check, Health};
+use super::health::Health;
 use super::step::BoxError;
-use super::stopped::unless_shutdown;
+use super::stopped::{Phases, unless_shutdown};
 
 /// Who brings the schema up to date at start-up.
 ///
@@ -51,24 +51,13 @@ pub(crate) async fn prepare(
     schema: &Plan,
     plan: &database::Plan,
     shutdown: &Shutdown,
+    phases: &Phases,
     health: &Health,
 ) -> Result<Database, BoxError> {
-    let db = unless_shutdown(shutdown, "connect", connect(&plan.url, &plan.pool)).await??;
     let migrator = Arc::clone(&schema.migrator);
-    if schema.on_start {
-        let report = unless_shutdown(shutdown, "migrations", migrator.apply(&db)).await??;
-        tracing::info!(applied = report.applied.len(), "migrations up to date");
-    } else {
-        tracing::info!(
-            timeout = ?migrator.wait_timeout(),
-            "waiting for the migrate Job to bring the schema up to date"
-        );
-        unless_shutdown(shutdown, "migrations", migrator.wait(&db)).await??;
-        tracing::info!("schema up to date");
-    }
-    let checked = db.clone();
-    health.add(Check::new("schema", move || {
-        let (migrator, db) = (Arc::clone(&migrator), checked.clone());
+    let checked = Arc::clone(&migrator);
+    let at_version = database::attached_check(health, "schema", move |db: Database| {
+        let migrator = Arc::clone(&checked);
         async move {
             let status = migrator.status(&db).await.map_err(|e| e.to_string())?;
             if status.has_reached_target() {
@@ -82,7 +71,20 @@ pub(crate) async fn prepare(
                 ))
             }
         }
-    }));
+    });
+    let db = unless_shutdown(shutdown, phases, "connect", connect(&plan.url, &plan.pool)).await??;
+    if schema.on_start {
+        let report = unless_shutdown(shutdown, phases, "migrations", migrator.apply(&db)).await??;
+        tracing::info!(applied = report.applied.len(), "migrations up to date");
+    } else {
+        tracing::info!(
+            timeout = ?migrator.wait_timeout(),
+            "waiting for the migrate Job to bring the schema up to date"
+        );
+        unless_shutdown(shutdown, phases, "migrations", migrator.wait(&db)).await??;
+        tracing::info!("schema up to date");
+    }
+    at_version.attach(db.clone());
     Ok(db)
 }
 

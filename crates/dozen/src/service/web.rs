@@ -72,11 +72,13 @@ where
     }
 
     // On a task of its own, so that a panic in it is a start-up failure.
+    let phases = ctx.phases().clone();
     let start = tokio::spawn(f(ctx));
     let abort = start.abort_handle();
     let Some(built) = shutdown.run_until_shutdown(start).await else {
         abort.abort();
-        return stopped_during_start_up(&shutdown, "start").await;
+        phases.stopped("start");
+        return shutdown.wait().await.into();
     };
     let failed = match built {
         Ok(Ok(router)) => Ok(router),
