@@ -10,7 +10,7 @@ use dozen_backing::{Driver, PoolSettings, ServiceUrl};
 use dozen_shutdown::Shutdown;
 use tokio::sync::Notify;
 
-use super::health::{Check, DEFAULT_CHECK_TIMEOUT, Health};
+use super::health::{Check, DEFAULT_CHECK_TIMEOUT, Health, NOT_YET};
 use super::step::BoxError;
 use super::stopped::{Phases, unless_shutdown};
 
@@ -107,7 +107,7 @@ where
             async move {
                 match resource {
                     Some(resource) => run(resource).await.map_err(|e| e.to_string()),
-                    None => Err("not attached yet".to_owned()),
+                    None => Err(NOT_YET.to_owned()),
                 }
             }
         })

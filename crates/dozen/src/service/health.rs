@@ -118,6 +118,10 @@ impl Check {
     }
 }
 
+/// The error of a check whose resource is not attached yet: it counts as
+/// failing and is not logged.
+pub(crate) const NOT_YET: &str = "not attached yet";
+
 /// Not yet run: counts as failing.
 const PENDING: u8 = 0;
 const PASSING: u8 = 1;
@@ -238,10 +242,16 @@ async fn run(check: &Check, status: &Status) {
             Ok(result) => result,
             Err(_) => Err(format!("timed out after {}ms", check.timeout.as_millis())),
         };
-        let new = if result.is_ok() { PASSING } else { FAILING };
+        let new = match &result {
+            Ok(()) => PASSING,
+            // What the check runs on is not there yet: failing, but nothing
+            // to report.
+            Err(error) if error == NOT_YET => PENDING,
+            Err(_) => FAILING,
+        };
         let old = status.state.swap(new, Ordering::AcqRel);
         match result {
-            Err(error) if old != FAILING => {
+            Err(error) if new == FAILING && old != FAILING => {
                 tracing::warn!(check = %check.name, %error, "readiness check failing");
             }
             Ok(()) if old == FAILING => {
