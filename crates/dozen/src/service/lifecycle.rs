@@ -183,15 +183,16 @@ where
 
 /// The shutdown of the process, beginning `Starting`, with the log flush
 /// wired once: as the last teardown hook and before a forced exit. A
-/// process type other than web receives no traffic: no propagation delay
-/// unless `SHUTDOWN_DELAY` asks for one.
+/// process type other than web receives no traffic: no propagation delay,
+/// whatever `SHUTDOWN_DELAY` says (a ConfigMap shared with the web process
+/// sets it for the web process).
 pub(crate) fn build_shutdown(
     settings: ShutdownSettings,
     web: bool,
     log: &dozen_log::Guard,
 ) -> Result<Shutdown, ExitCode> {
     let mut builder = Shutdown::builder().with_starting(true);
-    if !web && settings.shutdown_delay.is_none() {
+    if !web {
         builder = builder.with_delay(Duration::ZERO);
     }
     let failed = |error: dozen_shutdown::Error| {
