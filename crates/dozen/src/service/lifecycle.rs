@@ -17,6 +17,7 @@ use super::health::Health;
 use super::settings::{self, FLUSH_BUDGET, Loaded, Needs, Validate};
 use super::step::{BoxError, ProcessFn, WebFn};
 use super::stopped::is_stopped;
+use super::watchdog;
 use super::web;
 
 /// What the app declared of its database.
@@ -68,9 +69,12 @@ where
         .build()
     {
         Ok(runtime) => {
+            let flusher = log.flusher();
+            let watchdog = watchdog::start(&runtime, move || flusher.flush());
             let code = runtime.block_on(start(names.process, loaded, plan, &log, kind));
             // Tasks still running (none after a clean shutdown) are dropped,
             // not waited for: the deadline has been kept already.
+            drop(watchdog);
             runtime.shutdown_background();
             code
         }

@@ -39,6 +39,7 @@ mod settings;
 mod slot;
 mod step;
 mod stopped;
+mod watchdog;
 mod web;
 
 use std::fmt;
@@ -55,6 +56,7 @@ pub use health::{Check, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Health};
 pub use schema::SchemaSettings;
 pub use settings::{DEFAULT_PORT, NoSettings, WebSettings};
 pub use step::{BoxError, StepResult};
+pub use watchdog::WEDGED_AFTER;
 
 use args::{Command, Format};
 use lifecycle::{Kind, Names};
