@@ -197,7 +197,7 @@ pub(crate) fn build_shutdown(
 ) -> Result<Shutdown, ExitCode> {
     let mut builder = Shutdown::builder().with_starting(true);
     if !web {
-        builder = builder.with_delay(Duration::ZERO);
+        builder = builder.with_delay(Duration::ZERO).with_serving(false);
     }
     let failed = |error: dozen_shutdown::Error| {
         tracing::error!(%error, "cannot set up shutdown");

@@ -197,6 +197,12 @@ fn a_named_process_type_stops_cleanly_on_sigterm() {
     );
     assert!(!text.contains("\"listening\""), "{text}");
     assert!(text.contains("\"ticker stopped\""), "{text}");
+    // Its shutdown speaks of its work, not of requests.
+    assert!(text.contains("taking no new jobs"), "{text}");
+    assert!(
+        !text.contains("in-flight") && !text.contains("accepting"),
+        "{text}"
+    );
     assert!(
         lines
             .last()
