@@ -113,7 +113,7 @@ impl<S> Context<S> {
     #[cfg_attr(docsrs, doc(cfg(feature = "backing")))]
     pub async fn database<DB: dozen_backing::Driver>(
         &self,
-    ) -> Result<sqlx::Pool<DB>, super::step::BoxError> {
+    ) -> Result<sqlx::Pool<DB>, super::box_error::BoxError> {
         let Some(plan) = &self.inner.database else {
             return Err("no database declared (Service::with_database)".into());
         };

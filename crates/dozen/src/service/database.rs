@@ -3,20 +3,16 @@
 //! connected with retry, raced against shutdown, closed in teardown, its
 //! readiness checked.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use dozen_backing::{Driver, PoolSettings, ServiceUrl};
 use dozen_shutdown::Shutdown;
-use tokio::sync::Notify;
 
-use super::health::{Check, DEFAULT_CHECK_TIMEOUT, Health, NOT_YET};
-use super::step::BoxError;
+use super::attached::attached_check;
+use super::box_error::BoxError;
+use super::health::{DEFAULT_CHECK_TIMEOUT, Health};
+use super::settings::CLOSE_BUDGET;
 use super::stopped::{Phases, unless_shutdown};
-
-/// The teardown budget of closing the database's pools, reserved from
-/// `SHUTDOWN_TIMEOUT` and checked with the other settings.
-pub(crate) const CLOSE_BUDGET: Duration = Duration::from_secs(3);
 
 /// The name of the database's readiness check and teardown hook.
 const CHECK: &str = "database";
@@ -54,7 +50,9 @@ pub(crate) async fn attach<DB: Driver>(
     .await??;
     #[cfg(feature = "migrate")]
     let schema = match &plan.schema {
-        Some(schema) => Some(super::schema::prepare(schema, plan, shutdown, phases, health).await?),
+        Some(schema) => Some(
+            super::schema::prepare(schema, &plan.url, &plan.pool, shutdown, phases, health).await?,
+        ),
         None => None,
     };
     let closed = pool.clone();
@@ -67,53 +65,6 @@ pub(crate) async fn attach<DB: Driver>(
     })?;
     connected.attach(pool.clone());
     Ok(pool)
-}
-
-/// The resource a readiness check runs on, set once it is attached.
-pub(crate) struct Attached<T> {
-    slot: Arc<OnceLock<T>>,
-    wake: Arc<Notify>,
-}
-
-impl<T> Attached<T> {
-    /// The resource is attached: its check runs at once.
-    pub(crate) fn attach(&self, resource: T) {
-        let _ = self.slot.set(resource);
-        self.wake.notify_one();
-    }
-}
-
-/// Registers readiness check `name`, which fails ("not attached yet") until
-/// the resource is [attached](Attached::attach), and then runs `check` on a
-/// clone of it.
-pub(crate) fn attached_check<T, F, Fut, E>(
-    health: &Health,
-    name: &'static str,
-    check: F,
-) -> Attached<T>
-where
-    T: Clone + Send + Sync + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: std::fmt::Display + 'static,
-{
-    let slot: Arc<OnceLock<T>> = Arc::default();
-    let wake = Arc::new(Notify::new());
-    let resource = Arc::clone(&slot);
-    let run = Arc::new(check);
-    health.add(
-        Check::new(name, move || {
-            let (resource, run) = (resource.get().cloned(), Arc::clone(&run));
-            async move {
-                match resource {
-                    Some(resource) => run(resource).await.map_err(|e| e.to_string()),
-                    None => Err(NOT_YET.to_owned()),
-                }
-            }
-        })
-        .with_wake(Arc::clone(&wake)),
-    );
-    Attached { slot, wake }
 }
 
 /// The app's `DATABASE_URL`, read from its settings.

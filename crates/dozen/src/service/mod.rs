@@ -24,7 +24,10 @@
 //! health model and the exit codes.
 
 mod args;
+#[cfg(dozen_database)]
+mod attached;
 mod body;
+mod box_error;
 mod context;
 #[cfg(dozen_database)]
 mod database;

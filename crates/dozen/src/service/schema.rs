@@ -10,9 +10,9 @@ use dozen_migrate::{Database, Migrator};
 use dozen_shutdown::Shutdown;
 use serde::Deserialize;
 
-use super::database;
+use super::attached::attached_check;
+use super::box_error::BoxError;
 use super::health::Health;
-use super::step::BoxError;
 use super::stopped::{Phases, unless_shutdown};
 
 /// Who brings the schema up to date at start-up.
@@ -49,14 +49,15 @@ pub(crate) struct Plan {
 /// it. Returns the connection, for teardown to close.
 pub(crate) async fn prepare(
     schema: &Plan,
-    plan: &database::Plan,
+    url: &ServiceUrl,
+    pool: &PoolSettings,
     shutdown: &Shutdown,
     phases: &Phases,
     health: &Health,
 ) -> Result<Database, BoxError> {
     let migrator = Arc::clone(&schema.migrator);
     let checked = Arc::clone(&migrator);
-    let at_version = database::attached_check(health, "schema", move |db: Database| {
+    let at_version = attached_check(health, "schema", move |db: Database| {
         let migrator = Arc::clone(&checked);
         async move {
             let status = migrator.status(&db).await.map_err(|e| e.to_string())?;
@@ -72,7 +73,7 @@ pub(crate) async fn prepare(
             }
         }
     });
-    let db = unless_shutdown(shutdown, phases, "connect", connect(&plan.url, &plan.pool)).await??;
+    let db = unless_shutdown(shutdown, phases, "connect", connect(url, pool)).await??;
     if schema.on_start {
         let report = unless_shutdown(shutdown, phases, "migrations", migrator.apply(&db)).await??;
         tracing::info!(applied = report.applied.len(), "migrations up to date");

@@ -18,6 +18,14 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// `SHUTDOWN_TIMEOUT` and checked with the other settings.
 pub(crate) const FLUSH_BUDGET: Duration = Duration::from_secs(1);
 
+/// The teardown budget of closing the database's pools, reserved from
+/// `SHUTDOWN_TIMEOUT` and checked with the other settings.
+#[cfg_attr(
+    not(dozen_database),
+    allow(dead_code, reason = "no database without a driver")
+)]
+pub(crate) const CLOSE_BUDGET: Duration = Duration::from_secs(3);
+
 /// The settings of an app that has none of its own: the default of
 /// [`Service`](super::Service)'s type parameter. It reads no variable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -141,7 +149,7 @@ pub(crate) fn load<S: DeserializeOwned>(
         if let Err(error) = database.pool.validate() {
             problems.extend([problem(&error.to_string())]);
         }
-        budgets.push(("close database pool", super::database::CLOSE_BUDGET));
+        budgets.push(("close database pool", CLOSE_BUDGET));
     }
     if let Ok((_, shutdown, log, _)) = &dozen {
         if let Err(error) = log.validate() {
