@@ -34,6 +34,7 @@ pub struct Builder {
     signals: bool,
     watchdog: bool,
     starting: bool,
+    serves: bool,
 }
 
 impl Default for Builder {
@@ -61,6 +62,7 @@ impl Builder {
             signals: true,
             watchdog: true,
             starting: false,
+            serves: true,
         }
     }
 
@@ -115,6 +117,15 @@ impl Builder {
         self
     }
 
+    /// Whether the process serves requests (default `true`). A process that
+    /// only works on its own, such as a worker taking jobs, turns this off:
+    /// its shutdown lines then speak of taking no new jobs and of the jobs
+    /// in hand, not of accepting and in-flight requests.
+    pub fn with_serving(mut self, serves: bool) -> Self {
+        self.serves = serves;
+        self
+    }
+
     /// Builds the handle and starts driving its phases on the current tokio
     /// runtime.
     ///
@@ -141,6 +152,7 @@ impl Builder {
         let inner = Arc::new(Inner::new(
             delay,
             timeout,
+            self.serves,
             self.watchdog,
             runtime.clone(),
             initial,

@@ -24,10 +24,12 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
             delay_ms = millis(inner.delay),
             timeout_ms = millis(inner.timeout),
             "{}",
-            if inner.delay.is_zero() {
-                "shutdown started: not ready, no propagation delay"
-            } else {
-                "shutdown started: not ready, still accepting during the propagation delay"
+            match (inner.serves, inner.delay.is_zero()) {
+                (true, true) => "shutdown started: not ready, no propagation delay",
+                (true, false) =>
+                    "shutdown started: not ready, still accepting during the propagation delay",
+                (false, true) => "shutdown started: no propagation delay",
+                (false, false) => "shutdown started: still working during the propagation delay",
             }
         );
     }
@@ -41,7 +43,12 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
         phase = "stopping",
         elapsed_ms = millis(start.elapsed()),
         tasks = inner.tasks.in_flight(),
-        "stopping accepting; waiting for tasks and in-flight requests"
+        "{}",
+        if inner.serves {
+            "stopping accepting; waiting for tasks and in-flight requests"
+        } else {
+            "taking no new jobs; waiting for the jobs in hand and other tasks"
+        }
     );
 
     let teardown = inner.hooks.take();

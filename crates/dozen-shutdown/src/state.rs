@@ -59,6 +59,9 @@ pub(crate) enum Forced {
 pub(crate) struct Inner {
     pub(crate) delay: Duration,
     pub(crate) timeout: Duration,
+    /// Whether the process serves requests (its log lines speak of them)
+    /// or only works on its own (a worker: they speak of jobs).
+    pub(crate) serves: bool,
     watchdog: bool,
     runtime: tokio::runtime::Handle,
     pub(crate) readiness: watch::Sender<Readiness>,
@@ -77,6 +80,7 @@ impl Inner {
     pub(crate) fn new(
         delay: Duration,
         timeout: Duration,
+        serves: bool,
         watchdog: bool,
         runtime: tokio::runtime::Handle,
         initial: Readiness,
@@ -84,6 +88,7 @@ impl Inner {
         Self {
             delay,
             timeout,
+            serves,
             watchdog,
             runtime,
             readiness: watch::Sender::new(initial),

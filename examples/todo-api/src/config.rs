@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use dozen::config::Problem;
+use dozen::service::{SchemaSettings, WebSettings};
 use dozen_backing::{PoolSettings, ServiceUrl};
 use dozen_log::LogSettings;
 use dozen_migrate::MigrateSettings;
@@ -14,9 +16,6 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
 
 /// The largest `JOB_LEASE`, `JOB_WORK_TIME` and `JOB_POLL_INTERVAL` accepted.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
-
-/// The port the web process binds when `PORT` is unset (factor VII).
-pub const DEFAULT_PORT: u16 = 8080;
 
 /// The configuration of both process types: the app's own [`App`] settings
 /// and the settings structs of the libraries, loaded together by
@@ -64,9 +63,14 @@ pub struct Config {
     pub migrate: MigrateSettings,
 }
 
-/// What dozen-config loads: the app's settings and the libraries'.
+/// Everything the two process types read, together: the app's settings and
+/// the libraries'. Each binary loads its own part of it through
+/// `dozen::service` ([`App`] for the web process, [`Worker`] for the
+/// worker, and dozen's settings for what each does).
 pub type Settings = (
     App,
+    WebSettings,
+    SchemaSettings,
     PoolSettings,
     ShutdownSettings,
     HttpSettings,
@@ -75,21 +79,26 @@ pub type Settings = (
     MigrateSettings,
 );
 
-/// The app's own settings.
+/// The web process's own settings (dozen's `WebSettings` reads `PORT`).
 #[derive(Debug, Deserialize)]
 pub struct App {
-    /// `PORT`.
-    #[serde(default = "default_port")]
-    pub port: u16,
     /// `DATABASE_URL`.
     #[serde(default = "default_database_url")]
     pub database_url: ServiceUrl,
-    /// `MIGRATE_ON_START`.
-    #[serde(default)]
-    pub migrate_on_start: Option<bool>,
     /// `HTTP_MAX_BODY_BYTES`.
     #[serde(default = "default_max_body_bytes")]
     pub http_max_body_bytes: usize,
+}
+
+/// The worker's own settings: its database and how it takes jobs.
+pub type Worker = (Database, JobSettings);
+
+/// The database both process types share.
+#[derive(Debug, Deserialize)]
+pub struct Database {
+    /// `DATABASE_URL`.
+    #[serde(default = "default_database_url")]
+    pub database_url: ServiceUrl,
 }
 
 fn default_max_body_bytes() -> usize {
@@ -97,11 +106,11 @@ fn default_max_body_bytes() -> usize {
 }
 
 impl From<Settings> for Config {
-    fn from((app, pool, shutdown, http, jobs, log, migrate): Settings) -> Self {
+    fn from((app, web, schema, pool, shutdown, http, jobs, log, migrate): Settings) -> Self {
         Self {
-            port: app.port,
+            port: web.port,
             database_url: app.database_url,
-            migrate_on_start: app.migrate_on_start,
+            migrate_on_start: schema.migrate_on_start,
             pool,
             shutdown,
             http,
@@ -135,21 +144,7 @@ impl Config {
         if let Err(e) = self.pool.validate() {
             problems.push(e.to_string());
         }
-        if self.jobs.lease < Duration::from_secs(1) {
-            problems.push("JOB_LEASE: must be at least 1s".to_owned());
-        }
-        if self.jobs.poll_interval.is_zero() {
-            problems.push("JOB_POLL_INTERVAL: must not be zero".to_owned());
-        }
-        for (var, value) in [
-            ("JOB_LEASE", self.jobs.lease),
-            ("JOB_WORK_TIME", self.jobs.work_time),
-            ("JOB_POLL_INTERVAL", self.jobs.poll_interval),
-        ] {
-            if value > MAX_JOB_DURATION {
-                problems.push(format!("{var}: too large (expected at most 1h)"));
-            }
-        }
+        problems.extend(self.jobs.problems().iter().map(ToString::to_string));
         if let Some(problem) = self.drain_budget_problem() {
             problems.push(problem);
         }
@@ -210,6 +205,31 @@ pub struct JobSettings {
     pub poll_interval: Duration,
 }
 
+impl JobSettings {
+    /// What the types alone cannot check: a lease of at least 1s, a poll
+    /// interval that is not zero, none of the three above 1h.
+    #[must_use]
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.lease < Duration::from_secs(1) {
+            problems.push(Problem::new("JOB_LEASE", "too short", "at least 1s"));
+        }
+        if self.poll_interval.is_zero() {
+            problems.push(Problem::new("JOB_POLL_INTERVAL", "zero", "at least 1ms"));
+        }
+        for (var, value) in [
+            ("JOB_LEASE", self.lease),
+            ("JOB_WORK_TIME", self.work_time),
+            ("JOB_POLL_INTERVAL", self.poll_interval),
+        ] {
+            if value > MAX_JOB_DURATION {
+                problems.push(Problem::new(var, "too large", "at most 1h"));
+            }
+        }
+        problems
+    }
+}
+
 impl Config {
     /// Whether this process applies migrations before it serves.
     #[must_use]
@@ -217,10 +237,6 @@ impl Config {
         self.migrate_on_start
             .unwrap_or(self.database_url.kind() == dozen_backing::Kind::Sqlite)
     }
-}
-
-fn default_port() -> u16 {
-    DEFAULT_PORT
 }
 
 fn default_database_url() -> ServiceUrl {

@@ -205,6 +205,20 @@ pub struct Db {
 }
 
 impl Db {
+    /// The statements for `url`'s dialect on `pool`, connected to `url`.
+    ///
+    /// # Errors
+    ///
+    /// The URL is not a database this app supports.
+    pub fn from_pool(pool: AnyPool, url: &ServiceUrl) -> Result<Self, String> {
+        let dialect = Dialect::of(url)?;
+        Ok(Self {
+            pool,
+            dialect,
+            sql: Arc::new(Statements::new(dialect)),
+        })
+    }
+
     /// Connects to `url` with retry (dozen-backing), sized by `settings`.
     ///
     /// # Errors

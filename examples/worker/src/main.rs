@@ -20,52 +20,34 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use dozen::backing::Any;
+use dozen::service::{BoxError, Service};
+use dozen_migrate::MigrateSettings;
 use dozen_shutdown::Shutdown;
-use example_todo_api::config::JobSettings;
-use example_todo_api::db::Db;
+use example_todo_api::config::{JobSettings, Worker};
+use example_todo_api::db::{self, Db};
 use example_todo_api::jobs::{self, Job};
 use example_todo_api::{CLOSE_BUDGET, FLUSH_BUDGET};
 
-/// How long a worker waits for the migrate Job before it gives up.
-const SCHEMA_WAIT: Duration = Duration::from_secs(300);
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let (config, log) = match example_todo_api::start("todo-worker") {
-        Ok(started) => started,
-        Err(code) => return code,
-    };
-    // A worker receives no traffic, so it has no propagation delay to wait for.
-    let builder = Shutdown::builder()
-        .settings(config.shutdown.clone())
-        .with_delay(Duration::ZERO);
-    let (shutdown, db) = match example_todo_api::attach(&config, &log, builder).await {
-        Ok(attached) => attached,
-        Err(code) => return code,
-    };
-
-    // On the SQLite default the worker migrates like the web process (the
-    // lock makes that safe); with a server database it waits for the Job.
-    let schema = example_todo_api::unless_shutdown(
-        &shutdown,
-        "migrations",
-        example_todo_api::prepare_schema(&config, SCHEMA_WAIT),
-    )
-    .await;
-    if let Err(code) = schema.and_then(|ready| ready) {
-        return code;
-    }
-
-    let owner = jobs::owner_id(std::env::var("HOSTNAME").ok().as_deref());
-    tracing::info!(%owner, lease = ?config.jobs.lease, "taking jobs");
-    shutdown.spawn("job loop", run(db, config.jobs, owner, shutdown.clone()));
-    let outcome = shutdown.wait().await;
-    drop(log);
-    outcome.into()
+fn main() -> ExitCode {
+    Service::<Worker>::new("todo-worker", env!("CARGO_PKG_VERSION"))
+        .with_validate(|(_, jobs): &Worker| jobs.problems())
+        .with_database(|(database, _): &Worker| &database.database_url)
+        .with_migrations(|url| db::migrator(url, &MigrateSettings::default()))
+        .process("worker", |ctx| async move {
+            let (database, settings) = ctx.settings();
+            let pool = ctx.database::<Any>().await?;
+            let db = Db::from_pool(pool, &database.database_url)?;
+            let owner = jobs::owner_id(std::env::var("HOSTNAME").ok().as_deref());
+            tracing::info!(%owner, lease = ?settings.lease, "taking jobs");
+            run(db, settings, owner, ctx.shutdown().clone()).await;
+            Ok::<_, BoxError>(())
+        })
+        .run()
 }
 
 /// Takes jobs one at a time until draining starts.
-async fn run(db: Db, settings: JobSettings, owner: String, shutdown: Shutdown) {
+async fn run(db: Db, settings: &JobSettings, owner: String, shutdown: Shutdown) {
     let mut draining = std::pin::pin!(shutdown.draining());
     loop {
         let claimed = tokio::select! {
@@ -75,7 +57,7 @@ async fn run(db: Db, settings: JobSettings, owner: String, shutdown: Shutdown) {
         };
         let idle = match claimed {
             Ok(Some(job)) => {
-                process(&db, &job, &settings, &owner, &shutdown).await;
+                process(&db, &job, settings, &owner, &shutdown).await;
                 continue;
             }
             Ok(None) => settings.poll_interval,

@@ -19,6 +19,9 @@ pub(crate) enum Command {
     },
     /// `[PROCESS]`: run a process type; `None` for the default one.
     Run { process: Option<String> },
+    /// `migrate ARGS...`: dozen-migrate's command line, when the service
+    /// has migrations; it parses `args` itself.
+    Migrate { args: Vec<OsString> },
 }
 
 /// The form of the environment reference `config` prints.
@@ -35,8 +38,15 @@ pub(crate) enum Format {
 pub(crate) fn parse(
     args: impl IntoIterator<Item = OsString>,
     processes: &[&str],
+    migrate: bool,
 ) -> Result<Command, String> {
-    let mut args = args.into_iter().map(|arg| {
+    let mut args = args.into_iter().peekable();
+    if migrate && args.peek().is_some_and(|first| first == "migrate") {
+        return Ok(Command::Migrate {
+            args: args.skip(1).collect(),
+        });
+    }
+    let mut args = args.map(|arg| {
         arg.into_string()
             .map_err(|_| "an argument is not valid UTF-8".to_owned())
     });
@@ -105,7 +115,12 @@ fn unknown(what: &str, arg: &str) -> String {
 }
 
 /// The usage text: the commands, then the process types, the default first.
-pub(crate) fn usage(program: &str, version: &str, processes: &[(&str, &str)]) -> String {
+pub(crate) fn usage(
+    program: &str,
+    version: &str,
+    processes: &[(&str, &str)],
+    migrate: bool,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -113,9 +128,16 @@ pub(crate) fn usage(program: &str, version: &str, processes: &[(&str, &str)]) ->
          Usage:\n  \
          {program} [PROCESS]                                run a process type (default: {default})\n  \
          {program} config [--format markdown|env] [PROCESS]  print the environment variables PROCESS reads\n  \
-         {program} --help | --version\n\n\
+         {migrate}{program} --help | --version\n\n\
          Process types:\n",
         default = processes.first().map_or("none", |(name, _)| *name),
+        migrate = if migrate {
+            format!(
+                "{program} migrate [apply|status|validate|wait|repair] ...  the schema (see {program} migrate --help)\n  "
+            )
+        } else {
+            String::new()
+        },
     );
     for (name, about) in processes {
         let _ = writeln!(out, "  {name:<10} {about}");
@@ -128,7 +150,7 @@ mod tests {
     use super::*;
 
     fn check(args: &[&str], expected: Result<Command, &str>) {
-        let got = parse(args.iter().map(OsString::from), &["web", "worker"]);
+        let got = parse(args.iter().map(OsString::from), &["web", "worker"], true);
         assert_eq!(got, expected.map_err(str::to_owned), "{args:?}");
     }
 
@@ -167,6 +189,17 @@ mod tests {
             config(Format::Env, Some("worker")),
         );
         check(&["config", "--help"], Ok(Command::Help));
+        check(
+            &["migrate", "wait", "--timeout", "1s"],
+            Ok(Command::Migrate {
+                args: ["wait", "--timeout", "1s"].map(OsString::from).to_vec(),
+            }),
+        );
+        check(&["migrate"], Ok(Command::Migrate { args: Vec::new() }));
+        assert_eq!(
+            parse([OsString::from("migrate")], &["web"], false),
+            Err("unknown command \"migrate\"".to_owned())
+        );
     }
 
     #[test]
@@ -195,12 +228,14 @@ mod tests {
             "hello",
             "1.0",
             &[("web", "the HTTP service"), ("worker", "jobs")],
+            true,
         );
         for line in [
             "hello 1.0",
             "config [--format markdown|env]",
             "(default: web)",
             "  worker     jobs",
+            "hello migrate [apply|status",
         ] {
             assert!(text.contains(line), "{line:?} missing from:\n{text}");
         }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use dozen_shutdown::Shutdown;
 
+use super::DatabasePlan;
 use super::health::Health;
+use super::stopped::Phases;
 
 /// What the web function and a process type's function are given: the
 /// app's settings, the [`Shutdown`] of the process and its [`Health`].
@@ -19,6 +21,12 @@ struct Inner<S> {
     shutdown: Shutdown,
     health: Health,
     process: String,
+    phases: Phases,
+    #[cfg_attr(
+        not(dozen_database),
+        allow(dead_code, reason = "no database without a driver")
+    )]
+    database: DatabasePlan,
 }
 
 impl<S> Clone for Context<S> {
@@ -40,13 +48,21 @@ impl<S: fmt::Debug> fmt::Debug for Context<S> {
 }
 
 impl<S> Context<S> {
-    pub(crate) fn new(settings: S, shutdown: Shutdown, health: Health, process: &str) -> Self {
+    pub(crate) fn new(
+        settings: S,
+        shutdown: Shutdown,
+        health: Health,
+        process: &str,
+        database: DatabasePlan,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 settings,
                 shutdown,
                 health,
                 process: process.to_owned(),
+                phases: Phases::default(),
+                database,
             }),
         }
     }
@@ -69,6 +85,45 @@ impl<S> Context<S> {
     #[must_use]
     pub fn health(&self) -> &Health {
         &self.inner.health
+    }
+
+    /// Attaches the database declared with
+    /// [`Service::with_database`](super::Service::with_database), as a pool
+    /// of `DB` (`dozen::backing::AnyPool`'s `Any`, `Postgres`, ...): connects
+    /// with retry (`DATABASE_CONNECT_TIMEOUT`), then, with
+    /// [`with_migrations`](super::Service::with_migrations), applies the
+    /// migrations or waits for the migrate Job; registers the close of the
+    /// pool in teardown and the readiness checks `database` (a ping within
+    /// the check's timeout) and `schema`. Call it once, from the start-up
+    /// of a process type.
+    ///
+    /// Raced against shutdown: a signal while it connects, migrates or
+    /// waits drops the step where it stands, logs `shutdown began during
+    /// start-up; stopping there` with its `phase` (`connect`,
+    /// `migrations`), and returns an error that ends the start-up with the
+    /// shutdown's exit code (0), not as a failure. Return it with `?`.
+    ///
+    /// # Errors
+    ///
+    /// No database was declared; the database could not be reached within
+    /// `DATABASE_CONNECT_TIMEOUT`; a migration failed; the schema did not
+    /// arrive within `MIGRATE_WAIT_TIMEOUT`; shutdown began. The message
+    /// hides the password.
+    #[cfg(dozen_database)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backing")))]
+    pub async fn database<DB: dozen_backing::Driver>(
+        &self,
+    ) -> Result<sqlx::Pool<DB>, super::box_error::BoxError> {
+        let Some(plan) = &self.inner.database else {
+            return Err("no database declared (Service::with_database)".into());
+        };
+        let inner = &self.inner;
+        super::database::attach(plan, &inner.shutdown, &inner.phases, &inner.health).await
+    }
+
+    /// Where start-up is, for the line saying where shutdown stopped it.
+    pub(crate) fn phases(&self) -> &Phases {
+        &self.inner.phases
     }
 
     /// The name of the process type running: `web`, or the name given to

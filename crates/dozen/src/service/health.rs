@@ -15,6 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use dozen_shutdown::{Readiness, Shutdown};
+use tokio::sync::Notify;
 
 use super::body::json;
 
@@ -50,6 +51,8 @@ pub struct Check {
     run: Arc<dyn Fn() -> CheckFuture + Send + Sync>,
     timeout: Duration,
     interval: Duration,
+    /// Runs the check at once, not at the end of the interval.
+    wake: Option<Arc<Notify>>,
 }
 
 impl fmt::Debug for Check {
@@ -80,7 +83,19 @@ impl Check {
             run: Arc::new(run),
             timeout: DEFAULT_CHECK_TIMEOUT,
             interval: DEFAULT_CHECK_INTERVAL,
+            wake: None,
         }
+    }
+
+    /// Runs the check again at once each time `wake` is notified (a
+    /// resource that has just attached), not only every interval.
+    #[cfg_attr(
+        not(dozen_database),
+        allow(dead_code, reason = "used by the database's checks")
+    )]
+    pub(crate) fn with_wake(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = Some(wake);
+        self
     }
 
     /// How long one run may take before it counts as failing.
@@ -102,6 +117,10 @@ impl Check {
         &self.name
     }
 }
+
+/// The error of a check whose resource is not attached yet: it counts as
+/// failing and is not logged.
+pub(crate) const NOT_YET: &str = "not attached yet";
 
 /// Not yet run: counts as failing.
 const PENDING: u8 = 0;
@@ -223,10 +242,16 @@ async fn run(check: &Check, status: &Status) {
             Ok(result) => result,
             Err(_) => Err(format!("timed out after {}ms", check.timeout.as_millis())),
         };
-        let new = if result.is_ok() { PASSING } else { FAILING };
+        let new = match &result {
+            Ok(()) => PASSING,
+            // What the check runs on is not there yet: failing, but nothing
+            // to report.
+            Err(error) if error == NOT_YET => PENDING,
+            Err(_) => FAILING,
+        };
         let old = status.state.swap(new, Ordering::AcqRel);
         match result {
-            Err(error) if old != FAILING => {
+            Err(error) if new == FAILING && old != FAILING => {
                 tracing::warn!(check = %check.name, %error, "readiness check failing");
             }
             Ok(()) if old == FAILING => {
@@ -234,7 +259,15 @@ async fn run(check: &Check, status: &Status) {
             }
             _ => {}
         }
-        tokio::time::sleep(check.interval).await;
+        match &check.wake {
+            Some(wake) => {
+                tokio::select! {
+                    () = tokio::time::sleep(check.interval) => {}
+                    () = wake.notified() => {}
+                }
+            }
+            None => tokio::time::sleep(check.interval).await,
+        }
     }
 }
 

@@ -10,12 +10,22 @@ use dozen_log::LogSettings;
 use dozen_shutdown::{Shutdown, ShutdownSettings};
 use serde::de::DeserializeOwned;
 
+use super::DatabasePlan;
 use super::context::Context;
 use super::exit_code;
 use super::health::Health;
-use super::settings::{self, FLUSH_BUDGET, Loaded, Validate};
-use super::step::{ProcessFn, WebFn};
+use super::settings::{self, FLUSH_BUDGET, Loaded, Needs, Validate};
+use super::step::{BoxError, ProcessFn, WebFn};
+use super::stopped::is_stopped;
+use super::watchdog;
 use super::web;
+
+/// What the app declared of its database.
+#[cfg(dozen_database)]
+pub(crate) type Declared<S> = super::database::Declared<S>;
+/// Without a database driver, nothing.
+#[cfg(not(dozen_database))]
+pub(crate) type Declared<S> = std::marker::PhantomData<S>;
 
 /// The process type to run.
 pub(crate) enum Kind<S> {
@@ -31,19 +41,85 @@ pub(crate) struct Names<'a> {
 }
 
 /// Runs process type `kind` to its end and returns the exit code.
-pub(crate) fn run<S>(names: &Names<'_>, validate: Option<&Validate<S>>, kind: Kind<S>) -> ExitCode
+pub(crate) fn run<S>(
+    names: &Names<'_>,
+    validate: Option<&Validate<S>>,
+    needs: Needs,
+    database: &Declared<S>,
+    kind: Kind<S>,
+) -> ExitCode
 where
     S: DeserializeOwned + Send + Sync + 'static,
 {
     let web = matches!(kind, Kind::Web(_));
-    let loaded = match settings::load::<S>(web, validate, None) {
+    let (mut loaded, log) = match settings_and_logging(names, web, needs, validate) {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let plan = match plan(database, &mut loaded) {
+        Ok(plan) => plan,
+        Err(error) => {
+            tracing::error!(%error, "cannot load the embedded migrations");
+            log.flush();
+            return ExitCode::from(exit_code::START_FAILED);
+        }
+    };
+    let code = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => {
+            let flusher = log.flusher();
+            let watchdog = watchdog::start(&runtime, move || flusher.flush());
+            let code = runtime.block_on(start(names.process, loaded, plan, &log, kind));
+            // Tasks still running (none after a clean shutdown) are dropped,
+            // not waited for: the deadline has been kept already.
+            drop(watchdog);
+            runtime.shutdown_background();
+            code
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            ExitCode::from(exit_code::START_FAILED)
+        }
+    };
+    log.flush();
+    code
+}
+
+/// The database's plan, from what the app declared and the settings.
+#[cfg(dozen_database)]
+fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+    database.plan(&loaded.app, loaded.database.take())
+}
+
+/// Without a database driver, none.
+#[cfg(not(dozen_database))]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with a driver"
+)]
+fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+    Ok(())
+}
+
+/// Loads the settings of process type `names.process` (the web one when
+/// `web`), sets up logging and logs the one report line; or says on stderr
+/// why not, and returns the exit code.
+pub(crate) fn settings_and_logging<S: DeserializeOwned>(
+    names: &Names<'_>,
+    web: bool,
+    needs: Needs,
+    validate: Option<&Validate<S>>,
+) -> Result<(Loaded<S>, dozen_log::Guard), ExitCode> {
+    let loaded = match settings::load::<S>(web, needs, validate, None) {
         Ok(loaded) => loaded,
         Err(error) => {
             #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
             {
                 eprintln!("{}: invalid configuration:\n{error}", names.service);
             }
-            return ExitCode::from(exit_code::CONFIG);
+            return Err(ExitCode::from(exit_code::CONFIG));
         }
     };
     let log = match init_logging(loaded.log.clone(), names) {
@@ -55,28 +131,11 @@ where
             {
                 eprintln!("{}: cannot set up logging: {error}", names.service);
             }
-            return ExitCode::from(exit_code::START_FAILED);
+            return Err(ExitCode::from(exit_code::START_FAILED));
         }
     };
     tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
-    let code = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => {
-            let code = runtime.block_on(start(names.process, loaded, &log, kind));
-            // Tasks still running (none after a clean shutdown) are dropped,
-            // not waited for: the deadline has been kept already.
-            runtime.shutdown_background();
-            code
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot start the async runtime");
-            ExitCode::from(exit_code::START_FAILED)
-        }
-    };
-    log.flush();
-    code
+    Ok((loaded, log))
 }
 
 /// Logging from `settings`, under the service's own name and version when
@@ -103,6 +162,7 @@ fn init_logging(
 async fn start<S>(
     process: &str,
     loaded: Loaded<S>,
+    database: DatabasePlan,
     log: &dozen_log::Guard,
     kind: Kind<S>,
 ) -> ExitCode
@@ -117,7 +177,7 @@ where
         Err(code) => return code,
     };
     let health = Health::new(&shutdown);
-    let ctx = Context::new(app, shutdown.clone(), health.clone(), process);
+    let ctx = Context::new(app, shutdown.clone(), health.clone(), process, database);
     match (kind, web) {
         (Kind::Web(f), Some((web, http))) => web::run(f, ctx, &health, web, http).await,
         (Kind::Named(f), _) => named(process, f, ctx).await,
@@ -127,16 +187,17 @@ where
 
 /// The shutdown of the process, beginning `Starting`, with the log flush
 /// wired once: as the last teardown hook and before a forced exit. A
-/// process type other than web receives no traffic: no propagation delay
-/// unless `SHUTDOWN_DELAY` asks for one.
-fn build_shutdown(
+/// process type other than web receives no traffic: no propagation delay,
+/// whatever `SHUTDOWN_DELAY` says (a ConfigMap shared with the web process
+/// sets it for the web process).
+pub(crate) fn build_shutdown(
     settings: ShutdownSettings,
     web: bool,
     log: &dozen_log::Guard,
 ) -> Result<Shutdown, ExitCode> {
     let mut builder = Shutdown::builder().with_starting(true);
-    if !web && settings.shutdown_delay.is_none() {
-        builder = builder.with_delay(Duration::ZERO);
+    if !web {
+        builder = builder.with_delay(Duration::ZERO).with_serving(false);
     }
     let failed = |error: dozen_shutdown::Error| {
         tracing::error!(%error, "cannot set up shutdown");
@@ -171,11 +232,16 @@ where
     let done = shutdown.clone();
     let work = f(ctx);
     shutdown.spawn(process.to_owned(), async move {
-        let result = work.await;
-        if result.is_ok() {
-            done.trigger();
+        match work.await {
+            // Stopped during its start-up (attaching its database): said
+            // so already; the shutdown's outcome is the exit code.
+            Err(error) if is_stopped(&*error) => Ok(()),
+            Ok(()) => {
+                done.trigger();
+                Ok(())
+            }
+            Err(error) => Err(error),
         }
-        result
     });
     shutdown.wait().await.into()
 }

@@ -24,14 +24,25 @@
 //! health model and the exit codes.
 
 mod args;
+#[cfg(dozen_database)]
+mod attached;
 mod body;
+mod box_error;
 mod context;
+#[cfg(dozen_database)]
+mod database;
 pub mod exit_code;
 mod health;
 mod lifecycle;
+#[cfg(feature = "migrate")]
+mod migrate;
+#[cfg(feature = "migrate")]
+mod schema;
 mod settings;
 mod slot;
 mod step;
+mod stopped;
+mod watchdog;
 mod web;
 
 use std::fmt;
@@ -44,12 +55,15 @@ use serde::de::DeserializeOwned;
 
 pub use context::Context;
 pub use health::{Check, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Health};
+#[cfg(feature = "migrate")]
+pub use schema::SchemaSettings;
 pub use settings::{DEFAULT_PORT, NoSettings, WebSettings};
 pub use step::{BoxError, StepResult};
+pub use watchdog::WEDGED_AFTER;
 
 use args::{Command, Format};
 use lifecycle::{Kind, Names};
-use settings::Validate;
+use settings::{Needs, Validate};
 use step::{ProcessFn, WebFn};
 
 /// The name of the web process type, on the command line and in logs.
@@ -70,7 +84,16 @@ pub struct Service<S = NoSettings> {
     validate: Option<Box<Validate<S>>>,
     web: Option<WebFn<S>>,
     processes: Vec<(String, ProcessFn<S>)>,
+    #[cfg(dozen_database)]
+    database: database::Declared<S>,
 }
+
+/// The database a process attaches, planned from its settings.
+#[cfg(dozen_database)]
+pub(crate) type DatabasePlan = Option<std::sync::Arc<database::Plan>>;
+/// Without a database driver, none.
+#[cfg(not(dozen_database))]
+pub(crate) type DatabasePlan = ();
 
 impl<S> fmt::Debug for Service<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,7 +127,60 @@ where
             validate: None,
             web: None,
             processes: Vec::new(),
+            #[cfg(dozen_database)]
+            database: database::Declared::default(),
         }
+    }
+
+    /// A database, at the URL `url` reads from the app's settings (its
+    /// `DATABASE_URL`): the process then reads `PoolSettings` too
+    /// (`DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ...), and
+    /// [`Context::database`] attaches it.
+    #[cfg(dozen_database)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backing")))]
+    pub fn with_database<F>(mut self, url: F) -> Self
+    where
+        F: Fn(&S) -> &dozen_backing::ServiceUrl + Send + Sync + 'static,
+    {
+        self.database.url = Some(Box::new(move |settings: &S| url(settings).clone()));
+        self
+    }
+
+    /// The app's migrations, embedded in the binary, for the database of
+    /// [`with_database`](Self::with_database) (`migrator` is given its URL,
+    /// to pick the dialect's set): the process then reads
+    /// `MigrateSettings` and [`SchemaSettings`] too, and
+    /// [`Context::database`] applies them when `MIGRATE_ON_START` says so
+    /// (by default on SQLite) or else waits for the migrate Job, and
+    /// registers the readiness check `schema`. It also adds the command
+    /// `PROGRAM migrate [status|validate|wait|repair|...]`.
+    #[cfg(feature = "migrate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "migrate")))]
+    pub fn with_migrations<F, E>(mut self, migrator: F) -> Self
+    where
+        F: Fn(&dozen_backing::ServiceUrl) -> Result<dozen_migrate::Migrator, E>
+            + Send
+            + Sync
+            + 'static,
+        E: Into<BoxError>,
+    {
+        self.database.migrations = Some(Box::new(move |url: &dozen_backing::ServiceUrl| {
+            migrator(url).map_err(Into::into)
+        }));
+        self
+    }
+
+    /// Whether the service has migrations, and so a `migrate` command.
+    fn has_migrations(&self) -> bool {
+        self.needs() == Needs::Migrations
+    }
+
+    /// What the process reads for its database.
+    fn needs(&self) -> Needs {
+        #[cfg(dozen_database)]
+        return self.database.needs();
+        #[cfg(not(dozen_database))]
+        Needs::Nothing
     }
 
     /// The app's own checks of its settings, beyond what their types say.
@@ -187,7 +263,11 @@ where
         I::Item: Into<std::ffi::OsString>,
     {
         let names: Vec<&str> = self.process_names().collect();
-        let command = args::parse(args.into_iter().map(Into::into), &names);
+        let command = args::parse(
+            args.into_iter().map(Into::into),
+            &names,
+            self.has_migrations(),
+        );
         match command {
             Err(problem) => {
                 let usage = self.usage();
@@ -203,7 +283,7 @@ where
             }
             Ok(Command::Config { format, process }) => {
                 let web = self.is_web(process.as_deref());
-                let description = settings::describe::<S>(web);
+                let description = settings::describe::<S>(web, self.needs());
                 write_all(
                     io::stdout(),
                     &match format {
@@ -213,6 +293,17 @@ where
                 )
             }
             Ok(Command::Run { process }) => self.run_process(process.as_deref()),
+            #[cfg(feature = "migrate")]
+            Ok(Command::Migrate { args }) => {
+                let names = Names {
+                    service: &self.name,
+                    version: &self.version,
+                    process: "migrate",
+                };
+                migrate::run(&names, self.validate.as_deref(), &self.database, args)
+            }
+            #[cfg(not(feature = "migrate"))]
+            Ok(Command::Migrate { .. }) => unreachable!("parsed only with migrations"),
         }
     }
 
@@ -245,7 +336,12 @@ where
             version: &self.version,
             process: &process,
         };
-        lifecycle::run(&names, self.validate.as_deref(), kind)
+        let needs = self.needs();
+        #[cfg(dozen_database)]
+        let database = &self.database;
+        #[cfg(not(dozen_database))]
+        let database = &std::marker::PhantomData;
+        lifecycle::run(&names, self.validate.as_deref(), needs, database, kind)
     }
 
     /// Whether `process` (`None`: the default) is the web process type.
@@ -277,7 +373,7 @@ where
                 (name, about)
             })
             .collect();
-        args::usage(&self.name, &self.version, &about)
+        args::usage(&self.name, &self.version, &about, self.has_migrations())
     }
 }
 

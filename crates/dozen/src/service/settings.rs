@@ -18,6 +18,14 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// `SHUTDOWN_TIMEOUT` and checked with the other settings.
 pub(crate) const FLUSH_BUDGET: Duration = Duration::from_secs(1);
 
+/// The teardown budget of closing the database's pools, reserved from
+/// `SHUTDOWN_TIMEOUT` and checked with the other settings.
+#[cfg_attr(
+    not(dozen_database),
+    allow(dead_code, reason = "no database without a driver")
+)]
+pub(crate) const CLOSE_BUDGET: Duration = Duration::from_secs(3);
+
 /// The settings of an app that has none of its own: the default of
 /// [`Service`](super::Service)'s type parameter. It reads no variable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -53,8 +61,42 @@ type WebTuple = (WebSettings, HttpSettings, ShutdownSettings, LogSettings);
 /// dozen's settings of a named process type: no port, no serving limits.
 type ProcessTuple = (ShutdownSettings, LogSettings);
 
+/// What a process reads for its database, beyond the app's `DATABASE_URL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    not(dozen_database),
+    allow(
+        dead_code,
+        reason = "a database needs the backing feature and a driver"
+    )
+)]
+pub(crate) enum Needs {
+    /// No database.
+    #[default]
+    Nothing,
+    /// A pool: `PoolSettings`.
+    Pool,
+    /// A pool and its migrations: `PoolSettings`, `MigrateSettings`,
+    /// `SchemaSettings`.
+    Migrations,
+}
+
+/// What a database reads, loaded.
+#[cfg(dozen_database)]
+pub(crate) struct DatabaseSettings {
+    pub(crate) pool: dozen_backing::PoolSettings,
+    #[cfg(feature = "migrate")]
+    pub(crate) migrate: Option<(
+        dozen_migrate::MigrateSettings,
+        super::schema::SchemaSettings,
+    )>,
+}
+
 /// Everything a process read, checked.
 pub(crate) struct Loaded<S> {
+    /// What its database reads, when it has one.
+    #[cfg(dozen_database)]
+    pub(crate) database: Option<DatabaseSettings>,
     pub(crate) app: S,
     /// `Some` for the web process type.
     pub(crate) web: Option<(WebSettings, HttpSettings)>,
@@ -78,6 +120,7 @@ pub(crate) type Validate<S> = dyn Fn(&S) -> Vec<Problem> + Send + Sync;
 /// checks: the `RUST_LOG` filter and the drain budget.
 pub(crate) fn load<S: DeserializeOwned>(
     web: bool,
+    needs: Needs,
     validate: Option<&Validate<S>>,
     vars: Option<&[(String, String)]>,
 ) -> Result<Loaded<S>, dozen_config::Error> {
@@ -94,29 +137,98 @@ pub(crate) fn load<S: DeserializeOwned>(
             .map(|((shutdown, log), report)| (None, shutdown, log, report))
     };
     let dozen = dozen.map_err(|error| problems.extend(error.problems().cloned()));
+    let database =
+        load_database(needs, vars).map_err(|error| problems.extend(error.problems().cloned()));
+    #[cfg_attr(
+        not(dozen_database),
+        allow(unused_mut, reason = "no database to budget for")
+    )]
+    let mut budgets = vec![("flush logs", FLUSH_BUDGET)];
+    #[cfg(dozen_database)]
+    if let Ok((Some(database), _)) = &database {
+        if let Err(error) = database.pool.validate() {
+            problems.extend([problem(&error.to_string())]);
+        }
+        budgets.push(("close database pool", CLOSE_BUDGET));
+    }
     if let Ok((_, shutdown, log, _)) = &dozen {
         if let Err(error) = log.validate() {
             problems.extend([problem(&error.to_string())]);
         }
-        if let Err(error) = shutdown.check_drain_budget(&[("flush logs", FLUSH_BUDGET)]) {
+        if let Err(error) = shutdown.check_drain_budget(&budgets) {
             problems.extend([problem(&error.to_string())]);
         }
     }
-    match (app, dozen) {
-        (Ok((app, app_report)), Ok((web, shutdown, log, report)))
+    match (app, dozen, database) {
+        (Ok((app, app_report)), Ok((web, shutdown, log, report)), Ok((_database, db_report)))
             if problems.problems().len() == 0 =>
         {
+            let report = join(&join(&app_report, &report), &db_report);
             Ok(Loaded {
                 app,
                 web,
                 shutdown,
                 log,
-                report: join(&app_report, &report),
+                #[cfg(dozen_database)]
+                database: _database,
+                report,
             })
         }
         _ => Err(problems),
     }
 }
+
+/// What a database reads, for `needs`, with its report (empty for none).
+#[cfg(dozen_database)]
+fn load_database(
+    needs: Needs,
+    vars: Option<&[(String, String)]>,
+) -> Result<(Option<DatabaseSettings>, String), dozen_config::Error> {
+    match needs {
+        Needs::Nothing => Ok((None, String::new())),
+        Needs::Pool => with_report::<dozen_backing::PoolSettings>(vars).map(|(pool, report)| {
+            let database = DatabaseSettings {
+                pool,
+                #[cfg(feature = "migrate")]
+                migrate: None,
+            };
+            (Some(database), report.to_string())
+        }),
+        #[cfg(feature = "migrate")]
+        Needs::Migrations => {
+            with_report::<MigrationsTuple>(vars).map(|((pool, migrate, schema), report)| {
+                let database = DatabaseSettings {
+                    pool,
+                    migrate: Some((migrate, schema)),
+                };
+                (Some(database), report.to_string())
+            })
+        }
+        #[cfg(not(feature = "migrate"))]
+        Needs::Migrations => unreachable!("migrations are declared with the migrate feature"),
+    }
+}
+
+/// Without a database driver, no database to read for.
+#[cfg(not(dozen_database))]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with a driver"
+)]
+fn load_database(
+    _needs: Needs,
+    _vars: Option<&[(String, String)]>,
+) -> Result<((), String), dozen_config::Error> {
+    Ok(((), String::new()))
+}
+
+/// What a database with migrations reads.
+#[cfg(feature = "migrate")]
+type MigrationsTuple = (
+    dozen_backing::PoolSettings,
+    dozen_migrate::MigrateSettings,
+    super::schema::SchemaSettings,
+);
 
 fn with_report<T: DeserializeOwned>(
     vars: Option<&[(String, String)]>,
@@ -128,11 +240,11 @@ fn with_report<T: DeserializeOwned>(
 }
 
 /// The two reports as one: `A=1 (environment), B (default)`.
-fn join(first: &Report, second: &Report) -> String {
-    match (first.entries().len(), second.entries().len()) {
-        (0, _) => second.to_string(),
-        (_, 0) => first.to_string(),
-        _ => format!("{first}, {second}"),
+fn join(first: &impl ToString, second: &impl ToString) -> String {
+    match (first.to_string(), second.to_string()) {
+        (first, second) if first.is_empty() => second,
+        (first, second) if second.is_empty() => first,
+        (first, second) => format!("{first}, {second}"),
     }
 }
 
@@ -149,11 +261,24 @@ fn problem(message: &str) -> Problem {
 
 /// Every variable the web process type (`web`) or a named one reads: the
 /// app's, then dozen's.
-pub(crate) fn describe<S: DeserializeOwned>(web: bool) -> Description {
-    if web {
-        dozen_config::describe::<(S, WebTuple)>()
-    } else {
-        dozen_config::describe::<(S, ProcessTuple)>()
+pub(crate) fn describe<S: DeserializeOwned>(web: bool, needs: Needs) -> Description {
+    match (web, needs) {
+        #[cfg(dozen_database)]
+        (true, Needs::Pool) => {
+            dozen_config::describe::<(S, WebTuple, dozen_backing::PoolSettings)>()
+        }
+        #[cfg(dozen_database)]
+        (false, Needs::Pool) => {
+            dozen_config::describe::<(S, ProcessTuple, dozen_backing::PoolSettings)>()
+        }
+        #[cfg(feature = "migrate")]
+        (true, Needs::Migrations) => dozen_config::describe::<(S, WebTuple, MigrationsTuple)>(),
+        #[cfg(feature = "migrate")]
+        (false, Needs::Migrations) => {
+            dozen_config::describe::<(S, ProcessTuple, MigrationsTuple)>()
+        }
+        (true, _) => dozen_config::describe::<(S, WebTuple)>(),
+        (false, _) => dozen_config::describe::<(S, ProcessTuple)>(),
     }
 }
 
@@ -186,7 +311,7 @@ mod tests {
         let check = |web: bool, pairs: &[(&str, &str)], expected: &[&str]| {
             let vars = vars(pairs);
             let validate: &Validate<App> = &no_empty_greeting;
-            let got = match load::<App>(web, Some(validate), Some(&vars)) {
+            let got = match load::<App>(web, Needs::Nothing, Some(validate), Some(&vars)) {
                 Ok(_) => String::new(),
                 Err(error) => error.to_string(),
             };
@@ -234,7 +359,7 @@ mod tests {
     #[test]
     fn the_report_lists_what_the_process_type_reads() {
         let vars = vars(&[("GREETING", "hi"), ("PORT", "0")]);
-        let web = load::<App>(true, None, Some(&vars)).unwrap();
+        let web = load::<App>(true, Needs::Nothing, None, Some(&vars)).unwrap();
         assert!(
             web.report.starts_with(
                 "GREETING=hi (environment), PORT=0 (environment), MANAGEMENT_PORT (default)"
@@ -247,7 +372,7 @@ mod tests {
             "{}",
             web.report
         );
-        let worker = load::<App>(false, None, Some(&vars)).unwrap();
+        let worker = load::<App>(false, Needs::Nothing, None, Some(&vars)).unwrap();
         assert!(!worker.report.contains("PORT"), "{}", worker.report);
         assert!(
             worker.report.contains("SHUTDOWN_TIMEOUT"),
@@ -259,7 +384,7 @@ mod tests {
     #[test]
     fn the_description_lists_what_the_process_type_reads() {
         let names = |web| {
-            describe::<App>(web)
+            describe::<App>(web, Needs::Nothing)
                 .vars()
                 .map(|var| var.name().to_owned())
                 .collect::<Vec<_>>()
@@ -294,14 +419,14 @@ mod tests {
 
     #[test]
     fn an_app_without_settings_reads_only_dozens() {
-        let loaded = load::<NoSettings>(true, None, Some(&[])).unwrap();
+        let loaded = load::<NoSettings>(true, Needs::Nothing, None, Some(&[])).unwrap();
         assert_eq!(loaded.web.unwrap().0.port, DEFAULT_PORT);
         assert!(
             loaded.report.starts_with("PORT (default)"),
             "{}",
             loaded.report
         );
-        let described = describe::<NoSettings>(true);
+        let described = describe::<NoSettings>(true, Needs::Nothing);
         assert_eq!(described.vars().next().map(|var| var.name()), Some("PORT"));
     }
 }

@@ -1,14 +1,12 @@
 //! [`StepResult`]: what the web function and a process type's function may
 //! return.
 
-use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
 
 use super::context::Context;
 
-/// An error a step returns, logged before the process ends.
-pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
+pub use super::box_error::BoxError;
 
 /// What the web function (`T` = [`axum::Router`]) and a process type's
 /// function (`T` = `()`) may return: the value itself, or a `Result` whose

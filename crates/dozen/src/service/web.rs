@@ -17,6 +17,7 @@ use super::health::Health;
 use super::settings::WebSettings;
 use super::slot::AppSlot;
 use super::step::WebFn;
+use super::stopped::is_stopped;
 
 /// Runs the web process type to its end.
 pub(crate) async fn run<S>(
@@ -71,14 +72,18 @@ where
     }
 
     // On a task of its own, so that a panic in it is a start-up failure.
+    let phases = ctx.phases().clone();
     let start = tokio::spawn(f(ctx));
     let abort = start.abort_handle();
     let Some(built) = shutdown.run_until_shutdown(start).await else {
         abort.abort();
-        return stopped_during_start_up(&shutdown, "start").await;
+        phases.stopped("start");
+        return shutdown.wait().await.into();
     };
     let failed = match built {
         Ok(Ok(router)) => Ok(router),
+        // Stopped attaching a resource: said so already.
+        Ok(Err(error)) if is_stopped(&*error) => return shutdown.wait().await.into(),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err("it panicked".to_owned()),
     };

@@ -42,7 +42,15 @@ fn service() -> Service<Settings> {
             match ctx.settings().start_fails.as_deref() {
                 Some("error") => Err(std::io::Error::other("no route to the cache")),
                 Some("panic") => panic!("the start-up panicked"),
-                _ => Ok(Router::new().route("/", get(|| async { "web" }))),
+                _ => Ok(Router::new().route("/", get(|| async { "web" })).route(
+                    "/block",
+                    // Blocks the worker thread that runs it: with one worker,
+                    // the whole runtime.
+                    get(|| async {
+                        std::thread::sleep(Duration::from_secs(60));
+                        "unblocked"
+                    }),
+                )),
             }
         })
         .process("ticker", |ctx| async move {
@@ -189,6 +197,12 @@ fn a_named_process_type_stops_cleanly_on_sigterm() {
     );
     assert!(!text.contains("\"listening\""), "{text}");
     assert!(text.contains("\"ticker stopped\""), "{text}");
+    // Its shutdown speaks of its work, not of requests.
+    assert!(text.contains("taking no new jobs"), "{text}");
+    assert!(
+        !text.contains("in-flight") && !text.contains("accepting"),
+        "{text}"
+    );
     assert!(
         lines
             .last()
@@ -221,4 +235,62 @@ fn a_web_start_up_that_fails_exits_1() {
         );
         assert!(!stdout.contains("\"ready\""), "{how}: {stdout}");
     }
+}
+
+/// A handler that blocks the runtime's only worker thread wedges it: no
+/// probe can be answered; the watchdog notices within `WEDGED_AFTER` (plus
+/// its half-second look) and the process exits 70 with a line saying why.
+#[test]
+fn a_wedged_runtime_ends_the_process_with_70() {
+    let mut child = processes("web")
+        .env("PORT", "0")
+        .env("TOKIO_WORKER_THREADS", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("\"ready\"") {
+                let _ = tx.send(
+                    lines
+                        .iter()
+                        .find(|l: &&String| l.contains("\"listening\""))
+                        .cloned(),
+                );
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let listening = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("ready")
+        .expect("listening");
+    let port = listening
+        .split("\"addr\":\"0.0.0.0:")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a port");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("a port")))
+            .expect("connects");
+    std::io::Write::write_all(&mut stream, b"GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("sends");
+    let blocked = std::time::Instant::now();
+    let status = child.wait().expect("exits");
+    let took = blocked.elapsed();
+    let lines = reader.join().expect("lines").join("\n");
+    assert_eq!(status.code(), Some(70), "{lines}");
+    assert!(
+        took >= dozen::service::WEDGED_AFTER
+            && took < dozen::service::WEDGED_AFTER + Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(
+        lines.contains("the async runtime made no progress"),
+        "{lines}"
+    );
 }

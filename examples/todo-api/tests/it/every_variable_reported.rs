@@ -122,3 +122,41 @@ fn a_bad_library_setting_is_a_configuration_error_listed_with_the_others() {
         assert!(text.lines().any(|l| l == line), "{line:?} in {text}");
     }
 }
+
+/// `todo-api config` prints every variable the web process reads, with no
+/// database reachable and a configuration that would not load, and exits 0.
+#[test]
+fn todo_api_config_lists_every_variable_with_no_database() {
+    let output = std::process::Command::new(crate::todo_api())
+        .env_clear()
+        .env("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:9/app")
+        .env("PORT", "eighty")
+        .arg("config")
+        .output()
+        .expect("todo-api runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for var in [
+        "PORT",
+        "DATABASE_URL",
+        "HTTP_MAX_BODY_BYTES",
+        "LOG_FORMAT",
+        "RUST_LOG",
+        "SHUTDOWN_DELAY",
+        "SHUTDOWN_TIMEOUT",
+        "DATABASE_MAX_CONNECTIONS",
+        "DATABASE_CONNECT_TIMEOUT",
+        "MIGRATE_ON_START",
+        "MIGRATE_TABLE",
+    ] {
+        assert!(
+            stdout.contains(&format!("`{var}`")),
+            "{var} missing:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("JOB_"),
+        "the worker's variables:\n{stdout}"
+    );
+    assert!(!stdout.contains("hunter2"));
+}

@@ -124,6 +124,12 @@ fn the_web_deployment_agrees_with_the_app() {
         container["livenessProbe"]["httpGet"]["path"].as_str(),
         Some("/livez")
     );
+    // The start-up probe asks for the port only (bound before the database
+    // is attached), and liveness, once it runs, is the same route.
+    assert_eq!(
+        container["startupProbe"]["httpGet"]["path"].as_str(),
+        Some("/livez")
+    );
 
     // The app binds the port the probes and the Service use.
     let port = &container["ports"][0];

@@ -11,7 +11,7 @@
 //! | `todo-api migrate` (lock held) and `todo-api migrate wait` | 143 |
 //!
 //! "Nothing after the phase ran": the log says where start-up stopped, there
-//! is no "listening" line, no migration was applied.
+//! is no "ready" line, no migration was applied.
 
 use std::time::Duration;
 

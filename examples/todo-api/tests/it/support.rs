@@ -147,9 +147,12 @@ impl Proc {
         }
     }
 
-    /// The loopback address of a server that logged `listening` with its `addr`.
+    /// The loopback address of a server that logged `listening` with its
+    /// `addr`, once it is `ready` (the port is bound, and answers its health
+    /// probes, before the database is attached).
     pub(crate) fn listening(&self) -> SocketAddr {
         let line = self.wait_for("listening", Duration::from_secs(60));
+        self.wait_for("ready", Duration::from_secs(60));
         let addr: SocketAddr = line["addr"]
             .as_str()
             .expect("addr")
@@ -210,7 +213,8 @@ pub(crate) fn closed_port() -> u16 {
 }
 
 /// Asserts that `proc` stopped in start-up `phase` (its log says so) and that
-/// nothing after it ran: no "listening", no migrations applied, no jobs taken.
+/// nothing after it ran: it never turned ready, no migrations applied, no
+/// jobs taken.
 pub(crate) fn stopped_in(proc: &Proc, phase: &str) {
     let logged = proc.logged();
     assert!(
@@ -221,7 +225,7 @@ pub(crate) fn stopped_in(proc: &Proc, phase: &str) {
         "no line saying start-up stopped in {phase}; seen:\n{logged:#?}"
     );
     for after in [
-        "listening",
+        "ready",
         "migrations up to date",
         "schema up to date",
         "taking jobs",

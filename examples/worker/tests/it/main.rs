@@ -6,6 +6,7 @@ mod support;
 
 mod identity_and_clock;
 mod leases;
+mod reads_only_its_own;
 mod sigterm_at_start_up;
 
 use std::path::Path;

@@ -1,0 +1,489 @@
+//! A database attached by the entry point: `/livez` answers 200 and
+//! `/readyz` 503 naming the database while it is being connected to, 200
+//! once it is, 503 again within the check interval plus 1 s when it goes
+//! away and 200 when it comes back (a TCP proxy in front of the real
+//! PostgreSQL); an unmigrated database keeps `/readyz` at 503 naming the
+//! schema until the migrate Job has run; a SIGTERM while connecting with
+//! retry or while the migration lock is held elsewhere stops start-up there
+//! with exit 0, and `migrate` stopped so exits 143; `config` and
+//! `migrate --help` need neither a database nor a valid configuration.
+//!
+//! The service runs in a child process: this test binary again, running
+//! only [`child`].
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::{Router, http::StatusCode, routing::get};
+use dozen::backing::{Any, ServiceUrl};
+use dozen::migrate::Migrator;
+use dozen::migrate::refinery::Migration;
+use dozen::service::Service;
+
+#[derive(serde::Deserialize)]
+struct Settings {
+    /// `DATABASE_URL`.
+    database_url: ServiceUrl,
+}
+
+/// A web process with a database and one migration, whose `GET /items`
+/// reads the table the migration creates; and a `worker` that attaches the
+/// same database, then waits to be told to stop.
+fn service() -> Service<Settings> {
+    Service::<Settings>::new("items", "1.0.0")
+        .with_database(|s: &Settings| &s.database_url)
+        .with_migrations(|_url: &ServiceUrl| {
+            let items =
+                Migration::unapplied("V1__items", "CREATE TABLE items (id INTEGER PRIMARY KEY)")?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Migrator::from_migrations([items])?)
+        })
+        .web(|ctx| async move {
+            let pool = ctx.database::<Any>().await?;
+            let items = move || async move {
+                match sqlx::query("SELECT COUNT(*) FROM items")
+                    .execute(&pool)
+                    .await
+                {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            };
+            Ok::<_, dozen::service::BoxError>(Router::new().route("/items", get(items)))
+        })
+        .process("worker", |ctx| async move {
+            let _pool = ctx.database::<Any>().await?;
+            tracing::info!("taking jobs");
+            ctx.shutdown().stopping().await;
+            Ok::<_, dozen::service::BoxError>(())
+        })
+}
+
+#[test]
+#[ignore = "the service of the other tests, run by them in a child process"]
+fn child() {
+    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
+    let code = service().run_from(args.split_whitespace());
+    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
+    std::process::exit(code.map_or(1, i32::from));
+}
+
+/// [`child`] running, its stdout lines collected.
+struct Proc {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn start(args: &str, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+            .args([
+                "--ignored",
+                "--exact",
+                "database::child",
+                "--nocapture",
+                "--quiet",
+            ])
+            .env_clear()
+            .env("SERVICE_ARGS", args)
+            .env("LOG_FORMAT", "json")
+            .env("PORT", "0")
+            .env("SHUTDOWN_DELAY", "0s")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("piped");
+        let collected = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    fn text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Waits for a line containing `needle`.
+    fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        let since = Instant::now();
+        loop {
+            if let Some(line) = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return line.clone();
+            }
+            assert!(
+                since.elapsed() < timeout,
+                "no line with {needle} within {timeout:?}:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The address of the `listening` line.
+    fn addr(&self) -> SocketAddr {
+        let line = self.wait_for("\"listening\"", Duration::from_secs(20));
+        let value: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+        let addr: SocketAddr = value["addr"]
+            .as_str()
+            .expect("addr")
+            .parse()
+            .expect("an address");
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    }
+
+    fn terminate(&mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        self.exit()
+    }
+
+    fn exit(&mut self) -> Option<i32> {
+        let since = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                std::thread::sleep(Duration::from_millis(50));
+                return status.code();
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(20),
+                "still running:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Start-up stopped in `phase`, and nothing after it ran.
+    fn stopped_in(&self, phase: &str) {
+        let text = self.text();
+        assert!(
+            text.contains(&format!(
+                "\"message\":\"shutdown began during start-up; stopping there\",\"phase\":\"{phase}\""
+            )) || self.lines.lock().unwrap().iter().any(|l| {
+                l.contains("shutdown began during start-up; stopping there")
+                    && l.contains(&format!("\"phase\":\"{phase}\""))
+            }),
+            "no line saying start-up stopped in {phase}:\n{text}"
+        );
+        for after in [
+            "\"ready\"",
+            "migrations up to date",
+            "schema up to date",
+            "taking jobs",
+        ] {
+            assert!(
+                !text.contains(after),
+                "{after} after a signal in {phase}:\n{text}"
+            );
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET path` on `addr`: the status and the body.
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return (0, String::new());
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    );
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+/// Probes `path` until it answers `status` with a body containing `body`,
+/// within `timeout`; returns how long it took.
+fn until(addr: SocketAddr, path: &str, status: u16, body: &str, timeout: Duration) -> Duration {
+    let since = Instant::now();
+    loop {
+        let got = http_get(addr, path);
+        if got.0 == status && got.1.contains(body) {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < timeout,
+            "{path}: {got:?}, expected {status} with {body} within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("an address").port()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// A TCP proxy to `upstream` that can be cut (every connection dropped,
+/// new ones closed at once) and restored.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    fn start(runtime: &tokio::runtime::Runtime, upstream: SocketAddr, up: bool) -> Self {
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        let up = Arc::new(AtomicBool::new(up));
+        let connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (accepting, tracked) = (Arc::clone(&up), Arc::clone(&connections));
+        runtime.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tracked.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Self {
+            port,
+            up,
+            connections,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A fresh PostgreSQL database: its URL and its address.
+fn fresh_postgres(runtime: &tokio::runtime::Runtime, prefix: &str) -> Option<(String, SocketAddr)> {
+    let base = dozen_testkit::service_url(dozen_testkit::POSTGRES)?;
+    let url = runtime.block_on(dozen_testkit::fresh_postgres(&base, prefix));
+    let parsed: ServiceUrl = url.parse().expect("a URL");
+    let host = parsed.host().unwrap_or("127.0.0.1").to_owned();
+    let port = parsed.port().unwrap_or(5432);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+        .expect("resolves")
+        .next()
+        .expect("an address");
+    Some((url, addr))
+}
+
+/// `url` through `proxy` instead of directly.
+fn through(url: &str, addr: SocketAddr, proxy: &Proxy) -> String {
+    url.replacen(
+        &format!(":{}/", addr.port()),
+        &format!(":{}/", proxy.port),
+        1,
+    )
+    .replacen("localhost:", "127.0.0.1:", 1)
+}
+
+#[test]
+fn sigterm_while_connecting_with_retry_stops_there_with_exit_0() {
+    let url = format!("postgres://app:s3cr3t@127.0.0.1:{}/app", closed_port());
+    for process in ["web", "worker"] {
+        let mut app = Proc::start(
+            process,
+            &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "120s")],
+        );
+        app.wait_for("yet, retrying", Duration::from_secs(30));
+        if process == "web" {
+            let addr = app.addr();
+            assert_eq!(http_get(addr, "/livez").0, 200);
+            until(
+                addr,
+                "/readyz",
+                503,
+                "\"failing\":[\"database\"",
+                Duration::from_secs(5),
+            );
+        }
+        assert_eq!(app.terminate(), Some(0), "{process}:\n{}", app.text());
+        app.stopped_in("connect");
+        let stderr = {
+            let mut text = String::new();
+            let _ = app
+                .child
+                .stderr
+                .take()
+                .map(|mut e| e.read_to_string(&mut text));
+            text
+        };
+        assert!(!app.text().contains("s3cr3t") && !stderr.contains("s3cr3t"));
+    }
+}
+
+#[test]
+fn readyz_follows_the_database_behind_a_proxy() {
+    let runtime = runtime();
+    let Some((url, addr)) = fresh_postgres(&runtime, "dozen_readyz") else {
+        return;
+    };
+    let proxy = Proxy::start(&runtime, addr, false);
+    let app = Proc::start(
+        "web",
+        &[
+            ("DATABASE_URL", &through(&url, addr, &proxy)),
+            ("DATABASE_CONNECT_TIMEOUT", "120s"),
+            ("MIGRATE_ON_START", "true"),
+        ],
+    );
+    let web = app.addr();
+    app.wait_for("yet, retrying", Duration::from_secs(30));
+    // While connecting: live, not ready, the database named.
+    assert_eq!(http_get(web, "/livez").0, 200);
+    let (status, body) = http_get(web, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"database\""), "{body}");
+    proxy.restore();
+    until(web, "/readyz", 200, "ready", Duration::from_secs(30));
+    assert_eq!(http_get(web, "/livez").0, 200);
+    assert_eq!(http_get(web, "/items").0, 200);
+    // Cut: 503 naming the database within the check interval (5 s) plus 1 s.
+    proxy.cut();
+    let took = until(web, "/readyz", 503, "\"database\"", Duration::from_secs(6));
+    assert!(took <= Duration::from_secs(6), "{took:?}");
+    assert_eq!(http_get(web, "/livez").0, 200);
+    proxy.restore();
+    until(web, "/readyz", 200, "ready", Duration::from_secs(6));
+    assert_eq!(http_get(web, "/items").0, 200);
+    assert!(!app.text().contains("s3cr3t"));
+}
+
+#[test]
+fn an_unmigrated_database_is_not_ready_until_the_migrate_job_has_run() {
+    let runtime = runtime();
+    let Some((url, _)) = fresh_postgres(&runtime, "dozen_schema") else {
+        return;
+    };
+    let app = Proc::start("web", &[("DATABASE_URL", &url)]);
+    let web = app.addr();
+    app.wait_for("waiting for the migrate Job", Duration::from_secs(30));
+    until(web, "/readyz", 503, "\"schema\"", Duration::from_secs(5));
+    assert_eq!(
+        http_get(web, "/items").0,
+        503,
+        "no application route before ready"
+    );
+    let mut job = Proc::start("migrate", &[("DATABASE_URL", &url)]);
+    assert_eq!(job.exit(), Some(0), "{}", job.text());
+    until(web, "/readyz", 200, "ready", Duration::from_secs(10));
+    assert_eq!(http_get(web, "/items").0, 200);
+    app.wait_for("schema up to date", Duration::from_secs(1));
+}
+
+/// The advisory lock key dozen-migrate takes for its default history table
+/// in `public` (pinned by a unit test of dozen-migrate).
+const MIGRATION_LOCK_KEY: i64 = i64::from_ne_bytes(0xd383_eab6_99cb_7857_u64.to_ne_bytes());
+
+#[test]
+fn sigterm_while_the_migration_lock_is_held_stops_there() {
+    use sqlx::Connection as _;
+    let runtime = runtime();
+    let Some((url, _)) = fresh_postgres(&runtime, "dozen_lock") else {
+        return;
+    };
+    let mut holder = runtime
+        .block_on(sqlx::PgConnection::connect(&url))
+        .expect("connects");
+    runtime
+        .block_on(
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_LOCK_KEY)
+                .execute(&mut holder),
+        )
+        .expect("locks");
+    // The web process migrating on start, and the migrate command.
+    let mut app = Proc::start(
+        "web",
+        &[("DATABASE_URL", &url), ("MIGRATE_ON_START", "true")],
+    );
+    app.addr();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(app.terminate(), Some(0), "{}", app.text());
+    app.stopped_in("migrations");
+    let mut job = Proc::start("migrate", &[("DATABASE_URL", &url)]);
+    job.wait_for("configuration loaded", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(job.terminate(), Some(143), "{}", job.text());
+    assert!(!job.text().contains("migrations up to date"));
+}
+
+#[test]
+fn config_and_migrate_help_need_no_database_nor_a_valid_configuration() {
+    let bad = [("DATABASE_URL", "nowhere"), ("PORT", "eighty")];
+    let mut config = Proc::start("config", &bad);
+    assert_eq!(config.exit(), Some(0));
+    let text = config.text();
+    for var in [
+        "`DATABASE_URL`",
+        "`DATABASE_MAX_CONNECTIONS`",
+        "`DATABASE_CONNECT_TIMEOUT`",
+        "`MIGRATE_ON_START`",
+        "`MIGRATE_TABLE`",
+        "`MIGRATE_WAIT_TIMEOUT`",
+        "`PORT`",
+        "`SHUTDOWN_TIMEOUT`",
+        "`LOG_FORMAT`",
+    ] {
+        assert!(text.contains(var), "{var} missing:\n{text}");
+    }
+    let mut help = Proc::start("migrate --help", &bad);
+    assert_eq!(help.exit(), Some(0));
+    assert!(help.text().contains("items migrate"), "{}", help.text());
+    assert!(!help.text().contains("configuration loaded"));
+    let mut usage = Proc::start("--help", &bad);
+    assert_eq!(usage.exit(), Some(0));
+    assert!(usage.text().contains("items migrate"), "{}", usage.text());
+}
