@@ -230,6 +230,22 @@ impl Report {
     }
 }
 
+/// Reports of several loads, as one (an app that loads its settings in parts).
+impl Extend<ReportEntry> for Report {
+    fn extend<I: IntoIterator<Item = ReportEntry>>(&mut self, entries: I) {
+        self.entries.extend(entries);
+    }
+}
+
+impl IntoIterator for Report {
+    type Item = ReportEntry;
+    type IntoIter = std::vec::IntoIter<ReportEntry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
 /// [`Report::set_only`]: the variables that were set, and a count of the rest.
 #[derive(Debug, Clone, Copy)]
 pub struct SetOnly<'a>(&'a Report);

@@ -134,7 +134,13 @@ pub(crate) fn settings_and_logging<S: DeserializeOwned>(
             return Err(ExitCode::from(exit_code::START_FAILED));
         }
     };
-    tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
+    // A person at a terminal reads what was set; a machine gets the whole report.
+    if log.format() == dozen_log::Format::Pretty {
+        let set = loaded.report.set_only();
+        tracing::info!(process = names.process, config = %set, "configuration loaded");
+    } else {
+        tracing::info!(process = names.process, config = %loaded.report, "configuration loaded");
+    }
     Ok((loaded, log))
 }
 

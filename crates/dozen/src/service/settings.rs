@@ -103,7 +103,7 @@ pub(crate) struct Loaded<S> {
     pub(crate) shutdown: ShutdownSettings,
     pub(crate) log: LogSettings,
     /// What was read, secrets redacted, for the one report line.
-    pub(crate) report: String,
+    pub(crate) report: Report,
 }
 
 /// An app's own checks of its settings.
@@ -160,10 +160,14 @@ pub(crate) fn load<S: DeserializeOwned>(
         }
     }
     match (app, dozen, database) {
-        (Ok((app, app_report)), Ok((web, shutdown, log, report)), Ok((_database, db_report)))
-            if problems.problems().len() == 0 =>
-        {
-            let report = join(&join(&app_report, &report), &db_report);
+        (
+            Ok((app, app_report)),
+            Ok((web, shutdown, log, dozen_report)),
+            Ok((_database, db_report)),
+        ) if problems.problems().len() == 0 => {
+            let mut report = app_report;
+            report.extend(dozen_report);
+            report.extend(db_report);
             Ok(Loaded {
                 app,
                 web,
@@ -183,16 +187,16 @@ pub(crate) fn load<S: DeserializeOwned>(
 fn load_database(
     needs: Needs,
     vars: Option<&[(String, String)]>,
-) -> Result<(Option<DatabaseSettings>, String), dozen_config::Error> {
+) -> Result<(Option<DatabaseSettings>, Report), dozen_config::Error> {
     match needs {
-        Needs::Nothing => Ok((None, String::new())),
+        Needs::Nothing => Ok((None, Report::default())),
         Needs::Pool => with_report::<dozen_backing::PoolSettings>(vars).map(|(pool, report)| {
             let database = DatabaseSettings {
                 pool,
                 #[cfg(feature = "migrate")]
                 migrate: None,
             };
-            (Some(database), report.to_string())
+            (Some(database), report)
         }),
         #[cfg(feature = "migrate")]
         Needs::Migrations => {
@@ -201,7 +205,7 @@ fn load_database(
                     pool,
                     migrate: Some((migrate, schema)),
                 };
-                (Some(database), report.to_string())
+                (Some(database), report)
             })
         }
         #[cfg(not(feature = "migrate"))]
@@ -218,8 +222,8 @@ fn load_database(
 fn load_database(
     _needs: Needs,
     _vars: Option<&[(String, String)]>,
-) -> Result<((), String), dozen_config::Error> {
-    Ok(((), String::new()))
+) -> Result<((), Report), dozen_config::Error> {
+    Ok(((), Report::default()))
 }
 
 /// What a database with migrations reads.
@@ -236,15 +240,6 @@ fn with_report<T: DeserializeOwned>(
     match vars {
         None => dozen_config::from_env_with_report(),
         Some(vars) => dozen_config::Loader::new().from_iter_with_report(vars.iter().cloned()),
-    }
-}
-
-/// The two reports as one: `A=1 (environment), B (default)`.
-fn join(first: &impl ToString, second: &impl ToString) -> String {
-    match (first.to_string(), second.to_string()) {
-        (first, second) if first.is_empty() => second,
-        (first, second) if second.is_empty() => first,
-        (first, second) => format!("{first}, {second}"),
     }
 }
 
@@ -360,25 +355,22 @@ mod tests {
     fn the_report_lists_what_the_process_type_reads() {
         let vars = vars(&[("GREETING", "hi"), ("PORT", "0")]);
         let web = load::<App>(true, Needs::Nothing, None, Some(&vars)).unwrap();
+        let report = web.report.to_string();
         assert!(
-            web.report.starts_with(
+            report.starts_with(
                 "GREETING=hi (environment), PORT=0 (environment), MANAGEMENT_PORT (default)"
             ),
-            "{}",
-            web.report
+            "{report}"
         );
-        assert!(
-            web.report.contains("HTTP_MAX_CONNECTIONS"),
-            "{}",
-            web.report
-        );
+        assert!(report.contains("HTTP_MAX_CONNECTIONS"), "{report}");
+        // On a terminal: what was set, and a count of the rest.
+        let set = web.report.set_only().to_string();
+        assert!(set.starts_with("GREETING=hi, PORT=0, "), "{set}");
+        assert!(set.ends_with("more at their defaults"), "{set}");
         let worker = load::<App>(false, Needs::Nothing, None, Some(&vars)).unwrap();
-        assert!(!worker.report.contains("PORT"), "{}", worker.report);
-        assert!(
-            worker.report.contains("SHUTDOWN_TIMEOUT"),
-            "{}",
-            worker.report
-        );
+        let report = worker.report.to_string();
+        assert!(!report.contains("PORT"), "{report}");
+        assert!(report.contains("SHUTDOWN_TIMEOUT"), "{report}");
     }
 
     #[test]
@@ -421,11 +413,8 @@ mod tests {
     fn an_app_without_settings_reads_only_dozens() {
         let loaded = load::<NoSettings>(true, Needs::Nothing, None, Some(&[])).unwrap();
         assert_eq!(loaded.web.unwrap().0.port, DEFAULT_PORT);
-        assert!(
-            loaded.report.starts_with("PORT (default)"),
-            "{}",
-            loaded.report
-        );
+        let report = loaded.report.to_string();
+        assert!(report.starts_with("PORT (default)"), "{report}");
         let described = describe::<NoSettings>(true, Needs::Nothing);
         assert_eq!(described.vars().next().map(|var| var.name()), Some("PORT"));
     }

@@ -200,7 +200,7 @@ fn sigterm_stops_migrate_wait_with_143() {
         "an init container stopped while waiting must not count as done"
     );
     let seen = cmd.seen.lock().expect("not poisoned").join("\n");
-    assert!(!seen.contains("schema at"), "{seen}");
+    assert!(!seen.contains("the schema is at"), "{seen}");
 }
 
 #[test]
