@@ -187,6 +187,12 @@ fn classify(error: &sqlx::Error) -> ErrorKind {
         sqlx::Error::PoolTimedOut => ErrorKind::TimedOut,
         sqlx::Error::Configuration(_) => ErrorKind::InvalidUrl,
         sqlx::Error::Database(db) => classify_database(&**db),
+        // sqlx's PostgreSQL driver reads the one-byte answer to its SSLRequest with `read`,
+        // so a connection the peer closed before answering (a proxy that is up while the
+        // database behind it is not, a server going down) reads as the byte 0x00.
+        sqlx::Error::Protocol(message) if message.contains("response from SSLRequest: 0x00") => {
+            ErrorKind::Network
+        }
         _ => ErrorKind::Other,
     }
 }
@@ -402,5 +408,10 @@ mod tests {
         assert_eq!(classify(&sqlx::Error::PoolTimedOut), ErrorKind::TimedOut);
         let refused = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
         assert_eq!(classify(&refused), ErrorKind::Refused);
+        // A connection closed before the SSLRequest was answered: retried like a reset.
+        let closed = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        assert_eq!(classify(&closed), ErrorKind::Network);
+        let other = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x45".into());
+        assert_eq!(classify(&other), ErrorKind::Other);
     }
 }
