@@ -3,6 +3,7 @@
 //! flush wired once, then the process type itself; the final flush on every
 //! path out.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -52,7 +53,8 @@ where
     S: DeserializeOwned + Send + Sync + 'static,
 {
     let web = matches!(kind, Kind::Web(_));
-    let (mut loaded, log) = match settings_and_logging(names, web, needs, validate) {
+    let (mut loaded, log) = match settings_and_logging(names, web, needs, validate, LogsTo::Stdout)
+    {
         Ok(started) => started,
         Err(code) => return code,
     };
@@ -103,6 +105,16 @@ fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError>
     Ok(())
 }
 
+/// Where a process's log lines go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogsTo {
+    /// Standard output: a process type, whose output is its logs.
+    Stdout,
+    /// Standard error: an admin command, whose standard output is its result
+    /// (text or JSON), so that a pipe or a Job's output holds only that.
+    Stderr,
+}
+
 /// Loads the settings of process type `names.process` (the web one when
 /// `web`), sets up logging and logs the one report line; or says on stderr
 /// why not, and returns the exit code.
@@ -111,6 +123,7 @@ pub(crate) fn settings_and_logging<S: DeserializeOwned>(
     web: bool,
     needs: Needs,
     validate: Option<&Validate<S>>,
+    logs_to: LogsTo,
 ) -> Result<(Loaded<S>, dozen_log::Guard), ExitCode> {
     let loaded = match settings::load::<S>(web, needs, validate, None) {
         Ok(loaded) => loaded,
@@ -122,7 +135,7 @@ pub(crate) fn settings_and_logging<S: DeserializeOwned>(
             return Err(ExitCode::from(exit_code::CONFIG));
         }
     };
-    let log = match init_logging(loaded.log.clone(), names) {
+    let log = match init_logging(loaded.log.clone(), names, logs_to) {
         Ok(log) => log,
         Err(error) => {
             // Settings were validated: a global subscriber already set, or
@@ -149,8 +162,16 @@ pub(crate) fn settings_and_logging<S: DeserializeOwned>(
 fn init_logging(
     settings: LogSettings,
     names: &Names<'_>,
+    logs_to: LogsTo,
 ) -> Result<dozen_log::Guard, dozen_log::Error> {
     let mut builder = dozen_log::Builder::new();
+    if logs_to == LogsTo::Stderr {
+        // `auto` follows the terminal the lines go to.
+        if settings.log_format == dozen_log::Format::Auto && std::io::stderr().is_terminal() {
+            builder = builder.with_format(dozen_log::Format::Pretty);
+        }
+        builder = builder.with_writer(std::io::stderr);
+    }
     if settings.service().is_none() {
         let version = settings
             .service_version

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::database::Declared;
 use super::exit_code;
-use super::lifecycle::{Names, build_shutdown, settings_and_logging};
+use super::lifecycle::{LogsTo, Names, build_shutdown, settings_and_logging};
 use super::schema;
 use super::settings::Validate;
 use super::stopped::{Phases, unless_shutdown};
@@ -61,10 +61,11 @@ where
             Err::<dozen_migrate::Database, _>("help needs no database")
         }));
     }
-    let (mut loaded, log) = match settings_and_logging(names, false, declared.needs(), validate) {
-        Ok(started) => started,
-        Err(code) => return code,
-    };
+    let (mut loaded, log) =
+        match settings_and_logging(names, false, declared.needs(), validate, LogsTo::Stderr) {
+            Ok(started) => started,
+            Err(code) => return code,
+        };
     let code = match declared.plan(&loaded.app, loaded.database.take()) {
         Ok(Some(plan)) => match &plan.schema {
             Some(schema) => runtime.block_on(async {

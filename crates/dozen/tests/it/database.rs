@@ -99,10 +99,18 @@ impl Proc {
             .spawn()
             .expect("starts");
         let lines = Arc::new(Mutex::new(Vec::new()));
+        // Both outputs: a process type logs to stdout, an admin command to stderr.
         let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
         let collected = Arc::clone(&lines);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        let collected = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 collected.lock().unwrap().push(line);
             }
         });

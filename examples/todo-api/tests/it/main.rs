@@ -1,6 +1,7 @@
 //! The example's integration tests: the real `todo-api` binary over real HTTP,
 //! on SQLite and, where their URLs are set, PostgreSQL and MariaDB.
 
+mod admin_output;
 mod bodies_are_bounded;
 mod crud;
 mod every_variable_reported;

@@ -66,7 +66,7 @@ pub(crate) struct Proc {
 }
 
 /// Starts `program` with `args` and `env` (on top of a minimal environment:
-/// `PATH` and `LOG_FORMAT=json`), capturing stdout; stderr is inherited.
+/// `PATH` and `LOG_FORMAT=json`), capturing stdout and stderr as one stream of lines.
 pub(crate) fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut command = Command::new(program);
     command
@@ -77,26 +77,31 @@ pub(crate) fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
     }
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let stdout = child.stdout.take().expect("piped stdout");
+    // Both outputs, as they come: a process type logs to stdout, an admin
+    // command to stderr (its stdout holds its result).
     let (tx, rx) = channel();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let seen2 = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            seen2.lock().expect("not poisoned").push(line.clone());
-            if tx.send(line).is_err() {
-                // Nobody waits for lines any more; keep collecting them.
+    let stdout: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().expect("piped"));
+    let stderr: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().expect("piped"));
+    for output in [stdout, stderr] {
+        let (tx, seen) = (tx.clone(), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            for line in BufReader::new(output).lines() {
+                let Ok(line) = line else { break };
+                seen.lock().expect("not poisoned").push(line.clone());
+                if tx.send(line).is_err() {
+                    // Nobody waits for lines any more; keep collecting them.
+                }
             }
-        }
-    });
+        });
+    }
     Proc {
         child,
         lines: rx,
