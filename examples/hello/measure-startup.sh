@@ -1,41 +1,5 @@
 #!/usr/bin/env bash
-# Start-up time of the release build of `hello`: from the exec to the first
-# `/livez` 200, and to the first `/readyz` 200, median (and min, max) of N
-# runs (default 20). Polls over bash's /dev/tcp, so no client process is
-# started inside the measured time. Usage: examples/hello/measure-startup.sh [N]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-runs="${1:-20}"
-cargo build -q --release -p example-hello
-bin="${CARGO_TARGET_DIR:-target}/release/hello"
-port="${PORT:-18089}"
-
-now_us() { local t="${EPOCHREALTIME/./}"; echo "${t#0}"; }
-
-# Succeeds when GET $1 answers 200 (in this shell: no subshell, no fork).
-answers_200() {
-    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
-    printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" >&3
-    local status=""
-    read -r _ status _ <&3 || true
-    exec 3>&-
-    [ "$status" = 200 ]
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "median %.1f ms  min %.1f ms  max %.1f ms\n", m / 1000, v[1] / 1000, v[NR] / 1000 }'; }
-
-live=()
-ready=()
-for _ in $(seq "$runs"); do
-    start=$(now_us)
-    PORT="$port" LOG_FORMAT=json "$bin" >/dev/null &
-    pid=$!
-    until answers_200 /livez; do :; done
-    live+=($(( $(now_us) - start )))
-    until answers_200 /readyz; do :; done
-    ready+=($(( $(now_us) - start )))
-    kill -TERM "$pid"
-    wait "$pid"
-done
-printf 'exec to /livez 200:  '; printf '%s\n' "${live[@]}" | median
-printf 'exec to /readyz 200: '; printf '%s\n' "${ready[@]}" | median
+# Start-up time of the release build of `hello`: exec to `/livez` 200 and to
+# `/readyz` 200, median of N runs (default 20); see scripts/measure-startup.sh.
+# Usage: examples/hello/measure-startup.sh [N]
+exec bash "$(dirname "$0")/../../scripts/measure-startup.sh" example-hello hello "$@"
