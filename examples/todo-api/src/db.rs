@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use dozen_backing::{AnyPool, Kind, PoolSettings, ServiceUrl};
-use dozen_migrate::{MigrateSettings, Migrator};
+use dozen_migrate::Migrator;
 use sqlx::AssertSqlSafe;
 
 mod embedded {
@@ -238,21 +238,19 @@ impl Db {
     }
 }
 
-/// The migrations embedded in this binary for `url`'s dialect, with the
-/// history table and the lock and wait timeouts of `settings`.
+/// The migrations embedded in this binary for `url`'s dialect (the entry
+/// point applies the loaded `MigrateSettings` to it).
 ///
 /// # Errors
 ///
 /// The URL is not a database this app supports, or the embedded set is invalid.
-pub fn migrator(url: &ServiceUrl, settings: &MigrateSettings) -> Result<Migrator, String> {
+pub fn migrator(url: &ServiceUrl) -> Result<Migrator, String> {
     let runner = match Dialect::of(url)? {
         Dialect::Postgres => embedded::postgres::migrations::runner(),
         Dialect::MySql => embedded::mysql::migrations::runner(),
         Dialect::Sqlite => embedded::sqlite::migrations::runner(),
     };
-    Migrator::new(&runner)
-        .map(|migrator| migrator.settings(settings.clone()))
-        .map_err(|e| e.to_string())
+    Migrator::new(&runner).map_err(|e| e.to_string())
 }
 
 /// A connection for migrations to `url`, sized and retried by `settings`

@@ -21,7 +21,6 @@ use std::process::ExitCode;
 
 use dozen::backing::Any;
 use dozen::service::{BoxError, Service};
-use dozen_migrate::MigrateSettings;
 use example_todo_api::config::App;
 use example_todo_api::db::{self, Db};
 use example_todo_api::routes;
@@ -29,7 +28,7 @@ use example_todo_api::routes;
 fn main() -> ExitCode {
     Service::<App>::new("todo-api", env!("CARGO_PKG_VERSION"))
         .with_database(|app: &App| &app.database_url)
-        .with_migrations(|url| db::migrator(url, &MigrateSettings::default()))
+        .with_migrations(db::migrator)
         .web(|ctx| async move {
             let pool = ctx.database::<Any>().await?;
             let db = Db::from_pool(pool, &ctx.settings().database_url)?;

@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use dozen::backing::Any;
 use dozen::service::{BoxError, Service};
-use dozen_migrate::MigrateSettings;
 use dozen_shutdown::Shutdown;
 use example_todo_api::config::{JobSettings, Worker};
 use example_todo_api::db::{self, Db};
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
     Service::<Worker>::new("todo-worker", env!("CARGO_PKG_VERSION"))
         .with_validate(|(_, jobs): &Worker| jobs.problems())
         .with_database(|(database, _): &Worker| &database.database_url)
-        .with_migrations(|url| db::migrator(url, &MigrateSettings::default()))
+        .with_migrations(db::migrator)
         .process("worker", |ctx| async move {
             let (database, settings) = ctx.settings();
             let pool = ctx.database::<Any>().await?;

@@ -14,8 +14,7 @@ use crate::worker;
 /// Migrates `target` and enqueues `n` todos with their reminder jobs.
 pub(crate) async fn prepare(target: &Target, n: i64) -> Db {
     let url: ServiceUrl = target.url.parse().expect("a database URL");
-    let migrator =
-        example_todo_api::db::migrator(&url, &Default::default()).expect("embedded migrations");
+    let migrator = example_todo_api::db::migrator(&url).expect("embedded migrations");
     let database = dozen_migrate::Database::connect(&url)
         .await
         .expect("connect to migrate");
