@@ -1,0 +1,436 @@
+//! [`Worker`]: the runtime that takes jobs from a [`Backend`] and runs their
+//! handlers: a concurrency limit, a lease renewed by a heartbeat, retries
+//! with backoff, dead jobs, panics as failures, and shutdown through
+//! dozen-shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dozen_shutdown::Shutdown;
+use tokio::task::JoinSet;
+use tracing::Instrument as _;
+
+use crate::backend::{Backend, Claimed};
+use crate::context::JobContext;
+use crate::error::BoxError;
+use crate::job::Job;
+use crate::settings::JobsSettings;
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
+type Handler = dyn Fn(JobContext, &str) -> BoxFuture + Send + Sync;
+
+/// The time kept back from the shutdown deadline for what runs after the
+/// worker (closing pools, flushing logs) by default: the service entry
+/// point's teardown budgets.
+pub const DEFAULT_RESERVE: Duration = Duration::from_secs(4);
+
+/// The worker runtime: handlers by job name, run against one backend.
+///
+/// ```no_run
+/// # async fn run(queue: impl dozen_jobs::Backend, shutdown: dozen_shutdown::Shutdown) {
+/// use dozen_jobs::{Job, JobContext, Worker};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct SendReminder { todo_id: i64 }
+/// impl Job for SendReminder { const NAME: &'static str = "send-reminder"; }
+///
+/// Worker::new(queue)
+///     .handle(|ctx: JobContext, job: SendReminder| async move {
+///         tracing::info!(todo_id = job.todo_id, attempt = ctx.attempt(), "reminding");
+///         Ok::<_, std::io::Error>(())
+///     })
+///     .run(&shutdown)
+///     .await;
+/// # }
+/// ```
+#[must_use]
+pub struct Worker<B> {
+    backend: Arc<B>,
+    handlers: HashMap<&'static str, Arc<Handler>>,
+    settings: JobsSettings,
+    concurrency: Option<usize>,
+    lease: Option<Duration>,
+    poll_interval: Option<Duration>,
+    owner: Option<String>,
+    reserve: Duration,
+}
+
+impl<B> std::fmt::Debug for Worker<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.handlers.keys().collect();
+        names.sort();
+        f.debug_struct("Worker")
+            .field("handlers", &names)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Worker<B> {
+    /// A worker on `backend`, with the default [`JobsSettings`] and no
+    /// handler yet.
+    pub fn new(backend: B) -> Self {
+        Self::from_arc(Arc::new(backend))
+    }
+
+    /// A worker on a shared `backend` (the one the process also enqueues
+    /// with).
+    pub fn from_arc(backend: Arc<B>) -> Self {
+        Self {
+            backend,
+            handlers: HashMap::new(),
+            settings: JobsSettings::default(),
+            concurrency: None,
+            lease: None,
+            poll_interval: None,
+            owner: None,
+            reserve: DEFAULT_RESERVE,
+        }
+    }
+
+    /// Takes `settings` (loaded from the environment); a `with_*` override
+    /// wins whichever is called first.
+    pub fn settings(mut self, settings: JobsSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Runs at most `n` jobs at once (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = Some(n.max(1));
+        self
+    }
+
+    /// Claims each job for `lease`, renewed every third of it.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Waits `interval` before looking again when no job is due.
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = Some(interval);
+        self
+    }
+
+    /// Leases under `owner` instead of an id made from `HOSTNAME`, the pid
+    /// and random bits ([`owner_id`](crate::owner_id)).
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
+
+    /// Keeps `reserve` of the shutdown deadline for what runs after the
+    /// worker (default [`DEFAULT_RESERVE`]): a job still running when only
+    /// that (and a margin) is left is given back.
+    pub fn with_reserve(mut self, reserve: Duration) -> Self {
+        self.reserve = reserve;
+        self
+    }
+
+    /// Runs `handler` for jobs of type `J`. A handler's error, or its panic,
+    /// is a failed attempt; the job is retried after a backoff, and is dead
+    /// once out of attempts.
+    ///
+    /// Delivery is at least once: a job whose worker dies, or loses its
+    /// lease, runs again. Make the handler idempotent, or (on SQL) settle the
+    /// job in the transaction of its effect with `complete_in`.
+    pub fn handle<J, F, Fut, E>(mut self, handler: F) -> Self
+    where
+        J: Job,
+        F: Fn(JobContext, J) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let handler = Arc::new(handler);
+        let erased = move |ctx: JobContext, payload: &str| -> BoxFuture {
+            match serde_json::from_str::<J>(payload) {
+                Ok(job) => {
+                    let run = handler(ctx, job);
+                    Box::pin(async move { run.await.map_err(Into::into) })
+                }
+                Err(e) => {
+                    let error = format!("cannot decode the payload of job {}: {e}", J::NAME);
+                    Box::pin(async move { Err(error.into()) })
+                }
+            }
+        };
+        self.handlers.insert(J::NAME, Arc::new(erased));
+        self
+    }
+
+    /// Takes and runs jobs until draining starts, then finishes the jobs in
+    /// hand: each one that would outlive the shutdown deadline (less the
+    /// reserve) is given back, so another worker takes it at once. Returns
+    /// when none is left.
+    ///
+    /// Failures of the backend while taking jobs are logged and retried
+    /// (the database restarting is no reason to stop a worker).
+    pub async fn run(self, shutdown: &Shutdown) {
+        let settings = Arc::new(self.resolve());
+        let backend = self.backend;
+        let handlers = Arc::new(self.handlers);
+        let owner: Arc<str> = Arc::from(settings.owner.as_str());
+        tracing::info!(
+            owner = %owner,
+            concurrency = settings.concurrency,
+            lease = ?settings.lease,
+            jobs = ?sorted(&handlers),
+            "taking jobs"
+        );
+        let mut draining = std::pin::pin!(shutdown.draining());
+        let mut running = JoinSet::new();
+        loop {
+            while running.try_join_next().is_some() {}
+            let free = settings.concurrency.saturating_sub(running.len());
+            if free == 0 {
+                tokio::select! {
+                    biased;
+                    () = &mut draining => break,
+                    _ = running.join_next() => continue,
+                }
+            }
+            let claimed = tokio::select! {
+                biased;
+                () = &mut draining => break,
+                claimed = backend.claim(&owner, free, settings.lease) => claimed,
+            };
+            let idle = match claimed {
+                Ok(jobs) => {
+                    let full = jobs.len() == free;
+                    for job in jobs {
+                        let run = run_one(
+                            Arc::clone(&backend),
+                            job,
+                            Arc::clone(&handlers),
+                            Arc::clone(&settings),
+                            Arc::clone(&owner),
+                            shutdown.clone(),
+                        );
+                        running.spawn(run);
+                    }
+                    if full {
+                        continue;
+                    }
+                    settings.poll_interval
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot claim jobs; trying again");
+                    settings.poll_interval.max(Duration::from_secs(1))
+                }
+            };
+            // Idle until the poll interval passes, or a slot frees up while
+            // every slot was taken.
+            tokio::select! {
+                biased;
+                () = &mut draining => break,
+                () = tokio::time::sleep(idle) => {}
+            }
+        }
+        tracing::info!(in_hand = running.len(), "taking no more jobs");
+        while running.join_next().await.is_some() {}
+    }
+
+    fn resolve(&self) -> Resolved {
+        let s = &self.settings;
+        Resolved {
+            concurrency: self.concurrency.unwrap_or(s.jobs_concurrency).max(1),
+            lease: self
+                .lease
+                .unwrap_or(s.jobs_lease)
+                .max(Duration::from_millis(10)),
+            poll_interval: self
+                .poll_interval
+                .unwrap_or(s.jobs_poll_interval)
+                .max(Duration::from_millis(1)),
+            backoff_min: s.jobs_backoff_min,
+            backoff_max: s.jobs_backoff_max,
+            owner: self
+                .owner
+                .clone()
+                .unwrap_or_else(|| crate::owner::owner_id(s.hostname.as_deref())),
+            reserve: self.reserve,
+        }
+    }
+}
+
+fn sorted(handlers: &HashMap<&'static str, Arc<Handler>>) -> Vec<&'static str> {
+    let mut names: Vec<_> = handlers.keys().copied().collect();
+    names.sort_unstable();
+    names
+}
+
+/// The settings and overrides, resolved once per run.
+#[derive(Debug)]
+struct Resolved {
+    concurrency: usize,
+    lease: Duration,
+    poll_interval: Duration,
+    backoff_min: Duration,
+    backoff_max: Duration,
+    owner: String,
+    reserve: Duration,
+}
+
+/// Runs one claimed job to its settlement: done, retried, dead, given back,
+/// or abandoned when the lease is lost.
+async fn run_one<B: Backend>(
+    backend: Arc<B>,
+    job: Claimed<B::Lease>,
+    handlers: Arc<HashMap<&'static str, Arc<Handler>>>,
+    settings: Arc<Resolved>,
+    owner: Arc<str>,
+    shutdown: Shutdown,
+) {
+    let span = tracing::info_span!(
+        "job",
+        job_id = job.id.0,
+        job = %job.name,
+        attempt = job.attempt
+    );
+    async move {
+        if job.attempt > job.max_attempts {
+            // Earlier attempts ended with their worker gone (a crash, an
+            // OOM kill): do not crash another.
+            let error = format!(
+                "out of attempts: {} of {} started, the last ones without an outcome (the worker died or lost its lease)",
+                job.attempt - 1,
+                job.max_attempts
+            );
+            settle_dead(&*backend, &job, &error).await;
+            return;
+        }
+        let ctx = JobContext::leased(job.id, &job.name, job.attempt, job.max_attempts, owner);
+        let work = match handlers.get(job.name.as_str()) {
+            Some(handler) => handler(ctx.clone(), &job.payload),
+            None => {
+                let error = format!("no handler for job {} in this worker", job.name);
+                Box::pin(async move { Err(error.into()) })
+            }
+        };
+        let started = Instant::now();
+        let mut work = tokio::spawn(work.in_current_span());
+        let mut heartbeat = tokio::time::interval(settings.lease / 3);
+        heartbeat.tick().await;
+        let give_back = give_back_time(&shutdown, settings.reserve);
+        let mut give_back = std::pin::pin!(give_back);
+        loop {
+            tokio::select! {
+                outcome = &mut work => {
+                    let outcome = match outcome {
+                        Ok(result) => result.map_err(|e| e.to_string()),
+                        Err(join) => Err(panic_message(join)),
+                    };
+                    settle(&*backend, &job, &ctx, outcome, started, &settings).await;
+                    return;
+                }
+                _ = heartbeat.tick() => match backend.heartbeat(&job, settings.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        work.abort();
+                        tracing::warn!("lease lost; leaving the job to another worker");
+                        return;
+                    }
+                    Err(error) => tracing::warn!(error = %error, "heartbeat failed"),
+                },
+                () = &mut give_back => {
+                    work.abort();
+                    match backend.give_back(&job).await {
+                        Ok(_) => tracing::info!("job given back before the shutdown deadline"),
+                        Err(error) => tracing::warn!(error = %error, "cannot give the job back; its lease will run out"),
+                    }
+                    return;
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Resolves when a job still running should be given back: once draining
+/// has started, shortly before the deadline less `reserve`.
+async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
+    shutdown.draining().await;
+    let left = shutdown
+        .remaining()
+        .unwrap_or_default()
+        .saturating_sub(reserve);
+    tokio::time::sleep(left.saturating_sub(Duration::from_secs(1).min(left / 2))).await;
+}
+
+fn panic_message(join: tokio::task::JoinError) -> String {
+    if !join.is_panic() {
+        return "the handler was cancelled".to_owned();
+    }
+    let panic = join.into_panic();
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_owned());
+    format!("the handler panicked: {message}")
+}
+
+/// Settles a job by its handler's outcome.
+async fn settle<B: Backend>(
+    backend: &B,
+    job: &Claimed<B::Lease>,
+    ctx: &JobContext,
+    outcome: Result<(), String>,
+    started: Instant,
+    settings: &Resolved,
+) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match outcome {
+        Ok(()) if ctx.is_settled() => tracing::info!(elapsed_ms, "job done"),
+        Ok(()) => match backend.complete(job).await {
+            Ok(true) => tracing::info!(elapsed_ms, "job done"),
+            Ok(false) => tracing::warn!(
+                elapsed_ms,
+                "job done, but its lease had been lost: another worker may repeat it"
+            ),
+            Err(error) => tracing::warn!(
+                error = %error,
+                "job done, but cannot mark it so; it runs again when its lease runs out"
+            ),
+        },
+        Err(error) if job.attempt >= job.max_attempts => {
+            settle_dead(backend, job, &error).await;
+        }
+        Err(error) => {
+            let delay =
+                crate::backoff::delay(job.attempt, settings.backoff_min, settings.backoff_max);
+            match backend.retry(job, delay, &error).await {
+                Ok(_) => tracing::warn!(
+                    %error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "job failed; retrying"
+                ),
+                Err(store) => tracing::warn!(
+                    %error,
+                    store_error = %store,
+                    "job failed, and cannot schedule its retry; it runs again when its lease runs out"
+                ),
+            }
+        }
+    }
+}
+
+async fn settle_dead<B: Backend>(backend: &B, job: &Claimed<B::Lease>, error: &str) {
+    match backend.kill(job, error).await {
+        Ok(_) => tracing::error!(
+            %error,
+            attempts = job.max_attempts,
+            "job dead: out of attempts; kept for inspection (jobs dead, jobs retry)"
+        ),
+        Err(store) => tracing::warn!(
+            %error,
+            store_error = %store,
+            "job out of attempts, and cannot mark it dead; it is tried again when its lease runs out"
+        ),
+    }
+}
