@@ -173,13 +173,13 @@ impl Options {
         if self.max_attempts == 0 {
             return Err(format!("job {name}: max attempts must be at least 1"));
         }
-        if let Some(key) = &self.unique_key {
-            if key.is_empty() || key.len() > MAX_UNIQUE_KEY_LEN {
-                return Err(format!(
-                    "job {name}: unique key must be 1 to {MAX_UNIQUE_KEY_LEN} bytes, got {}",
-                    key.len()
-                ));
-            }
+        if let Some(key) = &self.unique_key
+            && (key.is_empty() || key.len() > MAX_UNIQUE_KEY_LEN)
+        {
+            return Err(format!(
+                "job {name}: unique key must be 1 to {MAX_UNIQUE_KEY_LEN} bytes, got {}",
+                key.len()
+            ));
         }
         Ok(())
     }

@@ -1,1 +1,276 @@
+//! The worker runtime on each database, in this process: handlers, retries,
+//! dead jobs, panics, the concurrency limit, the heartbeat and shutdown.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use dozen_jobs::sql::SqlQueue;
+use dozen_jobs::{Admin as _, Backend as _, JobContext, JobsSettings, Options, Worker};
+use dozen_shutdown::Shutdown;
+use sqlx::Any;
+
+use crate::support::{Work, eventually, queue, row, targets};
+
+/// A shutdown this test triggers itself, with a deadline of `timeout`.
+fn shutdown(timeout: Duration) -> Shutdown {
+    Shutdown::builder()
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(Duration::ZERO)
+        .with_timeout(timeout)
+        .build()
+        .expect("a shutdown")
+}
+
+/// Fast settings: short backoffs and polls.
+fn fast() -> JobsSettings {
+    let mut s = JobsSettings::default();
+    s.jobs_backoff_min = Duration::from_millis(20);
+    s.jobs_backoff_max = Duration::from_millis(100);
+    s.jobs_poll_interval = Duration::from_millis(20);
+    s
+}
+
+/// The test handler: fails before attempt `fail_until`, by error or panic.
+async fn handle(ctx: JobContext, work: Work) -> Result<(), String> {
+    tokio::time::sleep(Duration::from_millis(work.sleep_ms)).await;
+    if ctx.attempt() < work.fail_until {
+        assert!(!work.panic, "attempt {} panicked", ctx.attempt());
+        return Err(format!("attempt {} failed", ctx.attempt()));
+    }
+    Ok(())
+}
+
+fn worker(q: &SqlQueue<Any>) -> Worker<SqlQueue<Any>> {
+    Worker::new(q.clone()).settings(fast()).handle(handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_retry_with_backoff_until_done_or_dead() {
+    for target in targets("jobs_rt_retry").await {
+        let q = queue(&target.url).await;
+        let ok = q
+            .enqueue(&Work::new(1), Options::new())
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let flaky = Work {
+            fail_until: 3,
+            ..Work::new(2)
+        };
+        let flaky = q
+            .enqueue(&flaky, Options::new())
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let doomed = Work {
+            fail_until: 99,
+            ..Work::new(3)
+        };
+        let doomed = q
+            .enqueue(&doomed, Options::new().with_max_attempts(3))
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let panics = Work {
+            fail_until: 99,
+            panic: true,
+            ..Work::new(4)
+        };
+        let panics = q
+            .enqueue(&panics, Options::new().with_max_attempts(2))
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let once = Options::new().with_max_attempts(1);
+        let unknown = q.enqueue_raw("nobody-handles-this", "{}", &once);
+        let unknown = unknown.await.unwrap().id().unwrap();
+
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let (w, stop) = (worker(&q), stop.clone());
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(20), "every job settled", || async {
+            let c = q.counts().await.unwrap();
+            c.done == 2 && c.dead == 3
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+
+        assert_eq!(row(&q, ok).await, (1, "done".into(), None), "{target:?}");
+        assert_eq!(row(&q, flaky).await, (3, "done".into(), None), "{target:?}");
+        let dead = q.dead(10).await.unwrap();
+        let error = |id| {
+            dead.iter()
+                .find(|d| d.id == id)
+                .and_then(|d| d.last_error.clone())
+        };
+        assert_eq!(
+            error(doomed).as_deref(),
+            Some("attempt 3 failed"),
+            "{target:?}"
+        );
+        assert_eq!(
+            error(panics).as_deref(),
+            Some("the handler panicked: attempt 2 panicked"),
+            "{target:?}"
+        );
+        assert_eq!(
+            error(unknown).as_deref(),
+            Some("no handler for job nobody-handles-this in this worker"),
+            "{target:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_more_than_the_concurrency_limit_run_at_once() {
+    for target in targets("jobs_rt_limit").await {
+        let q = queue(&target.url).await;
+        for n in 0..12 {
+            let _ = q
+                .enqueue(
+                    &Work {
+                        sleep_ms: 60,
+                        ..Work::new(n)
+                    },
+                    Options::new(),
+                )
+                .await
+                .unwrap();
+        }
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let w = Worker::new(q.clone())
+            .settings(fast())
+            .with_concurrency(3)
+            .handle({
+                let (now, most) = (Arc::clone(&now), Arc::clone(&most));
+                move |_: JobContext, work: Work| {
+                    let (now, most) = (Arc::clone(&now), Arc::clone(&most));
+                    async move {
+                        let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(running, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(work.sleep_ms)).await;
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, String>(())
+                    }
+                }
+            });
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(20), "12 jobs done", || async {
+            q.counts().await.unwrap().done == 12
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+        assert_eq!(most.load(Ordering::SeqCst), 3, "{target:?}");
+    }
+}
+
+/// A job longer than its lease stays with its worker: the heartbeat renews
+/// the lease, so a second worker never takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_heartbeat_keeps_a_job_longer_than_its_lease() {
+    for target in targets("jobs_rt_heartbeat").await {
+        let q = queue(&target.url).await;
+        let id = q
+            .enqueue(
+                &Work {
+                    sleep_ms: 1200,
+                    ..Work::new(1)
+                },
+                Options::new(),
+            )
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let stop = shutdown(Duration::from_secs(10));
+        let mut runs = Vec::new();
+        for owner in ["a", "b"] {
+            let w = worker(&q)
+                .with_lease(Duration::from_millis(300))
+                .with_owner(owner);
+            let stop = stop.clone();
+            runs.push(tokio::spawn(async move { w.run(&stop).await }));
+        }
+        eventually(Duration::from_secs(10), "the job done", || async {
+            q.counts().await.unwrap().done == 1
+        })
+        .await;
+        stop.trigger();
+        for run in runs {
+            run.await.unwrap();
+        }
+        assert_eq!(row(&q, id).await.0, 1, "{target:?}: taken once");
+    }
+}
+
+/// Once draining starts no job is claimed; a job that would outlive the
+/// deadline (less the reserve) is given back, unspent, in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_claims_nothing_and_gives_back_what_would_outlive_the_deadline() {
+    for target in targets("jobs_rt_drain").await {
+        let q = queue(&target.url).await;
+        let long = q
+            .enqueue(
+                &Work {
+                    sleep_ms: 60_000,
+                    ..Work::new(1)
+                },
+                Options::new(),
+            )
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        let stop = shutdown(Duration::from_secs(4));
+        let w = worker(&q).with_reserve(Duration::from_secs(1));
+        let run = tokio::spawn({
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(10), "the long job running", || async {
+            q.counts().await.unwrap().running == 1
+        })
+        .await;
+        let started = Instant::now();
+        stop.trigger();
+        let later = q
+            .enqueue(&Work::new(2), Options::new())
+            .await
+            .unwrap()
+            .id()
+            .unwrap();
+        run.await.unwrap();
+        let took = started.elapsed();
+        // 4 s deadline, 1 s reserve, 1 s margin: given back at about 2 s.
+        assert!(
+            took >= Duration::from_millis(1500) && took < Duration::from_millis(3500),
+            "{target:?}: given back after {took:?}"
+        );
+        assert_eq!(
+            row(&q, long).await,
+            (0, "queued".into(), None),
+            "{target:?}"
+        );
+        assert_eq!(
+            row(&q, later).await,
+            (0, "queued".into(), None),
+            "{target:?}"
+        );
+        let next = q.claim("next", 5, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(next.len(), 2, "{target:?}: both due at once");
+    }
+}
