@@ -91,6 +91,14 @@ pub trait Backend: Send + Sync + 'static {
         job: &Claimed<Self::Lease>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
+    /// Resolves after `idle`, or sooner when a job may have become due: the
+    /// worker calls it when it found nothing to claim. The default sleeps; a
+    /// backend with notifications (PostgreSQL's `LISTEN`/`NOTIFY`) wakes as
+    /// soon as a job is enqueued.
+    fn idle(&self, idle: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(idle)
+    }
+
     /// Enqueues `job` with `options`.
     ///
     /// # Errors

@@ -222,12 +222,12 @@ impl<B: Backend> Worker<B> {
                     settings.poll_interval.max(Duration::from_secs(1))
                 }
             };
-            // Idle until the poll interval passes, or a slot frees up while
-            // every slot was taken.
+            // Idle until the poll interval passes or the backend says a job
+            // was enqueued.
             tokio::select! {
                 biased;
                 () = &mut draining => break,
-                () = tokio::time::sleep(idle) => {}
+                () = backend.idle(idle) => {}
             }
         }
         tracing::info!(in_hand = running.len(), "taking no more jobs");

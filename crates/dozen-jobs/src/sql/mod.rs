@@ -7,6 +7,11 @@
 //!   update per row in one transaction (MariaDB), or one `UPDATE ...
 //!   RETURNING` (SQLite, which serialises writers). Workers never wait on
 //!   each other's rows.
+//! - **Idle workers wake on enqueue** on PostgreSQL: the table's insert
+//!   trigger notifies `dozen_jobs` when the enqueuing transaction commits,
+//!   and the queue listens (one connection per queue, opened by the first
+//!   idle worker). Elsewhere, and as a fallback, workers poll every
+//!   `JOBS_POLL_INTERVAL`.
 //! - **Every time** (due times, leases, backoffs) is computed in SQL from
 //!   the database's clock, which every worker shares: a worker whose clock is
 //!   off can neither steal a live lease nor keep a dead one.
@@ -24,6 +29,8 @@
 mod dialect;
 mod migrations;
 mod statements;
+#[cfg(feature = "postgres")]
+mod wake;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +51,9 @@ use statements::Statements;
 pub struct SqlQueue<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     sql: Arc<Statements>,
+    /// On PostgreSQL, what wakes idle workers when a job is enqueued.
+    #[cfg(feature = "postgres")]
+    wake: Option<Arc<wake::Wake>>,
 }
 
 impl<DB: sqlx::Database> Clone for SqlQueue<DB> {
@@ -51,6 +61,8 @@ impl<DB: sqlx::Database> Clone for SqlQueue<DB> {
         Self {
             pool: self.pool.clone(),
             sql: Arc::clone(&self.sql),
+            #[cfg(feature = "postgres")]
+            wake: self.wake.clone(),
         }
     }
 }
@@ -68,7 +80,18 @@ impl<DB: sqlx::Database> SqlQueue<DB> {
         Self {
             pool,
             sql: Arc::new(Statements::new(dialect)),
+            #[cfg(feature = "postgres")]
+            wake: None,
         }
+    }
+
+    /// Sleeps `idle`, or less when PostgreSQL says a job was enqueued.
+    async fn wait(&self, idle: Duration) {
+        #[cfg(feature = "postgres")]
+        if let Some(wake) = &self.wake {
+            return wake.idle(idle).await;
+        }
+        tokio::time::sleep(idle).await;
     }
 
     /// The pool the queue runs on.
@@ -226,6 +249,10 @@ macro_rules! sql_backend {
         #[cfg(feature = $feature)]
         impl Backend for SqlQueue<$db> {
             type Lease = SqlLease;
+
+            async fn idle(&self, idle: Duration) {
+                self.wait(idle).await;
+            }
 
             async fn enqueue_raw(
                 &self,
@@ -443,7 +470,10 @@ impl SqlQueue<sqlx::Postgres> {
     /// A queue on a PostgreSQL pool.
     #[must_use]
     pub fn new(pool: sqlx::PgPool) -> Self {
-        Self::with_dialect(pool, Dialect::Postgres)
+        let source = wake::Source::Pool(pool.clone());
+        let mut queue = Self::with_dialect(pool, Dialect::Postgres);
+        queue.wake = Some(Arc::new(wake::Wake::new(source)));
+        queue
     }
 }
 
@@ -474,6 +504,16 @@ impl SqlQueue<sqlx::Any> {
     ///
     /// `url` is not a PostgreSQL, MySQL/MariaDB or SQLite URL.
     pub fn new(pool: sqlx::AnyPool, url: &dozen_backing::ServiceUrl) -> Result<Self, Error> {
-        Ok(Self::with_dialect(pool, Dialect::from_url(url)?))
+        let dialect = Dialect::from_url(url)?;
+        #[cfg(feature = "postgres")]
+        let source = (dialect == Dialect::Postgres)
+            .then(|| wake::Source::Url(pool.connect_options().database_url.to_string()));
+        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+        let mut queue = Self::with_dialect(pool, dialect);
+        #[cfg(feature = "postgres")]
+        {
+            queue.wake = source.map(|source| Arc::new(wake::Wake::new(source)));
+        }
+        Ok(queue)
     }
 }

@@ -274,3 +274,56 @@ async fn draining_claims_nothing_and_gives_back_what_would_outlive_the_deadline(
         assert_eq!(next.len(), 2, "{target:?}: both due at once");
     }
 }
+
+/// On PostgreSQL an idle worker is woken by the enqueue (`LISTEN`/`NOTIFY`),
+/// not by its next poll: with a 30 s poll interval, the job starts at once.
+/// Elsewhere the poll interval is the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_on_postgres_wakes_when_a_job_is_enqueued() {
+    for target in targets("jobs_rt_wake").await {
+        if target.name != "postgres" {
+            continue;
+        }
+        for typed in [false, true] {
+            let q = queue(&target.url).await;
+            let (tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+            let stop = shutdown(Duration::from_secs(10));
+            let handler = move |_: JobContext, _: Work| {
+                let _ = tx.send(Instant::now());
+                async { Ok::<_, String>(()) }
+            };
+            let run = if typed {
+                let pool = sqlx::PgPool::connect(&target.url).await.unwrap();
+                let w = Worker::new(SqlQueue::<sqlx::Postgres>::new(pool))
+                    .with_poll_interval(Duration::from_secs(30))
+                    .handle(handler);
+                let stop = stop.clone();
+                tokio::spawn(async move { w.run(&stop).await })
+            } else {
+                let w = Worker::new(q.clone())
+                    .with_poll_interval(Duration::from_secs(30))
+                    .handle(handler);
+                let stop = stop.clone();
+                tokio::spawn(async move { w.run(&stop).await })
+            };
+            // Let the worker go idle, with its listener up.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            for n in 0..3 {
+                let enqueued = Instant::now();
+                let _ = q.enqueue(&Work::new(n), Options::new()).await.unwrap();
+                let at = tokio::time::timeout(Duration::from_secs(10), started.recv())
+                    .await
+                    .expect("started before the 30 s poll")
+                    .unwrap();
+                let waited = at.duration_since(enqueued);
+                assert!(
+                    waited < Duration::from_secs(3),
+                    "typed {typed}: started after {waited:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            stop.trigger();
+            run.await.unwrap();
+        }
+    }
+}

@@ -21,3 +21,13 @@ CREATE TABLE dozen_jobs (
     finished_at BIGINT
 );
 CREATE INDEX dozen_jobs_claim ON dozen_jobs (state, priority DESC, run_at, id);
+-- Workers LISTEN on `dozen_jobs` and claim at once when a job is enqueued
+-- (after the enqueuing transaction commits), instead of at their next poll.
+CREATE FUNCTION dozen_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('dozen_jobs', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER dozen_jobs_enqueued AFTER INSERT ON dozen_jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION dozen_jobs_notify();
