@@ -163,8 +163,8 @@ enum Output {
 pub async fn run<A: Admin>(
     backend: &A,
     command: &Command,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
 ) -> u8 {
     let (format, result) = match command {
         Command::Status { format } => (*format, backend.counts().await.map(Output::Status)),

@@ -21,6 +21,10 @@ pub use dozen_backing as backing;
 #[doc(inline)]
 pub use dozen_migrate as migrate;
 
+#[cfg(feature = "jobs")]
+#[doc(inline)]
+pub use dozen_jobs as jobs;
+
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
 pub mod service;

@@ -22,6 +22,18 @@ pub(crate) enum Command {
     /// `migrate ARGS...`: dozen-migrate's command line, when the service
     /// has migrations; it parses `args` itself.
     Migrate { args: Vec<OsString> },
+    /// `jobs ARGS...`: the job queue's admin commands, when the service has
+    /// a queue; dozen-jobs parses `args`.
+    Jobs { args: Vec<OsString> },
+}
+
+/// The admin commands a service has, besides `config`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Admin {
+    /// `migrate`: the service has migrations.
+    pub(crate) migrate: bool,
+    /// `jobs`: the service has a job queue.
+    pub(crate) jobs: bool,
 }
 
 /// The form of the environment reference `config` prints.
@@ -38,11 +50,16 @@ pub(crate) enum Format {
 pub(crate) fn parse(
     args: impl IntoIterator<Item = OsString>,
     processes: &[&str],
-    migrate: bool,
+    admin: Admin,
 ) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
-    if migrate && args.peek().is_some_and(|first| first == "migrate") {
+    if admin.migrate && args.peek().is_some_and(|first| first == "migrate") {
         return Ok(Command::Migrate {
+            args: args.skip(1).collect(),
+        });
+    }
+    if admin.jobs && args.peek().is_some_and(|first| first == "jobs") {
+        return Ok(Command::Jobs {
             args: args.skip(1).collect(),
         });
     }
@@ -119,7 +136,7 @@ pub(crate) fn usage(
     program: &str,
     version: &str,
     processes: &[(&str, &str)],
-    migrate: bool,
+    admin: Admin,
 ) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -128,10 +145,17 @@ pub(crate) fn usage(
          Usage:\n  \
          {program} [PROCESS]                                run a process type (default: {default})\n  \
          {program} config [--format markdown|env] [PROCESS]  print the environment variables PROCESS reads\n  \
-         {migrate}{program} --help | --version\n\n\
+         {migrate}{jobs}{program} --help | --version\n\n\
          Process types:\n",
         default = processes.first().map_or("none", |(name, _)| *name),
-        migrate = if migrate {
+        jobs = if admin.jobs {
+            format!(
+                "{program} jobs status|dead|retry ...                the job queue (see {program} jobs --help)\n  "
+            )
+        } else {
+            String::new()
+        },
+        migrate = if admin.migrate {
             format!(
                 "{program} migrate [apply|status|validate|wait|repair] ...  the schema (see {program} migrate --help)\n  "
             )
@@ -150,7 +174,11 @@ mod tests {
     use super::*;
 
     fn check(args: &[&str], expected: Result<Command, &str>) {
-        let got = parse(args.iter().map(OsString::from), &["web", "worker"], true);
+        let admin = Admin {
+            migrate: true,
+            jobs: true,
+        };
+        let got = parse(args.iter().map(OsString::from), &["web", "worker"], admin);
         assert_eq!(got, expected.map_err(str::to_owned), "{args:?}");
     }
 
@@ -196,8 +224,18 @@ mod tests {
             }),
         );
         check(&["migrate"], Ok(Command::Migrate { args: Vec::new() }));
+        check(
+            &["jobs", "retry", "--all-dead"],
+            Ok(Command::Jobs {
+                args: ["retry", "--all-dead"].map(OsString::from).to_vec(),
+            }),
+        );
         assert_eq!(
-            parse([OsString::from("migrate")], &["web"], false),
+            parse([OsString::from("jobs")], &["web"], Admin::default()),
+            Err("unknown command \"jobs\"".to_owned())
+        );
+        assert_eq!(
+            parse([OsString::from("migrate")], &["web"], Admin::default()),
             Err("unknown command \"migrate\"".to_owned())
         );
     }
@@ -228,7 +266,10 @@ mod tests {
             "hello",
             "1.0",
             &[("web", "the HTTP service"), ("worker", "jobs")],
-            true,
+            Admin {
+                migrate: true,
+                jobs: true,
+            },
         );
         for line in [
             "hello 1.0",
@@ -236,6 +277,7 @@ mod tests {
             "(default: web)",
             "  worker     jobs",
             "hello migrate [apply|status",
+            "hello jobs status|dead|retry",
         ] {
             assert!(text.contains(line), "{line:?} missing from:\n{text}");
         }

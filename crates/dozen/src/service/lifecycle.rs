@@ -91,7 +91,10 @@ where
 
 /// The database's plan, from what the app declared and the settings.
 #[cfg(dozen_database)]
-fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+pub(crate) fn plan<S>(
+    database: &Declared<S>,
+    loaded: &mut Loaded<S>,
+) -> Result<DatabasePlan, BoxError> {
     database.plan(&loaded.app, loaded.database.take())
 }
 
@@ -101,7 +104,7 @@ fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePla
     clippy::unnecessary_wraps,
     reason = "the same signature as with a driver"
 )]
-fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+pub(crate) fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
     Ok(())
 }
 

@@ -33,6 +33,8 @@ mod context;
 mod database;
 pub mod exit_code;
 mod health;
+#[cfg(feature = "jobs")]
+mod jobs;
 mod lifecycle;
 #[cfg(feature = "migrate")]
 mod migrate;
@@ -61,7 +63,7 @@ pub use settings::{DEFAULT_PORT, NoSettings, WebSettings};
 pub use step::{BoxError, StepResult};
 pub use watchdog::WEDGED_AFTER;
 
-use args::{Command, Format};
+use args::{Admin, Command, Format};
 use lifecycle::{Kind, Names};
 use settings::{Needs, Validate};
 use step::{ProcessFn, WebFn};
@@ -86,6 +88,8 @@ pub struct Service<S = NoSettings> {
     processes: Vec<(String, ProcessFn<S>)>,
     #[cfg(dozen_database)]
     database: database::Declared<S>,
+    #[cfg(feature = "jobs")]
+    jobs: Option<Box<jobs::QueueOf<S>>>,
 }
 
 /// The database a process attaches, planned from its settings.
@@ -129,6 +133,40 @@ where
             processes: Vec::new(),
             #[cfg(dozen_database)]
             database: database::Declared::default(),
+            #[cfg(feature = "jobs")]
+            jobs: None,
+        }
+    }
+
+    /// The app's job queue, opened by `queue` from a process's context
+    /// (usually on its database: `SqlQueue::new(ctx.database().await?, ..)`).
+    /// It adds the command `PROGRAM jobs status|dead|retry`, which runs
+    /// `queue` with the process's settings and logging (on stderr) and
+    /// prints its result on stdout (`--format json` for programs).
+    ///
+    /// The worker process type runs the queue's `dozen_jobs::Worker` itself,
+    /// usually on the same `queue` function; see the crate's README.
+    #[cfg(feature = "jobs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jobs")))]
+    pub fn with_jobs<F, Fut, B, E>(mut self, queue: F) -> Self
+    where
+        F: Fn(Context<S>) -> Fut + 'static,
+        Fut: Future<Output = Result<B, E>> + Send + 'static,
+        B: dozen_jobs::Admin + 'static,
+        E: Into<BoxError>,
+    {
+        self.jobs = Some(jobs::declare(queue));
+        self
+    }
+
+    /// The admin commands the service has.
+    fn admin(&self) -> Admin {
+        Admin {
+            migrate: self.has_migrations(),
+            #[cfg(feature = "jobs")]
+            jobs: self.jobs.is_some(),
+            #[cfg(not(feature = "jobs"))]
+            jobs: false,
         }
     }
 
@@ -263,11 +301,7 @@ where
         I::Item: Into<std::ffi::OsString>,
     {
         let names: Vec<&str> = self.process_names().collect();
-        let command = args::parse(
-            args.into_iter().map(Into::into),
-            &names,
-            self.has_migrations(),
-        );
+        let command = args::parse(args.into_iter().map(Into::into), &names, self.admin());
         match command {
             Err(problem) => {
                 let usage = self.usage();
@@ -304,6 +338,31 @@ where
             }
             #[cfg(not(feature = "migrate"))]
             Ok(Command::Migrate { .. }) => unreachable!("parsed only with migrations"),
+            #[cfg(feature = "jobs")]
+            Ok(Command::Jobs { args }) => {
+                let names = Names {
+                    service: &self.name,
+                    version: &self.version,
+                    process: "jobs",
+                };
+                let Some(queue) = &self.jobs else {
+                    unreachable!("parsed only with a queue")
+                };
+                #[cfg(dozen_database)]
+                let database = &self.database;
+                #[cfg(not(dozen_database))]
+                let database = &std::marker::PhantomData;
+                jobs::run(
+                    &names,
+                    self.validate.as_deref(),
+                    self.needs(),
+                    database,
+                    queue,
+                    args,
+                )
+            }
+            #[cfg(not(feature = "jobs"))]
+            Ok(Command::Jobs { .. }) => unreachable!("parsed only with a queue"),
         }
     }
 
@@ -373,7 +432,7 @@ where
                 (name, about)
             })
             .collect();
-        args::usage(&self.name, &self.version, &about, self.has_migrations())
+        args::usage(&self.name, &self.version, &about, self.admin())
     }
 }
 
