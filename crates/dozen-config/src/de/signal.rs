@@ -11,6 +11,8 @@ use serde::de::{self, DeserializeSeed, Expected, SeqAccess};
 /// in order, until one is accepted.
 pub(crate) const CANDIDATES: &[&str] = &[
     "0",
+    // A duration with a lower bound above zero (a lease of at least 1s).
+    "1s",
     "a",
     "",
     "false",

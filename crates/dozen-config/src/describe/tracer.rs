@@ -371,7 +371,10 @@ impl TValue<'_> {
             .copied()
             .unwrap_or(0);
         let Some(placeholder) = CANDIDATES.get(index) else {
-            return Err(DeError::Abort);
+            // The value's own check refused every placeholder (a duration
+            // with a lower bound above 0): an error, not an abort, so that
+            // the variable is left out from now on and tracing goes on.
+            return Err(de::Error::custom("every placeholder was refused"));
         };
         match visitor.visit_str(placeholder) {
             Ok(value) => Ok(value),

@@ -143,3 +143,46 @@ fn a_field_that_accepts_only_some_words_does_not_hide_the_fields_after_it() {
         "{described}"
     );
 }
+
+/// A duration whose own visitor refuses every placeholder (a lower bound
+/// above zero, as dozen-jobs' `JOBS_LEASE` has) is described, and so is
+/// every field after it.
+#[test]
+fn a_visitor_that_refuses_every_placeholder_does_not_hide_the_fields_after_it() {
+    struct AtLeastOneSecond;
+    impl serde::de::Visitor<'_> for AtLeastOneSecond {
+        type Value = Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a duration of at least 1s")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let d = humantime_serde::re::humantime::parse_duration(v)
+                .map_err(|_| E::custom("not a duration"))?;
+            if d < Duration::from_secs(1) {
+                return Err(E::custom("too small"));
+            }
+            Ok(d)
+        }
+    }
+    fn at_least_1s<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_str(AtLeastOneSecond)
+    }
+    #[derive(Deserialize)]
+    #[allow(dead_code, reason = "only the description matters")]
+    struct Jobs {
+        #[serde(default)]
+        first: u32,
+        #[serde(default = "one_second", deserialize_with = "at_least_1s")]
+        lease: Duration,
+        #[serde(default)]
+        after: Option<String>,
+    }
+    fn one_second() -> Duration {
+        Duration::from_secs(1)
+    }
+    let names: Vec<String> = dozen_config::describe::<Jobs>()
+        .vars()
+        .map(|v| v.name().to_owned())
+        .collect();
+    assert_eq!(names, ["FIRST", "LEASE", "AFTER"]);
+}
