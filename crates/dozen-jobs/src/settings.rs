@@ -59,14 +59,18 @@ impl Default for JobsSettings {
 }
 
 fn concurrency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    use serde::de::{Error, Unexpected};
     let value = usize::deserialize(d)?;
-    if (1..=MAX_CONCURRENCY).contains(&value) {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::invalid_value(
-            serde::de::Unexpected::Unsigned(value as u64),
-            &"1 to 1024",
-        ))
+    match value {
+        0 => Err(Error::invalid_value(
+            Unexpected::Other("too small"),
+            &"at least 1",
+        )),
+        v if v > MAX_CONCURRENCY => Err(Error::invalid_value(
+            Unexpected::Other("too large"),
+            &"at most 1024",
+        )),
+        _ => Ok(value),
     }
 }
 
@@ -74,34 +78,112 @@ fn concurrency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error
 fn bounded<'de, D: serde::Deserializer<'de>, const MIN: u64, const MAX: u64>(
     d: D,
 ) -> Result<Duration, D::Error> {
-    within(d, Duration::from_secs(MIN), Duration::from_secs(MAX))
+    d.deserialize_str(Within(Duration::from_secs(MIN), Duration::from_secs(MAX)))
 }
 
 /// A humantime duration from 1ms to `MAX` seconds.
 fn bounded_ms<'de, D: serde::Deserializer<'de>, const MAX: u64>(
     d: D,
 ) -> Result<Duration, D::Error> {
-    within(d, Duration::from_millis(1), Duration::from_secs(MAX))
+    d.deserialize_str(Within(Duration::from_millis(1), Duration::from_secs(MAX)))
 }
 
-fn within<'de, D: serde::Deserializer<'de>>(
-    d: D,
-    min: Duration,
-    max: Duration,
-) -> Result<Duration, D::Error> {
-    let value: Duration = humantime_serde::deserialize(d)?;
-    if value < min || value > max {
-        let expected = format!(
-            "a duration from {} to {}",
-            humantime_serde::re::humantime::format_duration(min),
-            humantime_serde::re::humantime::format_duration(max)
-        );
-        return Err(serde::de::Error::invalid_value(
-            serde::de::Unexpected::Other(
-                &humantime_serde::re::humantime::format_duration(value).to_string(),
-            ),
-            &expected.as_str(),
-        ));
+/// A duration within bounds. Neither error quotes the value: dozen-config
+/// shows them as `VAR: too large (at most 1h)` and `VAR: text that is not a
+/// duration (a duration from 1s to 1h, such as 30s or 1m 30s)`.
+struct Within(Duration, Duration);
+
+impl Within {
+    fn limit(d: Duration) -> String {
+        humantime_serde::re::humantime::format_duration(d).to_string()
     }
-    Ok(value)
+}
+
+impl serde::de::Visitor<'_> for Within {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a duration from {} to {}, such as 30s or 1m 30s",
+            Self::limit(self.0),
+            Self::limit(self.1)
+        )
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+        use serde::de::Unexpected;
+        let value = humantime_serde::re::humantime::parse_duration(v.trim()).map_err(|_| {
+            E::invalid_value(Unexpected::Other("text that is not a duration"), &self)
+        })?;
+        if value > self.1 {
+            let expected = format!("at most {}", Self::limit(self.1));
+            return Err(E::invalid_value(
+                Unexpected::Other("too large"),
+                &expected.as_str(),
+            ));
+        }
+        if value < self.0 {
+            let expected = format!("at least {}", Self::limit(self.0));
+            return Err(E::invalid_value(
+                Unexpected::Other("too small"),
+                &expected.as_str(),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_values_are_refused_by_variable_without_the_value() {
+        let check = |vars: &[(&str, &str)], expected: Result<(), &str>| {
+            let loaded = dozen_config::from_iter::<_, JobsSettings>(
+                vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
+            match expected {
+                Ok(()) => assert!(loaded.is_ok(), "{vars:?}: {loaded:?}"),
+                Err(message) => {
+                    let error = loaded.unwrap_err().to_string();
+                    assert!(error.contains(message), "{vars:?}: {error}");
+                }
+            }
+        };
+        check(&[], Ok(()));
+        check(
+            &[("JOBS_LEASE", "1s"), ("JOBS_CONCURRENCY", "1024")],
+            Ok(()),
+        );
+        check(
+            &[("JOBS_LEASE", "0s")],
+            Err("JOBS_LEASE: too small (at least 1s)"),
+        );
+        check(
+            &[("JOBS_LEASE", "2h")],
+            Err("JOBS_LEASE: too large (at most 1h)"),
+        );
+        check(
+            &[("JOBS_POLL_INTERVAL", "0s")],
+            Err("JOBS_POLL_INTERVAL: too small (at least 1ms)"),
+        );
+        check(
+            &[("JOBS_BACKOFF_MAX", "2days")],
+            Err("JOBS_BACKOFF_MAX: too large (at most 1day)"),
+        );
+        check(
+            &[("JOBS_CONCURRENCY", "0")],
+            Err("JOBS_CONCURRENCY: too small (at least 1)"),
+        );
+        check(
+            &[("JOBS_CONCURRENCY", "5000")],
+            Err("JOBS_CONCURRENCY: too large (at most 1024)"),
+        );
+        check(
+            &[("JOBS_LEASE", "soon")],
+            Err("JOBS_LEASE: invalid value (a duration from 1s to 1h, such as 30s"),
+        );
+    }
 }

@@ -303,6 +303,7 @@ async fn run_one<B: Backend>(
             settle_dead(&*backend, &job, &error).await;
             return;
         }
+        tracing::info!("job claimed");
         let ctx = JobContext::leased(job.id, &job.name, job.attempt, job.max_attempts, owner);
         let work = match handlers.get(job.name.as_str()) {
             Some(handler) => handler(ctx.clone(), &job.payload),

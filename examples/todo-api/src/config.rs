@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use dozen::config::Problem;
+use dozen::jobs::JobsSettings;
 use dozen::service::{SchemaSettings, WebSettings};
 use dozen_backing::{PoolSettings, ServiceUrl};
 use dozen_log::LogSettings;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
 
-/// The largest `JOB_LEASE`, `JOB_WORK_TIME` and `JOB_POLL_INTERVAL` accepted.
+/// The largest `JOB_WORK_TIME` accepted.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
 
 /// The configuration of both process types: the app's own [`App`] settings
@@ -31,9 +31,8 @@ pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
 /// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS` | 30s, 30s, 1024 (see dozen-shutdown) |
 /// | `HTTP_MAX_BODY_BYTES` | 16384 (a larger request body is answered 413) |
 /// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
-/// | `JOB_LEASE` | 30s (worker; at most 1h, as the two below) |
-/// | `JOB_WORK_TIME` | 0s (worker: simulated work per job) |
-/// | `JOB_POLL_INTERVAL` | 500ms (worker) |
+/// | `JOBS_CONCURRENCY`, `JOBS_LEASE`, `JOBS_POLL_INTERVAL`, `JOBS_BACKOFF_MIN`, `JOBS_BACKOFF_MAX` | 4, 30s, 1s, 1s, 1h (worker; see dozen-jobs) |
+/// | `JOB_WORK_TIME` | 0s (worker: simulated work per reminder, at most 1h) |
 /// | `RUST_LOG`, `LOG_FORMAT`, `SERVICE_NAME`, `GOOGLE_CLOUD_PROJECT`, ... | see dozen-log (`info`, `auto`) |
 /// | `MIGRATE_TABLE`, `MIGRATE_LOCK_TIMEOUT`, `MIGRATE_WAIT_TIMEOUT`, `MIGRATE_POLL_INTERVAL` | see dozen-migrate |
 #[derive(Debug)]
@@ -55,7 +54,7 @@ pub struct Config {
     /// `HTTP_MAX_BODY_BYTES`: the largest request body accepted.
     pub max_body_bytes: usize,
     /// The worker's settings.
-    pub jobs: JobSettings,
+    pub jobs: JobsSettings,
     /// `RUST_LOG`, `LOG_FORMAT` and the service and project of the log lines.
     pub log: LogSettings,
     /// `MIGRATE_TABLE`, `MIGRATE_LOCK_TIMEOUT`, `MIGRATE_WAIT_TIMEOUT` and
@@ -74,7 +73,7 @@ pub type Settings = (
     PoolSettings,
     ShutdownSettings,
     HttpSettings,
-    JobSettings,
+    JobsSettings,
     LogSettings,
     MigrateSettings,
 );
@@ -91,7 +90,7 @@ pub struct App {
 }
 
 /// The worker's own settings: its database and how it takes jobs.
-pub type Worker = (Database, JobSettings);
+pub type Worker = (Database, JobsSettings, Reminders);
 
 /// The database both process types share.
 #[derive(Debug, Deserialize)]
@@ -133,8 +132,8 @@ impl Config {
         dozen_config::from_env_with_report::<Settings>().map(|(s, report)| (s.into(), report))
     }
 
-    /// Checks what the types alone cannot: pool sizes, and job timings that
-    /// must not be zero.
+    /// Checks what the types alone cannot: pool sizes, and a shutdown
+    /// deadline that leaves time to drain.
     ///
     /// # Errors
     ///
@@ -144,7 +143,6 @@ impl Config {
         if let Err(e) = self.pool.validate() {
             problems.push(e.to_string());
         }
-        problems.extend(self.jobs.problems().iter().map(ToString::to_string));
         if let Some(problem) = self.drain_budget_problem() {
             problems.push(problem);
         }
@@ -182,52 +180,27 @@ impl Config {
     }
 }
 
-/// How the worker process takes and keeps jobs.
+/// The reminder worker's own setting, beside dozen-jobs' [`JobsSettings`].
 #[derive(Debug, Deserialize)]
-pub struct JobSettings {
-    /// `JOB_LEASE`: how long a claimed job stays invisible to other workers
-    /// without a heartbeat. A worker that dies loses its jobs after this long.
-    #[serde(
-        default = "default_lease",
-        with = "humantime_serde",
-        rename = "job_lease"
-    )]
-    pub lease: Duration,
-    /// `JOB_WORK_TIME`: simulated work per job, to make leases observable.
-    #[serde(default, with = "humantime_serde", rename = "job_work_time")]
-    pub work_time: Duration,
-    /// `JOB_POLL_INTERVAL`: how long an idle worker waits before looking again.
-    #[serde(
-        default = "default_poll_interval",
-        with = "humantime_serde",
-        rename = "job_poll_interval"
-    )]
-    pub poll_interval: Duration,
+pub struct Reminders {
+    /// `JOB_WORK_TIME`: simulated work per reminder, to make leases
+    /// observable (at most 1h, checked while loading, so that it is listed
+    /// with every other problem).
+    #[serde(default, deserialize_with = "at_most_an_hour")]
+    pub job_work_time: Duration,
 }
 
-impl JobSettings {
-    /// What the types alone cannot check: a lease of at least 1s, a poll
-    /// interval that is not zero, none of the three above 1h.
-    #[must_use]
-    pub fn problems(&self) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        if self.lease < Duration::from_secs(1) {
-            problems.push(Problem::new("JOB_LEASE", "too short", "at least 1s"));
-        }
-        if self.poll_interval.is_zero() {
-            problems.push(Problem::new("JOB_POLL_INTERVAL", "zero", "at least 1ms"));
-        }
-        for (var, value) in [
-            ("JOB_LEASE", self.lease),
-            ("JOB_WORK_TIME", self.work_time),
-            ("JOB_POLL_INTERVAL", self.poll_interval),
-        ] {
-            if value > MAX_JOB_DURATION {
-                problems.push(Problem::new(var, "too large", "at most 1h"));
-            }
-        }
-        problems
+/// A humantime duration of at most [`MAX_JOB_DURATION`]; the error names no
+/// value (dozen-config shows `JOB_WORK_TIME: too large (at most 1h)`).
+fn at_most_an_hour<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let value: Duration = humantime_serde::deserialize(d)?;
+    if value > MAX_JOB_DURATION {
+        return Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Other("too large"),
+            &"at most 1h",
+        ));
     }
+    Ok(value)
 }
 
 impl Config {
@@ -244,14 +217,6 @@ fn default_database_url() -> ServiceUrl {
     DEFAULT_DATABASE_URL
         .parse()
         .expect("the default database URL parses")
-}
-
-fn default_lease() -> Duration {
-    Duration::from_secs(30)
-}
-
-fn default_poll_interval() -> Duration {
-    Duration::from_millis(500)
 }
 
 #[cfg(test)]
@@ -289,13 +254,12 @@ mod tests {
             assert!(error.contains(var), "{var}={value}: {error}");
         };
         check("DATABASE_MIN_CONNECTIONS", "20");
-        check("JOB_LEASE", "0s");
-        check("JOB_POLL_INTERVAL", "0s");
         assert_eq!(load(&[]).unwrap().validate(), Ok(()));
-        let all = load(&[("JOB_LEASE", "0s"), ("JOB_POLL_INTERVAL", "0s")])
-            .unwrap()
-            .validate();
-        assert_eq!(all.unwrap_err().lines().count(), 2, "every problem at once");
+        // The worker's JOBS_* are refused by their types.
+        for var in ["JOBS_LEASE", "JOBS_POLL_INTERVAL"] {
+            let error = load(&[(var, "0s")]).unwrap_err().to_string();
+            assert!(error.contains(&format!("{var}: too small")), "{error}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use dozen::jobs::sql::{Dialect as JobsDialect, SqlQueue};
 use dozen_backing::{AnyPool, Kind, PoolSettings, ServiceUrl};
 use dozen_migrate::Migrator;
 use sqlx::AssertSqlSafe;
@@ -102,8 +103,6 @@ impl Sql {
 pub struct Statements {
     /// Insert a todo, returning its id.
     pub insert_todo: Sql,
-    /// Enqueue a job for a todo.
-    pub insert_job: Sql,
     /// A page of todos: ids above the first parameter, at most the second.
     pub list_todos: Sql,
     /// One todo.
@@ -113,19 +112,8 @@ pub struct Statements {
     pub update_todo: Sql,
     /// Delete one todo.
     pub delete_todo: Sql,
-    /// Claim a job in one statement (SQLite), or select one to lock (others).
-    /// Every lease time below is the database's clock plus a lease in ms.
-    pub claim_select: Sql,
-    /// Take the lease of the job selected by `claim_select`.
-    pub claim_update: Sql,
-    /// Extend a lease this worker holds.
-    pub heartbeat: Sql,
     /// Record a reminder, idempotently.
     pub record_reminder: Sql,
-    /// Mark a job done if this worker still holds it.
-    pub complete_job: Sql,
-    /// Give a job back before its lease runs out.
-    pub release_job: Sql,
 }
 
 impl Statements {
@@ -136,7 +124,6 @@ impl Statements {
             insert_todo: p(
                 "INSERT INTO todos (title, done, created_at) VALUES (?, ?, ?) RETURNING id",
             ),
-            insert_job: p("INSERT INTO jobs (kind, todo_id, created_at) VALUES ('reminder', ?, ?)"),
             list_todos: p("SELECT id, title, done FROM todos WHERE id > ? ORDER BY id LIMIT ?"),
             get_todo: p("SELECT id, title, done FROM todos WHERE id = ?"),
             // One statement: a field left out (NULL) keeps the value the row
@@ -151,28 +138,6 @@ impl Statements {
                 ),
             },
             delete_todo: p("DELETE FROM todos WHERE id = ?"),
-            claim_select: match dialect {
-                // SQLite serialises writers, so one UPDATE ... RETURNING is atomic.
-                Dialect::Sqlite => p(&format!(
-                    "UPDATE jobs SET lease_owner = ?, lease_until = {now} + ?, attempts = attempts + 1 \
-                     WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL \
-                       AND (lease_until IS NULL OR lease_until < {now}) ORDER BY id LIMIT 1) \
-                     RETURNING id, todo_id"
-                )),
-                // PostgreSQL and MariaDB: lock one free row, skipping rows
-                // other workers are claiming right now.
-                Dialect::Postgres | Dialect::MySql => p(&format!(
-                    "SELECT id, todo_id FROM jobs WHERE done_at IS NULL \
-                     AND (lease_until IS NULL OR lease_until < {now}) \
-                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                )),
-            },
-            claim_update: p(&format!(
-                "UPDATE jobs SET lease_owner = ?, lease_until = {now} + ?, attempts = attempts + 1 WHERE id = ?"
-            )),
-            heartbeat: p(&format!(
-                "UPDATE jobs SET lease_until = {now} + ? WHERE id = ? AND lease_owner = ? AND done_at IS NULL"
-            )),
             record_reminder: match dialect {
                 Dialect::MySql => p(&format!(
                     "INSERT INTO reminders (todo_id, sent_at) VALUES (?, {now}) \
@@ -183,12 +148,6 @@ impl Statements {
                      ON CONFLICT (todo_id) DO UPDATE SET deliveries = reminders.deliveries + 1"
                 )),
             },
-            complete_job: p(&format!(
-                "UPDATE jobs SET done_at = {now}, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?"
-            )),
-            release_job: p(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-            ),
         }
     }
 }
@@ -202,6 +161,8 @@ pub struct Db {
     pub dialect: Dialect,
     /// The statements, prepared for the dialect.
     pub sql: Arc<Statements>,
+    /// The job queue (dozen-jobs), in the same database.
+    pub jobs: SqlQueue<sqlx::Any>,
 }
 
 impl Db {
@@ -212,10 +173,12 @@ impl Db {
     /// The URL is not a database this app supports.
     pub fn from_pool(pool: AnyPool, url: &ServiceUrl) -> Result<Self, String> {
         let dialect = Dialect::of(url)?;
+        let jobs = SqlQueue::<sqlx::Any>::new(pool.clone(), url).map_err(|e| e.to_string())?;
         Ok(Self {
             pool,
             dialect,
             sql: Arc::new(Statements::new(dialect)),
+            jobs,
         })
     }
 
@@ -226,31 +189,34 @@ impl Db {
     /// The URL is not a database this app supports, or the connection failed
     /// within `DATABASE_CONNECT_TIMEOUT`; the message hides the password.
     pub async fn connect(url: &ServiceUrl, settings: &PoolSettings) -> Result<Self, String> {
-        let dialect = Dialect::of(url)?;
+        Dialect::of(url)?;
         let pool = dozen_backing::connect::<sqlx::Any>(url, settings)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(Self {
-            pool,
-            dialect,
-            sql: Arc::new(Statements::new(dialect)),
-        })
+        Self::from_pool(pool, url)
     }
 }
 
-/// The migrations embedded in this binary for `url`'s dialect (the entry
-/// point applies the loaded `MigrateSettings` to it).
+/// The migrations embedded in this binary for `url`'s dialect, with
+/// dozen-jobs' queue as V3 (the entry point applies the loaded
+/// `MigrateSettings` to them).
 ///
 /// # Errors
 ///
 /// The URL is not a database this app supports, or the embedded set is invalid.
 pub fn migrator(url: &ServiceUrl) -> Result<Migrator, String> {
-    let runner = match Dialect::of(url)? {
-        Dialect::Postgres => embedded::postgres::migrations::runner(),
-        Dialect::MySql => embedded::mysql::migrations::runner(),
-        Dialect::Sqlite => embedded::sqlite::migrations::runner(),
+    let (runner, jobs) = match Dialect::of(url)? {
+        Dialect::Postgres => (
+            embedded::postgres::migrations::runner(),
+            JobsDialect::Postgres,
+        ),
+        Dialect::MySql => (embedded::mysql::migrations::runner(), JobsDialect::MySql),
+        Dialect::Sqlite => (embedded::sqlite::migrations::runner(), JobsDialect::Sqlite),
     };
-    Migrator::new(&runner).map_err(|e| e.to_string())
+    // V3 is dozen-jobs' queue, in this app's history: one lock, one Job.
+    let queue = dozen::jobs::sql::migrations(jobs, 3).map_err(|e| e.to_string())?;
+    Migrator::from_migrations(runner.get_migrations().iter().cloned().chain(queue))
+        .map_err(|e| e.to_string())
 }
 
 /// A connection for migrations to `url`, sized and retried by `settings`

@@ -13,6 +13,8 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::db::{Db, Dialect, now_ms};
+use crate::jobs::Reminder;
+use dozen::jobs::Options;
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE: usize = 500;
@@ -89,6 +91,13 @@ impl From<sqlx::Error> for ApiError {
         // The detail goes to the log, correlated with the request; the client
         // learns only that it was not its fault.
         tracing::error!(error = &error as &dyn std::error::Error, "database error");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+    }
+}
+
+impl From<dozen::jobs::Error> for ApiError {
+    fn from(error: dozen::jobs::Error) -> Self {
+        tracing::error!(error = &error as &dyn std::error::Error, "job queue error");
         Self(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
     }
 }
@@ -209,10 +218,10 @@ async fn create(
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
-    sqlx::query(db.sql.insert_job.q())
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
+    // No unique key: a todo's reminder is enqueued once, here.
+    let _reminder = db
+        .jobs
+        .enqueue_in(&mut tx, &Reminder { todo_id: id }, Options::new())
         .await?;
     tx.commit().await?;
     tracing::info!(todo_id = id, "todo created");

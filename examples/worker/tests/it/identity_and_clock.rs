@@ -1,7 +1,7 @@
 //! A worker's identity and its leases hold whatever the host says: the owner
 //! id is unique per process even when `HOSTNAME` is unset and every worker is
 //! pid 1 (one container each), and lease times come from the database's
-//! clock, so a worker whose clock is an hour off still leases for `JOB_LEASE`
+//! clock, so a worker whose clock is an hour off still leases for `JOBS_LEASE`
 //! as the database counts it.
 
 use std::process::Command;
@@ -85,7 +85,7 @@ fn leases_are_timed_by_the_database_clock_not_the_workers() {
                 ("LD_PRELOAD", lib),
                 ("FAKETIME", "+1h"),
                 ("DATABASE_URL", &target.url),
-                ("JOB_LEASE", "60s"),
+                ("JOBS_LEASE", "60s"),
                 ("JOB_WORK_TIME", "60s"),
             ],
         );
@@ -99,17 +99,17 @@ fn leases_are_timed_by_the_database_clock_not_the_workers() {
     }
 }
 
-/// The first job's `lease_until` and the database's current time, both in ms.
+/// The end of the first job's lease (its `run_at` while leased) and the database's current time, both in ms.
 async fn lease_and_now(db: &Db, url: &str) -> (i64, i64) {
     let url: ServiceUrl = url.parse().expect("a URL");
     let dialect = example_todo_api::db::Dialect::of(&url).expect("a dialect");
     let sql = format!(
-        "SELECT lease_until, {} AS now FROM jobs ORDER BY id LIMIT 1",
+        "SELECT run_at, {} AS now FROM dozen_jobs ORDER BY id LIMIT 1",
         dialect.now_ms_sql()
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_one(&db.pool)
         .await
         .expect("the lease");
-    (row.get("lease_until"), row.get("now"))
+    (row.get("run_at"), row.get("now"))
 }

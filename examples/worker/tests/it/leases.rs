@@ -4,8 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use dozen::jobs::Options;
 use dozen_backing::{PoolSettings, ServiceUrl};
 use example_todo_api::db::{Db, now_ms};
+use example_todo_api::jobs::Reminder;
 use sqlx::Row as _;
 
 use crate::support::{Target, runtime, spawn, targets};
@@ -32,12 +34,11 @@ pub(crate) async fn prepare(target: &Target, n: i64) -> Db {
             .await
             .expect("insert todo")
             .get("id");
-        sqlx::query(db.sql.insert_job.q())
-            .bind(id)
-            .bind(now_ms())
-            .execute(&mut *tx)
+        let _job = db
+            .jobs
+            .enqueue_in(&mut tx, &Reminder { todo_id: id }, Options::new())
             .await
-            .expect("insert job");
+            .expect("enqueue the reminder");
         tx.commit().await.expect("commit");
     }
     db
@@ -45,7 +46,7 @@ pub(crate) async fn prepare(target: &Target, n: i64) -> Db {
 
 /// One row per job: (id, attempts, lease_owner, done).
 async fn jobs(db: &Db) -> Vec<(i64, i64, Option<String>, bool)> {
-    sqlx::query("SELECT id, attempts, lease_owner, done_at FROM jobs ORDER BY id")
+    sqlx::query("SELECT id, attempts, lease_owner, state FROM dozen_jobs ORDER BY id")
         .fetch_all(&db.pool)
         .await
         .expect("select jobs")
@@ -55,7 +56,7 @@ async fn jobs(db: &Db) -> Vec<(i64, i64, Option<String>, bool)> {
                 r.get("id"),
                 r.get("attempts"),
                 r.get("lease_owner"),
-                r.get::<Option<i64>, _>("done_at").is_some(),
+                r.get::<String, _>("state") == "done",
             )
         })
         .collect()
@@ -64,14 +65,14 @@ async fn jobs(db: &Db) -> Vec<(i64, i64, Option<String>, bool)> {
 /// The lease of the first job while it has been delivered `attempts` times
 /// and is not done.
 async fn lease_until(db: &Db, attempts: i64) -> Option<i64> {
-    sqlx::query("SELECT lease_until, attempts, done_at FROM jobs ORDER BY id LIMIT 1")
+    sqlx::query("SELECT run_at, attempts, state FROM dozen_jobs ORDER BY id LIMIT 1")
         .fetch_one(&db.pool)
         .await
         .ok()
         .filter(|r| {
-            r.get::<i64, _>("attempts") == attempts && r.get::<Option<i64>, _>("done_at").is_none()
+            r.get::<i64, _>("attempts") == attempts && r.get::<String, _>("state") == "queued"
         })
-        .and_then(|r| r.get("lease_until"))
+        .map(|r| r.get("run_at"))
 }
 
 /// (todo_id, deliveries) for every reminder recorded.
@@ -105,7 +106,8 @@ fn a_killed_workers_job_is_done_by_another_after_its_lease() {
             &[],
             &[
                 ("DATABASE_URL", &target.url),
-                ("JOB_LEASE", "2s"),
+                ("JOBS_LEASE", "2s"),
+                ("JOBS_CONCURRENCY", "1"),
                 ("JOB_WORK_TIME", "30s"),
             ],
         );
@@ -126,9 +128,9 @@ fn a_killed_workers_job_is_done_by_another_after_its_lease() {
             &[],
             &[
                 ("DATABASE_URL", &target.url),
-                ("JOB_LEASE", "2s"),
+                ("JOBS_LEASE", "2s"),
                 ("JOB_WORK_TIME", "500ms"),
-                ("JOB_POLL_INTERVAL", "100ms"),
+                ("JOBS_POLL_INTERVAL", "100ms"),
             ],
         );
         // B's claim of job 1 set its lease to claim time + 2 s: the claim came
@@ -193,6 +195,7 @@ fn sigterm_finishes_the_job_in_hand_and_takes_no_other() {
         &[
             ("DATABASE_URL", &target.url),
             ("JOB_WORK_TIME", "1s"),
+            ("JOBS_CONCURRENCY", "1"),
             ("SHUTDOWN_DELAY", "5s"),
         ],
     );

@@ -4,6 +4,7 @@
 #[path = "../../../todo-api/tests/it/support.rs"]
 mod support;
 
+mod admin;
 mod identity_and_clock;
 mod leases;
 mod reads_only_its_own;

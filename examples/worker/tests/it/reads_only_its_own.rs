@@ -1,5 +1,5 @@
 //! The worker is a process type of its own: its configuration is what it
-//! reads (its database and `JOB_*`, no `PORT`, no `HTTP_*`), its own
+//! reads (its database, `JOBS_*` and `JOB_WORK_TIME`, no `PORT`, no `HTTP_*`), its own
 //! durations are checked with every other problem (exit 78), and its
 //! environment reference needs no database.
 
@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::worker;
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let output = Command::new(worker())
         .env_clear()
         .envs(env.iter().copied())
@@ -23,7 +23,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
 
 #[test]
 fn its_own_durations_are_configuration_errors_naming_each_variable() {
-    let jobs = ["JOB_LEASE", "JOB_WORK_TIME", "JOB_POLL_INTERVAL"];
+    let jobs = ["JOBS_LEASE", "JOB_WORK_TIME", "JOBS_POLL_INTERVAL"];
     let mut env: Vec<(&str, &str)> = jobs.iter().map(|v| (*v, "2h")).collect();
     // Not read by a worker: not a problem of its configuration.
     env.push(("PORT", "eighty"));
@@ -48,7 +48,8 @@ fn config_lists_what_it_reads_with_no_database() {
     assert_eq!(code, Some(0), "{stderr}");
     for var in [
         "`DATABASE_URL`",
-        "`JOB_LEASE`",
+        "`JOBS_LEASE`",
+        "`JOB_WORK_TIME`",
         "`DATABASE_CONNECT_TIMEOUT`",
         "`MIGRATE_ON_START`",
         "`SHUTDOWN_TIMEOUT`",
