@@ -10,10 +10,12 @@
 //!   travel in headers.
 //! - **The lease is the ack wait.** The consumer's `ack_wait` is the
 //!   worker's lease (the consumer is updated when a worker claims with
-//!   another lease), the heartbeat is an in-progress ack (`+WPI`), and a
+//!   another lease, so give every worker of a queue the same
+//!   `JOBS_LEASE`), the heartbeat is an in-progress ack (`+WPI`), and a
 //!   message not acknowledged within the ack wait is delivered again, to any
-//!   worker. [`Backend::claim`] fetches up to `limit` messages without
-//!   waiting for more, so an idle claim answers empty at once.
+//!   worker. [`Backend::claim`] fetches up to `limit` messages with a
+//!   `no_wait` pull request, so an idle claim answers empty at once (the
+//!   worker then waits its poll interval).
 //! - **Settling** awaits the server's confirmation of each acknowledgement
 //!   (a double ack): `complete` is `+ACK`, `retry` a `-NAK` with the backoff
 //!   as its delay, `kill` publishes the job to the dead-letter stream, then
@@ -74,10 +76,12 @@ use unique::UniqueKeys;
 /// The ack wait the consumer is created with, before a worker claims with
 /// its own lease: the default `JOBS_LEASE`.
 const INITIAL_ACK_WAIT: Duration = Duration::from_secs(30);
-/// How long a claim's pull request lasts: a 2.9 server answers an idle
-/// one only when it expires, so it is short; the worker then waits its poll
-/// interval.
-const CLAIM_EXPIRY: Duration = Duration::from_millis(100);
+/// How long a claim waits for the server's answer. A claim is a `no_wait`
+/// pull request, which the server answers at once with the messages it
+/// has, or with none. It sets no expiry: a 2.9 server holds a `no_wait`
+/// request that has one open until it expires, so an idle claim would take
+/// the expiry instead of answering at once.
+const CLAIM_DEADLINE: Duration = Duration::from_secs(5);
 /// The most jobs delivered and not yet settled (running, or waiting out a
 /// backoff or a schedule after an early delivery).
 const MAX_ACK_PENDING: i64 = 1_000_000;
@@ -368,15 +372,21 @@ impl Backend for NatsQueue {
         lease: Duration,
     ) -> Result<Vec<Claimed<NatsLease>>, Error> {
         let consumer = self.consumer(lease).await?;
-        let mut batch = consumer
-            .fetch()
-            .max_messages(limit)
-            .expires(CLAIM_EXPIRY)
-            .messages()
-            .await
-            .map_err(|e| Error::backend("claim jobs", e))?;
+        let deadline = tokio::time::Instant::now() + CLAIM_DEADLINE;
+        let no_answer = || Error::backend("claim jobs", "no answer from the server in time");
+        let mut batch =
+            tokio::time::timeout_at(deadline, consumer.fetch().max_messages(limit).messages())
+                .await
+                .map_err(|_| no_answer())?
+                .map_err(|e| Error::backend("claim jobs", e))?;
         let mut claimed = Vec::new();
-        while let Some(message) = batch.next().await {
+        loop {
+            let message = match tokio::time::timeout_at(deadline, batch.next()).await {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(_) if !claimed.is_empty() => break,
+                Err(_) => return Err(no_answer()),
+            };
             let message = match message {
                 Ok(message) => message,
                 // The jobs already received stay claimed; the rest are
@@ -387,8 +397,13 @@ impl Backend for NatsQueue {
                 }
                 Err(e) => return Err(Error::backend("claim jobs", e)),
             };
-            if let Some(job) = self.admit(message).await? {
-                claimed.push(job);
+            match self.admit(message).await {
+                Ok(Some(job)) => claimed.push(job),
+                Ok(None) => {}
+                // Keep the jobs already admitted; this one is delivered
+                // again after the ack wait.
+                Err(e) if !claimed.is_empty() => tracing::warn!(error = %e, "claim cut short"),
+                Err(e) => return Err(e),
             }
         }
         Ok(claimed)

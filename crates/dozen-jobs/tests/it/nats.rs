@@ -89,7 +89,7 @@ async fn enqueued_jobs_are_claimed_and_completed_once() {
     let started = Instant::now();
     assert!(q.claim("b", 5, LEASE).await.unwrap().is_empty());
     assert!(
-        started.elapsed() < Duration::from_millis(400),
+        started.elapsed() < Duration::from_millis(250),
         "an idle claim answers quickly: {:?}",
         started.elapsed()
     );
@@ -637,4 +637,36 @@ async fn eight_worker_processes_complete_every_job() {
     }
     let c = counts(&q).await;
     assert_eq!((c.pending, c.running, c.dead), (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_the_url_never_shows_in_an_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let check = |url: String, shown: &'static str| async move {
+        let settings = dozen_jobs::nats::NatsSettings::new(url.clone());
+        let error = NatsQueue::connect(&settings).await.unwrap_err();
+        let (text, debug) = (error.to_string(), format!("{error:?} {settings:?}"));
+        assert!(
+            !text.contains("hunter2") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        assert!(text.contains(shown), "{url}: {text}");
+    };
+    check(
+        format!("nats://app:hunter2@127.0.0.1:{closed}"),
+        "connect to NATS at nats://app:***@127.0.0.1:",
+    )
+    .await;
+    check(
+        format!("nats://hunter2@127.0.0.1:{closed}"),
+        "connect to NATS at nats://***@127.0.0.1:",
+    )
+    .await;
+    let refused = NatsQueue::connect(&dozen_jobs::nats::NatsSettings::default().with_stream("a.b"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), dozen_jobs::ErrorKind::Invalid, "{refused}");
 }
