@@ -64,6 +64,9 @@ use async_nats::jetstream::{self, stream};
 use futures_util::StreamExt as _;
 use tokio::sync::Mutex;
 
+/// The async-nats this backend is built on, for [`NatsQueue::new`]'s
+/// JetStream context.
+pub use async_nats;
 pub use settings::NatsSettings;
 
 use crate::backend::{Admin, Backend, Claimed, Counts, DeadJob};
@@ -353,7 +356,12 @@ impl Backend for NatsQueue {
         }
         let payload = bytes::Bytes::copy_from_slice(payload.as_bytes());
         match self.publish(&meta, payload, "enqueue").await {
-            Ok(sequence) => Ok(Enqueued::Created(JobId(sequence))),
+            Ok(sequence) => {
+                if let Some(key) = &meta.unique_key {
+                    self.inner.unique.held_by(key, JobId(sequence)).await;
+                }
+                Ok(Enqueued::Created(JobId(sequence)))
+            }
             Err(e) => {
                 // Not stored, as far as this process can tell: free the key.
                 self.inner
@@ -565,6 +573,9 @@ impl Admin for NatsQueue {
         };
         self.publish(&fresh, message.payload.clone(), "retry dead")
             .await?;
+        if let Some(key) = &fresh.unique_key {
+            self.inner.unique.held_by(key, id).await;
+        }
         self.inner
             .dead
             .delete_message(message.sequence)

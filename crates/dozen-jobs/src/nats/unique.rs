@@ -4,10 +4,17 @@
 //! running" holds as on SQL (NATS's own `Nats-Msg-Id` deduplication only
 //! covers a time window, which is not the same).
 
+use std::time::Duration;
+
 use async_nats::jetstream::kv;
 
 use crate::error::Error;
-use crate::nats::headers::hex;
+use crate::job::JobId;
+use crate::nats::headers::{hex, now_ms};
+
+/// How long a key may stay taken by an enqueue that has not stored its job:
+/// past this, the enqueuing process is taken to have died in between.
+pub(crate) const STALE_TAKE: Duration = Duration::from_secs(60);
 
 /// The bucket of live unique keys.
 #[derive(Clone)]
@@ -53,10 +60,51 @@ impl UniqueKeys {
 
     /// Takes `key` for a new job; `false` when a live job holds it.
     pub(crate) async fn take(&self, key: &str) -> Result<bool, Error> {
-        match self.store.create(hex(key), bytes::Bytes::new()).await {
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::backend(format!("take unique key {key:?}"), e.to_string())
+        };
+        let name = hex(key);
+        let taking = bytes::Bytes::from(format!("taking {}", now_ms()));
+        match self.store.create(&name, taking.clone()).await {
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed(&e)),
+        }
+        let Some(entry) = self
+            .store
+            .entry(name.clone())
+            .await
+            .map_err(|e| failed(&e))?
+        else {
+            return Ok(false);
+        };
+        let since = std::str::from_utf8(&entry.value)
+            .ok()
+            .and_then(|v| v.strip_prefix("taking "))
+            .and_then(|ms| ms.parse::<u64>().ok());
+        let stale = since.is_some_and(|ms| {
+            now_ms().saturating_sub(ms) > u64::try_from(STALE_TAKE.as_millis()).unwrap_or(0)
+        });
+        if !stale {
+            return Ok(false);
+        }
+        tracing::warn!(
+            key,
+            "unique key left taken by an enqueue that died; taking it over"
+        );
+        match self.store.update(&name, taking, entry.revision).await {
             Ok(_) => Ok(true),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(Error::backend(format!("take unique key {key:?}"), e)),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(false),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+
+    /// Records that job `id` now holds `key` (taken for it). A failure is
+    /// logged: the key then looks stale after [`STALE_TAKE`].
+    pub(crate) async fn held_by(&self, key: &str, id: JobId) {
+        let value = bytes::Bytes::from(format!("job {id}"));
+        if let Err(error) = self.store.put(hex(key), value).await {
+            tracing::warn!(%error, job_id = id.0, "cannot record the holder of a unique key");
         }
     }
 

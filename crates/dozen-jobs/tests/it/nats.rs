@@ -670,3 +670,43 @@ async fn a_password_in_the_url_never_shows_in_an_error() {
         .unwrap_err();
     assert_eq!(refused.kind(), dozen_jobs::ErrorKind::Invalid, "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unique_key_left_taken_by_a_dead_enqueue_is_taken_over_once_stale() {
+    use dozen_jobs::nats::async_nats;
+    let server = NatsServer::start();
+    let q = queue(&server.url(), "jobs").await;
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let keys = async_nats::jetstream::new(client)
+        .get_key_value("jobs_unique")
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // Keys as an enqueue leaves them when its process dies before it
+    // publishes: "k1" a minute and more ago, "k2" just now. ("k" is 6b.)
+    let check = |key: &'static str, created: bool| {
+        let q = q.clone();
+        async move {
+            let got = q
+                .enqueue(&Work::new(1), Options::new().with_unique_key(key))
+                .await
+                .unwrap();
+            assert_eq!(
+                matches!(got, Enqueued::Created(_)),
+                created,
+                "{key}: {got:?}"
+            );
+        }
+    };
+    let value = |ms: u128| format!("taking {ms}").into();
+    keys.put("6b31", value(now - 61_000)).await.unwrap();
+    keys.put("6b32", value(now)).await.unwrap();
+    check("k1", true).await;
+    check("k2", false).await;
+    check("k1", false).await;
+    let holder = keys.get("6b31").await.unwrap().unwrap();
+    assert_eq!(&holder[..], b"job 1", "the key names its job once stored");
+}
