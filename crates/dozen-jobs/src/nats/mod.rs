@@ -94,8 +94,8 @@ const MAX_ERROR_LEN: usize = 4096;
 /// A queue in NATS JetStream: a [`Backend`] for the worker runtime and for
 /// enqueuing, and an [`Admin`] for the `jobs` commands. Cheap to clone.
 ///
-/// The same handlers run on it as on [`SqlQueue`](crate::sql::SqlQueue):
-/// only the backend given to [`Worker`](crate::Worker) changes.
+/// The same handlers run on it as on the SQL backend: only the backend
+/// given to [`Worker`](crate::Worker) changes.
 #[derive(Clone)]
 pub struct NatsQueue {
     inner: Arc<Inner>,
