@@ -7,6 +7,9 @@ mod backoff;
 mod context;
 mod error;
 mod job;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub mod nats;
 mod owner;
 mod settings;
 #[cfg(feature = "sql")]

@@ -8,6 +8,10 @@
     feature = "sqlite"
 ))]
 
+#[cfg(feature = "nats")]
+mod nats;
+#[cfg(feature = "nats")]
+mod nats_support;
 mod processes;
 mod queue;
 mod runtime;
