@@ -138,6 +138,24 @@ impl Cli {
         }
     }
 
+    /// Parses `args` (the arguments after `migrate`) without running
+    /// anything: `Some(code)` when parsing alone answers them (`--help`
+    /// printed on stdout, exit 0; a usage error printed on stderr, exit 2),
+    /// `None` when they name a command that needs the database. For an app
+    /// that loads its configuration only for a command that will run, so
+    /// that help and usage errors work with an invalid one.
+    pub fn preflight<I, S>(&self, args: I) -> Option<ExitCode>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        match self.parse(args) {
+            Ok(Command::Help) => Some(self.help()),
+            Ok(_) => None,
+            Err(code) => Some(code),
+        }
+    }
+
     /// Runs the command in `args` (the arguments after `migrate`) on `db`.
     pub async fn run_on<I, S>(&self, db: impl Into<Database>, args: I) -> ExitCode
     where

@@ -21,12 +21,6 @@ use super::stopped::{Phases, unless_shutdown};
 /// counts as done.
 pub(crate) const INTERRUPTED: u8 = 143;
 
-/// Whether `args` ask for help: answered with no settings read.
-fn asks_for_help(args: &[OsString]) -> bool {
-    args.first().is_some_and(|first| first == "help")
-        || args.iter().any(|arg| arg == "-h" || arg == "--help")
-}
-
 /// Runs `migrate` with `args` (those after `migrate`).
 pub(crate) fn run<S>(
     names: &Names<'_>,
@@ -51,15 +45,16 @@ where
             return ExitCode::from(exit_code::START_FAILED);
         }
     };
-    if asks_for_help(&args) {
-        // The usage names no migration: any set will do.
-        let cli = match Migrator::from_migrations([]) {
-            Ok(migrator) => Cli::new(migrator).with_program_name(program),
-            Err(_) => return ExitCode::from(exit_code::START_FAILED),
-        };
-        return runtime.block_on(cli.run_connecting(args, || async {
-            Err::<dozen_migrate::Database, _>("help needs no database")
-        }));
+    // Help and usage errors need no configuration, and the usage names no
+    // migration: any set will do.
+    match Migrator::from_migrations([]) {
+        Ok(migrator) => {
+            let cli = Cli::new(migrator).with_program_name(program.clone());
+            if let Some(code) = cli.preflight(args.iter().cloned()) {
+                return code;
+            }
+        }
+        Err(_) => return ExitCode::from(exit_code::START_FAILED),
     }
     let (mut loaded, log) =
         match settings_and_logging(names, false, declared.needs(), validate, LogsTo::Stderr) {

@@ -146,6 +146,35 @@ fn a_bad_configuration_lists_every_problem_and_exits_78() {
     assert!(output.stdout.is_empty(), "nothing is served or logged");
 }
 
+/// Help and usage errors of `migrate` need no configuration: an invalid one
+/// does not turn them into exit 78, and no log line comes first.
+#[test]
+fn migrate_reads_its_arguments_before_its_configuration() {
+    for (args, code) in [
+        (&["migrate", "--help"][..], 0),
+        (&["migrate", "sideways"][..], 2),
+        (&["migrate", "status", "--bogus"][..], 2),
+        (&["migrate", "status"][..], 78),
+    ] {
+        let output = std::process::Command::new(todo_api())
+            .env_clear()
+            .env("DATABASE_URL", "postgres://app:hunter2@db:port/app")
+            .env("MIGRATE_LOCK_TIMEOUT", "soon")
+            .args(args)
+            .output()
+            .expect("todo-api runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("configuration loaded"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
+        let named = stderr.contains("MIGRATE_LOCK_TIMEOUT") && stderr.contains("DATABASE_URL");
+        assert_eq!(named, code == 78, "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn migrate_reads_its_arguments_before_it_connects() {
     // Port 9 (discard) refuses connections: connecting would retry for 30 s.
