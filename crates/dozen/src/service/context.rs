@@ -27,6 +27,9 @@ struct Inner<S> {
         allow(dead_code, reason = "no database without a driver")
     )]
     database: DatabasePlan,
+    /// The pool attached by the first `database` call, for the later ones.
+    #[cfg(dozen_database)]
+    attached: tokio::sync::Mutex<Option<Box<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl<S> Clone for Context<S> {
@@ -63,6 +66,8 @@ impl<S> Context<S> {
                 process: process.to_owned(),
                 phases: Phases::default(),
                 database,
+                #[cfg(dozen_database)]
+                attached: tokio::sync::Mutex::new(None),
             }),
         }
     }
@@ -94,8 +99,10 @@ impl<S> Context<S> {
     /// [`with_migrations`](super::Service::with_migrations), applies the
     /// migrations or waits for the migrate Job; registers the close of the
     /// pool in teardown and the readiness checks `database` (a ping within
-    /// the check's timeout) and `schema`. Call it once, from the start-up
-    /// of a process type.
+    /// the check's timeout) and `schema`. The first call attaches; a later
+    /// one (from another task of the same process, or the `with_jobs`
+    /// function) waits for it and gets the same pool, with nothing
+    /// registered twice.
     ///
     /// Raced against shutdown: a signal while it connects, migrates or
     /// waits drops the step where it stands, logs `shutdown began during
@@ -118,7 +125,18 @@ impl<S> Context<S> {
             return Err("no database declared (Service::with_database)".into());
         };
         let inner = &self.inner;
-        super::database::attach(plan, &inner.shutdown, &inner.phases, &inner.health).await
+        let mut attached = inner.attached.lock().await;
+        if let Some(pool) = attached.as_ref() {
+            return match pool.downcast_ref::<sqlx::Pool<DB>>() {
+                Some(pool) => Ok(pool.clone()),
+                None => Err("the database is attached already, as a pool of another type".into()),
+            };
+        }
+        let pool =
+            super::database::attach::<DB>(plan, &inner.shutdown, &inner.phases, &inner.health)
+                .await?;
+        *attached = Some(Box::new(pool.clone()));
+        Ok(pool)
     }
 
     /// Where start-up is, for the line saying where shutdown stopped it.

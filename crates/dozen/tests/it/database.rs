@@ -55,9 +55,19 @@ fn service() -> Service<Settings> {
             Ok::<_, dozen::service::BoxError>(Router::new().route("/items", get(items)))
         })
         .process("worker", |ctx| async move {
-            let _pool = ctx.database::<Any>().await?;
-            tracing::info!("taking jobs");
+            // Attached once, however many times and from however many
+            // tasks it is asked for.
+            let (first, second) = tokio::join!(ctx.database::<Any>(), ctx.database::<Any>());
+            let (first, second) = (first?, second?);
+            let other = ctx
+                .database::<sqlx::Postgres>()
+                .await
+                .err()
+                .map(|e| e.to_string());
+            tracing::info!(other = other.as_deref(), "taking jobs");
             ctx.shutdown().stopping().await;
+            first.close().await;
+            tracing::info!(same_pool = second.is_closed(), "stopped taking jobs");
             Ok::<_, dozen::service::BoxError>(())
         })
 }
@@ -335,6 +345,23 @@ fn through(url: &str, addr: SocketAddr, proxy: &Proxy) -> String {
         1,
     )
     .replacen("localhost:", "127.0.0.1:", 1)
+}
+
+/// `Context::database` attaches once: a second call, even a concurrent one,
+/// gets the same pool, and one of another type is refused by name.
+#[test]
+fn the_database_is_attached_once_however_often_it_is_asked_for() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/items.db?mode=rwc", dir.path().display());
+    let mut app = Proc::start("worker", &[("DATABASE_URL", &url)]);
+    let line = app.wait_for("taking jobs", Duration::from_secs(30));
+    assert!(
+        line.contains("the database is attached already, as a pool of another type"),
+        "{line}"
+    );
+    assert_eq!(app.terminate(), Some(0), "{}", app.text());
+    let stopped = app.wait_for("stopped taking jobs", Duration::from_secs(5));
+    assert!(stopped.contains("\"same_pool\":true"), "{stopped}");
 }
 
 #[test]
