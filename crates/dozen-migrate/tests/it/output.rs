@@ -184,4 +184,33 @@ async fn a_run_waiting_for_the_lock_says_so_on_stderr_naming_the_holder() {
         let holder = format!("(held by connection {id}");
         check_waiting(Kind::MySql, &fresh.url, &holder, release).await;
     }
+    // SQLite: the lock is the write lock of the database file, held here by
+    // another connection's write transaction.
+    let fresh = Kind::Sqlite.fresh("dm_lock_wait").await.expect("SQLite");
+    let mut conn = sqlx::SqliteConnection::connect(&fresh.url)
+        .await
+        .expect("connect");
+    // In WAL mode, as dozen-backing opens every SQLite file: readers and the
+    // migrator's connection are not blocked, only its write lock.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut conn)
+        .await
+        .expect("WAL");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut conn)
+        .await
+        .expect("take the write lock");
+    let release = async move {
+        sqlx::query("ROLLBACK")
+            .execute(&mut conn)
+            .await
+            .expect("release the write lock");
+    };
+    check_waiting(
+        Kind::Sqlite,
+        &fresh.url,
+        "another connection's write transaction",
+        release,
+    )
+    .await;
 }
