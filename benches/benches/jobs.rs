@@ -7,8 +7,7 @@
 //!
 //! - a worker of 8 concurrent jobs, polling every 50 ms when idle and woken by PostgreSQL's
 //!   `LISTEN`/`NOTIFY` on enqueue (dozen-jobs by its insert trigger, apalis by
-//!   `with_pubsub`), on a pool of its own of 10 connections, started once per benchmark
-//!   outside the timing;
+//!   `with_pubsub`), on a pool of its own of 10 connections, started outside the timing;
 //! - producers on another pool of 8 connections (a web process's, as it were), enqueuing
 //!   one job per transaction: `SqlQueue::enqueue`, one `INSERT`, and apalis's `push`, one
 //!   `INSERT` between `BEGIN` and `COMMIT`;
@@ -25,10 +24,15 @@
 //!   of 100 to 150 ms before each, outside the timing, keeps the worker idle and spreads
 //!   the enqueues over the poll timer's phase.
 //!
-//! Every sample is one iteration (a round, or one job) after a warm-up of one: 10 rounds
-//! of throughput, 100 latencies (30 in the CI short mode). Criterion plans by the returned
-//! durations, which leave out the pauses, and warns that it cannot complete the samples
-//! in its target time; that is by design.
+//! **Interleaved.** The load of the shared machines moves from one minute to the next,
+//! and a latency measured while a neighbour compiles is three or four times one measured
+//! in a quiet moment. Measured one subject after the other, the ratio followed the load
+//! (0.3 to 2.0 over three runs). So both workers run side by side (the one not measured
+//! idle, polling) and the iterations alternate between the subjects, the first of each
+//! pair alternating too; criterion then gets each subject's durations, one per sample,
+//! after a warm-up of one: 10 rounds of throughput, 100 latencies (30 in the CI short
+//! mode). It warns that it cannot complete the samples in its target time: by design, it
+//! only does the statistics.
 //!
 //! The CI short mode is `DOZEN_BENCH_SHORT=1` (benches/ci.sh sets it).
 //!
@@ -159,6 +163,9 @@ impl Subject {
         }
     }
 }
+
+/// Both, in the order of their benchmarks.
+const SUBJECTS: [Subject; 2] = [Subject::Dozen, Subject::Apalis];
 
 /// What one iteration measures.
 #[derive(Clone, Copy)]
@@ -391,35 +398,56 @@ fn bench(c: &mut Criterion) {
     let mut bench = rt.block_on(Bench::new(&url));
     let mut group = c.benchmark_group("jobs");
     group.sampling_mode(SamplingMode::Flat);
+    // One iteration per sample after one of warm-up (the shortest times criterion takes).
+    group.warm_up_time(Duration::from_nanos(1));
+    group.measurement_time(Duration::from_nanos(1));
     for (measure, samples) in [
         (Measure::Throughput(mode.round), 10),
         (Measure::Latency, mode.latencies),
     ] {
-        for subject in [Subject::Dozen, Subject::Apalis] {
-            let probe = Arc::new(Probe::default());
-            let mut running = rt.block_on(Running::start(&mut bench, subject, &probe));
-            // The first round waits for the worker to start and its listener to connect.
-            rt.block_on(running.measure(&probe, measure));
-            // One iteration per sample: criterion plans by the returned durations, which
-            // leave out the pauses, so it is told to warm up with one iteration and to
-            // measure no longer than one per sample. (It then warns that it cannot
-            // complete the samples in its target time: by design.)
-            group.sample_size(samples);
-            group.warm_up_time(Duration::from_millis(1));
-            group.measurement_time(Duration::from_millis(1));
-            group.throughput(Throughput::Elements(measure.jobs()));
+        let measured = rt.block_on(interleaved(&mut bench, measure, samples + 1));
+        group.sample_size(samples);
+        group.throughput(Throughput::Elements(measure.jobs()));
+        for (subject, durations) in SUBJECTS.into_iter().zip(measured) {
+            let mut durations = durations.into_iter();
             group.bench_function(format!("{}/{}", measure.name(), subject.name()), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| rt.block_on(running.measure(&probe, measure)))
+                        .map(|_| durations.next().expect("a duration per iteration"))
                         .sum()
                 });
             });
-            rt.block_on(running.stop());
         }
     }
     group.finish();
     rt.block_on(bench.db.drop_database());
+}
+
+/// Measures `rounds` iterations of `measure` for each subject, alternating, with both
+/// workers running; the durations in the order of [`SUBJECTS`].
+async fn interleaved(bench: &mut Bench, measure: Measure, rounds: usize) -> [Vec<Duration>; 2] {
+    let mut running = Vec::new();
+    for subject in SUBJECTS {
+        let probe = Arc::new(Probe::default());
+        let worker = Running::start(bench, subject, &probe).await;
+        running.push((worker, probe));
+    }
+    // The first round waits for the worker to start and its listener to connect.
+    for (worker, probe) in &mut running {
+        worker.measure(probe, measure).await;
+    }
+    let mut durations = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+    for round in 0..rounds {
+        for k in 0..2 {
+            let i = (round + k) % 2;
+            let (worker, probe) = &mut running[i];
+            durations[i].push(worker.measure(probe, measure).await);
+        }
+    }
+    for (worker, _) in running {
+        worker.stop().await;
+    }
+    durations
 }
 
 criterion_group!(benches, bench);
