@@ -25,7 +25,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use dozen_benches::{CountingAlloc, allocations, report_allocations};
+use dozen_benches::{CountingAlloc, RunDatabase, allocations, report_allocations};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
 use tokio::runtime::Runtime;
@@ -73,33 +73,20 @@ fn sqlx_migrator() -> sqlx::migrate::Migrator {
 
 /// A database of its own for the benchmark, dropped at the end.
 struct Bench {
-    admin: PgConnection,
-    /// Connection options for the benchmark's database, for sqlx.
-    options: PgConnectOptions,
-    /// The same for tokio-postgres.
+    db: RunDatabase,
+    /// Connection options for the benchmark's database, for tokio-postgres.
     config: tokio_postgres::Config,
-    database: String,
     schemas: u32,
 }
 
 impl Bench {
     async fn new(url: &str) -> Self {
-        let database = format!("dm_bench_{}", std::process::id());
-        let mut admin = PgConnection::connect(url).await.expect("connect");
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {database}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let options = PgConnectOptions::from_str(url)
-            .expect("url")
-            .database(&database);
+        let db = RunDatabase::create(url, "dm_bench").await;
         let mut config = tokio_postgres::Config::from_str(url).expect("url");
-        config.dbname(&database);
+        config.dbname(db.name());
         Self {
-            admin,
-            options,
+            db,
             config,
-            database,
             schemas: 0,
         }
     }
@@ -116,7 +103,7 @@ impl Bench {
     }
 
     fn options(&self, schema: &str) -> PgConnectOptions {
-        self.options.clone().options([("search_path", schema)])
+        self.db.options().clone().options([("search_path", schema)])
     }
 
     async fn pool(&self, schema: &str) -> sqlx::PgPool {
@@ -144,13 +131,8 @@ impl Bench {
         client
     }
 
-    async fn drop_database(mut self) {
-        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.database
-        )))
-        .execute(&mut self.admin)
-        .await;
+    async fn drop_database(self) {
+        self.db.drop_database().await;
     }
 }
 

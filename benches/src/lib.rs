@@ -209,3 +209,62 @@ pub fn url_subject(id: &str) -> Option<fn()> {
         _ => None,
     }
 }
+
+/// A PostgreSQL database of its own for one run of a benchmark group, so that runs never
+/// share state: created on the server of the group's `TEST_POSTGRES_URL`, dropped at the
+/// end of the run.
+#[derive(Debug)]
+pub struct RunDatabase {
+    admin: sqlx::PgConnection,
+    name: String,
+    options: sqlx::postgres::PgConnectOptions,
+}
+
+impl RunDatabase {
+    /// Creates the database `{prefix}_{pid}` on the server at `url`.
+    ///
+    /// # Panics
+    ///
+    /// When `url` is not a PostgreSQL URL, or the server refuses.
+    pub async fn create(url: &str, prefix: &str) -> Self {
+        use sqlx::Connection as _;
+        use std::str::FromStr as _;
+        let name = format!("{prefix}_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)
+            .expect("url")
+            .database(&name);
+        Self {
+            admin,
+            name,
+            options,
+        }
+    }
+
+    /// The database's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Connection options for the database.
+    #[must_use]
+    pub fn options(&self) -> &sqlx::postgres::PgConnectOptions {
+        &self.options
+    }
+
+    /// Drops the database, closing whatever connections are left (a failure is ignored:
+    /// the run is over).
+    pub async fn drop_database(mut self) {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut self.admin)
+        .await;
+    }
+}

@@ -42,6 +42,8 @@ struct BenchmarkId {
     group_id: String,
     function_id: Option<String>,
     value_str: Option<String>,
+    /// Criterion's `Throughput`, of which the report shows `{"Elements": n}`.
+    throughput: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -54,10 +56,12 @@ struct Estimate {
     point_estimate: f64,
 }
 
-/// One benchmark's result: median nanoseconds per iteration, allocations per op.
+/// One benchmark's result: median nanoseconds per iteration, allocations per op, and
+/// the elements one iteration handles when there are more than one (jobs in a round).
 struct Row {
     median_ns: f64,
     allocations: Option<f64>,
+    elements: Option<u64>,
 }
 
 /// A committed baseline: `group dozen-id peer-id ratio`.
@@ -177,11 +181,18 @@ fn read_results(home: &Path) -> std::io::Result<Results> {
                 (None, Some(v)) => v,
                 (None, None) => String::new(),
             };
+            let elements = id
+                .throughput
+                .as_ref()
+                .and_then(|t| t.get("Elements"))
+                .and_then(serde_json::Value::as_u64)
+                .filter(|&n| n > 1);
             results.entry(id.group_id).or_default().insert(
                 name,
                 Row {
                     median_ns: estimates.median.point_estimate,
                     allocations: None,
+                    elements,
                 },
             );
         }
@@ -257,9 +268,14 @@ fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
             let allocs = row
                 .allocations
                 .map_or_else(|| "-".to_owned(), |a| format!("{a:.1}"));
+            let rate = row.elements.map_or_else(String::new, |n| {
+                #[allow(clippy::cast_precision_loss, reason = "a rate for a report")]
+                let per_s = n as f64 / (row.median_ns / 1e9);
+                format!(" ({n} per iteration, {per_s:.0}/s)")
+            });
             let _ = writeln!(
                 out,
-                "| {group} | {id} | {} | {allocs} |",
+                "| {group} | {id} | {}{rate} | {allocs} |",
                 human(row.median_ns)
             );
         }
