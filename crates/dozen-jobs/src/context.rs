@@ -83,6 +83,7 @@ impl JobContext {
 
     /// The handler settled the job itself (the SQL backend's
     /// `complete_in`), so the runtime does not.
+    #[cfg(feature = "sql")]
     pub(crate) fn mark_settled(&self) {
         self.inner.settled.store(true, Ordering::Release);
     }

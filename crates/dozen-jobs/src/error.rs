@@ -36,6 +36,10 @@ impl Error {
         }
     }
 
+    #[cfg_attr(
+        not(any(feature = "sql", feature = "nats")),
+        allow(dead_code, reason = "used by the backends")
+    )]
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::NotFound,
@@ -45,6 +49,10 @@ impl Error {
     }
 
     /// The store failed while doing `what`.
+    #[cfg_attr(
+        not(any(feature = "sql", feature = "nats")),
+        allow(dead_code, reason = "used by the backends")
+    )]
     pub(crate) fn backend(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Self {
             kind: ErrorKind::Backend,

@@ -37,6 +37,10 @@ pub const MAX_UNIQUE_KEY_LEN: usize = 255;
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 20;
 /// The largest attempt count, delay or lease the queue stores: 100 years in
 /// milliseconds, so that `now + delay` never overflows a 64-bit integer.
+#[cfg_attr(
+    not(any(feature = "sql", feature = "nats")),
+    allow(dead_code, reason = "used by the backends")
+)]
 pub(crate) const MAX_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
 
 /// The id of an enqueued job: a row id on SQL, a stream sequence on NATS.
@@ -186,6 +190,10 @@ impl Options {
 
     /// The delay in milliseconds from the queue's now, at most [`MAX_MS`];
     /// a time in the past is now.
+    #[cfg_attr(
+        not(any(feature = "sql", feature = "nats")),
+        allow(dead_code, reason = "used by the backends")
+    )]
     pub(crate) fn delay_ms(&self) -> i64 {
         let delay = match self.schedule {
             Schedule::Now => Duration::ZERO,
@@ -198,12 +206,17 @@ impl Options {
     }
 
     /// The attempts, as stored.
+    #[cfg(feature = "sql")]
     pub(crate) fn max_attempts_i64(&self) -> i64 {
         i64::from(self.max_attempts)
     }
 }
 
 /// `d` in milliseconds, at most [`MAX_MS`].
+#[cfg_attr(
+    not(any(feature = "sql", feature = "nats")),
+    allow(dead_code, reason = "used by the backends")
+)]
 pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).map_or(MAX_MS, |ms| ms.min(MAX_MS))
 }

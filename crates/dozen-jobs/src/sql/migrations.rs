@@ -1,6 +1,6 @@
 //! The backend's tables, shipped as migrations for the app's own set.
 
-use dozen_migrate::refinery::Migration;
+use refinery_core::Migration;
 
 use super::dialect::Dialect;
 use crate::error::Error;

@@ -18,6 +18,7 @@ pub(crate) enum Source {
     Pool(sqlx::PgPool),
     /// From the URL an `AnyPool` was opened with (it holds the password, so
     /// it is never logged).
+    #[cfg(feature = "any")]
     Url(String),
 }
 
@@ -77,6 +78,7 @@ async fn listen(source: Source, notify: Arc<Notify>) {
     loop {
         let listener = match &source {
             Source::Pool(pool) => PgListener::connect_with(pool).await,
+            #[cfg(feature = "any")]
             Source::Url(url) => PgListener::connect(url).await,
         };
         let mut listener = match listener {
