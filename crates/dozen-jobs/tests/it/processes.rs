@@ -14,7 +14,7 @@ use dozen_jobs::sql::SqlQueue;
 use dozen_jobs::{Admin as _, Backend as _, JobContext, JobsSettings, Options, Worker};
 use sqlx::Any;
 
-use crate::support::{Work, effects, eventually, queue, row, targets};
+use crate::support::{Work, add, effects, eventually, queue, row, targets};
 
 const CHILD: &str = "DOZEN_JOBS_CHILD_URL";
 const LEASE: &str = "DOZEN_JOBS_CHILD_LEASE_MS";
@@ -154,18 +154,15 @@ impl Drop for Process {
 async fn a_job_whose_worker_is_killed_runs_again_after_its_lease_and_lands_once() {
     for target in targets("jobs_kill").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(
-                &Work {
-                    sleep_ms: 2000,
-                    ..Work::new(1)
-                },
-                Options::new(),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(
+            &q,
+            &Work {
+                sleep_ms: 2000,
+                ..Work::new(1)
+            },
+            Options::new(),
+        )
+        .await;
         let mut first = Process::start(&target.url, 1000, 10_000, 1);
         eventually(
             Duration::from_secs(20),
@@ -205,18 +202,15 @@ async fn a_job_whose_worker_is_killed_runs_again_after_its_lease_and_lands_once(
 async fn sigterm_gives_back_a_long_job_within_the_drain_budget() {
     for target in targets("jobs_term").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(
-                &Work {
-                    sleep_ms: 60_000,
-                    ..Work::new(1)
-                },
-                Options::new(),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(
+            &q,
+            &Work {
+                sleep_ms: 60_000,
+                ..Work::new(1)
+            },
+            Options::new(),
+        )
+        .await;
         // Deadline 3 s, reserve 0.5 s: given back at about 1.5 s to 2 s.
         let mut first = Process::start(&target.url, 30_000, 3000, 1);
         eventually(
@@ -229,9 +223,13 @@ async fn sigterm_gives_back_a_long_job_within_the_drain_budget() {
         first.signal("TERM");
         let status = first.exit(Duration::from_secs(10)).await;
         let took = termed.elapsed();
+        // Exit 0 is the deadline kept (an overrun is a forced exit, 124);
+        // the job was worked on until near the give-back time, not dropped
+        // at once, and not held for its 60 s. The upper bound leaves room
+        // for a loaded machine to reap the process.
         assert!(status.success(), "{target:?}: {status}");
         assert!(
-            took >= Duration::from_millis(1000) && took < Duration::from_millis(3000),
+            took >= Duration::from_millis(1000) && took < Duration::from_secs(6),
             "{target:?}: exited {took:?} after SIGTERM"
         );
         assert_eq!(row(&q, id).await, (0, "queued".into(), None), "{target:?}");

@@ -7,7 +7,7 @@ use dozen_jobs::{
 };
 use sqlx::Any;
 
-use crate::support::{Work, queue, row, targets};
+use crate::support::{Work, add, queue, row, targets};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -21,18 +21,8 @@ fn counts(pending: u64, due: u64, running: u64, done: u64, dead: u64) -> Counts 
 async fn claims_take_due_jobs_by_priority_and_settle_once() {
     for target in targets("jobs_claim").await {
         let q = queue(&target.url).await;
-        let low = q
-            .enqueue(&Work::new(1), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
-        let high = q
-            .enqueue(&Work::new(2), Options::new().with_priority(5))
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let low = add(&q, &Work::new(1), Options::new()).await;
+        let high = add(&q, &Work::new(2), Options::new().with_priority(5)).await;
         let _ = q.enqueue(&Work::new(3), Options::new()).await.unwrap();
         assert_eq!(
             q.counts().await.unwrap(),
@@ -81,12 +71,7 @@ async fn claims_take_due_jobs_by_priority_and_settle_once() {
 async fn an_expired_lease_passes_the_job_on_and_the_old_owner_cannot_settle_it() {
     for target in targets("jobs_lease").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(&Work::new(1), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(&q, &Work::new(1), Options::new()).await;
         let a = q.claim("a", 1, Duration::from_millis(300)).await.unwrap();
         assert_eq!(a.len(), 1);
         assert!(
@@ -154,24 +139,18 @@ async fn unique_keys_refuse_duplicates_until_the_job_is_done() {
 async fn scheduled_jobs_wait_for_their_time() {
     for target in targets("jobs_schedule").await {
         let q = queue(&target.url).await;
-        let later = q
-            .enqueue(
-                &Work::new(1),
-                Options::new().with_delay(Duration::from_millis(800)),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
-        let past = q
-            .enqueue(
-                &Work::new(2),
-                Options::new().with_run_at(SystemTime::UNIX_EPOCH),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let later = add(
+            &q,
+            &Work::new(1),
+            Options::new().with_delay(Duration::from_millis(800)),
+        )
+        .await;
+        let past = add(
+            &q,
+            &Work::new(2),
+            Options::new().with_run_at(SystemTime::UNIX_EPOCH),
+        )
+        .await;
         let _ = q
             .enqueue(&Work::new(3), Options::new().with_delay(Duration::MAX))
             .await
@@ -201,12 +180,7 @@ async fn scheduled_jobs_wait_for_their_time() {
 async fn failed_attempts_retry_then_die_and_dead_jobs_can_be_retried() {
     for target in targets("jobs_dead").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(&Work::new(1), Options::new().with_max_attempts(2))
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(&q, &Work::new(1), Options::new().with_max_attempts(2)).await;
         let first = q.claim("a", 1, LEASE).await.unwrap().remove(0);
         assert!(
             q.retry(&first, Duration::from_millis(300), "boom 1")
@@ -258,10 +232,10 @@ async fn a_dead_job_whose_key_is_taken_again_is_refused_by_name() {
     for target in targets("jobs_dead_key").await {
         let q = queue(&target.url).await;
         let key = || Options::new().with_unique_key("k");
-        let id = q.enqueue(&Work::new(1), key()).await.unwrap().id().unwrap();
+        let id = add(&q, &Work::new(1), key()).await;
         let job = q.claim("a", 1, LEASE).await.unwrap().remove(0);
         assert!(q.kill(&job, "boom").await.unwrap());
-        let _ = q.enqueue(&Work::new(2), key()).await.unwrap().id().unwrap();
+        let _ = add(&q, &Work::new(2), key()).await;
         let refused = q.retry_dead(id).await.unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::Invalid, "{target:?}: {refused}");
         assert!(
@@ -278,12 +252,7 @@ async fn a_dead_job_whose_key_is_taken_again_is_refused_by_name() {
 async fn a_job_given_back_is_due_at_once_without_using_an_attempt() {
     for target in targets("jobs_give_back").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(&Work::new(1), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(&q, &Work::new(1), Options::new()).await;
         let job = q.claim("a", 1, LEASE).await.unwrap().remove(0);
         assert!(q.give_back(&job).await.unwrap());
         assert_eq!(row(&q, id).await, (0, "queued".into(), None), "{target:?}");
@@ -375,12 +344,7 @@ async fn typed(url: &str) {
 async fn complete_in_commits_the_effect_of_the_lease_holder_only() {
     for target in targets("jobs_once").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(&Work::new(1), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(&q, &Work::new(1), Options::new()).await;
         let a = q
             .claim("a", 1, Duration::from_millis(200))
             .await
@@ -423,12 +387,7 @@ async fn the_admin_commands_print_results_on_stdout_and_problems_on_stderr() {
     use dozen_jobs::admin::{parse, run};
     for target in targets("jobs_admin").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(&Work::new(1), Options::new().with_max_attempts(1))
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(&q, &Work::new(1), Options::new().with_max_attempts(1)).await;
         let job = q.claim("a", 1, LEASE).await.unwrap().remove(0);
         assert!(q.kill(&job, "the mail server said no").await.unwrap());
         let _ = q.enqueue(&Work::new(2), Options::new()).await.unwrap();

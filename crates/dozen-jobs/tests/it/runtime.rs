@@ -10,7 +10,7 @@ use dozen_jobs::{Admin as _, Backend as _, JobContext, JobsSettings, Options, Wo
 use dozen_shutdown::Shutdown;
 use sqlx::Any;
 
-use crate::support::{Work, eventually, queue, row, targets};
+use crate::support::{Work, add, eventually, queue, row, targets};
 
 /// A shutdown this test triggers itself, with a deadline of `timeout`.
 fn shutdown(timeout: Duration) -> Shutdown {
@@ -50,43 +50,23 @@ fn worker(q: &SqlQueue<Any>) -> Worker<SqlQueue<Any>> {
 async fn failures_retry_with_backoff_until_done_or_dead() {
     for target in targets("jobs_rt_retry").await {
         let q = queue(&target.url).await;
-        let ok = q
-            .enqueue(&Work::new(1), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let ok = add(&q, &Work::new(1), Options::new()).await;
         let flaky = Work {
             fail_until: 3,
             ..Work::new(2)
         };
-        let flaky = q
-            .enqueue(&flaky, Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let flaky = add(&q, &flaky, Options::new()).await;
         let doomed = Work {
             fail_until: 99,
             ..Work::new(3)
         };
-        let doomed = q
-            .enqueue(&doomed, Options::new().with_max_attempts(3))
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let doomed = add(&q, &doomed, Options::new().with_max_attempts(3)).await;
         let panics = Work {
             fail_until: 99,
             panic: true,
             ..Work::new(4)
         };
-        let panics = q
-            .enqueue(&panics, Options::new().with_max_attempts(2))
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let panics = add(&q, &panics, Options::new().with_max_attempts(2)).await;
         let once = Options::new().with_max_attempts(1);
         let unknown = q.enqueue_raw("nobody-handles-this", "{}", &once);
         let unknown = unknown.await.unwrap().id().unwrap();
@@ -184,18 +164,15 @@ async fn no_more_than_the_concurrency_limit_run_at_once() {
 async fn the_heartbeat_keeps_a_job_longer_than_its_lease() {
     for target in targets("jobs_rt_heartbeat").await {
         let q = queue(&target.url).await;
-        let id = q
-            .enqueue(
-                &Work {
-                    sleep_ms: 1200,
-                    ..Work::new(1)
-                },
-                Options::new(),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let id = add(
+            &q,
+            &Work {
+                sleep_ms: 1200,
+                ..Work::new(1)
+            },
+            Options::new(),
+        )
+        .await;
         let stop = shutdown(Duration::from_secs(10));
         let mut runs = Vec::new();
         for owner in ["a", "b"] {
@@ -223,18 +200,15 @@ async fn the_heartbeat_keeps_a_job_longer_than_its_lease() {
 async fn draining_claims_nothing_and_gives_back_what_would_outlive_the_deadline() {
     for target in targets("jobs_rt_drain").await {
         let q = queue(&target.url).await;
-        let long = q
-            .enqueue(
-                &Work {
-                    sleep_ms: 60_000,
-                    ..Work::new(1)
-                },
-                Options::new(),
-            )
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let long = add(
+            &q,
+            &Work {
+                sleep_ms: 60_000,
+                ..Work::new(1)
+            },
+            Options::new(),
+        )
+        .await;
         let stop = shutdown(Duration::from_secs(4));
         let w = worker(&q).with_reserve(Duration::from_secs(1));
         let run = tokio::spawn({
@@ -247,12 +221,7 @@ async fn draining_claims_nothing_and_gives_back_what_would_outlive_the_deadline(
         .await;
         let started = Instant::now();
         stop.trigger();
-        let later = q
-            .enqueue(&Work::new(2), Options::new())
-            .await
-            .unwrap()
-            .id()
-            .unwrap();
+        let later = add(&q, &Work::new(2), Options::new()).await;
         run.await.unwrap();
         let took = started.elapsed();
         // 4 s deadline, 1 s reserve, 1 s margin: given back at about 2 s.

@@ -122,6 +122,20 @@ pub(crate) async fn row(
     (r.get(0), r.get(1), r.get(2))
 }
 
+/// Enqueues `work` with `options` on `q`; its id.
+pub(crate) async fn add(
+    q: &SqlQueue<Any>,
+    work: &Work,
+    options: dozen_jobs::Options,
+) -> dozen_jobs::JobId {
+    use dozen_jobs::Backend as _;
+    q.enqueue(work, options)
+        .await
+        .expect("enqueue")
+        .id()
+        .expect("a new job, not a duplicate")
+}
+
 /// A small job for the tests.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Work {
