@@ -11,12 +11,13 @@ use std::process::ExitCode;
 use dozen_jobs::admin;
 use serde::de::DeserializeOwned;
 
-use super::DatabasePlan;
 use super::box_error::BoxError;
 use super::context::Context;
 use super::exit_code;
 use super::health::Health;
-use super::lifecycle::{Declared, LogsTo, Names, build_shutdown, settings_and_logging};
+use super::lifecycle::{
+    Declared, LogsTo, Names, build_shutdown, plan_or_exit, settings_and_logging,
+};
 use super::settings::{Needs, Validate};
 use super::stopped::{Phases, unless_shutdown};
 
@@ -87,13 +88,9 @@ where
             Ok(started) => started,
             Err(code) => return code,
         };
-    let plan: DatabasePlan = match super::lifecycle::plan(declared, &mut loaded) {
+    let plan = match plan_or_exit(declared, &mut loaded, &log) {
         Ok(plan) => plan,
-        Err(error) => {
-            tracing::error!(%error, "cannot load the embedded migrations");
-            log.flush();
-            return ExitCode::from(exit_code::START_FAILED);
-        }
+        Err(code) => return code,
     };
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -58,13 +58,9 @@ where
         Ok(started) => started,
         Err(code) => return code,
     };
-    let plan = match plan(database, &mut loaded) {
+    let plan = match plan_or_exit(database, &mut loaded, &log) {
         Ok(plan) => plan,
-        Err(error) => {
-            tracing::error!(%error, "cannot load the embedded migrations");
-            log.flush();
-            return ExitCode::from(exit_code::START_FAILED);
-        }
+        Err(code) => return code,
     };
     let code = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,11 +87,22 @@ where
 
 /// The database's plan, from what the app declared and the settings.
 #[cfg(dozen_database)]
-pub(crate) fn plan<S>(
+fn plan<S>(database: &Declared<S>, loaded: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+    database.plan(&loaded.app, loaded.database.take())
+}
+
+/// The database's plan; or, when the app's migrations cannot be built,
+/// the error logged and flushed and the exit code (1).
+pub(crate) fn plan_or_exit<S>(
     database: &Declared<S>,
     loaded: &mut Loaded<S>,
-) -> Result<DatabasePlan, BoxError> {
-    database.plan(&loaded.app, loaded.database.take())
+    log: &dozen_log::Guard,
+) -> Result<DatabasePlan, ExitCode> {
+    plan(database, loaded).map_err(|error| {
+        tracing::error!(%error, "cannot load the embedded migrations");
+        log.flush();
+        ExitCode::from(exit_code::START_FAILED)
+    })
 }
 
 /// Without a database driver, none.
@@ -104,7 +111,7 @@ pub(crate) fn plan<S>(
     clippy::unnecessary_wraps,
     reason = "the same signature as with a driver"
 )]
-pub(crate) fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
+fn plan<S>(_: &Declared<S>, _: &mut Loaded<S>) -> Result<DatabasePlan, BoxError> {
     Ok(())
 }
 
