@@ -356,9 +356,12 @@ async fn run_one<B: Backend>(
 /// has started, shortly before the deadline less `reserve`.
 async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
     shutdown.draining().await;
+    // `draining` can resolve a moment before the trigger time that
+    // `remaining` reads is recorded: count from the whole timeout then,
+    // never from zero (which gave the job back at once).
     let left = shutdown
         .remaining()
-        .unwrap_or_default()
+        .unwrap_or_else(|| shutdown.timeout())
         .saturating_sub(reserve);
     tokio::time::sleep(left.saturating_sub(Duration::from_secs(1).min(left / 2))).await;
 }
