@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 
 use crate::backend::{Backend, Claimed};
 use crate::context::JobContext;
-use crate::error::BoxError;
+use crate::error::{BoxError, Error};
 use crate::job::Job;
 use crate::settings::JobsSettings;
 
@@ -164,8 +164,10 @@ impl<B: Backend> Worker<B> {
 
     /// Takes and runs jobs until draining starts, then finishes the jobs in
     /// hand: each one that would outlive the shutdown deadline (less the
-    /// reserve) is given back, so another worker takes it at once. Returns
-    /// when none is left.
+    /// reserve) is given back, so another worker takes it at once. A claim
+    /// still on its way back from the backend when draining starts is
+    /// finished, and its jobs given back unstarted rather than left leased
+    /// to a worker that is leaving. Returns when none is left.
     ///
     /// Failures of the backend while taking jobs are logged and retried
     /// (the database restarting is no reason to stop a worker).
@@ -193,10 +195,18 @@ impl<B: Backend> Worker<B> {
                     _ = running.join_next() => continue,
                 }
             }
+            let claim = backend.claim(&owner, free, settings.lease);
+            let mut claim = std::pin::pin!(claim);
             let claimed = tokio::select! {
                 biased;
-                () = &mut draining => break,
-                claimed = backend.claim(&owner, free, settings.lease) => claimed,
+                claimed = &mut claim => claimed,
+                () = &mut draining => {
+                    // The database may already have given this claim its
+                    // jobs: dropping it would strand them until their lease
+                    // runs out. Let it finish and give them straight back.
+                    give_back_claim(&*backend, claim, shutdown).await;
+                    break;
+                }
             };
             let idle = match claimed {
                 Ok(jobs) => {
@@ -352,13 +362,36 @@ async fn run_one<B: Backend>(
     .await;
 }
 
+/// Finishes a claim that was in flight when draining started (within the
+/// time left before the deadline) and gives back every job it took, unstarted.
+async fn give_back_claim<B: Backend>(
+    backend: &B,
+    claim: impl Future<Output = Result<Vec<Claimed<B::Lease>>, Error>>,
+    shutdown: &Shutdown,
+) {
+    let left = shutdown.remaining().unwrap_or_else(|| shutdown.timeout());
+    let Ok(Ok(jobs)) = tokio::time::timeout(left, claim).await else {
+        return;
+    };
+    for job in jobs {
+        match backend.give_back(&job).await {
+            Ok(_) => {
+                tracing::info!(job_id = job.id.0, job = %job.name, "job claimed as draining started; given back")
+            }
+            Err(error) => {
+                tracing::warn!(job_id = job.id.0, error = %error, "cannot give the job back; its lease will run out")
+            }
+        }
+    }
+}
+
 /// Resolves when a job still running should be given back: once draining
 /// has started, shortly before the deadline less `reserve`.
 async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
     shutdown.draining().await;
-    // `draining` can resolve a moment before the trigger time that
-    // `remaining` reads is recorded: count from the whole timeout then,
-    // never from zero (which gave the job back at once).
+    // The trigger time is recorded before draining resolves, so `remaining`
+    // is known here; were it not, the whole timeout is the safe reading,
+    // never zero (which would give the job back at once).
     let left = shutdown
         .remaining()
         .unwrap_or_else(|| shutdown.timeout())

@@ -14,7 +14,7 @@ use dozen_jobs::sql::SqlQueue;
 use dozen_jobs::{Admin as _, Backend as _, JobContext, JobsSettings, Options, Worker};
 use sqlx::Any;
 
-use crate::support::{Work, add, effects, eventually, queue, row, targets};
+use crate::support::{Work, add, effects, eventually, queue, row, started, targets};
 
 const CHILD: &str = "DOZEN_JOBS_CHILD_URL";
 const LEASE: &str = "DOZEN_JOBS_CHILD_LEASE_MS";
@@ -74,6 +74,17 @@ fn child() {
 /// The handler: the work, then its effect and the job's completion in one
 /// transaction.
 async fn land(q: &SqlQueue<Any>, ctx: &JobContext, work: &Work) -> Result<(), String> {
+    if work.sleep_ms > 0 {
+        // A long job says it has started, so a test signals a worker that
+        // is working on it rather than one still taking it.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO started (job_id) VALUES ({})",
+            ctx.id().0
+        )))
+        .execute(q.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    }
     tokio::time::sleep(Duration::from_millis(work.sleep_ms)).await;
     let mut tx = q.pool().begin().await.map_err(|e| e.to_string())?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -166,8 +177,8 @@ async fn a_job_whose_worker_is_killed_runs_again_after_its_lease_and_lands_once(
         let mut first = Process::start(&target.url, 1000, 10_000, 1);
         eventually(
             Duration::from_secs(20),
-            "the first worker holds the job",
-            || async { row(&q, id).await.2.is_some() },
+            "the first worker works on the job",
+            || async { started(&q, id).await > 0 },
         )
         .await;
         first.signal("KILL");
@@ -215,8 +226,8 @@ async fn sigterm_gives_back_a_long_job_within_the_drain_budget() {
         let mut first = Process::start(&target.url, 30_000, 3000, 1);
         eventually(
             Duration::from_secs(20),
-            "the worker holds the job",
-            || async { row(&q, id).await.2.is_some() },
+            "the worker works on the job",
+            || async { started(&q, id).await > 0 },
         )
         .await;
         let termed = Instant::now();

@@ -210,13 +210,25 @@ async fn draining_claims_nothing_and_gives_back_what_would_outlive_the_deadline(
         )
         .await;
         let stop = shutdown(Duration::from_secs(4));
-        let w = worker(&q).with_reserve(Duration::from_secs(1));
+        // The handler says when it has started: the job is then in hand, not
+        // merely claimed in the database with the reply still on its way.
+        let handling = Arc::new(AtomicUsize::new(0));
+        let w = Worker::new(q.clone())
+            .settings(fast())
+            .with_reserve(Duration::from_secs(1))
+            .handle({
+                let handling = Arc::clone(&handling);
+                move |ctx: JobContext, work: Work| {
+                    handling.fetch_add(1, Ordering::SeqCst);
+                    handle(ctx, work)
+                }
+            });
         let run = tokio::spawn({
             let stop = stop.clone();
             async move { w.run(&stop).await }
         });
         eventually(Duration::from_secs(10), "the long job running", || async {
-            q.counts().await.unwrap().running == 1
+            handling.load(Ordering::SeqCst) == 1
         })
         .await;
         let started = Instant::now();
@@ -294,5 +306,125 @@ async fn an_idle_worker_on_postgres_wakes_when_a_job_is_enqueued() {
             stop.trigger();
             run.await.unwrap();
         }
+    }
+}
+
+/// The real queue, with each claim's reply held back for a while after the
+/// database has committed it: the window in which a worker used to drop a
+/// claim at SIGTERM and strand its jobs until their lease ran out.
+struct SlowReply {
+    queue: SqlQueue<Any>,
+    hold: Duration,
+}
+
+impl dozen_jobs::Backend for SlowReply {
+    type Lease = <SqlQueue<Any> as dozen_jobs::Backend>::Lease;
+
+    async fn enqueue_raw(
+        &self,
+        name: &str,
+        payload: &str,
+        options: &Options,
+    ) -> Result<dozen_jobs::Enqueued, dozen_jobs::Error> {
+        self.queue.enqueue_raw(name, payload, options).await
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<dozen_jobs::Claimed<Self::Lease>>, dozen_jobs::Error> {
+        let claimed = self.queue.claim(owner, limit, lease).await?;
+        if !claimed.is_empty() {
+            tokio::time::sleep(self.hold).await;
+        }
+        Ok(claimed)
+    }
+
+    async fn heartbeat(
+        &self,
+        job: &dozen_jobs::Claimed<Self::Lease>,
+        lease: Duration,
+    ) -> Result<bool, dozen_jobs::Error> {
+        self.queue.heartbeat(job, lease).await
+    }
+
+    async fn complete(
+        &self,
+        job: &dozen_jobs::Claimed<Self::Lease>,
+    ) -> Result<bool, dozen_jobs::Error> {
+        self.queue.complete(job).await
+    }
+
+    async fn retry(
+        &self,
+        job: &dozen_jobs::Claimed<Self::Lease>,
+        delay: Duration,
+        error: &str,
+    ) -> Result<bool, dozen_jobs::Error> {
+        self.queue.retry(job, delay, error).await
+    }
+
+    async fn kill(
+        &self,
+        job: &dozen_jobs::Claimed<Self::Lease>,
+        error: &str,
+    ) -> Result<bool, dozen_jobs::Error> {
+        self.queue.kill(job, error).await
+    }
+
+    async fn give_back(
+        &self,
+        job: &dozen_jobs::Claimed<Self::Lease>,
+    ) -> Result<bool, dozen_jobs::Error> {
+        self.queue.give_back(job).await
+    }
+}
+
+/// SIGTERM while a claim is on its way back from the database: the claim
+/// finishes and its jobs are given back at once, unstarted, instead of
+/// staying leased to a worker that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_in_flight_when_draining_starts_is_given_back_not_stranded() {
+    for target in targets("jobs_rt_inflight").await {
+        let q = queue(&target.url).await;
+        let id = add(&q, &Work::new(1), Options::new()).await;
+        let handled = Arc::new(AtomicUsize::new(0));
+        let w = Worker::new(SlowReply {
+            queue: q.clone(),
+            hold: Duration::from_secs(1),
+        })
+        .settings(fast())
+        .with_lease(Duration::from_secs(60))
+        .handle({
+            let handled = Arc::clone(&handled);
+            move |ctx: JobContext, work: Work| {
+                handled.fetch_add(1, Ordering::SeqCst);
+                handle(ctx, work)
+            }
+        });
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(10), "the job leased", || async {
+            row(&q, id).await.2.is_some()
+        })
+        .await;
+        stop.trigger();
+        tokio::time::timeout(Duration::from_secs(8), run)
+            .await
+            .expect("the worker returns once the claim is given back")
+            .unwrap();
+        assert_eq!(handled.load(Ordering::SeqCst), 0, "{target:?}: not started");
+        assert_eq!(row(&q, id).await, (0, "queued".into(), None), "{target:?}");
+        let next = q.claim("next", 1, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(
+            next.len(),
+            1,
+            "{target:?}: due at once, not after the 60 s lease"
+        );
     }
 }

@@ -52,6 +52,8 @@ pub(crate) async fn targets(prefix: &str) -> Vec<Target> {
 
 /// The effect of the test handlers: one row per landed attempt.
 const EFFECTS: &str = "CREATE TABLE effects (job_id BIGINT NOT NULL, n BIGINT NOT NULL)";
+/// One row per attempt a process handler has started.
+const STARTED: &str = "CREATE TABLE started (job_id BIGINT NOT NULL)";
 
 async fn migrate(url: &str) {
     let parsed: ServiceUrl = url.parse().expect("a database URL");
@@ -59,6 +61,9 @@ async fn migrate(url: &str) {
     let mut set = migrations(dialect, 1).expect("the queue's migrations");
     set.push(
         dozen_migrate::refinery::Migration::unapplied("V2__effects", EFFECTS).expect("a migration"),
+    );
+    set.push(
+        dozen_migrate::refinery::Migration::unapplied("V3__started", STARTED).expect("a migration"),
     );
     let migrator = dozen_migrate::Migrator::from_migrations(set).expect("a migration set");
     let database = dozen_migrate::Database::connect(&parsed)
@@ -92,6 +97,19 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// How many attempts at job `id` a process handler has started.
+pub(crate) async fn started(queue: &SqlQueue<Any>, id: dozen_jobs::JobId) -> i64 {
+    use sqlx::Row as _;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM started WHERE job_id = {}",
+        id.0
+    )))
+    .fetch_one(queue.pool())
+    .await
+    .expect("select started")
+    .get(0)
 }
 
 /// The rows of `effects` as (job id, number of landings), by job id.
