@@ -28,7 +28,7 @@ pub use service_url::{Kind, ServiceUrl};
         feature = "any"
     )))
 )]
-pub use pool::{Driver, connect, connect_lazy, ping};
+pub use pool::{Driver, Probe, connect, connect_lazy, ping};
 #[cfg(feature = "_sqlx")]
 #[cfg_attr(
     docsrs,

@@ -154,11 +154,13 @@ fn prepare<DB: Driver>(
     Ok((options, DB::__pool_options(pool, url, settings)))
 }
 
-/// A cheap health check for readiness endpoints: takes a connection from the pool and
-/// pings the server (a protocol-level ping, no query), within `timeout`.
+/// A cheap health check: takes a connection from the pool and pings the server (a
+/// protocol-level ping, no query), within `timeout`.
 ///
-/// A pool whose connections are all busy for longer than `timeout` is reported unhealthy,
-/// which is what a readiness probe should see.
+/// It queues for a connection with the pool's other users, so a pool whose connections
+/// are all busy for longer than `timeout` is reported unhealthy although the database is
+/// answering. For a readiness probe, which must not take a busy instance out of service,
+/// use a [`Probe`].
 ///
 /// # Errors
 ///
@@ -170,6 +172,92 @@ pub async fn ping<DB: sqlx::Database>(pool: &Pool<DB>, timeout: Duration) -> Res
         conn.ping().await
     };
     health_check(timeout, check, classify).await
+}
+
+/// A readiness check of a pool's database over a connection of its own, outside the
+/// pool: it answers whether the database answers, whatever the load on the pool.
+///
+/// [`ping`] queues for a pooled connection behind the requests, so under load that keeps
+/// every connection busy it times out, and a readiness probe built on it takes a busy
+/// instance out of service (and then, one after another, every instance sharing the
+/// database). The probe's connection is opened with the pool's connect options on the
+/// first [`check`](Probe::check), kept between checks and opened again after a failure.
+/// It costs one connection more than `DATABASE_MAX_CONNECTIONS` per process.
+pub struct Probe<DB: sqlx::Database> {
+    options: std::sync::Arc<Options<DB>>,
+    timeout: Duration,
+    conn: std::sync::Mutex<Option<DB::Connection>>,
+}
+
+impl<DB: sqlx::Database> std::fmt::Debug for Probe<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connect options hold the password: not shown.
+        f.debug_struct("Probe")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<DB: sqlx::Database> Probe<DB> {
+    /// A probe of `pool`'s database, each check answered within `timeout`. Opens nothing
+    /// until the first check.
+    #[must_use]
+    pub fn new(pool: &Pool<DB>, timeout: Duration) -> Self {
+        Self {
+            options: pool.connect_options(),
+            timeout,
+            conn: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Pings the database over the probe's connection (opening it first when there is
+    /// none), within the probe's timeout. After a failure the connection is dropped, and
+    /// the next check opens a new one.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TimedOut`] when no answer came within the timeout, else the class of
+    /// the failure.
+    pub async fn check(&self) -> Result<(), Error> {
+        let kept = self.take();
+        let options = std::sync::Arc::clone(&self.options);
+        let check = async move {
+            let mut conn = match kept {
+                Some(conn) => conn,
+                None => options.connect().await?,
+            };
+            conn.ping().await?;
+            Ok::<_, sqlx::Error>(conn)
+        };
+        let mut conn = None;
+        let result = health_check(
+            self.timeout,
+            async { check.await.map(|c| conn = Some(c)) },
+            classify,
+        )
+        .await;
+        if let Some(conn) = conn {
+            *self
+                .conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(conn);
+        }
+        result
+    }
+
+    /// Closes the probe's connection, if it has one.
+    pub async fn close(&self) {
+        if let Some(conn) = self.take() {
+            let _ = tokio::time::timeout(self.timeout, conn.close()).await;
+        }
+    }
+
+    fn take(&self) -> Option<DB::Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 fn failure(error: &sqlx::Error, secrets: &[Cow<'_, str>]) -> Failure {

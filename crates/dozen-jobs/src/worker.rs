@@ -376,10 +376,10 @@ async fn give_back_claim<B: Backend>(
     for job in jobs {
         match backend.give_back(&job).await {
             Ok(_) => {
-                tracing::info!(job_id = job.id.0, job = %job.name, "job claimed as draining started; given back")
+                tracing::info!(job_id = job.id.0, job = %job.name, "job claimed as draining started; given back");
             }
             Err(error) => {
-                tracing::warn!(job_id = job.id.0, error = %error, "cannot give the job back; its lease will run out")
+                tracing::warn!(job_id = job.id.0, error = %error, "cannot give the job back; its lease will run out");
             }
         }
     }

@@ -303,3 +303,44 @@ async fn too_many_connections_is_retried_until_a_slot_frees() {
         "{logs}"
     );
 }
+
+/// A probe answers for the database, not for the pool: with every pooled
+/// connection held, `ping` times out while the probe passes; a probe whose
+/// connection the server killed fails once and passes again on a new one.
+#[tokio::test]
+async fn a_probe_answers_for_the_database_whatever_the_pool_is_doing() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let url: ServiceUrl = dozen_testkit::fresh_postgres(&url, "backing_probe")
+        .await
+        .parse()
+        .unwrap();
+    let mut settings = settings(Duration::from_secs(10));
+    settings.database_max_connections = 1;
+    let pool: PgPool = dozen_backing::connect(&url, &settings).await.unwrap();
+    let probe = dozen_backing::Probe::new(&pool, Duration::from_millis(500));
+    probe.check().await.unwrap();
+
+    let held = pool.acquire().await.unwrap();
+    let error = dozen_backing::ping(&pool, Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
+    probe.check().await.unwrap();
+    drop(held);
+
+    // The server ends every other connection to the database: the probe's.
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(killed, 1);
+    assert!(probe.check().await.is_err());
+    probe.check().await.unwrap();
+    probe.close().await;
+    pool.close().await;
+}

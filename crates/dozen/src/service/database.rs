@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use dozen_backing::{Driver, PoolSettings, ServiceUrl};
+use dozen_backing::{Driver, PoolSettings, Probe, ServiceUrl};
 use dozen_shutdown::Shutdown;
 
 use super::attached::attached_check;
@@ -29,7 +29,7 @@ pub(crate) struct Plan {
 /// unless shutdown begins first; then brings the schema to the embedded
 /// version (when migrations were declared); registers the close of what it
 /// opened in teardown and the readiness checks `database` (a ping within
-/// the check's timeout) and `schema`.
+/// the check's timeout, over a connection of its own) and `schema`.
 pub(crate) async fn attach<DB: Driver>(
     plan: &Plan,
     shutdown: &Shutdown,
@@ -38,8 +38,10 @@ pub(crate) async fn attach<DB: Driver>(
 ) -> Result<sqlx::Pool<DB>, BoxError> {
     // Registered first, so that `/readyz` names the database while it is
     // being connected to.
-    let connected = attached_check(health, CHECK, |pool: sqlx::Pool<DB>| async move {
-        dozen_backing::ping(&pool, DEFAULT_CHECK_TIMEOUT).await
+    // The probe pings over a connection of its own: a pool kept busy by the
+    // requests is not a database that is down.
+    let connected = attached_check(health, CHECK, |probe: Arc<Probe<DB>>| async move {
+        probe.check().await
     });
     let pool = unless_shutdown(
         shutdown,
@@ -56,14 +58,17 @@ pub(crate) async fn attach<DB: Driver>(
         None => None,
     };
     let closed = pool.clone();
+    let probe = Arc::new(Probe::new(&pool, DEFAULT_CHECK_TIMEOUT));
+    let probed = Arc::clone(&probe);
     shutdown.on_teardown("close database pool", CLOSE_BUDGET, move || async move {
         #[cfg(feature = "migrate")]
         if let Some(schema) = schema {
             schema.close().await;
         }
+        probed.close().await;
         closed.close().await;
     })?;
-    connected.attach(pool.clone());
+    connected.attach(probe);
     Ok(pool)
 }
 

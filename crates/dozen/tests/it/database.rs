@@ -5,7 +5,8 @@
 //! PostgreSQL); an unmigrated database keeps `/readyz` at 503 naming the
 //! schema until the migrate Job has run; a SIGTERM while connecting with
 //! retry or while the migration lock is held elsewhere stops start-up there
-//! with exit 0, and `migrate` stopped so exits 143; `config` and
+//! with exit 0, and `migrate` stopped so exits 143; load that holds every
+//! pooled connection leaves `/readyz` at 200; `config` and
 //! `migrate --help` need neither a database nor a valid configuration.
 //!
 //! The service runs in a child process: this test binary again, running
@@ -43,6 +44,7 @@ fn service() -> Service<Settings> {
         })
         .web(|ctx| async move {
             let pool = ctx.database::<Any>().await?;
+            let slow_pool = pool.clone();
             let items = move || async move {
                 match sqlx::query("SELECT COUNT(*) FROM items")
                     .execute(&pool)
@@ -52,7 +54,21 @@ fn service() -> Service<Settings> {
                     Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 }
             };
-            Ok::<_, dozen::service::BoxError>(Router::new().route("/items", get(items)))
+            // A slow query (PostgreSQL's sleep), to keep every connection busy.
+            let slow = move || async move {
+                match sqlx::query("SELECT pg_sleep(0.3)::text")
+                    .execute(&slow_pool)
+                    .await
+                {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            };
+            Ok::<_, dozen::service::BoxError>(
+                Router::new()
+                    .route("/items", get(items))
+                    .route("/slow", get(slow)),
+            )
         })
         .process("worker", |ctx| async move {
             // Attached once, however many times and from however many
@@ -434,6 +450,63 @@ fn readyz_follows_the_database_behind_a_proxy() {
     until(web, "/readyz", 200, "ready", Duration::from_secs(6));
     assert_eq!(http_get(web, "/items").0, 200);
     assert!(!app.text().contains("s3cr3t"));
+}
+
+/// Load that keeps every pooled connection busy, with requests queueing
+/// for one, is not a database that is down: `/readyz` stays 200 throughout
+/// and every request succeeds. (A readiness ping that queued behind the
+/// requests for a pooled connection timed out and took a busy pod out of
+/// service.)
+#[test]
+fn readyz_stays_200_while_load_holds_every_pooled_connection() {
+    let runtime = runtime();
+    let Some((url, _)) = fresh_postgres(&runtime, "dozen_ready_load") else {
+        return;
+    };
+    let app = Proc::start(
+        "web",
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("DATABASE_MAX_CONNECTIONS", "2"),
+            ("MIGRATE_ON_START", "true"),
+        ],
+    );
+    let web = app.addr();
+    until(web, "/readyz", 200, "ready", Duration::from_secs(30));
+    // 12 clients on 2 connections, 0.3 s a query: each request waits about
+    // 1.8 s for a connection, longer than the 1 s readiness timeout; for
+    // 7 s, more than the 5 s check interval.
+    let load_for = Duration::from_secs(7);
+    let clients: Vec<_> = (0..12)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let since = Instant::now();
+                let mut statuses = Vec::new();
+                while since.elapsed() < load_for {
+                    statuses.push(http_get(web, "/slow").0);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let since = Instant::now();
+    let mut probes = Vec::new();
+    while since.elapsed() < load_for {
+        probes.push(http_get(web, "/readyz"));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let statuses: Vec<u16> = clients
+        .into_iter()
+        .flat_map(|client| client.join().expect("a client"))
+        .collect();
+    assert!(statuses.len() >= 12, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let unready: Vec<_> = probes.iter().filter(|(status, _)| *status != 200).collect();
+    assert!(
+        unready.is_empty(),
+        "unready under load: {unready:?} of {}",
+        probes.len()
+    );
 }
 
 #[test]
