@@ -113,6 +113,11 @@ async fn bind(shutdown: &Shutdown, var: &'static str, port: u16) -> Result<TcpLi
         .run_until_shutdown(TcpListener::bind(("0.0.0.0", port)))
         .await
     {
+        // The bind is a blocking call, not cancelled by a signal that lands
+        // during it: the listener is then closed unused.
+        Some(Ok(_)) if shutdown.remaining().is_some() => {
+            Err(stopped_during_start_up(shutdown, "bind").await)
+        }
         Some(Ok(listener)) => Ok(listener),
         Some(Err(error)) => {
             tracing::error!(%error, var, port, "cannot bind the port");

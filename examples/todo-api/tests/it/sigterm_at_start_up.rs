@@ -6,7 +6,7 @@
 //! | configuration (held here by a `_FILE` that is a FIFO nobody writes) | killed by the signal (not handled yet), nothing logged |
 //! | connect with retry (a closed port) | 0 |
 //! | migrations (`MIGRATE_ON_START`, the lock held by the test) | 0 |
-//! | bind | 0 (too short to hit) |
+//! | bind (held here by a `bind(2)` slowed down through `LD_PRELOAD`) | 0 |
 //! | serve | 0 |
 //! | `todo-api migrate` (lock held) and `todo-api migrate wait` | 143 |
 //!
@@ -83,6 +83,87 @@ fn sigterm_while_connecting_with_retry_exits_0_and_serves_nothing() {
     });
     assert_eq!(terminate(&mut app), Some(0));
     stopped_in(&app, "connect");
+}
+
+/// A shared library that makes `bind(2)` take 3 s, after it has created
+/// the file named by `SLOW_BIND_MARK`: loaded with `LD_PRELOAD`, it holds a
+/// real process in its bind phase long enough to be signalled there. Built
+/// with `cc`, the linker Rust itself needs on Linux.
+fn slow_bind_library(dir: &std::path::Path) -> std::path::PathBuf {
+    const SOURCE: &str = r#"
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    int (*real)(int, const struct sockaddr *, socklen_t) =
+        (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
+    const char *mark = getenv("SLOW_BIND_MARK");
+    if (mark) {
+        int marked = open(mark, O_CREAT | O_WRONLY, 0600);
+        if (marked >= 0) close(marked);
+        struct timespec wait = {3, 0};
+        /* The whole 3 s, whatever signal interrupts the sleep. */
+        while (nanosleep(&wait, &wait) == -1 && errno == EINTR) {}
+    }
+    return real(fd, addr, len);
+}
+"#;
+    let source = dir.join("slow_bind.c");
+    let library = dir.join("slow_bind.so");
+    std::fs::write(&source, SOURCE).expect("write the shim");
+    let built = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .arg("-ldl")
+        .status()
+        .expect("cc runs (Rust needs it to link)");
+    assert!(built.success(), "the bind shim did not build");
+    library
+}
+
+#[test]
+fn sigterm_while_binding_the_port_exits_0_and_serves_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let library = slow_bind_library(dir.path());
+    let mark = dir.path().join("binding");
+    let (library, mark_path) = (library.display().to_string(), mark.display().to_string());
+    let mut app = spawn(
+        todo_api(),
+        &[],
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("PORT", "0"),
+            ("LD_PRELOAD", &library),
+            ("SLOW_BIND_MARK", &mark_path),
+        ],
+    );
+    let since = std::time::Instant::now();
+    while !mark.exists() {
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "the process never reached its bind"
+        );
+        assert!(
+            app.child.try_wait().expect("try_wait").is_none(),
+            "it exited before binding: {:#?}",
+            app.logged()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(terminate(&mut app), Some(0));
+    stopped_in(&app, "bind");
+    let logged = app.logged();
+    assert!(
+        !logged.iter().any(|l| l["message"] == "listening"),
+        "it listened after a signal in bind: {logged:#?}"
+    );
 }
 
 /// A fresh PostgreSQL database, with a connection of the test's own to it.
