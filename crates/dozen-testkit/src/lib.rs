@@ -5,6 +5,8 @@
 //! prints `skipped: set TEST_POSTGRES_URL to run` and passes; when `CI` is set,
 //! a missing variable is a failure, so CI can never skip silently.
 
+pub mod walk;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

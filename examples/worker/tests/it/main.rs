@@ -5,6 +5,7 @@
 mod support;
 
 mod admin;
+mod getting_started;
 mod identity_and_clock;
 mod leases;
 mod reads_only_its_own;
