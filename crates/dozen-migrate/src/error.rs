@@ -65,11 +65,22 @@ pub enum ErrorKind {
     /// CONCURRENTLY` that failed (or is still being built): drop it, then
     /// run the migration again.
     InvalidIndex,
-    /// `baseline` was asked of a database that already has a history.
+    /// `baseline` was asked of a database that already has a history, or
+    /// `adopt_sqlx` of one whose history records other migrations than sqlx's.
     HistoryExists,
     /// `--target` names a version below the newest applied one: migrations
     /// are never undone.
     TargetBelowCurrent,
+    /// `adopt_sqlx` found no sqlx history: no `_sqlx_migrations` table (or
+    /// the one named), or an empty one.
+    NoSqlxHistory,
+    /// `adopt_sqlx` found a sqlx migration recorded as failed (`success =
+    /// false`): fix it with sqlx first.
+    SqlxFailed,
+    /// `adopt_sqlx` found sqlx's history and the embedded migrations apart: a
+    /// version on one side only, a version too large for refinery, or SQL
+    /// whose SHA-384 differs from sqlx's checksum.
+    SqlxMismatch,
 }
 
 /// What went wrong, with its data; private, so that variants and fields can
@@ -287,6 +298,99 @@ pub(crate) enum Repr {
         current: SchemaVersion,
     },
 
+    /// `adopt_sqlx`: no sqlx history to adopt.
+    #[error("adopt-sqlx refused: {}", if *missing {
+        format!("there is no table `{table}` (sqlx's history); name sqlx's table if it has another name")
+    } else {
+        format!("`{table}` records no migration; there is nothing to adopt")
+    })]
+    NoSqlxHistory {
+        /// sqlx's history table.
+        table: String,
+        /// Whether the table is missing (else empty).
+        missing: bool,
+    },
+
+    /// `adopt_sqlx`: sqlx recorded a migration as failed.
+    #[error(
+        "adopt-sqlx refused: sqlx migration {version} ({description}) failed (success = false in `{table}`): \
+         its changes may be half applied; complete or undo them by hand and resolve it with sqlx first"
+    )]
+    SqlxFailed {
+        /// sqlx's history table.
+        table: String,
+        /// sqlx's version.
+        version: i64,
+        /// sqlx's description.
+        description: String,
+    },
+
+    /// `adopt_sqlx`: a sqlx version that refinery's 32-bit versions cannot hold.
+    #[error(
+        "adopt-sqlx refused: sqlx migration {version} ({description}) does not fit refinery's 32-bit versions; \
+         enable refinery's `int8-versions` feature in your refinery dependency"
+    )]
+    SqlxVersionTooLarge {
+        /// sqlx's version.
+        version: i64,
+        /// sqlx's description.
+        description: String,
+    },
+
+    /// `adopt_sqlx`: sqlx applied a migration this binary does not embed.
+    #[error(
+        "adopt-sqlx refused: sqlx migration {version} ({description}) is applied but not embedded in this binary \
+         (embed it as V{version}__<name>.sql, its SQL unchanged)"
+    )]
+    SqlxNotEmbedded {
+        /// sqlx's version.
+        version: i64,
+        /// sqlx's description.
+        description: String,
+    },
+
+    /// `adopt_sqlx`: the embedded SQL is not what sqlx applied.
+    #[error(
+        "adopt-sqlx refused: the SQL of migration V{version}__{name} differs from what sqlx applied as \
+         {version} ({description}): the SHA-384 checksums differ"
+    )]
+    SqlxChecksum {
+        /// The version.
+        version: SchemaVersion,
+        /// The embedded migration's name.
+        name: String,
+        /// sqlx's description.
+        description: String,
+    },
+
+    /// `adopt_sqlx`: an embedded migration older than sqlx's newest that
+    /// sqlx never applied.
+    #[error(
+        "adopt-sqlx refused: migration V{version}__{name} is embedded but sqlx never applied it, \
+         and it is older than sqlx's newest migration {newest}"
+    )]
+    SqlxNotApplied {
+        /// The embedded migration's version.
+        version: SchemaVersion,
+        /// Its name.
+        name: String,
+        /// sqlx's newest version.
+        newest: i64,
+    },
+
+    /// `adopt_sqlx` on a database whose history records other migrations.
+    #[error(
+        "adopt-sqlx refused: the history table already records {count} migration{} (up to V{current}) \
+         that are not sqlx's; adopt-sqlx is for a database that sqlx alone migrated",
+        if *count == 1 { "" } else { "s" }
+    )]
+    AdoptHistoryExists {
+        /// How many migrations the history records.
+        count: usize,
+        /// The newest of them.
+        current: SchemaVersion,
+    },
+
     /// A command-line argument is wrong; the message names the flag.
     #[error("{message}")]
     Usage {
@@ -355,7 +459,15 @@ impl Error {
             Repr::Usage { .. } => ErrorKind::Usage,
             Repr::Newer { .. } => ErrorKind::NewerVersions,
             Repr::InvalidIndex { .. } => ErrorKind::InvalidIndex,
-            Repr::HistoryExists { .. } => ErrorKind::HistoryExists,
+            Repr::HistoryExists { .. } | Repr::AdoptHistoryExists { .. } => {
+                ErrorKind::HistoryExists
+            }
+            Repr::NoSqlxHistory { .. } => ErrorKind::NoSqlxHistory,
+            Repr::SqlxFailed { .. } => ErrorKind::SqlxFailed,
+            Repr::SqlxVersionTooLarge { .. }
+            | Repr::SqlxNotEmbedded { .. }
+            | Repr::SqlxChecksum { .. }
+            | Repr::SqlxNotApplied { .. } => ErrorKind::SqlxMismatch,
             Repr::TargetBelowCurrent { .. } => ErrorKind::TargetBelowCurrent,
         }
     }
@@ -392,7 +504,14 @@ impl Error {
             }
             | Repr::TargetBelowCurrent {
                 target: version, ..
-            } => Some(*version),
+            }
+            | Repr::SqlxChecksum { version, .. }
+            | Repr::SqlxNotApplied { version, .. } => Some(*version),
+            // sqlx's versions are 64-bit; one refinery cannot hold is named
+            // in the message only.
+            Repr::SqlxFailed { version, .. }
+            | Repr::SqlxVersionTooLarge { version, .. }
+            | Repr::SqlxNotEmbedded { version, .. } => SchemaVersion::try_from(*version).ok(),
             Repr::Newer { versions, .. } => versions.first().map(|(v, _)| *v),
             _ => None,
         }
@@ -407,6 +526,8 @@ impl Error {
             | Repr::Unknown { name, .. }
             | Repr::OutOfOrder { name, .. }
             | Repr::Dirty { name, .. }
+            | Repr::SqlxChecksum { name, .. }
+            | Repr::SqlxNotApplied { name, .. }
             | Repr::Divergent {
                 embedded_name: name,
                 ..

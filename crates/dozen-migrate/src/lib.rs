@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod adopt;
 mod cli;
 mod database;
 mod driver;
@@ -16,6 +17,7 @@ mod status;
 mod table_name;
 mod transaction;
 
+pub use adopt::{Adopted, Adoption};
 pub use cli::Cli;
 pub use database::Database;
 #[cfg(feature = "mysql")]

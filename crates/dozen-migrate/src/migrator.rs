@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use refinery::{Migration, Runner, SchemaVersion};
 
+use crate::adopt::{self, Adopted, Adoption};
 use crate::database::Database;
 #[cfg(doc)]
 use crate::error::ErrorKind;
@@ -41,6 +42,8 @@ struct Overrides {
     allow_newer: Option<bool>,
     /// Not a setting: the version a run stops at (`--target`).
     target: Option<SchemaVersion>,
+    /// Not a setting: sqlx's history table for `adopt_sqlx` (`--sqlx-table`).
+    sqlx_table: Option<TableName>,
 }
 
 impl fmt::Debug for Migrator {
@@ -162,6 +165,25 @@ impl Migrator {
     pub fn with_target(mut self, version: SchemaVersion) -> Self {
         self.overrides.target = Some(version);
         self
+    }
+
+    /// The table [`adopt_sqlx`](Self::adopt_sqlx) reads sqlx's history from,
+    /// when sqlx was told another than `_sqlx_migrations` (`migrate
+    /// adopt-sqlx --sqlx-table`). Not a setting: adoption happens once.
+    #[must_use]
+    pub fn with_sqlx_table(mut self, name: TableName) -> Self {
+        self.overrides.sqlx_table = Some(name);
+        self
+    }
+
+    /// The table [`adopt_sqlx`](Self::adopt_sqlx) reads: the one given to
+    /// [`with_sqlx_table`](Self::with_sqlx_table), else `_sqlx_migrations`.
+    #[must_use]
+    pub fn sqlx_table_name(&self) -> &str {
+        self.overrides
+            .sqlx_table
+            .as_ref()
+            .map_or(adopt::DEFAULT_SQLX_TABLE, TableName::as_str)
     }
 
     /// Whether applied migrations newer than every embedded one are accepted.
@@ -582,6 +604,90 @@ impl Migrator {
         let recorded = result?;
         unlocked?;
         Ok(recorded)
+    }
+
+    /// Adopts a database that sqlx's migrator (`sqlx::migrate!`) migrated:
+    /// reads sqlx's history (`_sqlx_migrations`, or the table given to
+    /// [`with_sqlx_table`](Self::with_sqlx_table)) and records the embedded
+    /// migrations of the same versions as applied, without running them,
+    /// under the lock. The next [`apply`](Self::apply) starts after sqlx's
+    /// newest version. sqlx's table is only read, never changed.
+    ///
+    /// Every sqlx migration must have succeeded and be embedded under its
+    /// version with the same SQL: sqlx's checksum must be the SHA-384 of the
+    /// embedded SQL (file names and descriptions may differ). Every embedded
+    /// migration up to sqlx's newest version must be in sqlx's history.
+    ///
+    /// Idempotent: when refinery's history already records every sqlx
+    /// migration (an earlier adoption, whatever ran since), nothing is written
+    /// and [`Adoption::already_adopted`] is set.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoSqlxHistory`] when sqlx's table is missing or empty,
+    /// [`ErrorKind::SqlxFailed`] for a sqlx migration recorded as failed,
+    /// [`ErrorKind::SqlxMismatch`] for a version on one side only, a sqlx
+    /// version beyond refinery's `i32` versions (without refinery's
+    /// `int8-versions` feature) or SQL that differs, each naming the version;
+    /// [`ErrorKind::HistoryExists`] when refinery's history records other
+    /// migrations, [`ErrorKind::LockTimeout`], [`ErrorKind::Database`].
+    pub async fn adopt_sqlx(&self, db: impl Into<Database>) -> Result<Adoption, Error> {
+        let db = db.into();
+        let (mut session, _) =
+            Session::lock(&db, self.table_name(), self.lock_timeout(), &mut |_, _| {}).await?;
+        let result = async {
+            let applied = session.prepared_history().await?;
+            let table = self.sqlx_table_name();
+            let Some(rows) = session.sqlx_history(table).await? else {
+                return Err(Error::from(Repr::NoSqlxHistory {
+                    table: table.to_owned(),
+                    missing: true,
+                }));
+            };
+            let matched = adopt::matched(table, &rows, &self.migrations)?;
+            let migrations: Vec<Adopted> = matched
+                .iter()
+                .map(|(m, description)| Adopted {
+                    version: m.version(),
+                    name: m.name().to_owned(),
+                    sqlx_description: description.clone(),
+                })
+                .collect();
+            if let Some(current) = applied.iter().map(Migration::version).max() {
+                let entries = history::compare(&applied, &self.migrations);
+                let recorded = |v: SchemaVersion| {
+                    entries
+                        .iter()
+                        .any(|e| e.version == v && matches!(e.state, State::Applied { .. }))
+                };
+                if !migrations.iter().all(|a| recorded(a.version)) {
+                    return Err(Error::from(Repr::AdoptHistoryExists {
+                        count: applied.len(),
+                        current,
+                    }));
+                }
+                return Ok(Adoption {
+                    migrations,
+                    already_adopted: true,
+                });
+            }
+            let ms: Vec<&Migration> = matched.iter().map(|(m, _)| *m).collect();
+            session.record_all(&ms).await?;
+            tracing::info!(
+                count = ms.len(),
+                version = ms.last().map(|m| m.version()),
+                "recorded sqlx's history as refinery's"
+            );
+            Ok(Adoption {
+                migrations,
+                already_adopted: false,
+            })
+        }
+        .await;
+        let unlocked = session.unlock().await;
+        let adoption = result?;
+        unlocked?;
+        Ok(adoption)
     }
 
     /// What the next [`apply`](Self::apply) would run, in order, with each

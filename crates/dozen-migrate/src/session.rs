@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use refinery::Migration;
 
+use crate::adopt::SqlxRow;
 use crate::database::{Conn, Database};
 #[cfg(feature = "mysql")]
 use crate::driver::mysql;
@@ -315,7 +316,24 @@ impl Session {
             #[cfg(feature = "sqlite")]
             Conn::Lite(c) => sqlite::record_all(c, table, ms).await,
         }
-        .map_err(Error::db("writing the baseline history"))
+        .map_err(Error::db("recording migrations without running them"))
+    }
+
+    /// sqlx's history in `table`, or `None` when there is no such table
+    /// (`adopt-sqlx`).
+    pub(crate) async fn sqlx_history(
+        &mut self,
+        table: &str,
+    ) -> Result<Option<Vec<SqlxRow>>, Error> {
+        match &mut self.conn {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => postgres::read_sqlx_history(c, table).await,
+            #[cfg(feature = "mysql")]
+            Conn::My(c) => mysql::read_sqlx_history(c, table).await,
+            #[cfg(feature = "sqlite")]
+            Conn::Lite(c) => sqlite::read_sqlx_history(c, table).await,
+        }
+        .map_err(Error::db("reading sqlx's migration history"))
     }
 
     /// Clears the in-progress marker; with `m`, records it as applied first.

@@ -9,6 +9,7 @@ use refinery::SchemaVersion;
 use crate::duration;
 use crate::error::Error;
 use crate::migrator::Resolution;
+use crate::table_name::TableName;
 
 /// What the arguments ask for. A flag that is absent is `None` (or `false`):
 /// the [`Migrator`](crate::Migrator)'s own setting applies.
@@ -45,6 +46,11 @@ pub(super) enum Command {
         version: SchemaVersion,
         lock_timeout: Option<Duration>,
     },
+    AdoptSqlx {
+        sqlx_table: Option<TableName>,
+        lock_timeout: Option<Duration>,
+        format: Format,
+    },
     Help,
 }
 
@@ -68,10 +74,12 @@ pub(super) fn usage(program: &str) -> String {
   {program} plan [--target <version>] [--allow-newer] [--format text|json]
   {program} wait [--timeout <duration>]
   {program} baseline <version> [--lock-timeout <duration>]
+  {program} adopt-sqlx [--sqlx-table <name>] [--lock-timeout <duration>] [--format text|json]
   {program} repair <version> (--applied | --not-applied)
 
 durations: 500ms, 30s, 1m 30s (at most 24h)
 --allow-newer: accept applied migrations newer than this binary's (after a rollback)
+adopt-sqlx: record the history of a database sqlx::migrate! migrated (default table _sqlx_migrations)
 exit codes: 0 done, 1 failed, 2 usage, 3 check failed, 4 half-applied migration needs repair"
     )
 }
@@ -89,6 +97,7 @@ struct Given {
     target: Option<SchemaVersion>,
     resolution: Option<Resolution>,
     version: Option<SchemaVersion>,
+    sqlx_table: Option<TableName>,
     help: bool,
 }
 
@@ -101,6 +110,7 @@ fn accepted(sub: &str) -> &'static [&'static str] {
         "plan" => &["--target", "--allow-newer", "--format"],
         "wait" => &["--timeout"],
         "baseline" => &["<version>", "--lock-timeout"],
+        "adopt-sqlx" => &["--sqlx-table", "--lock-timeout", "--format"],
         "repair" => &["<version>", "--applied", "--not-applied"],
         _ => &[],
     }
@@ -118,7 +128,8 @@ pub(super) fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, Err
     let mut words = words.into_iter().peekable();
     let sub = match words.peek().map(String::as_str) {
         Some(
-            "apply" | "status" | "validate" | "plan" | "wait" | "baseline" | "repair" | "help",
+            "apply" | "status" | "validate" | "plan" | "wait" | "baseline" | "adopt-sqlx"
+            | "repair" | "help",
         ) => words.next().unwrap_or_default(),
         _ => String::from("apply"),
     };
@@ -153,6 +164,11 @@ pub(super) fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, Err
                 )
             })?,
             lock_timeout: g.lock_timeout,
+        },
+        "adopt-sqlx" => Command::AdoptSqlx {
+            sqlx_table: g.sqlx_table,
+            lock_timeout: g.lock_timeout,
+            format: g.format,
         },
         "repair" => match (g.version, g.resolution) {
             (Some(version), Some(resolution)) => Command::Repair {
@@ -200,6 +216,7 @@ fn given(mut words: Words, accepted: &[&str]) -> Result<Given, Error> {
             }
             "--timeout" if takes(flag) => g.timeout = Some(words.duration("--timeout")?),
             "--target" if takes(flag) => g.target = Some(words.version("--target")?),
+            "--sqlx-table" if takes(flag) => g.sqlx_table = Some(words.table("--sqlx-table")?),
             "--applied" | "--not-applied" if takes(flag) && g.resolution.is_some() => {
                 return Err(Error::usage(
                     None,
@@ -262,6 +279,17 @@ impl Words {
             )
         })?;
         version(&value, Some(flag))
+    }
+
+    /// The value of `flag`, a table name.
+    fn table(&mut self, flag: &'static str) -> Result<TableName, Error> {
+        let value = self.0.next().ok_or_else(|| {
+            Error::usage(
+                Some(flag),
+                format!("{flag}: missing value (a table name such as _sqlx_migrations)"),
+            )
+        })?;
+        TableName::new(&value).map_err(|e| Error::usage(Some(flag), format!("{flag}: {e}")))
     }
 
     /// The value of `flag`, a duration; the error names the flag, not the value.
@@ -408,6 +436,42 @@ mod tests {
         );
         check(&["baseline"], Err("baseline needs the version"));
         check(&["baseline", "5", "6"], Err("unexpected argument `6`"));
+        let adopt = |sqlx_table: Option<&str>, lock_timeout, format| {
+            Ok(Command::AdoptSqlx {
+                sqlx_table: sqlx_table.map(|t| TableName::new(t).expect("valid")),
+                lock_timeout,
+                format,
+            })
+        };
+        check(&["adopt-sqlx"], adopt(None, None, Format::Text));
+        check(
+            &[
+                "adopt-sqlx",
+                "--sqlx-table",
+                "app._sqlx_migrations",
+                "--format",
+                "json",
+            ],
+            adopt(Some("app._sqlx_migrations"), None, Format::Json),
+        );
+        check(
+            &["adopt-sqlx", "--lock-timeout", "30s"],
+            adopt(None, secs(30), Format::Text),
+        );
+        check(
+            &["adopt-sqlx", "--sqlx-table"],
+            Err("--sqlx-table: missing value (a table name"),
+        );
+        check(
+            &["adopt-sqlx", "--sqlx-table", "x;drop"],
+            Err("--sqlx-table: migration table name is invalid"),
+        );
+        check(&["adopt-sqlx", "5"], Err("unexpected argument `5`"));
+        check(
+            &["adopt-sqlx", "--check"],
+            Err("unexpected argument `--check`"),
+        );
+        check(&["adopt-sqlx", "--help"], Ok(Command::Help));
         check(&["wait"], Ok(Command::Wait { timeout: None }));
         check(
             &["wait", "--timeout", "5m"],

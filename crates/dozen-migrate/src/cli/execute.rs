@@ -121,6 +121,25 @@ pub(super) async fn execute(
             output::baselined(out, &recorded);
             Ok(exit::SUCCESS)
         }
+        Command::AdoptSqlx {
+            sqlx_table,
+            lock_timeout,
+            format,
+        } => {
+            let mut m = migrator.clone();
+            if let Some(t) = sqlx_table {
+                m = m.with_sqlx_table(t);
+            }
+            if let Some(t) = lock_timeout {
+                m = m.with_lock_timeout(t);
+            }
+            let adoption = m.adopt_sqlx(db).await?;
+            match format {
+                Format::Text => output::adopted(out, &adoption, m.sqlx_table_name()),
+                Format::Json => json::print(out, &json::adoption(&adoption, m.sqlx_table_name())),
+            }
+            Ok(exit::SUCCESS)
+        }
         Command::Repair {
             version,
             resolution,

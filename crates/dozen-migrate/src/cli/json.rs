@@ -1,9 +1,10 @@
-//! `--format json`: the documents `status`, `validate` and `plan` print, in
+//! `--format json`: the documents `status`, `validate`, `plan` and `adopt-sqlx` print, in
 //! the shape README.md documents. Keys are sorted; a field is never dropped,
 //! only added.
 
 use serde_json::{Value, json};
 
+use crate::adopt::Adoption;
 use crate::error::{Error, ErrorKind};
 use crate::history::State;
 use crate::plan::Plan;
@@ -75,6 +76,20 @@ pub(super) fn plan(plan: &Plan) -> Value {
     })
 }
 
+/// `adopt-sqlx --format json`.
+pub(super) fn adoption(adoption: &Adoption, sqlx_table: &str) -> Value {
+    json!({
+        "sqlx_table": sqlx_table,
+        "already_adopted": adoption.already_adopted,
+        "current": adoption.migrations.last().map(|a| a.version),
+        "adopted": adoption.migrations.iter().map(|a| json!({
+            "version": a.version,
+            "name": a.name,
+            "sqlx_description": a.sqlx_description,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// An error as `{"kind", "version", "message"}`.
 pub(super) fn error(e: &Error) -> Value {
     json!({
@@ -106,6 +121,9 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::InvalidIndex => "invalid_index",
         ErrorKind::HistoryExists => "history_exists",
         ErrorKind::TargetBelowCurrent => "target_below_current",
+        ErrorKind::NoSqlxHistory => "no_sqlx_history",
+        ErrorKind::SqlxFailed => "sqlx_failed",
+        ErrorKind::SqlxMismatch => "sqlx_mismatch",
     }
 }
 

@@ -19,7 +19,7 @@ use crate::database::Database;
 use crate::migrator::Migrator;
 use args::Command;
 
-/// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|plan|wait|baseline|repair]`.
+/// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|plan|wait|baseline|adopt-sqlx|repair]`.
 ///
 /// It parses its own arguments (those after `migrate`), prints its result on
 /// stdout (one line per applied migration and a summary, or with `--format
@@ -30,7 +30,7 @@ use args::Command;
 /// | code | meaning |
 /// |---:|---|
 /// | 0 | done: migrations applied, or nothing to do; the check or the wait succeeded |
-/// | 1 | failed: a migration failed, the database is unreachable, a lock or wait deadline passed |
+/// | 1 | failed: a migration failed, the database is unreachable, a lock or wait deadline passed, a baseline, an adoption or a target was refused |
 /// | 2 | usage: the arguments are wrong |
 /// | 3 | check failed: `status --check` found pending, divergent or newer migrations or an INVALID index, `validate` or a run found a divergent, unknown, newer or out-of-order one or an INVALID index |
 /// | 4 | dirty: a MySQL/MariaDB migration was left half applied; fix it by hand and run `repair` |
@@ -42,6 +42,7 @@ use args::Command;
 /// migrate plan [--target <version>] [--allow-newer] [--format text|json]
 /// migrate wait [--timeout <duration>]
 /// migrate baseline <version> [--lock-timeout <duration>]
+/// migrate adopt-sqlx [--sqlx-table <name>] [--lock-timeout <duration>] [--format text|json]
 /// migrate repair <version> (--applied | --not-applied)
 /// ```
 ///

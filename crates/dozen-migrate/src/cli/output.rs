@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use refinery::SchemaVersion;
 
+use crate::adopt::Adoption;
 use crate::error::Error;
 use crate::history::{Entry, State};
 use crate::migrator::Resolution;
@@ -239,6 +240,34 @@ pub(super) fn baselined(out: &mut dyn Write, versions: &[SchemaVersion]) {
         versions.len(),
         plural(versions.len()),
         schema_at(versions.last().copied())
+    );
+}
+
+/// `adopt-sqlx`: a line per migration adopted (with sqlx's description when
+/// it differs from the name), then a summary.
+pub(super) fn adopted(out: &mut dyn Write, adoption: &Adoption, sqlx_table: &str) {
+    let at = schema_at(adoption.migrations.last().map(|a| a.version));
+    let count = adoption.migrations.len();
+    if adoption.already_adopted {
+        let _ = writeln!(
+            out,
+            "migrate: already adopted: the history records the {count} migration{} of {sqlx_table}; {at}",
+            plural(count)
+        );
+        return;
+    }
+    for a in &adoption.migrations {
+        let label = format!("V{}__{}", a.version, a.name);
+        let _ = if a.sqlx_description.replace(' ', "_") == a.name {
+            writeln!(out, "adopted {label}")
+        } else {
+            writeln!(out, "adopted {label} (sqlx: {})", a.sqlx_description)
+        };
+    }
+    let _ = writeln!(
+        out,
+        "migrate: recorded the {count} migration{} of {sqlx_table} as applied without running them; {at}",
+        plural(count)
     );
 }
 

@@ -139,6 +139,34 @@ macro_rules! sqlx_driver {
                 Err(e) => Err(e),
             }
         }
+
+        /// sqlx's history (`adopt-sqlx`), or `None` when `table` does not exist.
+        pub(crate) async fn read_sqlx_history(
+            conn: &mut $conn,
+            table: &str,
+        ) -> Result<Option<Vec<$crate::adopt::SqlxRow>>, ::sqlx::Error> {
+            use ::sqlx::Row as _;
+            let missing: fn(&::sqlx::Error) -> bool = $missing;
+            let select = format!(
+                "SELECT version, description, success, checksum FROM {table} ORDER BY version"
+            );
+            match ::sqlx::query(::sqlx::AssertSqlSafe(select)).fetch_all(conn).await {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|r| {
+                        Ok($crate::adopt::SqlxRow {
+                            version: r.try_get(0)?,
+                            description: r.try_get(1)?,
+                            success: r.try_get(2)?,
+                            checksum: r.try_get(3)?,
+                        })
+                    })
+                    .collect::<Result<_, ::sqlx::Error>>()
+                    .map(Some),
+                Err(e) if missing(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
     };
 }
 

@@ -3,24 +3,14 @@
 //! and is refused once a history exists; `--target V` applies up to V only,
 //! and is refused below the current version or for a version not embedded.
 
-use dozen_migrate::{Cli, Database, ErrorKind};
+use dozen_migrate::{Cli, ErrorKind};
 
-use crate::support::{Kind, check_cli_rows, set};
+use crate::support::{Kind, check_cli_rows, execute, set};
 
 const A: (&str, &str) = ("V1__a", "CREATE TABLE a (id INTEGER)");
 const B: (&str, &str) = ("V2__b", "CREATE TABLE b (id INTEGER)");
 const C: (&str, &str) = ("V3__c", "CREATE TABLE c (id INTEGER)");
 const D: (&str, &str) = ("V4__d", "CREATE TABLE d (id INTEGER)");
-
-async fn execute(db: &Database, sql: &'static str) {
-    match db {
-        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
-        Database::MySql(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
-        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
-        _ => unreachable!("all features are on in tests"),
-    }
-    .expect("sql");
-}
 
 fn versions(report: &dozen_migrate::Report) -> Vec<i32> {
     report.applied.iter().map(|a| a.version).collect()

@@ -5,6 +5,7 @@
 //! Several tests re-run this very executable as a child process (see
 //! [`support::child_entry_point`]) to get real, separately killable migrators.
 
+mod adopt_sqlx;
 mod baseline_target;
 mod cli;
 mod compat;

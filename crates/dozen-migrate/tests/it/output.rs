@@ -33,7 +33,7 @@ fn normalized(json: &str) -> String {
 }
 
 /// Compares `stdout` with the golden file, after checking it is one JSON document.
-fn golden(name: &str, stdout: &str) {
+pub(crate) fn golden(name: &str, stdout: &str) {
     serde_json::from_str::<serde_json::Value>(stdout)
         .unwrap_or_else(|e| panic!("{name}: stdout is not one JSON document ({e}):\n{stdout}"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

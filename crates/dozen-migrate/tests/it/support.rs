@@ -125,6 +125,17 @@ pub(crate) async fn log_counts(db: &Database) -> Vec<(i64, i64)> {
     }
 }
 
+/// Runs `sql` (several statements at once are fine) on `db`.
+pub(crate) async fn execute(db: &Database, sql: &'static str) {
+    match db {
+        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+        Database::MySql(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+        _ => unreachable!("all features are on in tests"),
+    }
+    .expect("sql");
+}
+
 /// Advisory locks held in the pool's PostgreSQL database, by any session.
 pub(crate) async fn advisory_locks(pool: &sqlx::PgPool) -> i64 {
     sqlx::query_scalar(
