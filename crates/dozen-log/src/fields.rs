@@ -438,7 +438,14 @@ impl Visit for Recorder<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.push(field, |out, shape| {
             if value.is_finite() {
-                push_scalar(out, shape, ryu::Buffer::new().format_finite(value));
+                let quoted = shape == Shape::Text;
+                if quoted {
+                    out.push('"');
+                }
+                crate::float::push_finite_f64(out, value);
+                if quoted {
+                    out.push('"');
+                }
             } else if value.is_nan() {
                 out.push_str("\"NaN\"");
             } else if value > 0.0 {
