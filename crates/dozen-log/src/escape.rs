@@ -43,11 +43,49 @@ fn word_needs_escape(word: u64) -> bool {
     (control | quote | backslash) & HIGH != 0
 }
 
+/// Whether any byte of `bytes` must be escaped, read in words: 8-byte words, the last one
+/// overlapping the one before; two overlapping 4-byte halves below 8 bytes; bytes below 4.
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    let word = |at: usize| {
+        bytes[at..]
+            .first_chunk::<8>()
+            .map(|w| u64::from_le_bytes(*w))
+    };
+    let half = |at: usize| {
+        bytes[at..]
+            .first_chunk::<4>()
+            .map(|w| u32::from_le_bytes(*w))
+    };
+    let len = bytes.len();
+    if len >= 8 {
+        let mut at = 0;
+        while at + 8 < len {
+            if word(at).is_some_and(word_needs_escape) {
+                return true;
+            }
+            at += 8;
+        }
+        word(len - 8).is_some_and(word_needs_escape)
+    } else if len >= 4 {
+        match (half(0), half(len - 4)) {
+            (Some(a), Some(b)) => word_needs_escape(u64::from(a) | (u64::from(b) << 32)),
+            _ => true,
+        }
+    } else {
+        bytes.iter().any(|&b| ESCAPE[usize::from(b)] != 0)
+    }
+}
+
 /// Appends the JSON escape of `s` (without quotes).
 ///
 /// Runs of bytes that need no escape are copied whole; they are found 8 bytes at a time, so a
 /// string without escapes (nearly all of them) costs a few instructions per 8 bytes.
 pub(crate) fn escape_into(out: &mut String, s: &str) {
+    if !needs_escape(s.as_bytes()) {
+        out.push_str(s);
+        return;
+    }
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
