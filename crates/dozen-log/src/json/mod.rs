@@ -179,6 +179,9 @@ where
                 message_field.map_or("\"\"", |at| event_fields.value(&event_fields.entries[at]));
             let mut head = Head::from_metadata(meta, severity, report_error);
             head.trace = s.trace;
+            if normalized.is_none() {
+                head.callsite = Some(std::ptr::from_ref(event.metadata()).addr());
+            }
             #[cfg(feature = "opentelemetry")]
             if let Some(otel) = crate::otel::event_trace(event, &ctx, &self.dispatch) {
                 head.trace = Some(otel);

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use super::line::LocationCache;
 use crate::cloud::RENAMED_PREFIX;
 use crate::fields::{Entry, FieldSet, Kind, TraceParts};
 use crate::spans::for_each_stored;
@@ -26,6 +27,7 @@ pub(crate) struct Scratch {
     seen_http: Vec<&'static str>,
     pub(super) trace: Option<TraceParts>,
     pub(super) time: SecondsCache,
+    pub(super) locations: LocationCache,
     pub(crate) out: String,
 }
 
@@ -44,6 +46,7 @@ impl Scratch {
             seen_http: Vec::new(),
             trace: None,
             time: SecondsCache::new(),
+            locations: LocationCache::new(),
             out: String::new(),
         }
     }
