@@ -5,8 +5,8 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
-use crate::cloud::is_reserved;
-use crate::escape::JsonEscape;
+use crate::cloud::{RENAMED_PREFIX, is_reserved};
+use crate::escape::{JsonEscape, escape_into};
 use crate::stackdriver::{self, INSERT_ID, OPERATION, OperationMember};
 use crate::trace::parse_hex;
 
@@ -99,13 +99,15 @@ pub(crate) struct TraceParts {
     pub(crate) sampled: Option<bool>,
 }
 
-/// One recorded field: its name and where its JSON value sits in [`FieldSet::buf`].
+/// One recorded field: its name and where it sits in [`FieldSet::buf`], as the member of a
+/// JSON object it becomes (`,"key":value`, from `member`) and as a JSON value (from `start`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Entry {
     pub(crate) key: &'static str,
     pub(crate) kind: Kind,
     /// The key is one the line owns: the field is written as `field.<key>`.
     pub(crate) reserved: bool,
+    pub(crate) member: u32,
     pub(crate) start: u32,
     pub(crate) end: u32,
 }
@@ -122,6 +124,9 @@ pub(crate) struct FieldSet {
     pub(crate) sampled: Option<bool>,
     /// The operation members seen (boxed: rare, and a span's set stays small).
     operation: Option<Box<Operation>>,
+    /// Where `message` and `severity` are in `entries`, if recorded.
+    pub(crate) message: Option<usize>,
+    pub(crate) severity: Option<usize>,
 }
 
 impl FieldSet {
@@ -133,6 +138,8 @@ impl FieldSet {
             span_id: None,
             sampled: None,
             operation: None,
+            message: None,
+            severity: None,
         }
     }
 
@@ -143,10 +150,18 @@ impl FieldSet {
         self.span_id = None;
         self.sampled = None;
         self.operation = None;
+        self.message = None;
+        self.severity = None;
     }
 
     pub(crate) fn value(&self, e: &Entry) -> &str {
         &self.buf[e.start as usize..e.end as usize]
+    }
+
+    /// `,"key":value`, the entry as a member of the object it goes in: the line, its labels or
+    /// its `httpRequest`.
+    pub(crate) fn member(&self, e: &Entry) -> &str {
+        &self.buf[e.member as usize..e.end as usize]
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
@@ -176,17 +191,15 @@ impl FieldSet {
             if e.key == OPERATION {
                 continue;
             }
-            let start = self.buf.len();
-            self.buf.push_str(from.value(e));
+            let member = self.buf.len();
+            self.buf.push_str(from.member(e));
             let entry = Entry {
-                start: to_u32(start),
+                member: to_u32(member),
+                start: to_u32(member) + (e.start - e.member),
                 end: to_u32(self.buf.len()),
                 ..*e
             };
-            match self.entries.iter_mut().find(|old| old.key == e.key) {
-                Some(old) => *old = entry,
-                None => self.entries.push(entry),
-            }
+            self.put(entry);
         }
         self.trace_id = from.trace_id.or(self.trace_id);
         self.span_id = from.span_id.or(self.span_id);
@@ -219,19 +232,43 @@ impl FieldSet {
     /// Writes the operation as the `logging.googleapis.com/operation` entry.
     fn store_operation(&mut self) {
         let Some(op) = &self.operation else { return };
+        let member = self.buf.len();
+        push_member_key(&mut self.buf, OPERATION);
         let start = self.buf.len();
         op.write(&mut self.buf);
         let entry = Entry {
             key: OPERATION,
             kind: Kind::Plain,
             reserved: false,
+            member: to_u32(member),
             start: to_u32(start),
             end: to_u32(self.buf.len()),
         };
-        match self.entries.iter_mut().find(|e| e.key == OPERATION) {
-            Some(old) => *old = entry,
-            None => self.entries.push(entry),
+        self.put(entry);
+    }
+
+    /// Files `entry`, replacing an earlier one of the same key (then `true`), and notes where
+    /// `message` and `severity` are.
+    fn put(&mut self, entry: Entry) -> bool {
+        let (at, replaced) = match self.entries.iter().position(|old| old.key == entry.key) {
+            Some(at) => {
+                self.entries[at] = entry;
+                (at, true)
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1, false)
+            }
+        };
+        // Both are keys the line owns, so only a reserved entry can be one.
+        if entry.reserved {
+            match entry.key {
+                "message" => self.message = Some(at),
+                "severity" => self.severity = Some(at),
+                _ => {}
+            }
         }
+        replaced
     }
 
     /// Drops the bytes of replaced values once they outweigh the live ones.
@@ -239,16 +276,17 @@ impl FieldSet {
         let live: usize = self
             .entries
             .iter()
-            .map(|e| (e.end - e.start) as usize)
+            .map(|e| (e.end - e.member) as usize)
             .sum();
         if self.buf.len() <= 2 * live + 1024 {
             return;
         }
         let mut buf = String::with_capacity(live);
         for e in &mut self.entries {
-            let start = buf.len();
-            buf.push_str(&self.buf[e.start as usize..e.end as usize]);
-            e.start = to_u32(start);
+            let member = to_u32(buf.len());
+            buf.push_str(&self.buf[e.member as usize..e.end as usize]);
+            e.start = member + (e.start - e.member);
+            e.member = member;
             e.end = to_u32(buf.len());
         }
         self.buf = buf;
@@ -257,6 +295,13 @@ impl FieldSet {
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Appends `,"NAME":` for a member named `name` (escaped).
+fn push_member_key(out: &mut String, name: &str) {
+    out.push_str(",\"");
+    escape_into(out, name);
+    out.push_str("\":");
 }
 
 /// A [`Visit`] that appends each value as JSON to a [`FieldSet`].
@@ -316,8 +361,24 @@ impl Recorder<'_> {
     /// Writes one value with `write` and files it under `field` (replacing an earlier value).
     fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Shape)) {
         let route = self.route(field.name());
-        let start = self.set.buf.len();
-        write(&mut self.set.buf, route.shape);
+        // A plain field written as text is the insert id, a key the line owns by design.
+        let reserved =
+            route.kind == Kind::Plain && route.shape == Shape::Any && is_reserved(route.key);
+        let member = self.set.buf.len();
+        let buf = &mut self.set.buf;
+        match route.kind {
+            Kind::Plain if reserved => {
+                buf.push_str(",\"");
+                buf.push_str(RENAMED_PREFIX);
+                escape_into(buf, route.key);
+                buf.push_str("\":");
+            }
+            Kind::Plain => push_member_key(buf, route.key),
+            Kind::Label => push_member_key(buf, &route.key["labels.".len()..]),
+            Kind::Http => push_member_key(buf, &route.key["httpRequest.".len()..]),
+        }
+        let start = buf.len();
+        write(buf, route.shape);
         if route.kind == Kind::Http
             && let Some(v) = stackdriver::http_value(route.key, &self.set.buf[start..])
         {
@@ -327,34 +388,29 @@ impl Recorder<'_> {
         let entry = Entry {
             key: route.key,
             kind: route.kind,
-            // A plain field written as text is the insert id, a key the line owns by design.
-            reserved: route.kind == Kind::Plain
-                && route.shape == Shape::Any
-                && is_reserved(route.key),
+            reserved,
+            member: to_u32(member),
             start: to_u32(start),
             end: to_u32(self.set.buf.len()),
         };
-        if let Some(member) = route.operation
-            && self.take_operation(member, start)
+        if let Some(op_member) = route.operation
+            && self.take_operation(op_member, &entry)
         {
             return;
         }
         if self.is_span && self.lift_trace(&entry) {
-            self.set.buf.truncate(start);
+            self.set.buf.truncate(member);
             return;
         }
-        if let Some(old) = self.set.entries.iter_mut().find(|e| e.key == entry.key) {
-            *old = entry;
+        if self.set.put(entry) {
             self.set.compact();
-        } else {
-            self.set.entries.push(entry);
         }
     }
 
-    /// Takes the value written from `start` into the set's operation; `false` (the field stays
-    /// ordinary) for a `first` or `last` that is not a bool.
-    fn take_operation(&mut self, member: OperationMember, start: usize) -> bool {
-        let value = &self.set.buf[start..];
+    /// Takes the value of `entry`, the last written, into the set's operation; `false` (the
+    /// field stays ordinary) for a `first` or `last` that is not a bool.
+    fn take_operation(&mut self, member: OperationMember, entry: &Entry) -> bool {
+        let value = &self.set.buf[entry.start as usize..entry.end as usize];
         let op = self.set.operation.get_or_insert_default();
         match member {
             OperationMember::Id => op.id = Some(value.to_owned()),
@@ -372,7 +428,7 @@ impl Recorder<'_> {
                 }
             }
         }
-        self.set.buf.truncate(start);
+        self.set.buf.truncate(entry.member as usize);
         self.set.store_operation();
         true
     }
@@ -438,7 +494,14 @@ impl Visit for Recorder<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.push(field, |out, shape| {
             if value.is_finite() {
-                push_scalar(out, shape, ryu::Buffer::new().format_finite(value));
+                let quoted = shape == Shape::Text;
+                if quoted {
+                    out.push('"');
+                }
+                crate::float::push_finite_f64(out, value);
+                if quoted {
+                    out.push('"');
+                }
             } else if value.is_nan() {
                 out.push_str("\"NaN\"");
             } else if value > 0.0 {

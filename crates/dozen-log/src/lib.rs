@@ -6,6 +6,7 @@ mod cloud;
 mod error;
 mod escape;
 mod fields;
+mod float;
 mod guard;
 mod json;
 mod log_bridge;

@@ -76,6 +76,7 @@ fn panic_line(config: &Config, info: &PanicHookInfo<'_>) -> Vec<u8> {
             function: None,
             report_error: true,
             trace: s.trace(),
+            callsite: None,
         };
         config.assemble(&head, &message, s);
         crate::mask::mask_line(&mut s.out);

@@ -97,6 +97,10 @@ pub(crate) struct Head<'a> {
     pub(crate) report_error: bool,
     /// The trace of the innermost span that has one.
     pub(crate) trace: Option<TraceParts>,
+    /// The address of the event's `'static` metadata, which names its callsite, when `target`,
+    /// `file`, `line` and `function` are that metadata's: their part of the line is then kept
+    /// in a [`LocationCache`].
+    pub(crate) callsite: Option<usize>,
 }
 
 impl<'a> Head<'a> {
@@ -113,7 +117,40 @@ impl<'a> Head<'a> {
             function: meta.module_path(),
             report_error,
             trace: None,
+            callsite: None,
         }
+    }
+}
+
+/// The number of callsites whose location part a [`LocationCache`] keeps.
+const LOCATION_SLOTS: usize = 64;
+
+/// The `,"target":..,"logging.googleapis.com/sourceLocation":{..}` part of the lines of recent
+/// callsites, which is the same for every line of a callsite: one slot per callsite address,
+/// direct-mapped.
+#[derive(Default)]
+pub(crate) struct LocationCache {
+    slots: Vec<(usize, String)>,
+}
+
+impl LocationCache {
+    pub(crate) const fn new() -> Self {
+        Self { slots: Vec::new() }
+    }
+
+    /// The location part of `head`'s lines, written by `push_location` when not kept.
+    fn get(&mut self, callsite: usize, head: &Head<'_>) -> &str {
+        if self.slots.is_empty() {
+            self.slots.resize_with(LOCATION_SLOTS, Default::default);
+        }
+        // Metadata is at least 8-byte aligned: the low bits say nothing.
+        let slot = &mut self.slots[(callsite >> 3) % LOCATION_SLOTS];
+        if slot.0 != callsite || slot.1.is_empty() {
+            slot.1.clear();
+            push_location(&mut slot.1, head);
+            slot.0 = callsite;
+        }
+        &slot.1
     }
 }
 
@@ -126,8 +163,9 @@ impl Config {
             now: (self.clock)(),
             cache: std::mem::take(&mut s.time),
         };
+        let location = head.callsite.map(|c| s.locations.get(c, head));
         self.assemble_into(
-            &mut out, head, &mut time, message, &s.fields, &s.labels, &s.http, false,
+            &mut out, head, &mut time, message, location, &s.fields, &s.labels, &s.http, false,
         );
         if out.len() > self.max_bytes {
             self.assemble_truncated(&mut out, head, &mut time, message, s);
@@ -166,10 +204,11 @@ impl Config {
             function: function.as_deref().map(|f| cut_for_json(f, cap)),
             report_error: head.report_error,
             trace: head.trace,
+            callsite: None,
         };
         // The fixed part: the line without message, fields, labels and httpRequest.
         out.clear();
-        self.assemble_into(out, &head, time, "\"\"", "", "", "", true);
+        self.assemble_into(out, &head, time, "\"\"", None, "", "", "", true);
         let Some(mut room) = self.max_bytes.checked_sub(out.len()) else {
             self.assemble_minimal(out, head.severity, time, message);
             return;
@@ -207,6 +246,7 @@ impl Config {
             &head,
             time,
             &cut,
+            None,
             &fields,
             objects[0].1,
             objects[1].1,
@@ -247,6 +287,8 @@ impl Config {
         self.max_bytes / 16
     }
 
+    /// The line of `head`, with `location` (`head`'s part as [`push_location`] writes it), if
+    /// given, instead of writing it again.
     #[allow(
         clippy::too_many_arguments,
         reason = "one private function with the pieces of a line"
@@ -257,6 +299,7 @@ impl Config {
         head: &Head<'_>,
         time: &mut Time,
         message: &str,
+        location: Option<&str>,
         fields: &str,
         labels: &str,
         http: &str,
@@ -268,29 +311,10 @@ impl Config {
         out.push_str(message);
         out.push_str(",\"time\":\"");
         time.cache.push(out, time.now);
-        out.push_str("\",\"target\":");
-        push_json_str(out, head.target);
-        if head.file.is_some() || head.line.is_some() || head.function.is_some() {
-            out.push_str(",\"logging.googleapis.com/sourceLocation\":{");
-            let mut sep = "";
-            if let Some(file) = head.file {
-                out.push_str("\"file\":");
-                push_json_str(out, file);
-                sep = ",";
-            }
-            if let Some(line) = head.line {
-                out.push_str(sep);
-                out.push_str("\"line\":\"");
-                out.push_str(itoa::Buffer::new().format(line));
-                out.push('"');
-                sep = ",";
-            }
-            if let Some(function) = head.function {
-                out.push_str(sep);
-                out.push_str("\"function\":");
-                push_json_str(out, function);
-            }
-            out.push('}');
+        out.push('"');
+        match location {
+            Some(location) => out.push_str(location),
+            None => push_location(out, head),
         }
         if let Some(t) = &head.trace {
             out.push_str(",\"logging.googleapis.com/trace\":\"");
@@ -333,6 +357,34 @@ impl Config {
             out.push_str(",\"dozen.truncated\":true");
         }
         out.push_str("}\n");
+    }
+}
+
+/// Appends `,"target":..` and the `logging.googleapis.com/sourceLocation` of `head`.
+fn push_location(out: &mut String, head: &Head<'_>) {
+    out.push_str(",\"target\":");
+    push_json_str(out, head.target);
+    if head.file.is_some() || head.line.is_some() || head.function.is_some() {
+        out.push_str(",\"logging.googleapis.com/sourceLocation\":{");
+        let mut sep = "";
+        if let Some(file) = head.file {
+            out.push_str("\"file\":");
+            push_json_str(out, file);
+            sep = ",";
+        }
+        if let Some(line) = head.line {
+            out.push_str(sep);
+            out.push_str("\"line\":\"");
+            out.push_str(itoa::Buffer::new().format(line));
+            out.push('"');
+            sep = ",";
+        }
+        if let Some(function) = head.function {
+            out.push_str(sep);
+            out.push_str("\"function\":");
+            push_json_str(out, function);
+        }
+        out.push('}');
     }
 }
 

@@ -154,29 +154,34 @@ where
             let normalized = crate::log_bridge::normalized_metadata(event);
             let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
             let mut severity = Severity::from_level(meta.level());
-            let mut skip: [&str; 6] = ["message", "", "", "", "", ""];
-            if normalized.is_some() {
-                skip[2..].copy_from_slice(&crate::log_bridge::FIELDS);
-            }
-            if let Some(e) = s.event.get("severity") {
-                let v = s.event.value(e);
+            let mut severity_field = None;
+            if let Some(at) = s.event.severity {
+                let v = s.event.value(&s.event.entries[at]);
                 let name = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
                 if let Some(sev) = name.and_then(Severity::parse) {
                     severity = sev;
-                    skip[1] = "severity";
+                    severity_field = Some(at);
                 }
             }
             let report_error = severity >= Severity::Error && s.event.get("error").is_some();
             let event_fields = std::mem::take(&mut s.event);
-            s.add(&event_fields, &skip);
+            let message_field = event_fields.message;
+            let log_fields = normalized.is_some();
+            s.add(&event_fields, |i, e| {
+                Some(i) == message_field
+                    || Some(i) == severity_field
+                    || (log_fields && crate::log_bridge::FIELDS.contains(&e.key))
+            });
             if let Some(scope) = ctx.event_scope(event) {
                 s.add_spans(scope);
             }
-            let message = event_fields
-                .get("message")
-                .map_or("\"\"", |e| event_fields.value(e));
+            let message =
+                message_field.map_or("\"\"", |at| event_fields.value(&event_fields.entries[at]));
             let mut head = Head::from_metadata(meta, severity, report_error);
             head.trace = s.trace;
+            if normalized.is_none() {
+                head.callsite = Some(std::ptr::from_ref(event.metadata()).addr());
+            }
             #[cfg(feature = "opentelemetry")]
             if let Some(otel) = crate::otel::event_trace(event, &ctx, &self.dispatch) {
                 head.trace = Some(otel);

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use super::line::LocationCache;
 use crate::cloud::RENAMED_PREFIX;
-use crate::escape::escape_into;
 use crate::fields::{Entry, FieldSet, Kind, TraceParts};
 use crate::spans::for_each_stored;
 use crate::time::SecondsCache;
@@ -19,11 +19,15 @@ pub(crate) struct Scratch {
     pub(super) labels: String,
     label_count: usize,
     pub(super) http: String,
+    /// The top-level keys written, renamed or not, and a bit per key (see [`name_bit`]): a key
+    /// whose bit is not set was not written, and needs no search.
     seen: Vec<(bool, &'static str)>,
+    seen_bits: u64,
     seen_labels: Vec<&'static str>,
     seen_http: Vec<&'static str>,
     pub(super) trace: Option<TraceParts>,
     pub(super) time: SecondsCache,
+    pub(super) locations: LocationCache,
     pub(crate) out: String,
 }
 
@@ -37,10 +41,12 @@ impl Scratch {
             label_count: 0,
             http: String::new(),
             seen: Vec::new(),
+            seen_bits: 0,
             seen_labels: Vec::new(),
             seen_http: Vec::new(),
             trace: None,
             time: SecondsCache::new(),
+            locations: LocationCache::new(),
             out: String::new(),
         }
     }
@@ -53,6 +59,7 @@ impl Scratch {
         self.label_count = 0;
         self.http.clear();
         self.seen.clear();
+        self.seen_bits = 0;
         self.seen_labels.clear();
         self.seen_http.clear();
         self.trace = None;
@@ -76,32 +83,30 @@ impl Scratch {
         }
     }
 
-    /// Adds the fields of one field set (the event's first, then spans from the innermost out);
-    /// the first of two equal keys wins.
-    pub(super) fn add(&mut self, set: &FieldSet, skip: &[&str]) {
-        for e in &set.entries {
-            if skip.contains(&e.key) {
+    /// Adds the fields of one field set (the event's first, then spans from the innermost out),
+    /// but those for which `skip(index, entry)` holds; the first of two equal keys wins.
+    pub(super) fn add(&mut self, set: &FieldSet, skip: impl Fn(usize, &Entry) -> bool) {
+        for (i, e) in set.entries.iter().enumerate() {
+            if skip(i, e) {
                 continue;
             }
-            let value = set.value(e);
+            let member = set.member(e);
             match e.kind {
-                Kind::Plain => self.add_plain(e, value),
+                Kind::Plain => self.add_plain(e, member),
                 Kind::Label => {
-                    let sub = &e.key["labels.".len()..];
                     if self.label_count >= 64 || self.seen_labels.contains(&e.key) {
                         continue;
                     }
                     self.seen_labels.push(e.key);
                     self.label_count += 1;
-                    push_member(&mut self.labels, sub, value);
+                    self.labels.push_str(member);
                 }
                 Kind::Http => {
-                    let sub = &e.key["httpRequest.".len()..];
                     if self.seen_http.contains(&e.key) {
                         continue;
                     }
                     self.seen_http.push(e.key);
-                    push_member(&mut self.http, sub, value);
+                    self.http.push_str(member);
                 }
             }
         }
@@ -110,25 +115,33 @@ impl Scratch {
         }
     }
 
-    fn add_plain(&mut self, e: &Entry, value: &str) {
-        let renamed = e.reserved;
-        let dup = self.seen.iter().any(|&(r, k)| match (r, renamed) {
-            (false, false) | (true, true) => k == e.key,
-            (true, false) => e.key.strip_prefix(RENAMED_PREFIX) == Some(k),
-            (false, true) => k.strip_prefix(RENAMED_PREFIX) == Some(e.key),
-        });
-        if dup {
+    /// Adds a top-level field, `,"key":value` in `member`, unless one of the same name (renamed
+    /// or not) was written.
+    fn add_plain(&mut self, e: &Entry, member: &str) {
+        if !self.first_of(e.reserved, e.key) {
             return;
         }
-        self.seen.push((renamed, e.key));
-        self.fields.push_str(",\"");
-        if renamed {
-            self.fields.push_str(RENAMED_PREFIX);
-        }
-        escape_into(&mut self.fields, e.key);
-        self.fields.push_str("\":");
-        self.fields.push_str(value);
+        self.fields.push_str(member);
         self.field_ends.push(self.fields.len());
+    }
+
+    /// Notes the top-level key `key` (as `field.<key>` when `renamed`); `false` when it was
+    /// already written.
+    fn first_of(&mut self, renamed: bool, key: &'static str) -> bool {
+        let bit = name_bit(renamed, key);
+        if self.seen_bits & bit != 0 {
+            let dup = self.seen.iter().any(|&(r, k)| match (r, renamed) {
+                (false, false) | (true, true) => k == key,
+                (true, false) => key.strip_prefix(RENAMED_PREFIX) == Some(k),
+                (false, true) => k.strip_prefix(RENAMED_PREFIX) == Some(key),
+            });
+            if dup {
+                return false;
+            }
+        }
+        self.seen_bits |= bit;
+        self.seen.push((renamed, key));
+        true
     }
 
     /// Adds the fields and trace context of every span in `scope`, innermost first.
@@ -136,15 +149,28 @@ impl Scratch {
         &mut self,
         scope: impl Iterator<Item = SpanRef<'a, R>>,
     ) {
-        for_each_stored(scope, |set| self.add(set, &[]));
+        for_each_stored(scope, |set| self.add(set, |_, _| false));
     }
 }
 
-fn push_member(out: &mut String, key: &str, value: &str) {
-    out.push_str(",\"");
-    escape_into(out, key);
-    out.push_str("\":");
-    out.push_str(value);
+/// One of 64 bits for the written name of a top-level key (`field.<key>` when `renamed`), from
+/// its length and its first and last bytes: equal names have equal bits.
+fn name_bit(renamed: bool, key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let (len, first) = if renamed {
+        (bytes.len() + RENAMED_PREFIX.len(), b'f')
+    } else {
+        (bytes.len(), bytes.first().copied().unwrap_or(0))
+    };
+    let last = bytes
+        .last()
+        .copied()
+        .unwrap_or(if renamed { b'.' } else { 0 });
+    let hash = len
+        .wrapping_mul(7)
+        .wrapping_add(usize::from(first).wrapping_mul(3))
+        .wrapping_add(usize::from(last));
+    1 << (hash % 64)
 }
 
 thread_local! {
@@ -176,10 +202,9 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 impl Scratch {
     /// Adds a top-level field written by `value`, unless a span already gave one of that name.
     pub(crate) fn push_field(&mut self, key: &'static str, value: impl FnOnce(&mut String)) {
-        if self.seen.iter().any(|&(r, k)| !r && k == key) {
+        if !self.first_of(false, key) {
             return;
         }
-        self.seen.push((false, key));
         self.fields.push_str(",\"");
         self.fields.push_str(key);
         self.fields.push_str("\":");
@@ -189,5 +214,45 @@ impl Scratch {
 
     pub(crate) fn trace(&self) -> Option<TraceParts> {
         self.trace
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_first_exactly_when_its_written_name_is_new() {
+        let mut keys: Vec<(bool, &'static str)> = vec![
+            (false, "a"),
+            (true, "time"),
+            (false, "field.time"),
+            (false, "time"),
+            (true, "time"),
+            (false, ""),
+            (true, ""),
+            (false, "field."),
+            (false, "field.a"),
+            (true, "a"),
+        ];
+        // Enough names that many share a bit.
+        for i in 0..300 {
+            let key: &'static str = Box::leak(format!("k{}", i % 150).into_boxed_str());
+            keys.push((i % 7 == 0, key));
+        }
+        let mut s = Scratch::new();
+        let mut names = std::collections::HashSet::new();
+        for (renamed, key) in keys {
+            let name = if renamed {
+                format!("{RENAMED_PREFIX}{key}")
+            } else {
+                key.to_owned()
+            };
+            assert_eq!(
+                s.first_of(renamed, key),
+                names.insert(name),
+                "{renamed} {key:?}"
+            );
+        }
     }
 }

@@ -455,3 +455,36 @@ fn at_most_64_labels() {
     assert_eq!(labels["s29"], "29");
     assert!(!labels.contains_key("s30"));
 }
+
+/// The layer keeps the location part of a line per callsite; 100 callsites, more than it keeps,
+/// each logged three times in turn, still give every line its own callsite's target.
+#[test]
+fn every_callsite_keeps_its_own_location() {
+    macro_rules! callsites {
+        ($($n:literal)*) => {
+            [$((concat!("callsite", $n), (|| tracing::info!(target: concat!("callsite", $n), "x")) as fn())),*]
+        };
+    }
+    let callsites = callsites!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99);
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..3 {
+            for (_, emit) in &callsites {
+                emit();
+            }
+        }
+    });
+    let out = capture.take();
+    let targets: Vec<String> = out
+        .lines()
+        .map(|l| {
+            parse_strict(l).unwrap()["target"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<&str> = (0..3).flat_map(|_| callsites.iter().map(|c| c.0)).collect();
+    assert_eq!(targets, expected);
+}
