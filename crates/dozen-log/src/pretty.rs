@@ -38,6 +38,9 @@ pub struct PrettyLayer<W = fn() -> io::Stderr> {
     make_writer: W,
     ansi: bool,
     clock: fn() -> SystemTime,
+    /// The subscriber this layer is in, to ask tracing-opentelemetry for a span's ids.
+    #[cfg(feature = "opentelemetry")]
+    dispatch: std::sync::Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>>,
 }
 
 impl<W> fmt::Debug for PrettyLayer<W> {
@@ -54,6 +57,8 @@ impl PrettyLayer<fn() -> io::Stdout> {
             make_writer: io::stdout,
             ansi: true,
             clock: SystemTime::now,
+            #[cfg(feature = "opentelemetry")]
+            dispatch: std::sync::Arc::default(),
         }
     }
 }
@@ -68,6 +73,8 @@ impl<W> PrettyLayer<W> {
             make_writer,
             ansi: self.ansi,
             clock: self.clock,
+            #[cfg(feature = "opentelemetry")]
+            dispatch: self.dispatch,
         }
     }
 
@@ -111,6 +118,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'a> MakeWriter<'a> + 'static,
 {
+    #[cfg(feature = "opentelemetry")]
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         record_new_span(attrs, id, &ctx);
     }
@@ -133,6 +145,11 @@ where
         let (style, name) = level_style(meta.level());
         self.paint(&mut out, style, name);
         out.push(' ');
+        // With OpenTelemetry, its trace id, as the JSON format writes it.
+        #[cfg(feature = "opentelemetry")]
+        let otel = crate::otel::event_trace(event, &ctx, &self.dispatch);
+        #[cfg(not(feature = "opentelemetry"))]
+        let otel: Option<crate::fields::TraceParts> = None;
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 self.paint(&mut out, BOLD, span.name());
@@ -154,7 +171,8 @@ where
                             self.paint(&mut out, ITALIC, "trace");
                             out.push('=');
                             let mut hex = String::with_capacity(32);
-                            crate::trace::push_hex(&mut hex, &t.trace_id);
+                            let id = otel.as_ref().map_or(&t.trace_id, |o| &o.trace_id);
+                            crate::trace::push_hex(&mut hex, id);
                             out.push_str(&hex[..SHORT_TRACE]);
                         }
                         self.paint(&mut out, BOLD, "}");

@@ -119,3 +119,63 @@ fn a_request_without_a_trace_gets_the_root_span_ids() {
     assert_ne!(trace, CALLER_TRACE);
     assert_eq!(parent, "0000000000000000");
 }
+
+/// The pretty format shows the same trace as the JSON lines: the first 8 hex digits of the
+/// exported span's trace id, also for a request with no trace header, whose OpenTelemetry root
+/// span has a trace id of its own.
+#[test]
+fn the_pretty_format_shows_the_exported_trace() {
+    for header in [
+        None,
+        Some((
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )),
+    ] {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(
+                dozen_log::pretty_layer()
+                    .with_ansi(false)
+                    .with_writer(capture.clone()),
+            );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            let mut app = Router::new()
+                .route(
+                    "/work",
+                    get(|| async {
+                        tracing::info!("working");
+                        "done"
+                    }),
+                )
+                .layer(RequestLogLayer::new());
+            let mut req = http::Request::get("/work");
+            if let Some((name, value)) = header {
+                req = req.header(name, value);
+            }
+            let response: Result<_, Infallible> =
+                rt.block_on(app.call(req.body(Body::empty()).unwrap()));
+            drop(response.unwrap());
+        });
+        let spans = exporter.get_finished_spans().unwrap();
+        assert_eq!(spans.len(), 1, "{header:?}");
+        let trace = spans[0].span_context.trace_id().to_string();
+        let text = capture.take();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{header:?}: {text}");
+        for line in lines {
+            assert!(
+                line.contains(&format!("request{{trace={}}}: ", &trace[..8])),
+                "{header:?}: {line} (exported trace {trace})"
+            );
+        }
+    }
+}
