@@ -50,6 +50,9 @@ subjects=(
     "log-pretty dozen-log-pretty 2000" "log-pretty fmt-text-ansi 2000"
     "url dozen-backing 200" "url url 200" "url sqlx-pg 200"
     "config dozen-config 200" "config envy 200"
+    # dozen-config's other modes, not gated: documented in its README.
+    "config dozen-config-map 200" "config dozen-config-all 200" "config dozen-config-strict 200"
+    "config dozen-config-report 200" "config dozen-config-describe 20"
 )
 for subject in "${subjects[@]}"; do
     set -- $subject

@@ -20,7 +20,12 @@
 //! peers are `dozen-config` and `envy` (`from_env`), `dozen-config-iter` and
 //! `envy-iter` (`from_iter`), with `none` and `none-iter` (the copy of the
 //! pairs alone) as baselines: instructions per load are
-//! `(count(peer) - count(baseline)) / n`.
+//! `(count(peer) - count(baseline)) / n`. dozen-config's other modes have
+//! their own names: `dozen-config-map` (`Config` and a map field that is not
+//! set), `dozen-config-all` and `dozen-config-strict` (`Config` and the 14
+//! other `APP_` variables, plain and strict), `dozen-config-report`
+//! (`from_env_with_report`) and `dozen-config-describe` (`describe`, no
+//! environment read).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -76,6 +81,36 @@ struct Config {
     database_url: url::Url,
     redis_url: url::Url,
     public_url: url::Url,
+}
+
+/// Read beside `Config` (a tuple of structs reads one prefix): a map field
+/// that is not set, which sends the loader looking for `APP_LABELS__*`.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "only loading is measured")]
+struct Labels {
+    #[serde(default)]
+    labels: std::collections::HashMap<String, String>,
+}
+
+/// Read beside `Config`: the other `APP_` variables of [`variables`], so
+/// that a strict load knows every name under the prefix.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "only loading is measured")]
+struct Unused {
+    unused_0: String,
+    unused_4: String,
+    unused_8: String,
+    unused_12: String,
+    unused_16: String,
+    unused_20: String,
+    unused_24: String,
+    unused_28: String,
+    unused_32: String,
+    unused_36: String,
+    unused_40: String,
+    unused_44: String,
+    unused_48: String,
+    unused_52: String,
 }
 
 /// The 19 variables of `Config` (one optional field is left unset), then
@@ -177,6 +212,31 @@ fn run_loop(spec: &str) {
                 envy::prefixed("APP_").from_iter::<_, Config>(vars.clone()),
             )),
             "none-iter" => drop(black_box(vars.clone())),
+            // The costs of the modes, for the crate's README.
+            "dozen-config-map" => drop(black_box(
+                dozen_config::prefixed("APP_")
+                    .from_env::<(Config, Labels)>()
+                    .expect("valid"),
+            )),
+            "dozen-config-all" => drop(black_box(
+                dozen_config::prefixed("APP_")
+                    .from_env::<(Config, Unused)>()
+                    .expect("valid"),
+            )),
+            "dozen-config-strict" => drop(black_box(
+                dozen_config::prefixed("APP_")
+                    .strict()
+                    .from_env::<(Config, Unused)>()
+                    .expect("valid"),
+            )),
+            "dozen-config-report" => drop(black_box(
+                dozen_config::prefixed("APP_")
+                    .from_env_with_report::<Config>()
+                    .expect("valid"),
+            )),
+            "dozen-config-describe" => drop(black_box(
+                dozen_config::prefixed("APP_").describe::<Config>(),
+            )),
             _ => {}
         }
     }

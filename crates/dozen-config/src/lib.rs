@@ -188,7 +188,7 @@ impl Loader {
         let iter = iter.into_iter();
         map.reserve(iter.size_hint().0);
         map.extend(iter.filter(|(name, _)| name.starts_with(prefix)));
-        let source = de::Source::new(process, map);
+        let source = de::Source::new(process, prefix, map);
         let shape = describe::shape::<T>();
         let may_nest = |relative: &str| shape.may_nest(relative);
         let loaded = de::load::<T>(&source, prefix, self.strict, report, &may_nest);

@@ -10,6 +10,13 @@ pub(crate) const SECRET: &str = "dozen_config::Secret";
 /// `prefix` + `FIELD`, upper-cased.
 pub(crate) fn join(prefix: &str, field: &str) -> String {
     let mut var = String::with_capacity(prefix.len() + field.len());
+    join_into(&mut var, prefix, field);
+    var
+}
+
+/// [`join`] into `var`, which is cleared first: a buffer kept across fields.
+pub(crate) fn join_into(var: &mut String, prefix: &str, field: &str) {
+    var.clear();
     var.push_str(prefix);
     if field.is_ascii() {
         var.push_str(field);
@@ -17,7 +24,6 @@ pub(crate) fn join(prefix: &str, field: &str) -> String {
     } else {
         var.push_str(&field.to_uppercase());
     }
-    var
 }
 
 /// What an error says a variable should hold, from a visitor's `expecting`

@@ -42,7 +42,7 @@ pub(crate) struct Loaded<T> {
 /// Loads `T` from `source`. `may_nest` tells whether a variable (relative to
 /// the prefix) may have nested variables under it, from the type's shape.
 pub(crate) fn load<T: DeserializeOwned>(
-    source: &Source,
+    source: &Source<'_>,
     prefix: &str,
     strict: bool,
     report: bool,

@@ -59,7 +59,7 @@ pub(crate) enum FlatKind {
 pub(crate) struct Run {
     pub(crate) problems: Vec<Problem>,
     pub(crate) entries: Vec<ReportEntry>,
-    /// Strict mode: every name a field reads.
+    /// Strict mode: every name a field reads (without its `_FILE` twin).
     pub(crate) known: Vec<String>,
     /// Strict mode: prefixes read as maps, where any name is accepted.
     pub(crate) open: Vec<String>,
@@ -73,7 +73,7 @@ pub(crate) struct Run {
 }
 
 pub(crate) struct Ctx<'s> {
-    pub(crate) source: &'s Source,
+    pub(crate) source: &'s Source<'s>,
     /// Whether a variable (relative to the prefix) may have nested
     /// variables under it, from the shape of the type.
     pub(crate) may_nest: &'s dyn Fn(&str) -> bool,
@@ -105,7 +105,7 @@ impl<'s> Ctx<'s> {
     }
 
     pub(crate) fn fetch(&self, var: &str) -> Fetched<'s> {
-        let file = {
+        let (raw, file) = {
             // A buffer kept across fields: the `_FILE` name is looked up for
             // every field and almost never set.
             let mut file_var = self.scratch.borrow_mut();
@@ -113,14 +113,13 @@ impl<'s> Ctx<'s> {
             file_var.push_str(var);
             file_var.push_str("_FILE");
             if self.strict {
-                let mut run = self.run.borrow_mut();
-                run.known.push(var.to_owned());
-                run.known.push(file_var.clone());
+                // `X_FILE` is known with `X`: see `check_strict`.
+                self.run.borrow_mut().known.push(var.to_owned());
             }
-            self.source.get(&file_var)
+            self.source.get_with_file(var, &file_var)
         };
         let file_var = || format!("{var}_FILE");
-        match (self.source.get(var), file) {
+        match (raw, file) {
             (Raw::Absent, Raw::Absent) => Fetched::Absent,
             (Raw::Text(text), Raw::Absent) => Fetched::Value {
                 text,
@@ -256,12 +255,26 @@ impl<'s> Ctx<'s> {
         let names = self.source.names_with_prefix(prefix);
         let mut run = self.run.borrow_mut();
         run.known.sort_unstable();
+        let is_known = |name: &str| run.known.binary_search_by(|k| k.as_str().cmp(name)).is_ok();
+        // Every name a field reads, with its `_FILE` twin, sorted: made only
+        // for a suggestion, which is rare.
+        let mut candidates: Option<Vec<String>> = None;
         let mut unknown = Vec::new();
         for name in &names {
-            let known = run.known.binary_search(name).is_ok()
+            let known = is_known(name)
+                || name.strip_suffix("_FILE").is_some_and(is_known)
                 || run.open.iter().any(|open| name.starts_with(open.as_str()));
             if !known {
-                let suggestion = suggest::nearest(name, &run.known);
+                let candidates = candidates.get_or_insert_with(|| {
+                    let mut all: Vec<String> = run
+                        .known
+                        .iter()
+                        .flat_map(|var| [var.clone(), format!("{var}_FILE")])
+                        .collect();
+                    all.sort_unstable();
+                    all
+                });
+                let suggestion = suggest::nearest(name, candidates);
                 unknown.push(Problem::from_kind(
                     name.as_str(),
                     ProblemKind::Unknown { suggestion },

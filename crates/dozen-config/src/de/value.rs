@@ -42,9 +42,11 @@ fn expecting(visitor: &dyn Expected) -> String {
     hint(&visitor.to_string())
 }
 
-pub(crate) struct ValueDe<'c, 's, N> {
+pub(crate) struct ValueDe<'c, 's, 'v, N> {
     ctx: &'c Ctx<'s>,
-    var: String,
+    /// Borrowed: the walker keeps one buffer for its fields' names, and the
+    /// items of a list share their variable's.
+    var: &'v str,
     fetched: Fetched<'s>,
     /// The position in a list or map.
     item: Option<usize>,
@@ -61,10 +63,10 @@ macro_rules! integers {
     )*};
 }
 
-impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
+impl<'c, 's, 'v, N: Nest> ValueDe<'c, 's, 'v, N> {
     pub(crate) fn new(
         ctx: &'c Ctx<'s>,
-        var: String,
+        var: &'v str,
         fetched: Fetched<'s>,
         item: Option<usize>,
     ) -> Self {
@@ -81,13 +83,13 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
 
     /// Item `i` of a list or map (a key or a value), noted as a secret if
     /// the whole is one.
-    fn item(ctx: &'c Ctx<'s>, var: &str, i: usize, text: String, secret: bool) -> Self {
+    fn item(ctx: &'c Ctx<'s>, var: &'v str, i: usize, text: String, secret: bool) -> Self {
         if secret {
             ctx.note_secret(&text);
         }
         let mut item = Self::new(
             ctx,
-            var.to_owned(),
+            var,
             Fetched::Value {
                 text: Cow::Owned(text),
                 from: ValueSource::Environment,
@@ -101,18 +103,18 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
     fn key(&self) -> String {
         match self.item {
             Some(i) => format!("{}#{i}", self.var),
-            None => self.var.clone(),
+            None => self.var.to_owned(),
         }
     }
 
     fn entry(&self) {
         if self.item.is_none() {
-            self.ctx.entry(&self.var, &self.fetched, self.secret);
+            self.ctx.entry(self.var, &self.fetched, self.secret);
         }
     }
 
     fn problem(&self, kind: ProblemKind) {
-        self.ctx.problem(&self.var, kind);
+        self.ctx.problem(self.var, kind);
     }
 
     fn invalid(&self, expected: String) {
@@ -210,15 +212,23 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
 
     /// A string for the visitor: the value, or (if it was rejected before, or
     /// is absent) a candidate it may accept, after recording the problem.
-    fn string<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn string<'de, V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
         let candidate = if self.ctx.any_failed() {
             self.ctx.candidate(&self.key())
         } else {
             None
         };
-        if let (Fetched::Value { text, .. }, None) = (&self.fetched, candidate) {
+        if candidate.is_none() && matches!(self.fetched, Fetched::Value { .. }) {
             self.entry();
-            return match visitor.visit_str(&text[..]) {
+        }
+        if let (Fetched::Value { text, .. }, None) = (&mut self.fetched, candidate) {
+            // An owned text (a list item, a value from a file) is handed over
+            // rather than copied again by a `String` field.
+            let result = match std::mem::take(text) {
+                Cow::Owned(text) => visitor.visit_string(text),
+                Cow::Borrowed(text) => visitor.visit_str(text),
+            };
+            return match result {
                 Ok(value) => Ok(value),
                 Err(DeError::Abort) => Err(DeError::Abort),
                 Err(err) => {
@@ -263,10 +273,10 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
     /// the report shows it redacted.
     fn untyped<'de, V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
         self.secret = true;
-        if matches!(self.fetched, Fetched::Absent) && self.ctx.source.has_children(&self.var) {
+        if matches!(self.fetched, Fetched::Absent) && self.ctx.source.has_children(self.var) {
             return N::map(self.ctx, format!("{}__", self.var), visitor);
         }
-        let flat = self.ctx.memo.borrow().flat.get(&self.var).cloned();
+        let flat = self.ctx.memo.borrow().flat.get(self.var).cloned();
         let flat = flat.filter(|(kind, ..)| *kind != FlatKind::Plain);
         let Some((kind, expected, rejected)) = flat else {
             if let Fetched::Value { text, .. } = &self.fetched
@@ -276,7 +286,7 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
                     .run
                     .borrow_mut()
                     .flat_yielded
-                    .push((self.var.clone(), text.to_string()));
+                    .push((self.var.to_owned(), text.to_string()));
             }
             return self.string(visitor);
         };
@@ -305,7 +315,7 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
                 .run
                 .borrow_mut()
                 .flat_yielded
-                .push((self.var.clone(), text.to_owned()));
+                .push((self.var.to_owned(), text.to_owned()));
         };
         if matches!(kind, FlatKind::Bool | FlatKind::Int | FlatKind::Float) {
             remember(text.unwrap_or(""));
@@ -341,7 +351,7 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
                 visitor.visit_seq(de::value::SeqDeserializer::new(items.into_iter()))
             }
             FlatKind::Str | FlatKind::Plain => {
-                let index = self.ctx.candidate(&self.var).unwrap_or(0);
+                let index = self.ctx.candidate(self.var).unwrap_or(0);
                 let placeholder = CANDIDATES.get(index).copied().unwrap_or("");
                 remember(placeholder);
                 visitor.visit_str(placeholder)
@@ -350,7 +360,7 @@ impl<'c, 's, N: Nest> ValueDe<'c, 's, N> {
     }
 }
 
-impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
+impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, '_, N> {
     type Error = DeError;
 
     common_methods!();
@@ -399,7 +409,7 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
                 visitor.visit_none()
             }
             Fetched::Value { .. } => visitor.visit_some(self),
-            Fetched::Absent if self.item.is_none() && self.ctx.source.has_children(&self.var) => {
+            Fetched::Absent if self.item.is_none() && self.ctx.source.has_children(self.var) => {
                 visitor.visit_some(self)
             }
             Fetched::Absent | Fetched::Bad => visitor.visit_none(),
@@ -413,7 +423,7 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
     ) -> Result<V::Value, DeError> {
         if name == SECRET {
             self.secret = true;
-            self.ctx.mark_secret(&self.var);
+            self.ctx.mark_secret(self.var);
             if let Fetched::Value { text, .. } = &self.fetched {
                 self.ctx.note_secret(text);
             }
@@ -439,7 +449,7 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
         };
         visitor.visit_seq(Items {
             ctx: self.ctx,
-            var: &self.var,
+            var: self.var,
             items: items.into_iter().enumerate(),
             secret: self.secret,
             nest: PhantomData::<N>,
@@ -450,7 +460,7 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
         match &self.fetched {
             Fetched::Value { text, .. } if self.item.is_none() => {
                 self.entry();
-                self.ctx.mark_map(&self.var);
+                self.ctx.mark_map(self.var);
                 let mut pairs = Vec::new();
                 for (i, item) in split_list(text).into_iter().enumerate() {
                     match split_pair(&item) {
@@ -463,7 +473,7 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, N> {
                 }
                 visitor.visit_map(Pairs {
                     ctx: self.ctx,
-                    var: &self.var,
+                    var: self.var,
                     pairs: pairs.into_iter(),
                     value: None,
                     secret: self.secret,

@@ -196,6 +196,7 @@ impl<'de> de::Deserializer<'de> for StructDe<'_, '_> {
             ctx: self.ctx,
             prefix: &self.prefix,
             fields: fields.iter(),
+            var: String::new(),
             pending: None,
         });
         self.catch(result)
@@ -244,7 +245,9 @@ struct Fields<'c, 's, 'p> {
     ctx: &'c Ctx<'s>,
     prefix: &'p str,
     fields: std::slice::Iter<'static, &'static str>,
-    pending: Option<(String, Fetched<'s>)>,
+    /// The variable of the current field: one buffer for all of them.
+    var: String,
+    pending: Option<Fetched<'s>>,
 }
 
 impl<'de> MapAccess<'de> for Fields<'_, '_, '_> {
@@ -255,32 +258,33 @@ impl<'de> MapAccess<'de> for Fields<'_, '_, '_> {
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
         for field in self.fields.by_ref() {
-            let var = names::join(self.prefix, field);
-            let fetched = self.ctx.fetch(&var);
+            names::join_into(&mut self.var, self.prefix, field);
+            let var = self.var.as_str();
+            let fetched = self.ctx.fetch(var);
             let present = match fetched {
                 Fetched::Absent => {
-                    self.ctx.forced(&var)
+                    self.ctx.forced(var)
                         || ((self.ctx.may_nest)(&var[self.ctx.prefix_len..])
-                            && self.ctx.source.has_children(&var))
+                            && self.ctx.source.has_children(var))
                 }
                 _ => true,
             };
             if present {
-                self.pending = Some((var, fetched));
+                self.pending = Some(fetched);
                 return seed
                     .deserialize(de::value::BorrowedStrDeserializer::new(field))
                     .map(Some);
             }
-            self.ctx.entry(&var, &Fetched::Absent, false);
+            self.ctx.entry(var, &Fetched::Absent, false);
         }
         Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let Some((var, fetched)) = self.pending.take() else {
+        let Some(fetched) = self.pending.take() else {
             return Err(de::Error::custom("value without a key"));
         };
-        let result = seed.deserialize(ValueDe::<Walk>::new(self.ctx, var, fetched, None));
+        let result = seed.deserialize(ValueDe::<Walk>::new(self.ctx, &self.var, fetched, None));
         self.ctx.after_value(result)
     }
 }
@@ -313,7 +317,7 @@ impl<'de> MapAccess<'de> for FlatAccess<'_, '_> {
             return Err(de::Error::custom("value without a key"));
         };
         let fetched = self.ctx.fetch(&var);
-        let result = seed.deserialize(ValueDe::<Walk>::new(self.ctx, var, fetched, None));
+        let result = seed.deserialize(ValueDe::<Walk>::new(self.ctx, &var, fetched, None));
         self.ctx.after_value(result)
     }
 }

@@ -30,6 +30,11 @@ fn child() {
         return;
     }
     let loader = dozen_config::prefixed("DZT_");
+    let loader = if std::env::var_os("STRICT_FOR_TEST").is_some() {
+        loader.strict()
+    } else {
+        loader
+    };
     #[cfg(feature = "dotenv")]
     let loader = match std::env::var_os("DOTENV_FOR_TEST") {
         Some(path) => loader.dotenv_path(path),
@@ -91,6 +96,40 @@ fn reads_the_process_environment() {
     assert_eq!(
         run(&[(os("DZT_PORT"), os("x")), (os("DZT_TAGS"), os(""))]),
         "ERR DZT_PORT: invalid value (an integer from 0 to 65535) / DZT_NAME: missing (required)"
+    );
+}
+
+#[test]
+fn strict_mode_lists_the_process_environment_under_the_prefix() {
+    let os = std::ffi::OsStr::new;
+    let set = [
+        (os("STRICT_FOR_TEST"), os("1")),
+        (os("DZT_PORT"), os("1")),
+        (os("DZT_NAME"), os("n")),
+        (os("DZT_TAGS"), os("")),
+    ];
+    assert_eq!(
+        run(&set),
+        "OK Config { port: 1, name: \"n\", tags: [], cache: None } | \
+         DZT_PORT=1 (environment), DZT_NAME=n (environment), DZT_TAGS=\"\" (environment), \
+         DZT_CACHE (default)"
+    );
+    // Names under the prefix that no field reads are errors; names outside
+    // it (`DZTX`, `XDZT_PROT`) are not.
+    let mut with_unknown = set.to_vec();
+    with_unknown.extend([
+        (os("DZT_PROT"), os("2")),
+        (os("DZT_CACHE__SIZ"), os("1")),
+        (os("DZT_NAME_FILE_X"), os("1")),
+        (os("DZTX"), os("1")),
+        (os("XDZT_PROT"), os("1")),
+    ]);
+    assert_eq!(
+        run(&with_unknown),
+        "ERR DZT_CACHE__SIZE: missing (required) / \
+         DZT_CACHE__SIZ: unknown variable (did you mean DZT_CACHE__SIZE?) / \
+         DZT_NAME_FILE_X: unknown variable (did you mean DZT_NAME_FILE?) / \
+         DZT_PROT: unknown variable (did you mean DZT_PORT?)"
     );
 }
 
