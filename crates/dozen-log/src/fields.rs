@@ -107,6 +107,8 @@ pub(crate) struct Entry {
     pub(crate) kind: Kind,
     /// The key is one the line owns: the field is written as `field.<key>`.
     pub(crate) reserved: bool,
+    /// The [`name_bit`] of the key as written.
+    pub(crate) bit: u64,
     pub(crate) member: u32,
     pub(crate) start: u32,
     pub(crate) end: u32,
@@ -181,7 +183,21 @@ impl FieldSet {
 
     /// Records the values of a span or an event.
     pub(crate) fn recorder(&mut self, is_span: bool) -> Recorder<'_> {
-        Recorder { set: self, is_span }
+        Recorder {
+            set: self,
+            is_span,
+            keys: None,
+        }
+    }
+
+    /// Records the values of an event, taking each field's key from `keys` (and keeping it
+    /// there) instead of working it out again.
+    pub(crate) fn event_recorder<'a>(&'a mut self, keys: &'a mut KeyCache) -> Recorder<'a> {
+        Recorder {
+            set: self,
+            is_span: false,
+            keys: Some(keys),
+        }
     }
 
     /// Takes the values recorded in `from` (outside any lock) into this set, replacing earlier
@@ -240,6 +256,7 @@ impl FieldSet {
             key: OPERATION,
             kind: Kind::Plain,
             reserved: false,
+            bit: name_bit(false, OPERATION),
             member: to_u32(member),
             start: to_u32(start),
             end: to_u32(self.buf.len()),
@@ -308,75 +325,157 @@ fn push_member_key(out: &mut String, name: &str) {
 pub(crate) struct Recorder<'a> {
     set: &'a mut FieldSet,
     is_span: bool,
+    keys: Option<&'a mut KeyCache>,
 }
 
-impl Recorder<'_> {
-    /// Where the field `key` goes: dozen-log's own `labels.*` and `httpRequest.*`, and
-    /// tracing-stackdriver's `http_request.*`, `insert_id` (of an event) and `operation.*`.
-    #[inline]
-    fn route(&self, key: &'static str) -> Route {
-        let plain = Route {
-            key,
-            kind: Kind::Plain,
-            shape: Shape::Any,
-            operation: None,
-        };
-        let http = |key| Route {
-            key,
-            kind: Kind::Http,
-            shape: Shape::Scalar,
-            operation: None,
-        };
-        // One byte decides for almost every field which rule may apply.
-        match key.as_bytes().first() {
-            Some(b'l') if key.starts_with("labels.") && key.len() > "labels.".len() => Route {
-                kind: Kind::Label,
-                shape: Shape::Text,
-                ..plain
-            },
-            Some(b'h') if key.starts_with("httpRequest.") && key.len() > "httpRequest.".len() => {
-                http(key)
-            }
-            Some(b'h') => stackdriver::http_request_key(key).map_or(plain, http),
-            Some(b'i') if key == "insert_id" && !self.is_span => Route {
-                key: INSERT_ID,
-                shape: Shape::Text,
-                ..plain
-            },
-            Some(b'o') => match stackdriver::operation_member(key) {
-                Some(m @ (OperationMember::Id | OperationMember::Producer)) => Route {
-                    shape: Shape::Text,
-                    operation: Some(m),
-                    ..plain
-                },
-                m => Route {
-                    operation: m,
-                    ..plain
-                },
-            },
-            _ => plain,
-        }
-    }
+/// Where a field of a given name goes, and the start of its member (`,"key":`), which is the
+/// same for every value of the field.
+#[derive(Clone, Debug)]
+struct Key {
+    route: Route,
+    /// The key is one the line owns: written as `field.<key>`.
+    reserved: bool,
+    /// The [`name_bit`] of the key as written.
+    bit: u64,
+    prefix: String,
+}
 
-    /// Writes one value with `write` and files it under `field` (replacing an earlier value).
-    fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Shape)) {
-        let route = self.route(field.name());
+impl Key {
+    fn new(name: &'static str, is_span: bool) -> Self {
+        let route = route(name, is_span);
         // A plain field written as text is the insert id, a key the line owns by design.
         let reserved =
             route.kind == Kind::Plain && route.shape == Shape::Any && is_reserved(route.key);
-        let member = self.set.buf.len();
-        let buf = &mut self.set.buf;
+        let mut prefix = String::new();
         match route.kind {
             Kind::Plain if reserved => {
-                buf.push_str(",\"");
-                buf.push_str(RENAMED_PREFIX);
-                escape_into(buf, route.key);
-                buf.push_str("\":");
+                prefix.push_str(",\"");
+                prefix.push_str(RENAMED_PREFIX);
+                escape_into(&mut prefix, route.key);
+                prefix.push_str("\":");
             }
-            Kind::Plain => push_member_key(buf, route.key),
-            Kind::Label => push_member_key(buf, &route.key["labels.".len()..]),
-            Kind::Http => push_member_key(buf, &route.key["httpRequest.".len()..]),
+            Kind::Plain => push_member_key(&mut prefix, route.key),
+            Kind::Label => push_member_key(&mut prefix, &route.key["labels.".len()..]),
+            Kind::Http => push_member_key(&mut prefix, &route.key["httpRequest.".len()..]),
         }
+        Self {
+            route,
+            reserved,
+            bit: name_bit(reserved, route.key),
+            prefix,
+        }
+    }
+}
+
+/// The number of field names whose [`Key`] a [`KeyCache`] keeps.
+const KEY_SLOTS: usize = 128;
+
+/// The [`Key`]s of the event fields recorded last on a thread, one slot per field name,
+/// direct-mapped. A slot is found by the address and length of the field's `&'static str`
+/// name: a static string never changes, so an equal address and length is an equal name, and
+/// the key kept for it is the key of the field being recorded.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    slots: Vec<Option<(&'static str, Key)>>,
+}
+
+impl KeyCache {
+    pub(crate) const fn new() -> Self {
+        Self { slots: Vec::new() }
+    }
+
+    /// The key of an event field named `name`, worked out when not kept.
+    fn get(&mut self, name: &'static str) -> &Key {
+        let addr = name.as_ptr().addr();
+        let at = (addr ^ (addr >> 7) ^ name.len().wrapping_mul(31)) % KEY_SLOTS;
+        let kept = self
+            .slots
+            .get(at)
+            .is_some_and(|slot| slot.as_ref().is_some_and(|(n, _)| std::ptr::eq(*n, name)));
+        if !kept {
+            self.fill(at, name);
+        }
+        &self.slots[at].get_or_insert_with(|| Self::fresh(name)).1
+    }
+
+    /// Works out the key of `name` into slot `at`.
+    #[cold]
+    #[inline(never)]
+    fn fill(&mut self, at: usize, name: &'static str) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_SLOTS, Default::default);
+        }
+        self.slots[at] = Some(Self::fresh(name));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fresh(name: &'static str) -> (&'static str, Key) {
+        (name, Key::new(name, false))
+    }
+}
+
+/// Where the field `key` goes: dozen-log's own `labels.*` and `httpRequest.*`, and
+/// tracing-stackdriver's `http_request.*`, `insert_id` (of an event) and `operation.*`.
+fn route(key: &'static str, is_span: bool) -> Route {
+    let plain = Route {
+        key,
+        kind: Kind::Plain,
+        shape: Shape::Any,
+        operation: None,
+    };
+    let http = |key| Route {
+        key,
+        kind: Kind::Http,
+        shape: Shape::Scalar,
+        operation: None,
+    };
+    // One byte decides for almost every field which rule may apply.
+    match key.as_bytes().first() {
+        Some(b'l') if key.starts_with("labels.") && key.len() > "labels.".len() => Route {
+            kind: Kind::Label,
+            shape: Shape::Text,
+            ..plain
+        },
+        Some(b'h') if key.starts_with("httpRequest.") && key.len() > "httpRequest.".len() => {
+            http(key)
+        }
+        Some(b'h') => stackdriver::http_request_key(key).map_or(plain, http),
+        Some(b'i') if key == "insert_id" && !is_span => Route {
+            key: INSERT_ID,
+            shape: Shape::Text,
+            ..plain
+        },
+        Some(b'o') => match stackdriver::operation_member(key) {
+            Some(m @ (OperationMember::Id | OperationMember::Producer)) => Route {
+                shape: Shape::Text,
+                operation: Some(m),
+                ..plain
+            },
+            m => Route {
+                operation: m,
+                ..plain
+            },
+        },
+        _ => plain,
+    }
+}
+
+impl Recorder<'_> {
+    /// Writes one value with `write` and files it under `field` (replacing an earlier value).
+    fn push(&mut self, field: &Field, write: impl FnOnce(&mut String, Shape)) {
+        let fresh;
+        let key = match &mut self.keys {
+            Some(keys) => keys.get(field.name()),
+            None => {
+                fresh = Key::new(field.name(), self.is_span);
+                &fresh
+            }
+        };
+        let (route, reserved, bit) = (key.route, key.reserved, key.bit);
+        let member = self.set.buf.len();
+        let buf = &mut self.set.buf;
+        buf.push_str(&key.prefix);
         let start = buf.len();
         write(buf, route.shape);
         if route.kind == Kind::Http
@@ -389,6 +488,7 @@ impl Recorder<'_> {
             key: route.key,
             kind: route.kind,
             reserved,
+            bit,
             member: to_u32(member),
             start: to_u32(start),
             end: to_u32(self.set.buf.len()),
@@ -599,4 +699,24 @@ impl Visit for Recorder<'_> {
             out.push('"');
         });
     }
+}
+
+/// One of 64 bits for the written name of a top-level key (`field.<key>` when `renamed`), from
+/// its length and its first and last bytes: equal names have equal bits.
+pub(crate) fn name_bit(renamed: bool, key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let (len, first) = if renamed {
+        (bytes.len() + RENAMED_PREFIX.len(), b'f')
+    } else {
+        (bytes.len(), bytes.first().copied().unwrap_or(0))
+    };
+    let last = bytes
+        .last()
+        .copied()
+        .unwrap_or(if renamed { b'.' } else { 0 });
+    let hash = len
+        .wrapping_mul(7)
+        .wrapping_add(usize::from(first).wrapping_mul(3))
+        .wrapping_add(usize::from(last));
+    1 << (hash % 64)
 }

@@ -116,7 +116,10 @@ impl SecondsCache {
             self.secs = Some(d.as_secs());
         }
         out.push_str(&self.text);
-        push_digits(out, d.subsec_nanos(), 9);
+        // The nanoseconds with their leading zeros: the digits after the 1 of 1nnnnnnnnn.
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(1_000_000_000 + d.subsec_nanos());
+        out.push_str(digits.get(1..).unwrap_or_default());
         out.push('Z');
     }
 }

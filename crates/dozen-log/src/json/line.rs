@@ -217,7 +217,7 @@ impl Config {
         let reserve = message.len().min(room / 2);
         let mut fields = String::new();
         let mut start = 0;
-        for &end in &s.field_ends {
+        for &super::scratch::Written { end, .. } in &s.written {
             let field = secrets.mask(&s.fields[start..end]);
             if field.len() + reserve <= room {
                 fields.push_str(&field);

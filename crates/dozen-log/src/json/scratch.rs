@@ -7,7 +7,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::line::LocationCache;
 use crate::cloud::RENAMED_PREFIX;
-use crate::fields::{Entry, FieldSet, Kind, TraceParts};
+use crate::fields::{Entry, FieldSet, KeyCache, Kind, TraceParts, name_bit};
 use crate::spans::for_each_stored;
 use crate::time::SecondsCache;
 
@@ -15,19 +15,22 @@ use crate::time::SecondsCache;
 pub(crate) struct Scratch {
     pub(super) event: FieldSet,
     pub(super) fields: String,
-    pub(super) field_ends: Vec<usize>,
+    /// The top-level fields written, in order: where each ends in `fields`, and its key,
+    /// renamed (`field.<key>`) or not.
+    pub(super) written: Vec<Written>,
     pub(super) labels: String,
     label_count: usize,
     pub(super) http: String,
-    /// The top-level keys written, renamed or not, and a bit per key (see [`name_bit`]): a key
-    /// whose bit is not set was not written, and needs no search.
-    seen: Vec<(bool, &'static str)>,
+    /// A bit per top-level key written (see [`name_bit`]): a key whose bit is not set was not
+    /// written, and needs no search.
     seen_bits: u64,
     seen_labels: Vec<&'static str>,
     seen_http: Vec<&'static str>,
     pub(super) trace: Option<TraceParts>,
     pub(super) time: SecondsCache,
     pub(super) locations: LocationCache,
+    /// The keys of recent event fields.
+    pub(super) keys: KeyCache,
     pub(crate) out: String,
 }
 
@@ -36,17 +39,17 @@ impl Scratch {
         Self {
             event: FieldSet::new(),
             fields: String::new(),
-            field_ends: Vec::new(),
+            written: Vec::new(),
             labels: String::new(),
             label_count: 0,
             http: String::new(),
-            seen: Vec::new(),
             seen_bits: 0,
             seen_labels: Vec::new(),
             seen_http: Vec::new(),
             trace: None,
             time: SecondsCache::new(),
             locations: LocationCache::new(),
+            keys: KeyCache::new(),
             out: String::new(),
         }
     }
@@ -54,11 +57,10 @@ impl Scratch {
     pub(crate) fn begin(&mut self) {
         self.event.clear();
         self.fields.clear();
-        self.field_ends.clear();
+        self.written.clear();
         self.labels.clear();
         self.label_count = 0;
         self.http.clear();
-        self.seen.clear();
         self.seen_bits = 0;
         self.seen_labels.clear();
         self.seen_http.clear();
@@ -118,30 +120,36 @@ impl Scratch {
     /// Adds a top-level field, `,"key":value` in `member`, unless one of the same name (renamed
     /// or not) was written.
     fn add_plain(&mut self, e: &Entry, member: &str) {
-        if !self.first_of(e.reserved, e.key) {
+        if !self.is_new(e.reserved, e.key, e.bit) {
             return;
         }
         self.fields.push_str(member);
-        self.field_ends.push(self.fields.len());
+        self.note_written(e.reserved, e.key);
     }
 
-    /// Notes the top-level key `key` (as `field.<key>` when `renamed`); `false` when it was
-    /// already written.
-    fn first_of(&mut self, renamed: bool, key: &'static str) -> bool {
-        let bit = name_bit(renamed, key);
-        if self.seen_bits & bit != 0 {
-            let dup = self.seen.iter().any(|&(r, k)| match (r, renamed) {
-                (false, false) | (true, true) => k == key,
-                (true, false) => key.strip_prefix(RENAMED_PREFIX) == Some(k),
-                (false, true) => k.strip_prefix(RENAMED_PREFIX) == Some(key),
-            });
-            if dup {
-                return false;
-            }
+    /// Whether the top-level key `key` (as `field.<key>` when `renamed`), whose [`name_bit`] is
+    /// `bit`, is not written yet; its bit is then noted.
+    fn is_new(&mut self, renamed: bool, key: &str, bit: u64) -> bool {
+        if self.seen_bits & bit != 0
+            && self.written.iter().any(|w| match (w.renamed, renamed) {
+                (false, false) | (true, true) => w.key == key,
+                (true, false) => key.strip_prefix(RENAMED_PREFIX) == Some(w.key),
+                (false, true) => w.key.strip_prefix(RENAMED_PREFIX) == Some(key),
+            })
+        {
+            return false;
         }
         self.seen_bits |= bit;
-        self.seen.push((renamed, key));
         true
+    }
+
+    /// Notes the top-level key just written at the end of `fields`.
+    fn note_written(&mut self, renamed: bool, key: &'static str) {
+        self.written.push(Written {
+            end: self.fields.len(),
+            renamed,
+            key,
+        });
     }
 
     /// Adds the fields and trace context of every span in `scope`, innermost first.
@@ -153,24 +161,13 @@ impl Scratch {
     }
 }
 
-/// One of 64 bits for the written name of a top-level key (`field.<key>` when `renamed`), from
-/// its length and its first and last bytes: equal names have equal bits.
-fn name_bit(renamed: bool, key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let (len, first) = if renamed {
-        (bytes.len() + RENAMED_PREFIX.len(), b'f')
-    } else {
-        (bytes.len(), bytes.first().copied().unwrap_or(0))
-    };
-    let last = bytes
-        .last()
-        .copied()
-        .unwrap_or(if renamed { b'.' } else { 0 });
-    let hash = len
-        .wrapping_mul(7)
-        .wrapping_add(usize::from(first).wrapping_mul(3))
-        .wrapping_add(usize::from(last));
-    1 << (hash % 64)
+/// A top-level field written in [`Scratch::fields`].
+pub(super) struct Written {
+    /// Where it ends in `fields`.
+    pub(super) end: usize,
+    /// Its key is written `field.<key>`.
+    renamed: bool,
+    key: &'static str,
 }
 
 thread_local! {
@@ -202,14 +199,14 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 impl Scratch {
     /// Adds a top-level field written by `value`, unless a span already gave one of that name.
     pub(crate) fn push_field(&mut self, key: &'static str, value: impl FnOnce(&mut String)) {
-        if !self.first_of(false, key) {
+        if !self.is_new(false, key, name_bit(false, key)) {
             return;
         }
         self.fields.push_str(",\"");
         self.fields.push_str(key);
         self.fields.push_str("\":");
         value(&mut self.fields);
-        self.field_ends.push(self.fields.len());
+        self.note_written(false, key);
     }
 
     pub(crate) fn trace(&self) -> Option<TraceParts> {
@@ -248,11 +245,11 @@ mod tests {
             } else {
                 key.to_owned()
             };
-            assert_eq!(
-                s.first_of(renamed, key),
-                names.insert(name),
-                "{renamed} {key:?}"
-            );
+            let new = s.is_new(renamed, key, name_bit(renamed, key));
+            if new {
+                s.note_written(renamed, key);
+            }
+            assert_eq!(new, names.insert(name), "{renamed} {key:?}");
         }
     }
 }

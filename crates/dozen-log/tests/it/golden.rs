@@ -488,3 +488,149 @@ fn every_callsite_keeps_its_own_location() {
     let expected: Vec<&str> = (0..3).flat_map(|_| callsites.iter().map(|c| c.0)).collect();
     assert_eq!(targets, expected);
 }
+
+/// The layer keeps the start of each event field's member (`,"key":`) per field name; 300
+/// callsites whose fields have names of their own (plain, reserved, label and `httpRequest`
+/// ones), more than it keeps, each logged three times in turn, still give every line its own
+/// keys, in their own places.
+#[test]
+fn every_field_name_keeps_its_own_key() {
+    macro_rules! callsites {
+        ($($n:literal)*) => {
+            [$(
+                (|| tracing::info!(
+                    { concat!("f", $n) } = $n,
+                    { concat!("labels.l", $n) } = $n,
+                    "x"
+                )) as fn(),
+                (|| tracing::info!(
+                    { concat!("logging.googleapis.com/k", $n) } = $n,
+                    "x"
+                )) as fn(),
+                (|| tracing::info!(
+                    { concat!("httpRequest.h", $n) } = $n,
+                    { concat!("g", $n) } = "s",
+                    "x"
+                )) as fn(),
+            )*]
+        };
+    }
+    let callsites = callsites!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99);
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_clock(fixed_clock)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..3 {
+            for emit in &callsites {
+                emit();
+            }
+        }
+    });
+    let lines: Vec<String> = capture.take().lines().map(normalize_lines).collect();
+    let expected: Vec<String> = (0..3)
+        .flat_map(|_| {
+            (0..100).flat_map(|n| {
+                let head = format!(r#"{{"severity":"INFO","message":"x","time":"{T}",{LOC}"#);
+                [
+                    format!(
+                        r#"{head},"f{n}":{n},"logging.googleapis.com/labels":{{"l{n}":"{n}"}}}}"#
+                    ),
+                    format!(r#"{head},"field.logging.googleapis.com/k{n}":{n}}}"#),
+                    format!(r#"{head},"g{n}":"s","httpRequest":{{"h{n}":{n}}}}}"#),
+                ]
+            })
+        })
+        .collect();
+    assert_eq!(lines.len(), expected.len());
+    for (line, expected) in lines.iter().zip(&expected) {
+        assert_eq!(line, expected);
+    }
+}
+
+/// One callsite whose fields are recorded or left empty from one line to the next, and fields of
+/// the same name in a span (where `insert_id` is an ordinary field) and in an event (where it is
+/// the entry's insert id): each line has exactly the keys of its own fields.
+#[test]
+fn a_callsite_with_fields_left_empty_and_names_shared_with_spans() {
+    check(
+        same,
+        || {
+            for i in 0..3u64 {
+                let a = if i == 1 { None } else { Some(i) };
+                tracing::info!(
+                    a = a.map(tracing::field::display),
+                    time = i,
+                    insert_id = i,
+                    labels.a = i,
+                    "m"
+                );
+                let span = tracing::info_span!("s", insert_id = i, time = "t");
+                let _entered = span.enter();
+                tracing::info!(insert_id = "e", "n");
+            }
+        },
+        &[
+            &format!(
+                r#"{{"severity":"INFO","message":"m","time":"{{T}}",{LOC},"a":"0","field.time":0,"logging.googleapis.com/insertId":"0","logging.googleapis.com/labels":{{"a":"0"}}}}"#
+            ),
+            &format!(
+                r#"{{"severity":"INFO","message":"n","time":"{{T}}",{LOC},"logging.googleapis.com/insertId":"e","insert_id":0,"field.time":"t"}}"#
+            ),
+            &format!(
+                r#"{{"severity":"INFO","message":"m","time":"{{T}}",{LOC},"field.time":1,"logging.googleapis.com/insertId":"1","logging.googleapis.com/labels":{{"a":"1"}}}}"#
+            ),
+            &format!(
+                r#"{{"severity":"INFO","message":"n","time":"{{T}}",{LOC},"logging.googleapis.com/insertId":"e","insert_id":1,"field.time":"t"}}"#
+            ),
+            &format!(
+                r#"{{"severity":"INFO","message":"m","time":"{{T}}",{LOC},"a":"2","field.time":2,"logging.googleapis.com/insertId":"2","logging.googleapis.com/labels":{{"a":"2"}}}}"#
+            ),
+            &format!(
+                r#"{{"severity":"INFO","message":"n","time":"{{T}}",{LOC},"logging.googleapis.com/insertId":"e","insert_id":2,"field.time":"t"}}"#
+            ),
+        ],
+    );
+}
+
+/// Records of the `log` crate share one callsite per level, with fields (`log.target`, ...) the
+/// line leaves out; between events whose fields have the same names, each line keeps its own.
+#[cfg(feature = "log")]
+#[test]
+fn log_records_between_events_with_the_same_field_names() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_clock(fixed_clock)
+        .with_writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..2 {
+            tracing_log::format_trace(
+                &tracing_log::log::Record::builder()
+                    .args(format_args!("from log {i}"))
+                    .level(tracing_log::log::Level::Warn)
+                    .target("legacy")
+                    .file(Some("legacy.rs"))
+                    .module_path(Some("legacy::m"))
+                    .line(Some(7))
+                    .build(),
+            )
+            .unwrap();
+            tracing::warn!(log.target = "t", log.line = 3, message2 = i, "event {}", i);
+        }
+    });
+    let lines: Vec<String> = capture.take().lines().map(normalize_lines).collect();
+    let log_line = |i| {
+        format!(
+            r#"{{"severity":"WARNING","message":"from log {i}","time":"{T}","target":"legacy","logging.googleapis.com/sourceLocation":{{"file":"legacy.rs","line":"LINE","function":"legacy::m"}}}}"#
+        )
+    };
+    let event_line = |i| {
+        format!(
+            r#"{{"severity":"WARNING","message":"event {i}","time":"{T}",{LOC},"log.target":"t","log.line":3,"message2":{i}}}"#
+        )
+    };
+    assert_eq!(
+        lines,
+        [log_line(0), event_line(0), log_line(1), event_line(1)]
+    );
+}

@@ -139,3 +139,38 @@ fn a_huge_debug_value_is_formatted_only_up_to_the_value_cap() {
     assert_eq!(lines[0]["message"], "huge");
     assert_eq!(lines[1]["message"], "in a huge span");
 }
+
+/// A line cut field by field, then lines of the same callsite that fit: the fields kept in the
+/// cut line are whole members with their own keys, and the next lines have all their fields.
+#[test]
+fn a_cut_line_keeps_whole_fields_and_the_next_lines_are_whole() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer()
+        .with_max_line_bytes(1024)
+        .with_writer(capture.clone());
+    let long = "v".repeat(600);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for value in [long.as_str(), "short", long.as_str(), "s"] {
+            tracing::info!(a = value, b = "b", time = value, c = 3, "m");
+        }
+    });
+    let out = capture.take();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| parse_strict(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    for i in [0, 2] {
+        let raw = out.lines().nth(i).unwrap();
+        assert!(raw.len() <= 1024);
+        // The first long field fits the room left, the second does not; the short ones do.
+        let kept = format!(r#","a":"{long}","b":"b","c":3,"dozen.truncated":true}}"#);
+        assert!(raw.ends_with(&kept), "{raw}");
+        assert!(lines[i].get("field.time").is_none());
+    }
+    for (i, value) in [(1, "short"), (3, "s")] {
+        let line = lines[i].as_object().unwrap();
+        assert!(line.get("dozen.truncated").is_none());
+        assert_eq!(line["a"], value);
+        assert_eq!(line["b"], "b");
+        assert_eq!(line["field.time"], value);
+        assert_eq!(line["c"], 3);
+    }
+}
