@@ -120,6 +120,9 @@ pub(crate) struct Entry {
 pub(crate) struct FieldSet {
     pub(crate) buf: String,
     pub(crate) entries: Vec<Entry>,
+    /// A bit per key length of `entries` (see [`length_bit`]): a key whose bit is not set has
+    /// no entry yet.
+    lengths: u64,
     /// Parts of a trace context seen on this span (`trace_id`, `span_id`, `trace_sampled`).
     pub(crate) trace_id: Option<[u8; 16]>,
     pub(crate) span_id: Option<[u8; 8]>,
@@ -136,6 +139,7 @@ impl FieldSet {
         Self {
             buf: String::new(),
             entries: Vec::new(),
+            lengths: 0,
             trace_id: None,
             span_id: None,
             sampled: None,
@@ -148,6 +152,7 @@ impl FieldSet {
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.entries.clear();
+        self.lengths = 0;
         self.trace_id = None;
         self.span_id = None;
         self.sampled = None;
@@ -267,7 +272,14 @@ impl FieldSet {
     /// Files `entry`, replacing an earlier one of the same key (then `true`), and notes where
     /// `message` and `severity` are.
     fn put(&mut self, entry: Entry) -> bool {
-        let (at, replaced) = match self.entries.iter().position(|old| old.key == entry.key) {
+        let bit = length_bit(entry.key);
+        let old = if self.lengths & bit == 0 {
+            None
+        } else {
+            self.entries.iter().position(|old| old.key == entry.key)
+        };
+        self.lengths |= bit;
+        let (at, replaced) = match old {
             Some(at) => {
                 self.entries[at] = entry;
                 (at, true)
@@ -308,6 +320,11 @@ impl FieldSet {
         }
         self.buf = buf;
     }
+}
+
+/// One of 64 bits for the length of `key`: equal keys have equal bits.
+fn length_bit(key: &str) -> u64 {
+    1 << (key.len() % 64)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -719,4 +736,33 @@ pub(crate) fn name_bit(renamed: bool, key: &str) -> u64 {
         .wrapping_add(usize::from(first).wrapping_mul(3))
         .wrapping_add(usize::from(last));
     1 << (hash % 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_filed_again_replaces_its_entry_whatever_its_length() {
+        let mut set = FieldSet::new();
+        let mut keys = std::collections::HashSet::new();
+        // Names of 0 to 90 bytes, so that many share a length and lengths 64 apart share a bit;
+        // each name three times, from strings of their own.
+        for i in 0..300 {
+            let n = i % 100;
+            let name = format!("{}{n}", "k".repeat(n % 89));
+            let key: &'static str = Box::leak(name.clone().into_boxed_str());
+            let entry = Entry {
+                key,
+                kind: Kind::Plain,
+                reserved: false,
+                bit: 0,
+                member: 0,
+                start: 0,
+                end: 0,
+            };
+            assert_eq!(set.put(entry), !keys.insert(name), "{key}");
+            assert_eq!(set.entries.len(), keys.len());
+        }
+    }
 }
