@@ -299,13 +299,12 @@ pub fn hello_router() -> axum::Router {
     axum::Router::new().route("/", axum::routing::get(|| async { "hello" }))
 }
 
-/// One request of the `request` group for benchmark `id` (`dozen-log`: dozen-log's request
-/// layer and JSON format; `tower-http-trace`: [`trace_layer`] and `fmt().json()`), each writing
-/// its line to `io::sink`; `no-log`: the router alone, no layer and no subscriber, the floor
-/// both stand on, counted by `icount` only), with the subscriber to run it under; `None` for an
-/// unknown id. The
-/// same for the criterion group (`benches/request.rs`) and the instruction counts
-/// (`src/bin/icount.rs`).
+/// One request of the `request` group for benchmark `id`, with the subscriber to run it under,
+/// or `None` for an unknown id: `dozen-log` (dozen-log's request layer and JSON format) and
+/// `tower-http-trace` ([`trace_layer`] and `fmt().json()`) write their line to `io::sink`;
+/// `no-log` is the router alone, with no layer and no subscriber, the floor both stand on
+/// (counted by `icount` only). The same for the criterion group (`benches/request.rs`) and the
+/// instruction counts (`src/bin/icount.rs`).
 ///
 /// A call builds a `GET /` with the headers a client sends and a peer address, drives the
 /// router with `tower::ServiceExt::oneshot` and reads the response body to its end, as a server
