@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instruction counts per operation for the CPU-bound groups (log, log-pretty, url, config), dozen and
+# Instruction counts per operation for the CPU-bound groups (log, log-pretty, request, url, config), dozen and
 # its peers in the same run, and the gate on their ratios.
 #
 # Each subject runs under valgrind (cachegrind, no cache simulation) with N and 2N operations;
@@ -48,6 +48,9 @@ declare -A per
 subjects=(
     "log dozen-log 2000" "log dozen-log-5-secrets 2000" "log tracing-stackdriver 2000" "log fmt-json 2000" "log fmt-text 2000"
     "log-pretty dozen-log-pretty 2000" "log-pretty fmt-text-ansi 2000"
+    "request dozen-log 2000" "request tower-http-trace 2000"
+    # The router alone, with no logging: what both request layers stand on. Not gated.
+    "request no-log 2000"
     "url dozen-backing 200" "url url 200" "url sqlx-pg 200"
     "config dozen-config 200" "config envy 200"
     # dozen-config's other modes, not gated: documented in its README.

@@ -268,3 +268,152 @@ impl RunDatabase {
         .await;
     }
 }
+
+/// The tower-http layer the `request` group and `hello-peer` measure dozen-log's
+/// [`RequestLogLayer`](dozen_log::http::RequestLogLayer) against: `TraceLayer` set up to write
+/// what dozen-log writes, one line per request at INFO when the response is ready (its default
+/// is a DEBUG span and two DEBUG lines, which an INFO subscriber would not write at all): the
+/// span at INFO, so the line carries the method, URI and version; nothing on the request, the
+/// body chunks or the end of the stream; the response at INFO, with status and latency.
+#[must_use]
+pub fn trace_layer() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    tower_http::trace::DefaultMakeSpan,
+    (),
+    tower_http::trace::DefaultOnResponse,
+    (),
+    (),
+> {
+    use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+        .on_body_chunk(())
+        .on_eos(())
+}
+
+/// The one route of the `request` group and of the load run's services: `GET /` answers
+/// `hello`.
+pub fn hello_router() -> axum::Router {
+    axum::Router::new().route("/", axum::routing::get(|| async { "hello" }))
+}
+
+/// One request of the `request` group for benchmark `id`, with the subscriber to run it under,
+/// or `None` for an unknown id: `dozen-log` (dozen-log's request layer and JSON format) and
+/// `tower-http-trace` ([`trace_layer`] and `fmt().json()`) write their line to `io::sink`;
+/// `no-log` is the router alone, with no layer and no subscriber, the floor both stand on
+/// (counted by `icount` only). The same for the criterion group (`benches/request.rs`) and the
+/// instruction counts (`src/bin/icount.rs`).
+///
+/// A call builds a `GET /` with the headers a client sends and a peer address, drives the
+/// router with `tower::ServiceExt::oneshot` and reads the response body to its end, as a server
+/// does; the line is written by then. Nothing waits: the future is polled once, with no runtime.
+#[must_use]
+pub fn request_subject(id: &str) -> Option<(tracing::Dispatch, Box<dyn FnMut()>)> {
+    let dispatch = match id {
+        "dozen-log" => log_dispatch("dozen-log")?,
+        "tower-http-trace" => log_dispatch("fmt-json")?,
+        "no-log" => tracing::Dispatch::none(),
+        _ => return None,
+    };
+    let app = request_app(id)?;
+    Some((dispatch, Box::new(move || request_once(&app))))
+}
+
+/// The router of the `request` group's benchmark `id`, with its logging layer.
+fn request_app(id: &str) -> Option<axum::Router> {
+    match id {
+        "dozen-log" => Some(hello_router().layer(dozen_log::http::RequestLogLayer::new())),
+        "tower-http-trace" => Some(hello_router().layer(trace_layer())),
+        "no-log" => Some(hello_router()),
+        _ => None,
+    }
+}
+
+fn request_once(app: &axum::Router) {
+    let request = axum::http::Request::get("/")
+        .header("host", "hello.example")
+        .header("user-agent", "curl/8.5.0")
+        .extension(std::net::SocketAddr::from(([127, 0, 0, 1], 54_321)))
+        .body(axum::body::Body::empty())
+        .expect("a valid request");
+    let app = app.clone();
+    poll_once(async move {
+        use http_body_util::BodyExt as _;
+        use tower::ServiceExt as _;
+        let response = app.oneshot(request).await.expect("infallible");
+        assert!(response.status().is_success(), "{}", response.status());
+        let body = response.into_body().collect().await.expect("the body");
+        std::hint::black_box(body.to_bytes());
+    });
+}
+
+/// Polls `f` once, which must finish without waiting.
+fn poll_once(f: impl std::future::Future<Output = ()>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let done = std::future::Future::poll(std::pin::pin!(f), &mut cx);
+    assert!(done.is_ready(), "the request waited");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::prelude::*;
+
+    /// Each subject of the `request` group writes exactly one line per request, at INFO, with
+    /// the method, the path and the status: the comparison is of equal work.
+    #[test]
+    fn each_request_subject_writes_one_info_line() {
+        for id in ["dozen-log", "tower-http-trace"] {
+            let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+            let writer = {
+                let buf = Arc::clone(&buf);
+                move || Writer(Arc::clone(&buf))
+            };
+            let dispatch = match id {
+                "dozen-log" => tracing::Dispatch::new(
+                    tracing_subscriber::registry()
+                        .with(dozen_log::json_layer().with_writer(writer)),
+                ),
+                _ => tracing::Dispatch::new(
+                    tracing_subscriber::fmt()
+                        .json()
+                        .with_writer(writer)
+                        .finish(),
+                ),
+            };
+            let app = super::request_app(id).expect("a known id");
+            tracing::dispatcher::with_default(&dispatch, || {
+                super::request_once(&app);
+                super::request_once(&app);
+            });
+            let text = String::from_utf8(buf.lock().expect("lock").clone()).expect("utf-8");
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{id}: {text}");
+            for line in lines {
+                let v: serde_json::Value = serde_json::from_str(line).expect(line);
+                let level = v.get("severity").or_else(|| v.get("level"));
+                assert!(level.is_some_and(|l| l == "INFO"), "{id}: {line}");
+                assert!(
+                    line.contains("GET") && line.contains('/') && line.contains("200"),
+                    "{id}: {line}"
+                );
+            }
+        }
+        assert!(super::request_subject("nope").is_none());
+    }
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}

@@ -31,7 +31,7 @@ const MARGIN: f64 = 1.5;
 /// Groups whose wall-clock ratios are reported but not gated: they are CPU-bound, and
 /// `benches/icount.sh` gates them on instruction counts, which repeat run to run, with a 5 %
 /// margin instead of this one.
-const COUNTED: &[&str] = &["log", "log-pretty", "url", "config"];
+const COUNTED: &[&str] = &["log", "log-pretty", "request", "url", "config"];
 
 /// Where the table lives in the docs.
 const START: &str = "<!-- bench-table:start -->";

@@ -1,9 +1,9 @@
 //! One benchmark of the CPU-bound groups, `N` times, for counting instructions per operation
 //! under valgrind: `bash benches/icount.sh` runs each with two loop lengths and takes the
 //! difference, so set-up (the subscriber, the runtime, the process) cancels. The subjects are
-//! the criterion groups' own (`dozen_benches::log_dispatch`, `url_subject`).
+//! the criterion groups' own (`dozen_benches::log_dispatch`, `request_subject`, `url_subject`).
 //!
-//! Usage: `icount GROUP ID N`, where GROUP is `log`, `log-pretty` or `url`.
+//! Usage: `icount GROUP ID N`, where GROUP is `log`, `log-pretty`, `request` or `url`.
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +34,16 @@ fn main() {
                 }
             });
         }
+        "request" => {
+            let Some((dispatch, mut one)) = dozen_benches::request_subject(id) else {
+                usage()
+            };
+            tracing::dispatcher::with_default(&dispatch, || {
+                for _ in 0..n {
+                    one();
+                }
+            });
+        }
         "url" => {
             let Some(run) = dozen_benches::url_subject(id) else {
                 usage()
@@ -49,7 +59,7 @@ fn main() {
 fn usage() -> ! {
     #[allow(clippy::print_stderr, reason = "a usage line")]
     {
-        eprintln!("usage: icount log|log-pretty|url ID N");
+        eprintln!("usage: icount log|log-pretty|request|url ID N");
     }
     std::process::exit(2)
 }
