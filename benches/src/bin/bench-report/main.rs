@@ -3,7 +3,10 @@
 //! than its committed baseline by more than the margin.
 //!
 //! Run with: `cargo run -p dozen-benches --bin bench-report -- [--update-docs FILE]`
-//! after `cargo bench -p dozen-benches` (benches/ci.sh does both).
+//! after `cargo bench -p dozen-benches` (benches/ci.sh does both). With
+//! `--update-docs docs/benchmarks.md` it also draws the ratios into
+//! `docs/benchmarks.svg`; `--chart-from-docs docs/benchmarks.md` draws that
+//! chart again from the table already in the file, without criterion's results.
 //!
 //! Why ratios: the machines are shared and noisy, and wall-clock medians move by
 //! up to 1.6x between runs. The ratio of two benchmarks measured in the same
@@ -16,6 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Deserialize;
+
+mod chart;
+
+use chart::Bar;
 
 /// A ratio may be this many times its baseline before the run fails.
 ///
@@ -36,6 +43,8 @@ const COUNTED: &[&str] = &["log", "log-pretty", "request", "url", "config"];
 /// Where the table lives in the docs.
 const START: &str = "<!-- bench-table:start -->";
 const END: &str = "<!-- bench-table:end -->";
+/// The chart's title.
+const TITLE: &str = "dozen against its peers: time ratios per benchmark group";
 
 #[derive(Deserialize)]
 struct BenchmarkId {
@@ -81,6 +90,12 @@ fn main() -> ExitCode {
                 Some(path) => update_docs = Some(path.into()),
                 None => return usage("--update-docs needs a file"),
             },
+            "--chart-from-docs" => {
+                return match args.next() {
+                    Some(path) => chart_from_docs(Path::new(&path)),
+                    None => usage("--chart-from-docs needs a file"),
+                };
+            }
             other => return usage(&format!("unknown argument {other}")),
         }
     }
@@ -110,13 +125,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (table, failures) = render(&results, &baselines);
+    let (table, bars, failures) = render(&results, &baselines);
     if let Some(path) = update_docs {
         if let Err(e) = splice(&path, &table) {
             eprintln!("error: cannot update {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
         println!("updated {}", path.display());
+        if let Err(code) = write_chart(&path, &bars) {
+            return code;
+        }
     }
     print!("{table}");
     if failures.is_empty() {
@@ -135,8 +153,79 @@ fn main() -> ExitCode {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("error: {problem}\nusage: bench-report [--update-docs FILE]");
+    eprintln!(
+        "error: {problem}\nusage: bench-report [--update-docs FILE | --chart-from-docs FILE]"
+    );
     ExitCode::from(2)
+}
+
+/// Writes the chart of `bars` next to the docs file `docs`, as `docs` with `.svg`.
+fn write_chart(docs: &Path, bars: &[Bar]) -> Result<(), ExitCode> {
+    let path = docs.with_extension("svg");
+    if let Err(e) = std::fs::write(&path, chart::svg(TITLE, bars)) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return Err(ExitCode::FAILURE);
+    }
+    println!("wrote {} ({} ratios)", path.display(), bars.len());
+    Ok(())
+}
+
+/// Draws the chart from the ratio table between the markers of `docs`.
+fn chart_from_docs(docs: &Path) -> ExitCode {
+    let text = match std::fs::read_to_string(docs) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", docs.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        eprintln!(
+            "error: {}: the markers {START} and {END} are missing",
+            docs.display()
+        );
+        return ExitCode::FAILURE;
+    };
+    let bars = bars_from_table(&text[start..end]);
+    if bars.is_empty() {
+        eprintln!(
+            "error: {}: no ratio table between the markers",
+            docs.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    match write_chart(docs, &bars) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// The rows of the ratio table that [`render`] writes:
+/// `| group | dozen | peer | ratio | baseline | limit | status |`.
+fn bars_from_table(table: &str) -> Vec<Bar> {
+    let mut bars = Vec::new();
+    for line in table.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        let [group, ours, peer, ratio, baseline, _limit, _status] = cells[..] else {
+            continue;
+        };
+        let Ok(ratio) = ratio.parse() else {
+            continue;
+        };
+        bars.push(Bar {
+            group: group.into(),
+            ours: ours.into(),
+            peer: peer.into(),
+            ratio,
+            baseline: baseline.parse().ok(),
+        });
+    }
+    bars
 }
 
 fn criterion_home() -> PathBuf {
@@ -258,9 +347,10 @@ fn read_baselines(path: &Path) -> Result<Vec<Baseline>, String> {
     Ok(out)
 }
 
-/// The Markdown tables and the list of regressions.
-fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
+/// The Markdown tables, the ratios to chart and the list of regressions.
+fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<Bar>, Vec<String>) {
     let mut out = String::new();
+    let mut bars = Vec::new();
     let mut failures = Vec::new();
     out.push_str("| group | benchmark | median | allocations/op |\n|---|---|---:|---:|\n");
     for (group, rows) in results {
@@ -327,6 +417,13 @@ fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
                     out,
                     "| {group} | {ours} | {peer} | {ratio:.3} | {base_s} | {limit_s} | {status} |"
                 );
+                bars.push(Bar {
+                    group: group.clone(),
+                    ours: ours.clone(),
+                    peer: peer.clone(),
+                    ratio,
+                    baseline: base.map(|b| b.ratio),
+                });
             }
         }
     }
@@ -349,7 +446,7 @@ fn render(results: &Results, baselines: &[Baseline]) -> (String, Vec<String>) {
             }
         }
     }
-    (out, failures)
+    (out, bars, failures)
 }
 
 /// `apply-100/dozen-migrate` is the case `apply-100` of the implementation
@@ -392,4 +489,54 @@ fn splice(path: &Path, table: &str) -> std::io::Result<()> {
     out.push_str(table);
     out.push_str(&text[end..]);
     std::fs::write(path, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_reads_the_ratio_table_that_render_writes() {
+        let mut results = Results::new();
+        let row = |ns| Row {
+            median_ns: ns,
+            allocations: None,
+            elements: None,
+        };
+        let log = results.entry("log".into()).or_default();
+        log.insert("dozen-log".into(), row(1.0));
+        log.insert("fmt-json".into(), row(4.0));
+        log.insert("fmt-text".into(), row(2.0));
+        let migrate = results.entry("migrate".into()).or_default();
+        migrate.insert("check/dozen-migrate".into(), row(3.0));
+        migrate.insert("check/sqlx-migrate".into(), row(2.0));
+        migrate.insert("apply/sqlx-migrate".into(), row(9.0));
+        let baselines = [Baseline {
+            group: "migrate".into(),
+            ours: "check/dozen-migrate".into(),
+            peer: "check/sqlx-migrate".into(),
+            ratio: 1.2,
+        }];
+        let (table, bars, _) = render(&results, &baselines);
+        let read = bars_from_table(&table);
+        let show = |b: &[Bar]| {
+            b.iter()
+                .map(|b| {
+                    format!(
+                        "{} {} {} {:.3} {:?}",
+                        b.group, b.ours, b.peer, b.ratio, b.baseline
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            show(&bars),
+            [
+                "log dozen-log fmt-json 0.250 None",
+                "log dozen-log fmt-text 0.500 None",
+                "migrate check/dozen-migrate check/sqlx-migrate 1.500 Some(1.2)",
+            ]
+        );
+        assert_eq!(show(&read), show(&bars));
+    }
 }
