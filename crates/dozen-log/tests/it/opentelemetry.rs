@@ -19,17 +19,30 @@ use crate::{Capture, parse_strict};
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-/// Sends one request with `header` (if any) through the request layer under both layers; returns
-/// the lines written and the (trace id, span id, parent span id) of each exported span, in hex.
-fn request(header: Option<(&str, &str)>) -> (Vec<serde_json::Value>, Vec<[String; 3]>) {
+/// What one request wrote: its JSON lines, its pretty text, and the (trace id, span id, parent
+/// span id) of each exported span, in hex.
+struct Written {
+    lines: Vec<serde_json::Value>,
+    pretty: String,
+    spans: Vec<[String; 3]>,
+}
+
+/// Sends one request with `header` (if any) through the request layer, with tracing-opentelemetry's
+/// layer, the JSON layer and the pretty layer in one subscriber.
+fn request(header: Option<(&str, &str)>) -> Written {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
-    let capture = Capture::default();
+    let (capture, pretty) = (Capture::default(), Capture::default());
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
-        .with(dozen_log::json_layer().with_writer(capture.clone()));
+        .with(dozen_log::json_layer().with_writer(capture.clone()))
+        .with(
+            dozen_log::pretty_layer()
+                .with_ansi(false)
+                .with_writer(pretty.clone()),
+        );
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -68,12 +81,16 @@ fn request(header: Option<(&str, &str)>) -> (Vec<serde_json::Value>, Vec<[String
         .lines()
         .map(|l| parse_strict(l).unwrap())
         .collect();
-    (lines, spans)
+    Written {
+        lines,
+        pretty: pretty.take(),
+        spans,
+    }
 }
 
 /// Every line carries the ids of an exported span; returns that span.
 fn check(header: Option<(&str, &str)>) -> [String; 3] {
-    let (lines, spans) = request(header);
+    let Written { lines, spans, .. } = request(header);
     assert_eq!(spans.len(), 1, "{spans:?}");
     assert_eq!(lines.len(), 2, "{lines:?}");
     let [trace, span, _] = &spans[0];
@@ -132,45 +149,11 @@ fn the_pretty_format_shows_the_exported_trace() {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )),
     ] {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        let capture = Capture::default();
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
-            .with(
-                dozen_log::pretty_layer()
-                    .with_ansi(false)
-                    .with_writer(capture.clone()),
-            );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        tracing::subscriber::with_default(subscriber, || {
-            let mut app = Router::new()
-                .route(
-                    "/work",
-                    get(|| async {
-                        tracing::info!("working");
-                        "done"
-                    }),
-                )
-                .layer(RequestLogLayer::new());
-            let mut req = http::Request::get("/work");
-            if let Some((name, value)) = header {
-                req = req.header(name, value);
-            }
-            let response: Result<_, Infallible> =
-                rt.block_on(app.call(req.body(Body::empty()).unwrap()));
-            drop(response.unwrap());
-        });
-        let spans = exporter.get_finished_spans().unwrap();
+        let Written { pretty, spans, .. } = request(header);
         assert_eq!(spans.len(), 1, "{header:?}");
-        let trace = spans[0].span_context.trace_id().to_string();
-        let text = capture.take();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{header:?}: {text}");
+        let trace = &spans[0][0];
+        let lines: Vec<&str> = pretty.lines().collect();
+        assert_eq!(lines.len(), 2, "{header:?}: {pretty}");
         for line in lines {
             assert!(
                 line.contains(&format!("request{{trace={}}}: ", &trace[..8])),
