@@ -1,22 +1,23 @@
 //! The one list of query parameter names whose values are secrets.
 
 /// Names that mark a secret wherever they appear in the parameter's name.
-const CONTAINS: &[&str] = &["pass", "pwd", "secret", "token", "credential"];
-
-/// Names that mark a secret only as the whole name (`key` is secret, `keyspace` is not).
-const EXACT: &[&str] = &[
-    "auth",
-    "authorization",
-    "key",
+/// A signed URL's signature (`X-Amz-Signature`, `X-Goog-Signature`) and a prefixed API key
+/// (`X-Api-Key`, `google_api_key`) are caught this way.
+const CONTAINS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "credential",
+    "signature",
     "apikey",
     "api_key",
     "api-key",
-    "access_key",
     "private_key",
-    "sig",
-    "signature",
-    "code",
 ];
+
+/// Names that mark a secret only as the whole name (`key` is secret, `keyspace` is not).
+const EXACT: &[&str] = &["auth", "authorization", "key", "access_key", "sig", "code"];
 
 /// Whether a query parameter's name says its value is a secret.
 ///

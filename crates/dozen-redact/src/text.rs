@@ -43,7 +43,8 @@ const USER_SCHEMES: &[&str] = &[
 ///
 /// Every `scheme://` in the text is read as the start of a URL of its own, so a URL
 /// inside another one (`?next=https://…`) is redacted too; what each of them hides is
-/// hidden in the result. After 256 of them, the rest of the text is hidden whole.
+/// hidden in the result. After 256 of them, the rest of the text is hidden whole, unless the
+/// text holds no `@`, `?` or `#`, and so nothing to hide.
 ///
 /// ```
 /// use dozen_redact::redact_urls;
@@ -55,8 +56,48 @@ const USER_SCHEMES: &[&str] = &[
 /// assert!(matches!(redact_urls("no url here"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn redact_urls(text: &str) -> Cow<'_, str> {
+    // Only user info (`@`), a query (`?`) or a fragment (`#`) is ever hidden: a text with none
+    // of them is returned as it is after one fast scan.
+    if memchr::memchr3(b'@', b'?', b'#', text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    scan_urls(text, Users::ByScheme)
+}
+
+/// [`redact_urls`], with every user info hidden whole, a user name too (`https://***@host`):
+/// for the URLs a service logs about its clients (a request's URL, its `Referer`), where the
+/// user part is never the service's own database user and may be a token
+/// (`https://ghp_…@github.com/…`).
+///
+/// ```
+/// use dozen_redact::redact_client_urls;
+///
+/// assert_eq!(
+///     redact_client_urls("https://ghp_abc123@github.com/o/r?code=x#t"),
+///     "https://***@github.com/o/r?code=***#***",
+/// );
+/// assert_eq!(redact_client_urls("https://bob:pw@h/"), "https://***@h/");
+/// ```
+pub fn redact_client_urls(text: &str) -> Cow<'_, str> {
+    if memchr::memchr3(b'@', b'?', b'#', text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    scan_urls(text, Users::Hidden)
+}
+
+/// What becomes of a user name in a URL's user info.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Users {
+    /// Shown for the schemes of [`USER_SCHEMES`], hidden in any other.
+    ByScheme,
+    /// Hidden in every scheme.
+    Hidden,
+}
+
+/// [`redact_urls`] or [`redact_client_urls`] without the fast path.
+fn scan_urls(text: &str, users: Users) -> Cow<'_, str> {
     let mut spans = Vec::new();
-    url_spans(text, 0, &mut spans);
+    url_spans(text, 0, &mut spans, users);
     hide(text, spans)
 }
 
@@ -73,7 +114,7 @@ pub fn redact_urls(text: &str) -> Cow<'_, str> {
 pub fn redact_query(query: &str, out: &mut String) -> bool {
     let mut spans = Vec::new();
     query_spans(query, 0, &mut spans);
-    url_spans(query, 0, &mut spans);
+    url_spans(query, 0, &mut spans, Users::ByScheme);
     let hidden = !spans.is_empty();
     out.push_str(&hide(query, spans));
     hidden
@@ -83,7 +124,7 @@ pub fn redact_query(query: &str, out: &mut String) -> bool {
 const MAX_URLS: usize = 256;
 
 /// The spans (offset by `offset`) that hide the secrets of every URL in `text`.
-fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>) {
+fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>, users: Users) {
     let bytes = text.as_bytes();
     let mut search = 0;
     let mut urls = 0;
@@ -100,13 +141,19 @@ fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>) {
             return;
         }
         let end = url_end(bytes, sep + 3);
-        one_url_spans(&text[start..end], sep - start, offset + start, spans);
+        one_url_spans(&text[start..end], sep - start, offset + start, spans, users);
     }
 }
 
 /// The spans that hide the secrets of `url` (`scheme_len` bytes of scheme, then `://`),
 /// which starts at `offset`.
-fn one_url_spans(url: &str, scheme_len: usize, offset: usize, spans: &mut Vec<Range<usize>>) {
+fn one_url_spans(
+    url: &str,
+    scheme_len: usize,
+    offset: usize,
+    spans: &mut Vec<Range<usize>>,
+    users: Users,
+) {
     let scheme = &url[..scheme_len];
     let body_start = scheme_len + 3;
     let body = &url[body_start..];
@@ -130,7 +177,9 @@ fn one_url_spans(url: &str, scheme_len: usize, offset: usize, spans: &mut Vec<Ra
         } else if userinfo.contains('?') {
             swallowed = Some('?');
         }
-        if let Some(colon) = userinfo.find(':') {
+        if users == Users::Hidden {
+            spans.push(at_body(0..at));
+        } else if let Some(colon) = userinfo.find(':') {
             spans.push(at_body(colon + 1..at));
         } else if !userinfo.is_empty()
             && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
@@ -280,4 +329,30 @@ fn decode_name(key: &str) -> Cow<'_, str> {
 
 fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The fast path answers as the scan would, for texts made of the bytes URLs are made
+        /// of (with and without `@`, `?` and `#`).
+        #[test]
+        fn the_fast_path_agrees_with_the_scan(text in "(ab|:|/|@|\\?|#|=|&|pw|%|,| |x://|u:p@|\\.){0,40}") {
+            prop_assert_eq!(redact_urls(&text), scan_urls(&text, Users::ByScheme));
+            prop_assert_eq!(redact_client_urls(&text), scan_urls(&text, Users::Hidden));
+        }
+    }
+
+    #[test]
+    fn a_text_with_nothing_to_hide_is_kept_however_many_urls_it_holds() {
+        let text = "a://host/path ".repeat(300);
+        assert!(matches!(redact_urls(&text), Cow::Borrowed(_)));
+        let with_secret = format!("{text}b://u:secret-pw@h");
+        let out = redact_urls(&with_secret);
+        assert!(!out.contains("secret-pw"), "{out}");
+    }
 }

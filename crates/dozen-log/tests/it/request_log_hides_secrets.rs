@@ -116,8 +116,20 @@ fn the_referer_loses_its_secrets_too() {
         ),
         (
             "https://bob:pa55w0rd@app.test/x#access_token=frag-secret",
-            "https://bob:***@app.test/x#***",
+            "https://***@app.test/x#***",
             "pa55w0rd",
+        ),
+        // A lone user info in an https URL is often a token: it is hidden too.
+        (
+            "https://ghp_T0kenAsUserName1234@github.com/org/repo",
+            "https://***@github.com/org/repo",
+            "ghp_T0kenAsUserName1234",
+        ),
+        // So is a user name, and one in a URL inside the query.
+        (
+            "https://bob:pw1@app.test/?next=https://carol@other.test/",
+            "https://***@app.test/?next=https://***@other.test/",
+            "carol",
         ),
         (
             "/relative?access_token=rel-secret-1",

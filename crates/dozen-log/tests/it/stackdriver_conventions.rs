@@ -212,6 +212,11 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
             "a"
         );
         tracing::info!(
+            httpRequest.requestUrl = "https://ghp_T0kenAsUserName1234@github.com/org/repo.git",
+            httpRequest.referer = "https://ghp_T0kenAsUserName1234@github.com/",
+            "c"
+        );
+        tracing::info!(
             httpRequest.requestUrl = "/reset?token=t0k3n",
             httpRequest.latency = 1.5,
             "b"
@@ -221,9 +226,12 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
         lines,
         [
             json!({ "severity": "INFO", "message": "a", "httpRequest": {
-                "requestUrl": "https://ann:***@shop.test/cb?code=***&page=2#***",
+                "requestUrl": "https://***@shop.test/cb?code=***&page=2#***",
                 "referer": "/login?password=***",
                 "latency": "0.230s" } }),
+            json!({ "severity": "INFO", "message": "c", "httpRequest": {
+                "requestUrl": "https://***@github.com/org/repo.git",
+                "referer": "https://***@github.com/" } }),
             json!({ "severity": "INFO", "message": "b", "httpRequest": {
                 "requestUrl": "/reset?token=***", "latency": "1.500s" } }),
         ]

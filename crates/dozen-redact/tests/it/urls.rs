@@ -83,11 +83,76 @@ fn the_documented_names_are_secret() {
         "code",
         "client_secret",
         "X-Amz-Credential",
+        "authorization",
+        "apikey",
+        "api-key",
+        "access_key",
+        "private_key",
+        "credential",
+        // Signed URLs and prefixed keys.
+        "X-Amz-Signature",
+        "X-Goog-Signature",
+        "X-Amz-Security-Token",
+        "X-Api-Key",
+        "google_api_key",
+        "private_key_id",
+        // Case does not matter, for the exact names either.
+        "API_KEY",
+        "Sig",
+        "AUTHORIZATION",
+        "ApiKey",
+        "Private_Key",
+        "Access_Key",
+        "CODE",
+        "Auth",
+        "KEY",
+        "PassWord",
     ] {
         assert!(is_secret_param(name), "{name}");
     }
-    for name in ["sslmode", "mode", "authSource", "db", "keyspace", "page"] {
+    for name in [
+        "sslmode",
+        "mode",
+        "authSource",
+        "db",
+        "keyspace",
+        "page",
+        "keys",
+        "codec",
+        "signed",
+        "author",
+    ] {
         assert!(!is_secret_param(name), "{name}");
+    }
+}
+
+/// Each name of the list hides its value in a URL, whatever its case.
+#[test]
+fn a_url_hides_the_value_of_every_documented_name() {
+    for name in [
+        "password",
+        "pwd",
+        "secret",
+        "token",
+        "credential",
+        "signature",
+        "apikey",
+        "api_key",
+        "api-key",
+        "private_key",
+        "auth",
+        "authorization",
+        "key",
+        "access_key",
+        "sig",
+        "code",
+        "X-Amz-Signature",
+        "X-Api-Key",
+    ] {
+        for name in [name.to_owned(), name.to_ascii_uppercase()] {
+            let url = format!("https://h.test/p?page=2&{name}=V4lue-0f-{name}&x=1");
+            check(&url, &format!("https://h.test/p?page=2&{name}=***&x=1"));
+        }
     }
 }
 
