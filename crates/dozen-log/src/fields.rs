@@ -195,12 +195,13 @@ impl FieldSet {
         }
     }
 
-    /// Records the values of an event, taking each field's key from `keys` (and keeping it
-    /// there) instead of working it out again.
-    pub(crate) fn event_recorder<'a>(&'a mut self, keys: &'a mut KeyCache) -> Recorder<'a> {
+    /// Records the values of an event (or of a span, with a cache made by
+    /// [`KeyCache::for_spans`]), taking each field's key from `keys` (and keeping it there)
+    /// instead of working it out again.
+    pub(crate) fn cached_recorder<'a>(&'a mut self, keys: &'a mut KeyCache) -> Recorder<'a> {
         Recorder {
             set: self,
-            is_span: false,
+            is_span: keys.is_span,
             keys: Some(keys),
         }
     }
@@ -354,6 +355,8 @@ struct Key {
     reserved: bool,
     /// The [`name_bit`] of the key as written.
     bit: u64,
+    /// An `httpRequest` member whose value may be rewritten ([`stackdriver::http_value`]).
+    rewritten: bool,
     prefix: String,
 }
 
@@ -379,6 +382,7 @@ impl Key {
             route,
             reserved,
             bit: name_bit(reserved, route.key),
+            rewritten: route.kind == Kind::Http && stackdriver::is_rewritten(route.key),
             prefix,
         }
     }
@@ -387,48 +391,80 @@ impl Key {
 /// The number of field names whose [`Key`] a [`KeyCache`] keeps.
 const KEY_SLOTS: usize = 128;
 
-/// The [`Key`]s of the event fields recorded last on a thread, one slot per field name,
-/// direct-mapped. A slot is found by the address and length of the field's `&'static str`
-/// name: a static string never changes, so an equal address and length is an equal name, and
-/// the key kept for it is the key of the field being recorded.
+/// The [`Key`]s of the fields recorded last on a thread, one per field name, in a two-way
+/// table. A slot is found by the address and length of the field's `&'static str` name: a
+/// static string never changes, so an equal address and length is an equal name, and the key
+/// kept for it is the key of the field being recorded. Events and spans keep caches of their
+/// own, since `insert_id` routes differently on a span.
 #[derive(Default)]
 pub(crate) struct KeyCache {
     slots: Vec<Option<(&'static str, Key)>>,
+    is_span: bool,
 }
 
 impl KeyCache {
+    /// A cache of event field keys.
     pub(crate) const fn new() -> Self {
-        Self { slots: Vec::new() }
-    }
-
-    /// The key of an event field named `name`, worked out when not kept.
-    fn get(&mut self, name: &'static str) -> &Key {
-        let addr = name.as_ptr().addr();
-        let at = (addr ^ (addr >> 7) ^ name.len().wrapping_mul(31)) % KEY_SLOTS;
-        let kept = self
-            .slots
-            .get(at)
-            .is_some_and(|slot| slot.as_ref().is_some_and(|(n, _)| std::ptr::eq(*n, name)));
-        if !kept {
-            self.fill(at, name);
+        Self {
+            slots: Vec::new(),
+            is_span: false,
         }
-        &self.slots[at].get_or_insert_with(|| Self::fresh(name)).1
     }
 
-    /// Works out the key of `name` into slot `at`.
+    /// A cache of span field keys.
+    pub(crate) const fn for_spans() -> Self {
+        Self {
+            slots: Vec::new(),
+            is_span: true,
+        }
+    }
+
+    /// The key of a field named `name`, worked out when not kept.
+    fn get(&mut self, name: &'static str) -> &Key {
+        // The two slots a name may use: a multiplicative hash of its address and length, and
+        // its neighbour, so that two names of one event that hash alike both stay.
+        let hash = (name.as_ptr().addr() ^ name.len()).wrapping_mul(0x9e37_79b9);
+        let first = (hash >> 16) % KEY_SLOTS;
+        let at = if self.holds(first, name) {
+            first
+        } else {
+            self.find_or_fill(first, name)
+        };
+        &self.slots[at]
+            .get_or_insert_with(|| Self::fresh(name, self.is_span))
+            .1
+    }
+
+    fn holds(&self, at: usize, name: &'static str) -> bool {
+        self.slots
+            .get(at)
+            .is_some_and(|slot| slot.as_ref().is_some_and(|(n, _)| std::ptr::eq(*n, name)))
+    }
+
+    /// The slot of `name` when its neighbour slot holds it; else works out its key into slot
+    /// `first` or the neighbour, whichever is free (`first` when neither is).
     #[cold]
     #[inline(never)]
-    fn fill(&mut self, at: usize, name: &'static str) {
+    fn find_or_fill(&mut self, first: usize, name: &'static str) -> usize {
+        if self.holds(first ^ 1, name) {
+            return first ^ 1;
+        }
         if self.slots.is_empty() {
             self.slots.resize_with(KEY_SLOTS, Default::default);
         }
-        self.slots[at] = Some(Self::fresh(name));
+        let at = if self.slots[first].is_some() && self.slots[first ^ 1].is_none() {
+            first ^ 1
+        } else {
+            first
+        };
+        self.slots[at] = Some(Self::fresh(name, self.is_span));
+        at
     }
 
     #[cold]
     #[inline(never)]
-    fn fresh(name: &'static str) -> (&'static str, Key) {
-        (name, Key::new(name, false))
+    fn fresh(name: &'static str, is_span: bool) -> (&'static str, Key) {
+        (name, Key::new(name, is_span))
     }
 }
 
@@ -489,15 +525,13 @@ impl Recorder<'_> {
                 &fresh
             }
         };
-        let (route, reserved, bit) = (key.route, key.reserved, key.bit);
+        let (route, reserved, bit, rewritten) = (key.route, key.reserved, key.bit, key.rewritten);
         let member = self.set.buf.len();
         let buf = &mut self.set.buf;
         buf.push_str(&key.prefix);
         let start = buf.len();
         write(buf, route.shape);
-        if route.kind == Kind::Http
-            && let Some(v) = stackdriver::http_value(route.key, &self.set.buf[start..])
-        {
+        if rewritten && let Some(v) = stackdriver::http_value(route.key, &self.set.buf[start..]) {
             self.set.buf.truncate(start);
             self.set.buf.push_str(&v);
         }
@@ -661,12 +695,32 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
+        // A span's trace flag, taken without writing it first (as `lift_trace` would).
+        if self.is_span && field.name() == "trace_sampled" {
+            self.set.sampled = Some(value);
+            return;
+        }
         self.push(field, |out, shape| {
             push_scalar(out, shape, if value { "true" } else { "false" });
         });
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
+        // A span's trace ids, parsed without writing them first (as `lift_trace` would): every
+        // request span has two.
+        if self.is_span {
+            match field.name() {
+                "trace_id" if let Some(id) = parse_hex::<16>(value) => {
+                    self.set.trace_id = Some(id);
+                    return;
+                }
+                "span_id" if let Some(id) = parse_hex::<8>(value) => {
+                    self.set.span_id = Some(id);
+                    return;
+                }
+                _ => {}
+            }
+        }
         self.push(field, |out, _| {
             let end = out.len() + VALUE_CAP;
             out.push('"');
@@ -764,5 +818,40 @@ mod tests {
             assert_eq!(set.put(entry), !keys.insert(name), "{key}");
             assert_eq!(set.entries.len(), keys.len());
         }
+    }
+
+    /// Names that share a slot, names that share an address (a prefix of another), a name
+    /// recorded as a span field and as an event field: each always gets its own key.
+    #[test]
+    fn the_key_cache_answers_each_name_with_its_own_key() {
+        let text: &'static str =
+            Box::leak("insert_idlabels.alabels.ab".repeat(40).into_boxed_str());
+        let mut names: Vec<&'static str> = (0..400)
+            .map(|i| -> &'static str { Box::leak(format!("f{i}").into_boxed_str()) })
+            .collect();
+        // Prefixes of one allocation: equal addresses, different lengths.
+        names.extend((1..text.len()).step_by(7).map(|end| &text[..end]));
+        names.extend([&text[..9], &text[9..17], &text[9..18]]);
+        for is_span in [false, true] {
+            let mut cache = if is_span {
+                KeyCache::for_spans()
+            } else {
+                KeyCache::new()
+            };
+            for round in 0..3 {
+                for &name in names.iter().cycle().skip(round * 37).take(names.len()) {
+                    let expected = Key::new(name, is_span);
+                    let got = cache.get(name);
+                    assert_eq!(got.route.key, expected.route.key, "{name} {is_span}");
+                    assert_eq!(got.prefix, expected.prefix, "{name} {is_span}");
+                    assert_eq!(got.rewritten, expected.rewritten, "{name}");
+                }
+            }
+        }
+        // `insert_id` is the entry's insert id on an event and a field of its own on a span.
+        assert_ne!(
+            KeyCache::new().get(&text[..9]).route.key,
+            KeyCache::for_spans().get(&text[..9]).route.key
+        );
     }
 }

@@ -18,20 +18,26 @@
 //! - behind a load balancer (Cloud Run, a GKE ingress) the peer is the proxy and the client is the
 //!   first address of `X-Forwarded-For`: use `.remote_ip(dozen_log::http::forwarded_for)`.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use bytes::Buf as _;
-use http::{Extensions, HeaderMap, Request, Response, Version};
+use http::{Extensions, HeaderMap, HeaderName, Request, Response, Version};
 use http_body::{Body, Frame, SizeHint};
 use tracing::Span;
-use tracing::field::Empty;
 
 use crate::TraceContext;
+
+// Header names as constants: a `&str` name is parsed on every lookup.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const X_CLOUD_TRACE_CONTEXT: HeaderName = HeaderName::from_static("x-cloud-trace-context");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The trace context of a request: `traceparent` if it is valid, else `X-Cloud-Trace-Context` if
 /// that is valid, else none. A malformed header is ignored.
@@ -44,7 +50,7 @@ use crate::TraceContext;
 /// ```
 #[must_use]
 pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
-    let header = |name: &str| {
+    let header = |name: &HeaderName| {
         let mut values = headers.get_all(name).iter();
         let first = values.next()?;
         // Two values of a single-valued header are as good as none.
@@ -53,11 +59,9 @@ pub fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
         }
         first.to_str().ok()
     };
-    header("traceparent")
+    header(&TRACEPARENT)
         .and_then(TraceContext::from_traceparent)
-        .or_else(|| {
-            header("x-cloud-trace-context").and_then(TraceContext::from_cloud_trace_context)
-        })
+        .or_else(|| header(&X_CLOUD_TRACE_CONTEXT).and_then(TraceContext::from_cloud_trace_context))
 }
 
 /// A new trace for a request that carried none: a random W3C trace id and span id, not sampled,
@@ -134,7 +138,7 @@ fn socket_ip(ext: &Extensions) -> Option<IpAddr> {
 #[must_use]
 pub fn forwarded_for(req: &http::request::Parts) -> Option<IpAddr> {
     req.headers
-        .get("x-forwarded-for")
+        .get(X_FORWARDED_FOR)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .and_then(|first| first.trim().parse().ok())
@@ -183,15 +187,23 @@ impl<S> fmt::Debug for RequestLog<S> {
 }
 
 /// What the request line needs from the request, kept until the response body is done.
+///
+/// The text values share one buffer, written once: the user agent, the referer (redacted), then
+/// `METHOD URL`, which the line's message continues with ` STATUS` when the response is done;
+/// the latency and the remote address follow it then. One allocation per request, however many
+/// values.
 struct RequestInfo {
     span: Span,
     start: Instant,
-    method: http::Method,
-    url: String,
+    text: String,
+    user_agent: Option<Range<usize>>,
+    referer: Option<Range<usize>>,
+    /// Where `METHOD URL` starts, and where the method ends (the URL starts one byte later and
+    /// runs to `url_end`).
+    method: Range<usize>,
+    url_end: usize,
     request_size: Option<u64>,
-    user_agent: Option<String>,
-    referer: Option<String>,
-    remote_ip: Option<String>,
+    remote_ip: Option<IpAddr>,
     protocol: &'static str,
 }
 
@@ -209,7 +221,7 @@ fn protocol(v: Version) -> &'static str {
 /// header and `X-Forwarded-Proto` (default `http`); the path alone without a host. User info is
 /// left out and the values of secret query parameters are masked
 /// ([`dozen_redact::redact_query`]).
-fn request_url(req: &http::request::Parts) -> String {
+fn push_request_url(url: &mut String, req: &http::request::Parts) {
     let uri = &req.uri;
     let absolute = uri
         .scheme_str()
@@ -219,7 +231,6 @@ fn request_url(req: &http::request::Parts) -> String {
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
     };
-    let mut url = String::with_capacity(64);
     match absolute {
         Some((scheme, authority)) => {
             url.push_str(scheme);
@@ -230,7 +241,7 @@ fn request_url(req: &http::request::Parts) -> String {
             if let Some(host) = host() {
                 let scheme = req
                     .headers
-                    .get("x-forwarded-proto")
+                    .get(X_FORWARDED_PROTO)
                     .and_then(|h| h.to_str().ok())
                     .filter(|s| *s == "https" || *s == "http")
                     .unwrap_or("http");
@@ -243,9 +254,8 @@ fn request_url(req: &http::request::Parts) -> String {
     url.push_str(uri.path());
     if let Some(query) = uri.query() {
         url.push('?');
-        dozen_redact::redact_query(query, &mut url);
+        dozen_redact::redact_query(query, url);
     }
-    url
 }
 
 /// An authority without its `user:password@`.
@@ -255,20 +265,41 @@ fn without_userinfo(authority: &str) -> &str {
         .map_or(authority, |(_, host)| host)
 }
 
-/// A `Referer` with its user info, secret query values and fragment hidden: an OAuth
-/// callback's `?code=` or `?access_token=` arrives in the next request's `Referer`.
-fn redact_referer(referer: String) -> String {
-    match crate::stackdriver::redact_url(&referer) {
-        std::borrow::Cow::Borrowed(_) => referer,
-        std::borrow::Cow::Owned(s) => s,
-    }
+/// Appends the value of header `name`, if it is text, and returns where it is.
+fn push_header(text: &mut String, headers: &HeaderMap, name: HeaderName) -> Option<Range<usize>> {
+    let value = headers.get(name)?.to_str().ok()?;
+    let start = text.len();
+    text.push_str(value);
+    Some(start..text.len())
 }
 
-fn header_string(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// Appends a `Referer` with its user info, secret query values and fragment hidden (an OAuth
+/// callback's `?code=` or `?access_token=` arrives in the next request's `Referer`), and
+/// returns where it is.
+fn push_referer(text: &mut String, headers: &HeaderMap) -> Option<Range<usize>> {
+    let value = headers.get(http::header::REFERER)?.to_str().ok()?;
+    let start = text.len();
+    text.push_str(&crate::stackdriver::redact_url(value));
+    Some(start..text.len())
+}
+
+/// Appends `ip` as `Display` writes it; an IPv4 address without the formatting machinery,
+/// since every request line has one.
+fn push_ip(text: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                text.push_str(digits.format(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(text, "{v6}");
+        }
+    }
 }
 
 impl<S, ReqB, ResB> tower_service::Service<Request<ReqB>> for RequestLog<S>
@@ -286,20 +317,20 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let caller = trace_context(req.headers());
+        // With OpenTelemetry, its root span's ids are written instead of fresh ones.
+        let trace = caller.unwrap_or_else(fresh_trace);
+        let mut hex = [0; 48];
+        let (trace_id, span_id) = trace.hex_ids(&mut hex);
         let span = tracing::info_span!(
             "request",
-            trace_id = Empty,
-            span_id = Empty,
-            trace_sampled = Empty,
+            trace_id,
+            span_id,
+            trace_sampled = trace.sampled(),
         );
-        match trace_context(req.headers()) {
-            Some(caller) => {
-                caller.record(&span);
-                #[cfg(feature = "opentelemetry")]
-                crate::otel::set_remote_parent(&span, &caller);
-            }
-            // With OpenTelemetry, its root span's ids are written instead.
-            None => fresh_trace().record(&span),
+        #[cfg(feature = "opentelemetry")]
+        if let Some(caller) = &caller {
+            crate::otel::set_remote_parent(&span, caller);
         }
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
@@ -307,19 +338,29 @@ where
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok())
             .or_else(|| body.size_hint().exact());
+        // Room for the values known now and those added at the end (status, latency, address).
+        let mut text = String::with_capacity(128);
+        let user_agent = push_header(&mut text, headers, http::header::USER_AGENT);
+        let referer = push_referer(&mut text, headers);
+        let method_start = text.len();
+        text.push_str(parts.method.as_str());
+        let method = method_start..text.len();
+        text.push(' ');
+        push_request_url(&mut text, &parts);
         let info = RequestInfo {
-            span: span.clone(),
+            span,
             start: Instant::now(),
-            method: parts.method.clone(),
-            url: request_url(&parts),
+            url_end: text.len(),
+            text,
+            user_agent,
+            referer,
+            method,
             request_size,
-            user_agent: header_string(headers, http::header::USER_AGENT),
-            referer: header_string(headers, http::header::REFERER).map(redact_referer),
-            remote_ip: (self.remote_ip)(&parts).map(|ip| ip.to_string()),
+            remote_ip: (self.remote_ip)(&parts),
             protocol: protocol(parts.version),
         };
         let req = Request::from_parts(parts, body);
-        let inner = span.in_scope(|| self.inner.call(req));
+        let inner = info.span.in_scope(|| self.inner.call(req));
         ResponseFuture {
             inner,
             info: Some(info),
@@ -457,28 +498,47 @@ struct Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        let Some(info) = self.info.take() else { return };
-        let mut latency = String::with_capacity(16);
-        crate::cloud::push_duration(&mut latency, info.start.elapsed());
-        let _entered = info.span.enter();
+        let Some(mut info) = self.info.take() else {
+            return;
+        };
+        let elapsed = info.start.elapsed();
+        let text = &mut info.text;
+        text.push(' ');
+        text.push_str(itoa::Buffer::new().format(self.status));
+        let message_end = text.len();
+        crate::cloud::push_duration(text, elapsed);
+        let latency_end = text.len();
+        if let Some(ip) = info.remote_ip {
+            push_ip(text, ip);
+        }
+        let text = info.text.as_str();
+        let part = |r: &Range<usize>| &text[r.clone()];
+        let message = &text[info.method.start..message_end];
+        let method = part(&info.method);
+        let url = &text[info.method.end + 1..info.url_end];
+        let latency = &text[message_end..latency_end];
+        let remote_ip = info.remote_ip.map(|_| &text[latency_end..]);
+        let user_agent = info.user_agent.as_ref().map(part);
+        let referer = info.referer.as_ref().map(part);
+        // The request's span is the line's parent: given, not entered, which saves the
+        // thread's span stack a push and a pop per request.
+        let span = &info.span;
         macro_rules! log {
             ($level:expr) => {
                 tracing::event!(
+                    parent: span,
                     $level,
-                    httpRequest.requestMethod = info.method.as_str(),
-                    httpRequest.requestUrl = info.url.as_str(),
+                    message,
+                    httpRequest.requestMethod = method,
+                    httpRequest.requestUrl = url,
                     httpRequest.status = self.status,
                     httpRequest.requestSize = info.request_size,
                     httpRequest.responseSize = self.bytes,
-                    httpRequest.userAgent = info.user_agent.as_deref(),
-                    httpRequest.remoteIp = info.remote_ip.as_deref(),
-                    httpRequest.referer = info.referer.as_deref(),
+                    httpRequest.userAgent = user_agent,
+                    httpRequest.remoteIp = remote_ip,
+                    httpRequest.referer = referer,
                     httpRequest.protocol = info.protocol,
-                    httpRequest.latency = latency.as_str(),
-                    "{} {} {}",
-                    info.method,
-                    info.url,
-                    self.status,
+                    httpRequest.latency = latency,
                 )
             };
         }
@@ -486,6 +546,38 @@ impl Drop for Pending {
             500.. => log!(tracing::Level::ERROR),
             400..=499 => log!(tracing::Level::WARN),
             _ => log!(tracing::Level::INFO),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        let mut addresses: Vec<IpAddr> = [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [10, 0, 12, 1],
+            [127, 0, 0, 1],
+            [1, 22, 203, 99],
+        ]
+        .into_iter()
+        .map(|o| IpAddr::V4(Ipv4Addr::from(o)))
+        .collect();
+        addresses.extend((0..=255u8).map(|b| IpAddr::V4(Ipv4Addr::new(b, 255 - b, b / 3, 9))));
+        addresses.extend([
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+            IpAddr::V6(Ipv4Addr::new(192, 0, 2, 33).to_ipv6_mapped()),
+        ]);
+        for ip in addresses {
+            let mut text = String::from("x");
+            push_ip(&mut text, ip);
+            assert_eq!(text, format!("x{ip}"));
         }
     }
 }

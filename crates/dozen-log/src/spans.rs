@@ -6,7 +6,30 @@ use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::fields::FieldSet;
+use std::cell::RefCell;
+
+use crate::fields::{FieldSet, KeyCache};
+
+thread_local! {
+    /// The keys of the span fields recorded last on this thread.
+    static SPAN_KEYS: RefCell<KeyCache> = const { RefCell::new(KeyCache::for_spans()) };
+}
+
+/// Records `record`'s values into `set` with this thread's span keys, or without a cache when
+/// they are in use (a value's `Debug` that makes a span) or gone (thread teardown).
+fn record_into(set: &mut FieldSet, record: impl FnOnce(&mut dyn tracing::field::Visit)) {
+    let mut record = Some(record);
+    let _ = SPAN_KEYS.try_with(|keys| {
+        if let Ok(mut keys) = keys.try_borrow_mut()
+            && let Some(record) = record.take()
+        {
+            record(&mut set.cached_recorder(&mut keys));
+        }
+    });
+    if let Some(record) = record {
+        record(&mut set.recorder(true));
+    }
+}
 
 /// Records a new span's fields into its extensions.
 pub(crate) fn record_new_span<S>(attrs: &Attributes<'_>, id: &Id, ctx: &Context<'_, S>)
@@ -17,7 +40,7 @@ where
     // The values are formatted before the span's lock is taken: a `Debug` that panics must not
     // leave the panic hook waiting on a lock this thread holds.
     let mut set = FieldSet::new();
-    attrs.record(&mut set.recorder(true));
+    record_into(&mut set, |visit| attrs.record(visit));
     let mut ext = span.extensions_mut();
     if ext.get_mut::<FieldSet>().is_none() {
         ext.insert(set);
@@ -32,7 +55,7 @@ where
     let Some(span) = ctx.span(id) else { return };
     // As in `record_new_span`: no user code runs under the span's lock.
     let mut recorded = FieldSet::new();
-    values.record(&mut recorded.recorder(true));
+    record_into(&mut recorded, |visit| values.record(visit));
     let mut ext = span.extensions_mut();
     if let Some(set) = ext.get_mut::<FieldSet>() {
         set.merge(&recorded);

@@ -62,12 +62,21 @@ pub(crate) fn operation_member(key: &str) -> Option<OperationMember> {
     }
 }
 
+const LATENCY: &str = "httpRequest.latency";
+const REQUEST_URL: &str = "httpRequest.requestUrl";
+const REFERER: &str = "httpRequest.referer";
+
+/// Whether [`http_value`] may rewrite the value of `key`: the others are not looked at.
+pub(crate) fn is_rewritten(key: &str) -> bool {
+    matches!(key, LATENCY | REQUEST_URL | REFERER)
+}
+
 /// The new JSON value of an `httpRequest` member whose value `json` must be rewritten, `None`
 /// to keep it as written.
 pub(crate) fn http_value(key: &str, json: &str) -> Option<String> {
     match key {
-        "httpRequest.latency" => latency(json),
-        "httpRequest.requestUrl" | "httpRequest.referer" => {
+        LATENCY => latency(json),
+        REQUEST_URL | REFERER => {
             let inner = json.strip_prefix('"')?.strip_suffix('"')?;
             match redact_url(inner) {
                 Cow::Borrowed(_) => None,
@@ -129,7 +138,7 @@ fn debug_duration(text: &str) -> Option<Duration> {
 /// user info, the values of secret query parameters, and the fragment.
 pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
     if url.contains("://") {
-        return dozen_redact::redact_urls(url);
+        return dozen_redact::redact_client_urls(url);
     }
     match url.split_once('?') {
         Some((path, query)) => {
@@ -153,6 +162,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_rewritten_members_are_named_as_such() {
+        for key in [LATENCY, REQUEST_URL, REFERER] {
+            assert!(is_rewritten(key), "{key}");
+        }
+        // Every other member is left as written, which `is_rewritten` lets the recorder skip.
+        for key in [
+            "httpRequest.requestMethod",
+            "httpRequest.status",
+            "httpRequest.userAgent",
+            "httpRequest.remoteIp",
+            "httpRequest.protocol",
+        ] {
+            assert!(!is_rewritten(key), "{key}");
+            assert_eq!(
+                http_value(key, "\"https://u:pw@h/?token=x#f\""),
+                None,
+                "{key}"
+            );
+            assert_eq!(http_value(key, "\"230ms\""), None, "{key}");
+        }
+    }
+
+    #[test]
     fn latencies_become_duration_strings() {
         fn check(json: &str, expected: Option<&str>) {
             assert_eq!(latency(json).as_deref(), expected, "{json}");
@@ -174,8 +206,17 @@ mod tests {
     fn urls_lose_their_secrets() {
         assert_eq!(
             redact_url("https://u:pw@x.test/a?access_token=t&page=2#f"),
-            "https://u:***@x.test/a?access_token=***&page=2#***"
+            "https://***@x.test/a?access_token=***&page=2#***"
         );
+        // A lone user name is hidden too: in a client's URL it is often a token.
+        assert_eq!(
+            redact_url("https://ghp_T0ken12345@github.com/o/r"),
+            "https://***@github.com/o/r"
+        );
+        assert!(matches!(
+            redact_url("https://x.test/no/secret"),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(
             redact_url("/login?password=hunter2#x"),
             "/login?password=***"

@@ -80,6 +80,19 @@ impl TraceContext {
         s
     }
 
+    /// The trace id and the span id in lower-case hex, written into `buf` (no allocation: the
+    /// request layer writes them for every request).
+    pub(crate) fn hex_ids<'a>(&self, buf: &'a mut [u8; 48]) -> (&'a str, &'a str) {
+        let (trace, span) = buf.split_at_mut(32);
+        write_hex(trace, &self.trace_id);
+        write_hex(span, &self.span_id);
+        // Hex digits are ASCII.
+        (
+            std::str::from_utf8(trace).unwrap_or_default(),
+            std::str::from_utf8(span).unwrap_or_default(),
+        )
+    }
+
     /// Parses a W3C `traceparent` header value: `VERSION-TRACEID-SPANID-FLAGS`.
     ///
     /// Version `00` must have exactly four parts; a later version may append parts, as the
@@ -190,6 +203,15 @@ fn is_lower_hex(s: &str) -> bool {
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Writes `bytes` as lower-case hex into `out`, two digits each.
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
+    }
+}
+
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
@@ -200,22 +222,113 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
 
 /// Lower-case hex of exactly `2 * N` digits.
 pub(crate) fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if !is_lower_hex(s) {
-        return None;
-    }
-    parse_hex_any_case(s)
+    parse_hex_with(s, false)
 }
 
 fn parse_hex_any_case<const N: usize>(s: &str) -> Option<[u8; N]> {
+    parse_hex_with(s, true)
+}
+
+/// The value of each byte as a hex digit: 0 to 15, `LOWER_ONLY` (upper-case `A` to `F`) or
+/// `NOT_HEX`.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = UPPER | (10 + i as u8);
+        i += 1;
+    }
+    table
+};
+const NOT_HEX: u8 = 0xff;
+const UPPER: u8 = 0x10;
+
+/// Exactly `2 * N` hex digits, upper-case ones only when `any_case`: one table lookup per
+/// digit (every request with a trace header, and every request span, parses two ids).
+fn parse_hex_with<const N: usize>(s: &str, any_case: bool) -> Option<[u8; N]> {
     let bytes = s.as_bytes();
     if bytes.len() != 2 * N {
         return None;
     }
+    let reject = if any_case {
+        NOT_HEX & !UPPER & !0x0f
+    } else {
+        !0x0f
+    };
     let mut out = [0u8; N];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let hi = char::from(pair[0]).to_digit(16)?;
-        let lo = char::from(pair[1]).to_digit(16)?;
-        out[i] = u8::try_from(hi * 16 + lo).ok()?;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let hi = HEX_VALUES[usize::from(pair[0])];
+        let lo = HEX_VALUES[usize::from(pair[1])];
+        if (hi | lo) & reject != 0 {
+            return None;
+        }
+        *o = ((hi & 0x0f) << 4) | (lo & 0x0f);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digit-by-digit reading the lookup table replaced.
+    fn reference<const N: usize>(s: &str, any_case: bool) -> Option<[u8; N]> {
+        let bytes = s.as_bytes();
+        if bytes.len() != 2 * N {
+            return None;
+        }
+        if !any_case && !is_lower_hex(s) {
+            return None;
+        }
+        let mut out = [0u8; N];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let hi = char::from(pair[0]).to_digit(16)?;
+            let lo = char::from(pair[1]).to_digit(16)?;
+            out[i] = u8::try_from(hi * 16 + lo).ok()?;
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn the_hex_table_reads_every_byte_as_the_reference_does() {
+        for b in 0..=255u8 {
+            for at in [0, 1, 6, 15] {
+                let mut id = *b"0123456789abcdef";
+                id[at] = b;
+                let Ok(s) = std::str::from_utf8(&id) else {
+                    assert_eq!(
+                        parse_hex_with::<8>(&String::from_utf8_lossy(&id), true),
+                        None
+                    );
+                    continue;
+                };
+                for any_case in [false, true] {
+                    assert_eq!(
+                        parse_hex_with::<8>(s, any_case),
+                        reference::<8>(s, any_case),
+                        "{s:?} any_case={any_case}"
+                    );
+                }
+            }
+        }
+        assert_eq!(parse_hex::<2>("abc"), None);
+        assert_eq!(parse_hex::<2>("ABCD"), None);
+        assert_eq!(parse_hex_any_case::<2>("ABcd"), Some([0xab, 0xcd]));
+    }
+
+    #[test]
+    fn hex_ids_are_the_lower_case_hex_of_both_ids() {
+        let ctx = TraceContext::new([0xa5; 16], [0x0f, 1, 2, 3, 4, 5, 6, 0xff], true)
+            .expect("non-zero ids");
+        let mut buf = [0; 48];
+        let (trace, span) = ctx.hex_ids(&mut buf);
+        assert_eq!(trace, ctx.trace_id_hex());
+        assert_eq!(span, "0f010203040506ff");
+    }
 }

@@ -144,7 +144,7 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         with_scratch(|s| {
             s.begin();
-            event.record(&mut s.event.event_recorder(&mut s.keys));
+            event.record(&mut s.event.cached_recorder(&mut s.keys));
             if s.event.has_operation()
                 && let Some(scope) = ctx.event_scope(event)
             {
