@@ -66,6 +66,16 @@ fn file_problems() {
         &[("APP_PASSWORD_FILE", big_path)],
         "APP_PASSWORD_FILE: the file it names is too large (at most 1 MiB)",
     );
+    // Endless files, whose metadata says 0 bytes: the limit is on what is read, so the load
+    // stops after 1 MiB instead of reading forever or running out of memory.
+    for endless in ["/dev/zero", "/dev/urandom"] {
+        if std::path::Path::new(endless).exists() {
+            check(
+                &[("APP_PASSWORD_FILE", endless)],
+                "APP_PASSWORD_FILE: the file it names is too large (at most 1 MiB)",
+            );
+        }
+    }
     let latin1_path = latin1.path().to_str().unwrap();
     check(
         &[("APP_PASSWORD_FILE", latin1_path)],

@@ -12,8 +12,12 @@ use std::time::{Duration, Instant};
 
 use crate::child::{child, from_env, json_lines, read_all};
 
-/// Far above the documented bound (two flushes of `FLUSH_TIMEOUT` each), far below "forever".
+/// Far above the documented bound (one `FLUSH_TIMEOUT` in all), far below "forever".
 const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What a loaded machine may add to a bound: wide, yet less than a second `FLUSH_TIMEOUT`, so
+/// that waiting twice fails.
+const SLACK: Duration = Duration::from_secs(3);
 
 /// The roles of this module's child processes; `false` for a role that is not one of them.
 pub(crate) fn run_role(role: &str) -> bool {
@@ -21,6 +25,9 @@ pub(crate) fn run_role(role: &str) -> bool {
         "stalled-stdout" => stalled(from_env()),
         "stalled-queue" => stalled(from_env().with_non_blocking(16)),
         "stalled-lossy" => stalled(from_env().with_non_blocking(16).with_lossy(true)),
+        "stalled-panic-stdout" => stalled_panic(from_env()),
+        "stalled-panic-queue" => stalled_panic(from_env().with_non_blocking(16)),
+        "stalled-panic-lossy" => stalled_panic(from_env().with_non_blocking(16).with_lossy(true)),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
@@ -34,6 +41,19 @@ pub(crate) fn run_role(role: &str) -> bool {
 /// exits as a watchdog would.
 fn stalled(builder: dozen_log::Builder) {
     let guard = builder.init().unwrap();
+    fill_stdout();
+    let start = Instant::now();
+    guard.flusher().flush();
+    eprintln!("flushed after ms={}", start.elapsed().as_millis());
+    let start = Instant::now();
+    drop(guard);
+    eprintln!("dropped after ms={}", start.elapsed().as_millis());
+    // libtest would print its summary on the stuck standard output: exit as a watchdog does.
+    std::process::exit(3);
+}
+
+/// Logs from a thread until standard output (a pipe nobody reads) is full.
+fn fill_stdout() {
     std::thread::spawn(|| {
         let filler = "x".repeat(1000);
         loop {
@@ -42,15 +62,29 @@ fn stalled(builder: dozen_log::Builder) {
     });
     // 64 KiB of pipe fill up in well under a second even on a loaded machine.
     std::thread::sleep(Duration::from_millis(1500));
+}
+
+/// Panics with standard output full and stuck, and reports how long the panic hook took (it
+/// runs before the unwinding that `catch_unwind` stops).
+fn stalled_panic(builder: dozen_log::Builder) {
+    let guard = builder.init().unwrap();
+    fill_stdout();
     let start = Instant::now();
-    guard.flusher().flush();
-    drop(guard);
-    eprintln!(
-        "flushed and dropped after ms={}",
-        start.elapsed().as_millis()
-    );
-    // libtest would print its summary on the stuck standard output: exit as a watchdog does.
-    std::process::exit(3);
+    let caught = std::panic::catch_unwind(|| panic!("while stdout is stuck"));
+    eprintln!("the hook returned after ms={}", start.elapsed().as_millis());
+    // The guard's drop is the other test's subject; libtest's summary would block.
+    std::mem::forget(guard);
+    std::process::exit(if caught.is_err() { 4 } else { 5 });
+}
+
+/// The number of milliseconds `stderr` reports after `prefix`.
+fn reported_ms(role: &str, stderr: &str, prefix: &str) -> u128 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("{role}: no {prefix:?} in {stderr}"))
+        .parse()
+        .unwrap()
 }
 
 struct Bomb;
@@ -144,31 +178,59 @@ fn panic_message(text: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn flush_returns_in_bounded_time_when_stdout_is_a_stalled_pipe() {
-    // The children run at once: each is mostly waiting.
-    let children: Vec<_> = ["stalled-stdout", "stalled-queue", "stalled-lossy"]
+/// Runs the child `roles` at once (each is mostly waiting, its standard output unread until it
+/// has exited) and returns each role's standard error, once it has exited with `code`.
+fn run_stalled(roles: [&'static str; 3], code: i32) -> Vec<(&'static str, String)> {
+    let children: Vec<_> = roles
         .into_iter()
         .map(|role| (role, child(role, &[]).spawn().unwrap()))
         .collect();
-    for (role, process) in children {
-        // Nobody reads the child's stdout until it has exited.
-        let (status, _, stderr) = wait(process);
-        let status =
-            status.unwrap_or_else(|| panic!("{role}: still running after {DEADLINE:?}: {stderr}"));
-        assert_eq!(status.code(), Some(3), "{role}: {stderr}");
-        let ms: u64 = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("flushed and dropped after ms="))
-            .unwrap_or_else(|| panic!("{role}: {stderr}"))
-            .parse()
-            .unwrap();
-        // A flush, then the guard's drop: one FLUSH_TIMEOUT in all (the second gives up at
-        // once), with a wide margin for a loaded machine.
-        let bound = 3 * dozen_log::FLUSH_TIMEOUT;
+    children
+        .into_iter()
+        .map(|(role, process)| {
+            let (status, _, stderr) = wait(process);
+            let status = status
+                .unwrap_or_else(|| panic!("{role}: still running after {DEADLINE:?}: {stderr}"));
+            assert_eq!(status.code(), Some(code), "{role}: {stderr}");
+            (role, stderr)
+        })
+        .collect()
+}
+
+#[test]
+fn flush_returns_in_bounded_time_when_stdout_is_a_stalled_pipe() {
+    let bound = (dozen_log::FLUSH_TIMEOUT + SLACK).as_millis();
+    for (role, stderr) in run_stalled(["stalled-stdout", "stalled-queue", "stalled-lossy"], 3) {
+        // The flush waits one FLUSH_TIMEOUT at most; the guard's drop after it gives up at once,
+        // since the writer is still stuck: one FLUSH_TIMEOUT in all.
+        let flushed = reported_ms(role, &stderr, "flushed after ms=");
+        let dropped = reported_ms(role, &stderr, "dropped after ms=");
         assert!(
-            u128::from(ms) < bound.as_millis(),
-            "{role}: {ms} ms, bound {bound:?}"
+            flushed < bound,
+            "{role}: flush {flushed} ms, bound {bound} ms"
+        );
+        assert!(
+            dropped < SLACK.as_millis(),
+            "{role}: the drop after a timed-out flush waited {dropped} ms"
+        );
+    }
+}
+
+#[test]
+fn the_panic_hook_returns_in_bounded_time_when_stdout_is_a_stalled_pipe() {
+    let bound = (dozen_log::FLUSH_TIMEOUT + SLACK).as_millis();
+    let roles = [
+        "stalled-panic-stdout",
+        "stalled-panic-queue",
+        "stalled-panic-lossy",
+    ];
+    for (role, stderr) in run_stalled(roles, 4) {
+        // The hook chains to the previous one, which still says what happened.
+        assert!(stderr.contains("while stdout is stuck"), "{role}: {stderr}");
+        let took = reported_ms(role, &stderr, "the hook returned after ms=");
+        assert!(
+            took < bound,
+            "{role}: the hook took {took} ms, bound {bound} ms"
         );
     }
 }
