@@ -3,6 +3,7 @@
 
 mod params;
 mod registry;
+mod search;
 mod text;
 
 pub use params::is_secret_param;

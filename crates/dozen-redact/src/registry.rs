@@ -5,18 +5,19 @@
 //! reader waits for [`VALUES`] only outside a panic (a panic hook keeps the snapshot it
 //! has when another thread holds it), so a reader can never wait on a thread that
 //! panicked under either, and a value registered is masked from the next line on, even
-//! while other threads register. Registering only records the value: the finders
-//! are rebuilt once, by the first reader after a change, so registering `n` values costs
-//! `O(n)` each rather than rebuilding every finder every time.
+//! while other threads register. Registering only records the value: the searcher
+//! is rebuilt once, by the first reader after a change, so registering `n` values costs
+//! `O(n)` each rather than rebuilding it every time.
+//!
+//! Masking searches every form of every value in one pass ([`Searcher`]), so a line
+//! without a secret costs one scan whatever the number of forms.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, TryLockError};
 
-use memchr::memmem::Finder;
-
-use crate::MARKER;
+use crate::search::Searcher;
 
 /// Values shorter than this many bytes are not registered (see the crate documentation).
 pub const MIN_SECRET_LEN: usize = 6;
@@ -25,7 +26,7 @@ pub const MIN_SECRET_LEN: usize = 6;
 /// building a new snapshot happens outside the snapshot's lock.
 static VALUES: Mutex<Vec<Box<str>>> = Mutex::new(Vec::new());
 
-/// The finders readers use, and the generation they were built for.
+/// The searcher readers use, and the generation it was built for.
 static SNAPSHOT: LazyLock<RwLock<(u64, Secrets)>> =
     LazyLock::new(|| RwLock::new((0, Secrets::default())));
 
@@ -55,7 +56,7 @@ pub fn register(value: &str) -> bool {
     true
 }
 
-/// The finders for `values`.
+/// The searcher for `values`: each value in every form it takes, each form once.
 fn build(values: &[Box<str>]) -> Secrets {
     let mut seen = std::collections::HashSet::with_capacity(values.len() * 4);
     let mut forms: Vec<String> = Vec::with_capacity(values.len() * 4);
@@ -68,14 +69,11 @@ fn build(values: &[Box<str>]) -> Secrets {
             }
         }
     }
-    // Longest first, so a secret that contains another is hidden whole.
-    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    let finders = forms
-        .iter()
-        .map(|f| Finder::new(f.as_bytes()).into_owned())
-        .collect();
+    if forms.is_empty() {
+        return Secrets::default();
+    }
     Secrets {
-        finders: Some(Arc::new(finders)),
+        searcher: Some(Arc::new(Searcher::new(&forms))),
     }
 }
 
@@ -139,27 +137,29 @@ fn load(generation: u64) -> (u64, Secrets) {
 /// A snapshot of the registered secrets, from [`secrets`].
 #[derive(Clone, Default)]
 pub struct Secrets {
-    finders: Option<Arc<Vec<Finder<'static>>>>,
+    searcher: Option<Arc<Searcher>>,
 }
 
 impl Secrets {
     /// Whether nothing is registered.
     pub fn is_empty(&self) -> bool {
-        self.finders.is_none()
+        self.searcher.is_none()
     }
 
-    /// `text` with every occurrence of a registered secret replaced by [`MARKER`].
+    /// `text` with every occurrence of a registered secret replaced by [`MARKER`]:
+    /// occurrences that overlap by one marker, adjacent ones by a marker each. The result
+    /// holds no registered value in any of its forms, even one that replacing brought
+    /// together.
+    ///
+    /// [`MARKER`]: crate::MARKER
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut bytes = Vec::new();
-        let Some(finders) = &self.finders else {
+        let Some(searcher) = &self.searcher else {
             return Cow::Borrowed(text);
         };
-        if !finders.iter().any(|f| f.find(text.as_bytes()).is_some()) {
+        let Some(bytes) = searcher.mask(text.as_bytes()) else {
             return Cow::Borrowed(text);
-        }
-        bytes.extend_from_slice(text.as_bytes());
-        self.mask_bytes(&mut bytes);
-        // Whole UTF-8 substrings were replaced by ASCII, so the bytes stay UTF-8.
+        };
+        // Runs of whole UTF-8 substrings were replaced by ASCII, so the bytes stay UTF-8.
         Cow::Owned(
             String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
@@ -167,38 +167,25 @@ impl Secrets {
     }
 
     /// Replaces, in place, every occurrence of a registered secret in `buf` by
-    /// [`MARKER`]; returns whether anything was replaced. `buf` stays valid UTF-8 if it
-    /// was.
+    /// [`MARKER`], as [`Secrets::mask`] does; returns whether anything was replaced. `buf`
+    /// stays valid UTF-8 if it was.
+    ///
+    /// [`MARKER`]: crate::MARKER
     pub fn mask_bytes(&self, buf: &mut Vec<u8>) -> bool {
-        let Some(finders) = &self.finders else {
+        let Some(searcher) = &self.searcher else {
             return false;
         };
-        let mut replaced = false;
-        for finder in finders.iter() {
-            let Some(first) = finder.find(buf) else {
-                continue;
-            };
-            replaced = true;
-            let needle = finder.needle().len();
-            let mut out = Vec::with_capacity(buf.len());
-            out.extend_from_slice(&buf[..first]);
-            out.extend_from_slice(MARKER.as_bytes());
-            let mut pos = first + needle;
-            while let Some(next) = finder.find(&buf[pos..]) {
-                out.extend_from_slice(&buf[pos..pos + next]);
-                out.extend_from_slice(MARKER.as_bytes());
-                pos += next + needle;
-            }
-            out.extend_from_slice(&buf[pos..]);
-            *buf = out;
-        }
-        replaced
+        let Some(masked) = searcher.mask(buf) else {
+            return false;
+        };
+        *buf = masked;
+        true
     }
 }
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.finders.as_ref().map_or(0, |v| v.len());
+        let n = self.searcher.as_ref().map_or(0, |s| s.len());
         write!(f, "Secrets({n} forms, values hidden)")
     }
 }

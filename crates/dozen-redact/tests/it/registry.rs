@@ -70,3 +70,54 @@ fn a_value_is_masked_at_once_while_other_threads_register() {
         w.join().unwrap();
     }
 }
+
+#[test]
+fn overlapping_nested_and_escaped_values_leave_nothing_visible() {
+    for value in [
+        "gate-key-7f3a",
+        "7f3a-tail-key",
+        "tok-tok-tok",
+        "pfx-secret-9",
+        "pfx-secret-9-longer",
+        "naïve-pässwörd",
+        "say \"hi\" \\ now",
+    ] {
+        assert!(register(value), "{value}");
+    }
+    let s = secrets();
+    let table = [
+        // Two values that overlap: one marker (one used to be masked whole and the start
+        // of the other, `gate-key-`, left visible).
+        ("a gate-key-7f3a-tail-key b", "a *** b"),
+        // One value overlapping itself, and repeated back to back.
+        ("tok-tok-tok-tok end", "*** end"),
+        ("tok-tok-toktok-tok-tok", "******"),
+        // A value that is a prefix of another, at the start and the end of the line.
+        ("pfx-secret-9-longer and pfx-secret-9", "*** and ***"),
+        ("pfx-secret-9pfx-secret-9-longer", "******"),
+        // Multi-byte UTF-8, raw and percent-encoded.
+        ("naïve-pässwörd", "***"),
+        ("?p=na%C3%AFve-p%C3%A4ssw%C3%B6rd&x", "?p=***&x"),
+        // JSON-escaped once (a JSON string) and twice (a `Debug` inside a JSON string).
+        (r#"{"m":"say \"hi\" \\ now"}"#, r#"{"m":"***"}"#),
+        (
+            r#"{"m":"Some(\"say \\\"hi\\\" \\\\ now\")"}"#,
+            r#"{"m":"Some(\"***\")"}"#,
+        ),
+        ("say%20%22hi%22%20%5C%20now", "***"),
+    ];
+    for (input, expected) in table {
+        assert_eq!(s.mask(input), expected, "input: {input}");
+        let mut bytes = input.as_bytes().to_vec();
+        assert!(s.mask_bytes(&mut bytes), "input: {input}");
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+}
+
+#[test]
+fn debug_names_no_value() {
+    register("debug-must-not-show-this");
+    let shown = format!("{:?}", secrets());
+    assert!(!shown.contains("debug-must-not-show-this"), "{shown}");
+    assert!(shown.contains("values hidden"), "{shown}");
+}
