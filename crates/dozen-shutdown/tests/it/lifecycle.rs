@@ -260,3 +260,85 @@ async fn drain_waits_for_tracked_tasks_and_aborts_them_at_the_budget() {
         "hook saw {left:?} remaining"
     );
 }
+
+/// The fields of one captured event: numbers as numbers, anything else as text.
+#[derive(Debug, Default)]
+struct Fields(std::collections::BTreeMap<&'static str, String>);
+
+impl tracing::field::Visit for Fields {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name(), value.to_string());
+    }
+
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.0.insert(field.name(), value.to_string());
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name(), value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name(), format!("{value:?}"));
+    }
+}
+
+/// Keeps the fields of every event that has a `phase`.
+#[derive(Clone, Default)]
+struct Phases(Arc<Mutex<Vec<Fields>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Phases {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        if fields.0.contains_key("phase") {
+            self.0.lock().unwrap().push(fields);
+        }
+    }
+}
+
+/// The README's promise: every phase emits an event with `phase`, `elapsed_ms` and `tasks`.
+/// One task outlives the propagation delay, so the phases see it in flight, then gone; the
+/// elapsed times grow with the phases and respect the delay.
+#[tokio::test(flavor = "current_thread")]
+async fn every_phase_emits_an_event_with_its_elapsed_time_and_tasks() {
+    use tracing_subscriber::prelude::*;
+
+    let phases = Phases::default();
+    // A current-thread runtime: the phases' task runs on this thread, under this subscriber.
+    let _default = tracing_subscriber::registry()
+        .with(phases.clone())
+        .set_default();
+    let shutdown = build(150, 5_000);
+    let job = shutdown.spawn("job", async {
+        tokio::time::sleep(ms(400)).await;
+    });
+    assert!(shutdown.trigger());
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+    job.await.unwrap();
+
+    let events = phases.0.lock().unwrap();
+    let names: Vec<&str> = events.iter().map(|f| f.0["phase"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["draining", "stopping", "teardown", "exit"],
+        "{events:?}"
+    );
+    let number = |i: usize, key: &str| -> u64 {
+        events[i]
+            .0
+            .get(key)
+            .unwrap_or_else(|| panic!("no {key} in {:?}", events[i]))
+            .parse()
+            .unwrap()
+    };
+    let elapsed: Vec<u64> = (0..events.len()).map(|i| number(i, "elapsed_ms")).collect();
+    assert!(elapsed.is_sorted(), "{elapsed:?}");
+    assert!(elapsed[1] >= 150, "stopping before the delay: {elapsed:?}");
+    assert!(
+        elapsed[2] >= 400,
+        "teardown before the task ended: {elapsed:?}"
+    );
+    let tasks: Vec<u64> = (0..events.len()).map(|i| number(i, "tasks")).collect();
+    assert_eq!(tasks, [1, 1, 0, 0], "{events:?}");
+}
