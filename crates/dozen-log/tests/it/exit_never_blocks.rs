@@ -67,13 +67,13 @@ fn fill_stdout() {
 /// Panics with standard output full and stuck, and reports how long the panic hook took (it
 /// runs before the unwinding that `catch_unwind` stops).
 fn stalled_panic(builder: dozen_log::Builder) {
-    let guard = builder.init().unwrap();
+    let _guard = builder.init().unwrap();
     fill_stdout();
     let start = Instant::now();
     let caught = std::panic::catch_unwind(|| panic!("while stdout is stuck"));
     eprintln!("the hook returned after ms={}", start.elapsed().as_millis());
-    // The guard's drop is the other test's subject; libtest's summary would block.
-    std::mem::forget(guard);
+    // `exit` runs no destructor: the guard's drop is the other test's subject, and
+    // libtest's summary would block on the stuck standard output.
     std::process::exit(if caught.is_err() { 4 } else { 5 });
 }
 
