@@ -56,9 +56,12 @@ impl Default for WebSettings {
     }
 }
 
-/// dozen's settings of the web process type.
-type WebTuple = (WebSettings, HttpSettings, ShutdownSettings, LogSettings);
-/// dozen's settings of a named process type: no port, no serving limits.
+/// dozen's settings that only the web process type reads: its ports and
+/// serving limits.
+type WebTuple = (WebSettings, HttpSettings);
+/// dozen's settings that every process type reads. They load apart from
+/// [`WebTuple`], so a bad `PORT` hides neither their own problems nor the
+/// checks across them (the `RUST_LOG` filter, the drain budget).
 type ProcessTuple = (ShutdownSettings, LogSettings);
 
 /// What a process reads for its database, beyond the app's `DATABASE_URL`.
@@ -116,8 +119,9 @@ pub(crate) type Validate<S> = dyn Fn(&S) -> Vec<Problem> + Send + Sync;
 /// # Errors
 ///
 /// Every problem in one list: the load errors of `S` or else its own
-/// checks (`validate`), then dozen's load errors or else the cross-field
-/// checks: the `RUST_LOG` filter and the drain budget.
+/// checks (`validate`), then the load errors of the web settings, then
+/// those of the shutdown and log settings or else their checks (the
+/// `RUST_LOG` filter and the drain budget), whatever else failed.
 pub(crate) fn load<S: DeserializeOwned>(
     web: bool,
     needs: Needs,
@@ -129,14 +133,14 @@ pub(crate) fn load<S: DeserializeOwned>(
     if let (Ok((app, _)), Some(validate)) = (&app, validate) {
         problems.extend(validate(app));
     }
-    let dozen = if web {
-        with_report::<WebTuple>(vars)
-            .map(|((web, http, shutdown, log), report)| (Some((web, http)), shutdown, log, report))
+    let web_settings = if web {
+        with_report::<WebTuple>(vars).map(|(web, report)| (Some(web), report))
     } else {
-        with_report::<ProcessTuple>(vars)
-            .map(|((shutdown, log), report)| (None, shutdown, log, report))
+        Ok((None, Report::default()))
     };
-    let dozen = dozen.map_err(|error| problems.extend(error.problems().cloned()));
+    let web_settings = web_settings.map_err(|error| problems.extend(error.problems().cloned()));
+    let process = with_report::<ProcessTuple>(vars)
+        .map_err(|error| problems.extend(error.problems().cloned()));
     let database =
         load_database(needs, vars).map_err(|error| problems.extend(error.problems().cloned()));
     #[cfg_attr(
@@ -151,7 +155,7 @@ pub(crate) fn load<S: DeserializeOwned>(
         }
         budgets.push(("close database pool", CLOSE_BUDGET));
     }
-    if let Ok((_, shutdown, log, _)) = &dozen {
+    if let Ok(((shutdown, log), _)) = &process {
         if let Err(error) = log.validate() {
             problems.extend([problem(&error.to_string())]);
         }
@@ -159,14 +163,16 @@ pub(crate) fn load<S: DeserializeOwned>(
             problems.extend([problem(&error.to_string())]);
         }
     }
-    match (app, dozen, database) {
+    match (app, web_settings, process, database) {
         (
             Ok((app, app_report)),
-            Ok((web, shutdown, log, dozen_report)),
+            Ok((web, web_report)),
+            Ok(((shutdown, log), process_report)),
             Ok((_database, db_report)),
         ) if problems.problems().len() == 0 => {
             let mut report = app_report;
-            report.extend(dozen_report);
+            report.extend(web_report);
+            report.extend(process_report);
             report.extend(db_report);
             Ok(Loaded {
                 app,
@@ -260,19 +266,21 @@ pub(crate) fn describe<S: DeserializeOwned>(web: bool, needs: Needs) -> Descript
     match (web, needs) {
         #[cfg(dozen_database)]
         (true, Needs::Pool) => {
-            dozen_config::describe::<(S, WebTuple, dozen_backing::PoolSettings)>()
+            dozen_config::describe::<(S, WebTuple, ProcessTuple, dozen_backing::PoolSettings)>()
         }
         #[cfg(dozen_database)]
         (false, Needs::Pool) => {
             dozen_config::describe::<(S, ProcessTuple, dozen_backing::PoolSettings)>()
         }
         #[cfg(feature = "migrate")]
-        (true, Needs::Migrations) => dozen_config::describe::<(S, WebTuple, MigrationsTuple)>(),
+        (true, Needs::Migrations) => {
+            dozen_config::describe::<(S, WebTuple, ProcessTuple, MigrationsTuple)>()
+        }
         #[cfg(feature = "migrate")]
         (false, Needs::Migrations) => {
             dozen_config::describe::<(S, ProcessTuple, MigrationsTuple)>()
         }
-        (true, _) => dozen_config::describe::<(S, WebTuple)>(),
+        (true, _) => dozen_config::describe::<(S, WebTuple, ProcessTuple)>(),
         (false, _) => dozen_config::describe::<(S, ProcessTuple)>(),
     }
 }
@@ -313,16 +321,35 @@ mod tests {
             assert_eq!(got, expected.join("\n"), "{pairs:?}");
         };
         check(true, &[("GREETING", "hi")], &[]);
+        // A bad PORT hides neither the checks of the other settings nor
+        // the app's own.
         check(
             true,
             &[
                 ("GREETING", ""),
                 ("PORT", "eighty"),
                 ("SHUTDOWN_TIMEOUT", "1s"),
+                ("RUST_LOG", "info,[x"),
             ],
             &[
                 "GREETING: blank (some words)",
                 "PORT: invalid value (an integer from 0 to 65535)",
+                "RUST_LOG: not a valid filter (directives such as info,my_crate=debug)",
+                "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
+            ],
+        );
+        // A bad SHUTDOWN_TIMEOUT is one problem, not a second about its
+        // drain budget.
+        check(
+            true,
+            &[
+                ("GREETING", "hi"),
+                ("PORT", "eighty"),
+                ("SHUTDOWN_TIMEOUT", "soon"),
+            ],
+            &[
+                "PORT: invalid value (an integer from 0 to 65535)",
+                "SHUTDOWN_TIMEOUT: invalid value (a duration in humantime syntax such as `5s` or `1m 30s`, at most 1h)",
             ],
         );
         check(

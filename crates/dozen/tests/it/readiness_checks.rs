@@ -2,7 +2,8 @@
 //! its registered checks: 503 while starting, 200 once ready and every check
 //! passes, 503 naming a check that fails or times out and 200 again when it
 //! recovers, 503 once draining; `/livez` stays 200 throughout, and probes
-//! never run a check themselves.
+//! never run a check themselves. A check's error is logged once each time
+//! it starts failing, and never put in the body.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -44,6 +45,20 @@ async fn until(health: &Health, status: u16, body: &str) {
     }
 }
 
+/// A check named `cache` that passes while `up` is set and otherwise fails
+/// with `error`, counting its `runs`: (the check, `up`, `runs`).
+fn cache(error: &'static str) -> (Check, Arc<AtomicBool>, Arc<AtomicUsize>) {
+    let up = Arc::new(AtomicBool::new(false));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (flag, count) = (Arc::clone(&up), Arc::clone(&runs));
+    let check = Check::new("cache", move || {
+        count.fetch_add(1, Ordering::SeqCst);
+        let up = flag.load(Ordering::SeqCst);
+        async move { if up { Ok(()) } else { Err(error) } }
+    });
+    (check, up, runs)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_follows_start_up_checks_and_shutdown() {
     let shutdown = Shutdown::builder()
@@ -57,23 +72,8 @@ async fn readyz_follows_start_up_checks_and_shutdown() {
     let health = Health::new(&shutdown);
     until(&health, 503, r#"{"status":"starting"}"#).await;
 
-    let up = Arc::new(AtomicBool::new(false));
-    let runs = Arc::new(AtomicUsize::new(0));
-    let (flag, count) = (Arc::clone(&up), Arc::clone(&runs));
-    health.add(
-        Check::new("cache", move || {
-            count.fetch_add(1, Ordering::SeqCst);
-            let up = flag.load(Ordering::SeqCst);
-            async move {
-                if up {
-                    Ok(())
-                } else {
-                    Err("connection refused")
-                }
-            }
-        })
-        .with_interval(Duration::from_millis(20)),
-    );
+    let (check, up, runs) = cache("connection refused");
+    health.add(check.with_interval(Duration::from_millis(20)));
     until(&health, 503, r#"{"status":"starting","failing":["cache"]}"#).await;
     assert!(shutdown.mark_ready());
     until(&health, 503, r#"{"status":"failing","failing":["cache"]}"#).await;
@@ -115,4 +115,83 @@ async fn readyz_follows_start_up_checks_and_shutdown() {
     // The checks end with the service: shutdown does not wait for them.
     let outcome = tokio::time::timeout(Duration::from_secs(2), shutdown.wait()).await;
     assert_eq!(outcome.map(|o| o.code()), Ok(0));
+}
+
+/// Everything logged on this thread while the guard lives: the checks run
+/// on the current-thread runtime of the test, so on this thread too.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn lines(&self, message: &str) -> usize {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        text.lines().filter(|line| line.contains(message)).count()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error of the check below: what a real one may hold, a host and a
+/// user, which the logs may show and `/readyz` must not.
+const REFUSED: &str = "connection to cache.internal:6379 as ops refused";
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_failing_check_is_logged_once_per_failure_and_never_in_the_body() {
+    let (logs, _guard) = Logs::capture();
+    let shutdown = Shutdown::builder()
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(Duration::ZERO)
+        .with_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let health = Health::new(&shutdown);
+    let (check, up, runs) = cache(REFUSED);
+    health.add(check.with_interval(Duration::from_millis(10)));
+    // Probes /readyz until the check has run five more times, each answer
+    // `status` with `body`: a failure lasts, and is still logged once.
+    let hold = |status: u16, body: &'static str| {
+        let (health, runs) = (health.clone(), Arc::clone(&runs));
+        async move {
+            until(&health, status, body).await;
+            let since = runs.load(Ordering::SeqCst);
+            while runs.load(Ordering::SeqCst) < since + 5 {
+                let (got, text) = get(&health, "/readyz").await;
+                assert!(!text.contains("refused"), "the error in the body: {text}");
+                assert_eq!((got, text.as_str()), (status, body));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let failing = r#"{"status":"failing","failing":["cache"]}"#;
+    hold(503, failing).await;
+    up.store(true, Ordering::SeqCst);
+    hold(200, r#"{"status":"ready"}"#).await;
+    up.store(false, Ordering::SeqCst);
+    hold(503, failing).await;
+    shutdown.trigger();
+    let outcome = tokio::time::timeout(Duration::from_secs(2), shutdown.wait()).await;
+    assert_eq!(outcome.map(|o| o.code()), Ok(0));
+
+    assert_eq!(logs.lines("readiness check failing"), 2);
+    assert_eq!(logs.lines(REFUSED), 2, "the error is logged with each");
+    assert_eq!(logs.lines("readiness check passing again"), 1);
 }

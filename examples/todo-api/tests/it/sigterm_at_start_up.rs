@@ -76,11 +76,7 @@ fn sigterm_while_connecting_with_retry_exits_0_and_serves_nothing() {
             ("SHUTDOWN_TIMEOUT", "30s"),
         ],
     );
-    app.wait_for_line("a connection retried", Duration::from_secs(30), |l| {
-        l["message"]
-            .as_str()
-            .is_some_and(|m| m.ends_with("yet, retrying"))
-    });
+    app.wait_for_retry();
     assert_eq!(terminate(&mut app), Some(0));
     stopped_in(&app, "connect");
 }

@@ -152,6 +152,16 @@ impl Proc {
         }
     }
 
+    /// Waits for the first log line saying a connection is retried: the
+    /// process is connecting with retry at start-up.
+    pub(crate) fn wait_for_retry(&self) -> Value {
+        self.wait_for_line("a connection retried", Duration::from_secs(30), |l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("yet, retrying"))
+        })
+    }
+
     /// The loopback address of a server that logged `listening` with its
     /// `addr`, once it is `ready` (the port is bound, and answers its health
     /// probes, before the database is attached).

@@ -1,10 +1,14 @@
 //! `worker jobs status|dead|retry` through the service entry point: the
 //! arguments are parsed before any setting, results go to stdout (text or
-//! JSON) and log lines to stderr, and each outcome has its exit code.
+//! JSON) and log lines to stderr, and each outcome has its exit code: 69
+//! when the queue cannot be opened, 143 when a signal stops the command.
+
+use std::time::Duration;
 
 use crate::leases::prepare;
 use crate::reads_only_its_own::run;
-use crate::support::{runtime, targets};
+use crate::support::{closed_port, runtime, spawn, targets};
+use crate::worker;
 
 #[test]
 fn jobs_commands_print_results_on_stdout_and_logs_on_stderr() {
@@ -81,4 +85,44 @@ fn jobs_arguments_are_checked_before_the_configuration() {
         stdout.contains("todo-worker jobs status|dead|retry"),
         "{stdout}"
     );
+}
+
+#[test]
+fn jobs_exit_69_when_the_queue_cannot_be_opened() {
+    // A SQLite file under a regular file: it can never be created, and
+    // that is no reason to retry.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "").expect("a file");
+    let url = format!("sqlite://{}?mode=rwc", file.join("todo.db").display());
+    let (code, stdout, stderr) = run(&["jobs", "status"], &[("DATABASE_URL", &url)]);
+    assert_eq!(code, Some(69), "{stderr}");
+    assert!(stdout.is_empty(), "no result: {stdout}");
+    assert!(stderr.contains("cannot open the job queue"), "{stderr}");
+}
+
+#[test]
+fn sigterm_while_jobs_connects_with_retry_exits_143() {
+    let url = format!("postgres://app:pw@127.0.0.1:{}/app", closed_port());
+    let mut jobs = spawn(
+        worker(),
+        &["jobs", "status"],
+        &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "120s")],
+    );
+    jobs.wait_for_retry();
+    jobs.signal("TERM");
+    assert_eq!(
+        jobs.wait_exit(Duration::from_secs(15)).code(),
+        Some(143),
+        "a Job stopped while connecting must not count as done"
+    );
+    // Nothing but log lines: no result was printed.
+    let seen = jobs.seen.lock().expect("not poisoned").clone();
+    for line in &seen {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not a log line: {line}\n{}",
+            seen.join("\n")
+        );
+    }
 }

@@ -15,11 +15,7 @@ fn sigterm_while_connecting_with_retry_exits_0_and_takes_no_job() {
         &[],
         &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "120s")],
     );
-    w.wait_for_line("a connection retried", Duration::from_secs(30), |l| {
-        l["message"]
-            .as_str()
-            .is_some_and(|m| m.ends_with("yet, retrying"))
-    });
+    w.wait_for_retry();
     w.signal("TERM");
     assert_eq!(w.wait_exit(Duration::from_secs(15)).code(), Some(0));
     stopped_in(&w, "connect");
