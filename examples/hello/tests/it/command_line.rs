@@ -1,4 +1,4 @@
-//! The command line is read before the configuration: `--help` and `config`
+//! The command line is read before the configuration: `--help`, `--version` and `config`
 //! work with an invalid one and print no log line; an unknown argument is a
 //! usage error (2); an invalid configuration is listed on stderr, nothing
 //! on stdout, exit 78.
@@ -29,6 +29,20 @@ fn help_lists_the_commands_and_process_types() {
                 "{flag}: {expected:?} missing from:\n{stdout}"
             );
         }
+        assert!(out.stderr.is_empty(), "{flag}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn version_prints_the_name_and_version_with_an_invalid_configuration() {
+    for flag in ["--version", "-V"] {
+        let out = run(&[flag], &[BAD_PORT]);
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!("hello {}\n", env!("CARGO_PKG_VERSION")),
+            "{flag}"
+        );
         assert!(out.stderr.is_empty(), "{flag}: {}", text(&out.stderr));
     }
 }
