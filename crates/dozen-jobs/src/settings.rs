@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// | `JOBS_CONCURRENCY` | 4 | jobs run at once by this process (1 to 1024) |
 /// | `JOBS_LEASE` | 30s | how long a claimed job stays with this worker without a heartbeat (1s to 1h); the heartbeat renews it every third of that |
 /// | `JOBS_POLL_INTERVAL` | 1s | how long an idle worker waits before looking again (1ms to 1h) |
-/// | `JOBS_BACKOFF_MIN` | 1s | the delay before the second attempt; it doubles with each failure (at most 1 day) |
+/// | `JOBS_BACKOFF_MIN` | 1s | the shortest delay between attempts: 1 to 2 × this after the first failure, doubling with each one (at most 1 day) |
 /// | `JOBS_BACKOFF_MAX` | 1h | the longest delay between attempts (at most 1 day) |
 /// | `HOSTNAME` | none | the first part of the lease owner id; set by Kubernetes to the pod name |
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

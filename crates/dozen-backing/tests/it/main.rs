@@ -72,3 +72,38 @@ pub(crate) mod logs {
         (logs, guard)
     }
 }
+
+/// Connecting with a password to a port nothing listens on, until the deadline: every
+/// attempt is logged, and neither a log line nor the error shows the password.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn retries_never_show_the_password<DB: dozen_backing::Driver>(scheme: &str) {
+    use std::time::Duration;
+
+    let (logs, _guard) = logs::capture();
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let secret = "Pw-retry-s3cret";
+    let url: dozen_backing::ServiceUrl = format!("{scheme}://app:{secret}@127.0.0.1:{port}/app")
+        .parse()
+        .unwrap();
+    let mut settings = dozen_backing::PoolSettings::default();
+    settings.database_connect_timeout = Duration::from_millis(1500);
+    let error = dozen_backing::connect::<DB>(&url, &settings)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), dozen_backing::ErrorKind::Refused, "{error}");
+    assert!(error.attempts() >= 2, "{error}");
+
+    let logs = logs.text();
+    assert!(logs.contains("yet, retrying"), "{logs}");
+    assert!(logs.contains("giving up at the deadline"), "{logs}");
+    assert!(logs.contains("app:***@"), "{logs}");
+    assert!(error.to_string().contains("app:***@"), "{error}");
+    for shown in [logs, error.to_string(), format!("{error:?}")] {
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

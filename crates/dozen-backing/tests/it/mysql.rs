@@ -1,7 +1,8 @@
 //! Promise: a MariaDB/MySQL pool is what its settings say, and a failure that waiting
 //! cannot mend fails at once. The pool connects with its sizes and timeouts; a wrong
 //! password and an unknown database are not retried, and the error shows neither the
-//! password nor the raw URL.
+//! password nor the raw URL; nor do the error and the logs of a connect retried until its
+//! deadline.
 
 use std::time::{Duration, Instant};
 
@@ -134,4 +135,10 @@ async fn an_unknown_database_fails_at_once() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnknownDatabase, "{error}");
     assert_eq!(error.attempts(), 1);
+}
+
+/// Needs no server: nothing listens on the port.
+#[tokio::test]
+async fn retries_never_show_the_password() {
+    crate::retries_never_show_the_password::<MySql>("mysql").await;
 }

@@ -2,7 +2,8 @@
 //! not. The pool has its settings; an unknown database fails at once; a server that starts
 //! late (a proxy that opens after a while) and "too many connections" are retried until
 //! they pass; the deadline is kept when nothing ever listens; the `pgsql` alias and a Unix
-//! socket connect; an unknown parameter is dropped and only its name is logged.
+//! socket connect; an unknown parameter is dropped and only its name is logged; a password
+//! shows in no retry's log line nor in the error.
 
 use std::time::{Duration, Instant};
 
@@ -186,6 +187,12 @@ async fn the_deadline_is_kept_when_nothing_ever_listens() {
         )),
         "{error}"
     );
+}
+
+/// Needs no server: nothing listens on the port.
+#[tokio::test]
+async fn retries_never_show_the_password() {
+    crate::retries_never_show_the_password::<Postgres>("postgres").await;
 }
 
 #[tokio::test]

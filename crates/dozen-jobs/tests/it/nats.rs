@@ -44,6 +44,21 @@ async fn counts(q: &NatsQueue) -> dozen_jobs::Counts {
     q.counts().await.expect("counts")
 }
 
+/// Runs `worker` until a job on `q` is dead, then shuts it down.
+async fn run_until_one_is_dead(q: &NatsQueue, worker: Worker<NatsQueue>) {
+    let shutdown = shutdown();
+    let run = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { worker.run(&shutdown).await }
+    });
+    eventually(Duration::from_secs(10), "the job is dead", || async {
+        counts(q).await.dead == 1
+    })
+    .await;
+    shutdown.trigger();
+    run.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueued_jobs_are_claimed_and_completed_once() {
     let Some(server) = NatsServer::start() else {
@@ -179,18 +194,7 @@ async fn jobs_out_of_attempts_are_dead_listed_and_retried_by_the_admin_commands(
         .unwrap()
         .id()
         .unwrap();
-    let shutdown = shutdown();
-    let run = tokio::spawn({
-        let worker = worker(q.clone(), &seen);
-        let shutdown = shutdown.clone();
-        async move { worker.run(&shutdown).await }
-    });
-    eventually(Duration::from_secs(10), "the job is dead", || async {
-        counts(&q).await.dead == 1
-    })
-    .await;
-    shutdown.trigger();
-    run.await.unwrap();
+    run_until_one_is_dead(&q, worker(q.clone(), &seen)).await;
     assert!(seen.done().is_empty());
 
     let check = |command: Command, code: u8, expected: String| {
@@ -259,6 +263,47 @@ async fn jobs_out_of_attempts_are_dead_listed_and_retried_by_the_admin_commands(
     .await;
     let again = q.claim("a", 1, LEASE).await.unwrap();
     assert_eq!((again[0].id, again[0].attempt), (id, 1));
+}
+
+/// A job whose workers die mid-attempt (delivered, never acknowledged, the
+/// ack wait left to run out) uses up its attempts: the next worker marks it
+/// dead instead of running it, so it cannot crash-loop a fleet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_workers_keep_dying_uses_up_its_attempts() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let q = queue(&server.url(), "jobs").await;
+    let lease = Duration::from_secs(1);
+    let id = q
+        .enqueue(&Work::new(1), Options::new().with_max_attempts(2))
+        .await
+        .unwrap()
+        .id()
+        .unwrap();
+    for attempt in [1, 2] {
+        // Attempt 1 is due at once; attempt 2 once the ack wait runs out.
+        let claimed = claim_within(&q, Duration::from_secs(10), lease).await;
+        assert_eq!((claimed.id, claimed.attempt), (id, attempt));
+        // Its worker dies here: no heartbeat, no acknowledgement.
+    }
+
+    let seen = Seen::default();
+    run_until_one_is_dead(&q, worker(q.clone(), &seen).with_lease(lease)).await;
+
+    assert!(
+        seen.done().is_empty(),
+        "ran a third time: {:?}",
+        seen.done()
+    );
+    let dead = q.dead(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, id);
+    let error = dead[0].last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("out of attempts: 2 of 2 started"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

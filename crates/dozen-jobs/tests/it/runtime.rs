@@ -110,6 +110,73 @@ async fn failures_retry_with_backoff_until_done_or_dead() {
     }
 }
 
+/// A job whose workers die mid-attempt (claimed, never settled, the lease
+/// left to run out) uses up its attempts: the next worker marks it dead
+/// instead of running it, so it cannot crash-loop a fleet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_workers_keep_dying_uses_up_its_attempts() {
+    for target in targets("jobs_rt_crashloop").await {
+        let q = queue(&target.url).await;
+        let id = add(&q, &Work::new(1), Options::new().with_max_attempts(2)).await;
+        let lease = Duration::from_millis(300);
+        for (owner, attempt) in [("dead-1", 1), ("dead-2", 2)] {
+            // Attempt 1 is due at once; attempt 2 once the lease runs out.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let claimed = loop {
+                let claimed = q.claim(owner, 1, lease).await.unwrap();
+                if !claimed.is_empty() {
+                    break claimed;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{target:?}: the lease never ran out"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            assert_eq!(
+                (claimed[0].id, claimed[0].attempt),
+                (id, attempt),
+                "{target:?}"
+            );
+            // The worker dies here: no heartbeat, no settlement.
+        }
+
+        let calls = Arc::new(AtomicUsize::new(0));
+        let w = Worker::new(q.clone()).settings(fast()).handle({
+            let calls = Arc::clone(&calls);
+            move |_: JobContext, _: Work| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok::<_, String>(()) }
+            }
+        });
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(10), "the job is dead", || async {
+            q.counts().await.unwrap().dead == 1
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "{target:?}: ran a third time"
+        );
+        assert_eq!(row(&q, id).await.1, "dead", "{target:?}");
+        let dead = q.dead(10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{target:?}");
+        let error = dead[0].last_error.as_deref().unwrap_or_default();
+        assert!(
+            error.starts_with("out of attempts: 2 of 2 started"),
+            "{target:?}: {error}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_than_the_concurrency_limit_run_at_once() {
     for target in targets("jobs_rt_limit").await {

@@ -1,7 +1,7 @@
 //! Promise: `myapp migrate ...`, run as a child process, prints a line per
 //! migration and a summary on stdout, errors on stderr (a usage error naming
-//! the flag, never a password), and returns the documented exit code of each
-//! outcome.
+//! the flag, a failed connect the URL with its password hidden, never a
+//! password), and returns the documented exit code of each outcome.
 
 use dozen_migrate::Cli;
 
@@ -97,4 +97,48 @@ async fn apply_prints_a_line_per_migration() {
         "{stderr}"
     );
     assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+}
+
+/// `url` with `password` as its user's password.
+fn with_password(url: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (user, host) = rest.split_once('@').expect("a URL with a user");
+    let user = user.split(':').next().unwrap_or(user);
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+/// A connect that fails at once, for a password the server refuses (MariaDB's
+/// root has none) or a database that does not exist (PostgreSQL): exit 1, the
+/// URL named with its password hidden, in text and in JSON, and the password
+/// nowhere on stdout or stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_connect_never_prints_the_password() {
+    let secret = "Hunter2-cli";
+    let mut targets = Vec::new();
+    if let Some(url) = dozen_testkit::service_url(dozen_testkit::MYSQL) {
+        targets.push((Kind::MySql, with_password(&url, secret)));
+    }
+    if let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) {
+        let missing = dozen_testkit::with_database(&url, &dozen_testkit::unique_name("missing"));
+        targets.push((Kind::Postgres, with_password(&missing, secret)));
+    }
+    for (kind, url) in targets {
+        for args in ["status", "status --format json", ""] {
+            let (code, stdout, stderr) = run_cli(kind, &url, args);
+            let shown = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+            assert_eq!(code, Cli::FAILURE, "{kind:?} `migrate {args}`\n{shown}");
+            assert!(
+                shown.contains(":***@"),
+                "{kind:?} `migrate {args}`\n{shown}"
+            );
+            assert!(
+                !shown.contains(secret),
+                "{kind:?} `migrate {args}`\n{shown}"
+            );
+            assert!(
+                !shown.contains("Hunter2"),
+                "{kind:?} `migrate {args}`\n{shown}"
+            );
+        }
+    }
 }
