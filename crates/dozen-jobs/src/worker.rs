@@ -295,12 +295,7 @@ async fn run_one<B: Backend>(
     owner: Arc<str>,
     shutdown: Shutdown,
 ) {
-    let span = tracing::info_span!(
-        "job",
-        job_id = job.id.0,
-        job = %job.name,
-        attempt = job.attempt
-    );
+    let span = job_span(&job);
     async move {
         if job.attempt > job.max_attempts {
             // Earlier attempts ended with their worker gone (a crash, an
@@ -349,10 +344,7 @@ async fn run_one<B: Backend>(
                 },
                 () = &mut give_back => {
                     work.abort();
-                    match backend.give_back(&job).await {
-                        Ok(_) => tracing::info!("job given back before the shutdown deadline"),
-                        Err(error) => tracing::warn!(error = %error, "cannot give the job back; its lease will run out"),
-                    }
+                    give_back_one(&*backend, &job, "job given back before the shutdown deadline").await;
                     return;
                 }
             }
@@ -374,13 +366,29 @@ async fn give_back_claim<B: Backend>(
         return;
     };
     for job in jobs {
-        match backend.give_back(&job).await {
-            Ok(_) => {
-                tracing::info!(job_id = job.id.0, job = %job.name, "job claimed as draining started; given back");
-            }
-            Err(error) => {
-                tracing::warn!(job_id = job.id.0, error = %error, "cannot give the job back; its lease will run out");
-            }
+        give_back_one(backend, &job, "job claimed as draining started; given back")
+            .instrument(job_span(&job))
+            .await;
+    }
+}
+
+/// The span of everything logged about `job`.
+fn job_span<L>(job: &Claimed<L>) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        job_id = job.id.0,
+        job = %job.name,
+        attempt = job.attempt
+    )
+}
+
+/// Gives `job` back unstarted, logging `given` once it is; when it cannot be, its lease runs
+/// out and another worker takes it then.
+async fn give_back_one<B: Backend>(backend: &B, job: &Claimed<B::Lease>, given: &str) {
+    match backend.give_back(job).await {
+        Ok(_) => tracing::info!("{given}"),
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot give the job back; its lease will run out");
         }
     }
 }
