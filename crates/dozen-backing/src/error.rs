@@ -22,6 +22,9 @@ pub enum ErrorKind {
     StartingUp,
     /// The server has no connection slot left (PostgreSQL `53300`, MySQL 1040 and 1203).
     TooManyConnections,
+    /// The database is locked by another connection for longer than the busy timeout
+    /// (SQLite `SQLITE_BUSY` and `SQLITE_LOCKED`, as when replicas open one new file at once).
+    Busy,
     /// The server or the network failed while connecting (reset, unreachable, end of stream).
     Network,
     /// The deadline passed: the connect timeout, or a health check's timeout.
@@ -41,8 +44,8 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Whether waiting and trying again may help: [`Refused`](Self::Refused),
     /// [`Dns`](Self::Dns), [`StartingUp`](Self::StartingUp),
-    /// [`TooManyConnections`](Self::TooManyConnections), [`Network`](Self::Network) and
-    /// [`TimedOut`](Self::TimedOut).
+    /// [`TooManyConnections`](Self::TooManyConnections), [`Busy`](Self::Busy),
+    /// [`Network`](Self::Network) and [`TimedOut`](Self::TimedOut).
     #[must_use]
     pub const fn is_transient(self) -> bool {
         matches!(
@@ -51,6 +54,7 @@ impl ErrorKind {
                 | Self::Dns
                 | Self::StartingUp
                 | Self::TooManyConnections
+                | Self::Busy
                 | Self::Network
                 | Self::TimedOut
         )
@@ -67,6 +71,7 @@ impl ErrorKind {
             Self::Dns => "dns failure",
             Self::StartingUp => "server starting up",
             Self::TooManyConnections => "too many connections",
+            Self::Busy => "database busy",
             Self::Network => "network error",
             Self::TimedOut => "timed out",
             Self::BadCredentials => "bad credentials",

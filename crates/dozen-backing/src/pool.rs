@@ -295,6 +295,19 @@ fn classify_database(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
             _ => ErrorKind::Database,
         };
     }
+    #[cfg(feature = "sqlite")]
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // Extended result codes keep the primary one in their low byte: 5 is SQLITE_BUSY
+        // (with _RECOVERY, _SNAPSHOT, _TIMEOUT), 6 SQLITE_LOCKED.
+        let primary = db
+            .code()
+            .and_then(|c| c.parse::<u32>().ok())
+            .map(|c| c & 0xff);
+        return match primary {
+            Some(5 | 6) => ErrorKind::Busy,
+            _ => ErrorKind::Database,
+        };
+    }
     match db.code().as_deref() {
         Some("57P01" | "57P02" | "57P03") => ErrorKind::StartingUp,
         Some("53300") => ErrorKind::TooManyConnections,

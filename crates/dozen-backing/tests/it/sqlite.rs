@@ -145,3 +145,46 @@ async fn invalid_settings_are_refused_before_connecting() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidSetting);
 }
+
+/// Replicas that open one database at once may find it locked while another switches it to
+/// WAL: `SQLITE_BUSY` at connect is waited out with the retry, not returned at once.
+#[tokio::test]
+async fn a_database_locked_at_connect_is_retried_until_it_is_free() {
+    use sqlx::Connection as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let mut holder =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+    sqlx::raw_sql("CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+        holder.close().await.unwrap();
+    });
+
+    let mut settings = PoolSettings::default();
+    settings.database_busy_timeout = Duration::from_millis(100);
+    settings.database_connect_timeout = Duration::from_secs(20);
+    let started = Instant::now();
+    let pool: SqlitePool = dozen_backing::connect(&url_for(&path, ""), &settings)
+        .await
+        .unwrap_or_else(|e| panic!("{:?}: {e}", e.kind()));
+    let waited = started.elapsed();
+    release.await.unwrap();
+    assert!(
+        waited >= Duration::from_millis(1000),
+        "connected while locked: {waited:?}"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert!(ErrorKind::Busy.is_transient());
+}

@@ -312,7 +312,14 @@ fn child_entry_point() {
                 let db = match Database::connect(&url.parse().expect("a valid URL")).await {
                     Ok(db) => db,
                     Err(e) => {
-                        println!("error {e}");
+                        // The whole chain: the driver's own error says why.
+                        let mut text = e.to_string();
+                        let mut source = std::error::Error::source(&e);
+                        while let Some(cause) = source {
+                            text = format!("{text}: {cause}");
+                            source = cause.source();
+                        }
+                        println!("error {text}");
                         return 1;
                     }
                 };
