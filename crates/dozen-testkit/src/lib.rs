@@ -70,15 +70,168 @@ pub fn with_database(url: &str, database: &str) -> String {
     out
 }
 
+/// The start of the name of every database [`fresh_postgres`] and
+/// [`fresh_mysql`] create, followed by a [`unique_name`], which holds the
+/// creating process's id.
+///
+/// Tests never drop their databases, so without a sweep a machine that runs
+/// the suite keeps hundreds of them. The first of those calls in a process
+/// drops, on the same server, every database with this mark whose creating
+/// process no longer exists, at most [`SWEEP_LIMIT`] of them per call. It does
+/// so only where a process can be looked up (Linux's `/proc`) and only on a
+/// server on the loopback address, where the process ids are this machine's.
+/// A database still in use is left for a later sweep.
+pub const FRESH_MARK: &str = "dzt_";
+
+/// At most this many databases are dropped by one sweep (a drop takes about
+/// 0.15 s on PostgreSQL), so that a machine with hundreds of leftovers does not
+/// make one test's set-up slow: every test process that makes a database
+/// sweeps once, each starting at another place in the list, so a run of the
+/// suite drops more than it leaves.
+pub const SWEEP_LIMIT: usize = 8;
+
+/// Whether this process should sweep the server at `url` now: the first time
+/// it is asked, where processes can be looked up, for a loopback server.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn sweep_now(url: &str) -> bool {
+    use std::sync::atomic::AtomicBool;
+    static SWEPT: AtomicBool = AtomicBool::new(false);
+    let loopback = [
+        "@127.0.0.1",
+        "@localhost",
+        "@[::1]",
+        "://127.0.0.1",
+        "://localhost",
+        "://[::1]",
+    ]
+    .iter()
+    .any(|host| url.contains(host));
+    loopback && std::path::Path::new("/proc/self").exists() && !SWEPT.swap(true, Ordering::Relaxed)
+}
+
+/// The id of the process that made `name` with [`unique_name`]
+/// (`{prefix}_{pid}_{clock}_{counter}`), read from the end since the prefix
+/// may hold `_`.
+#[cfg(any(feature = "postgres", feature = "mysql", test))]
+fn creator_pid(name: &str) -> Option<u32> {
+    let mut parts = name.rsplit('_');
+    parts.next()?;
+    parts.next()?;
+    parts.next()?.parse().ok()
+}
+
+/// Whether `name` carries [`FRESH_MARK`] and the process that created it is gone.
+#[cfg(any(feature = "postgres", feature = "mysql", test))]
+fn is_leftover(name: &str) -> bool {
+    name.starts_with(FRESH_MARK)
+        && creator_pid(name)
+            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Dropping the leftover databases of dead test processes; see [`FRESH_MARK`].
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod sweep {
+    use super::{FRESH_MARK, SWEEP_LIMIT, is_leftover};
+
+    /// Up to [`SWEEP_LIMIT`] leftovers among `names`, from a place that
+    /// depends on the process, so that processes sweeping at once do not
+    /// queue behind each other's drops of the same database.
+    fn leftovers(mut names: Vec<String>) -> impl Iterator<Item = String> {
+        names.retain(|n| is_leftover(n));
+        if !names.is_empty() {
+            let start = std::process::id() as usize % names.len();
+            names.rotate_left(start);
+        }
+        names.into_iter().take(SWEEP_LIMIT)
+    }
+
+    /// The `LIKE` pattern of the marked names (`_` escaped).
+    fn pattern() -> String {
+        format!("{}%", FRESH_MARK.replace('_', "\\_"))
+    }
+
+    /// Drops the leftovers on the PostgreSQL server `conn` is connected to and
+    /// returns how many it dropped. Errors are ignored: another process may be
+    /// dropping the same database, or it may still be in use.
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn postgres(conn: &mut sqlx::PgConnection) -> usize {
+        let names: Vec<String> =
+            match sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+                .bind(pattern())
+                .fetch_all(&mut *conn)
+                .await
+            {
+                Ok(names) => names,
+                Err(_) => return 0,
+            };
+        let mut dropped = 0;
+        for name in leftovers(names) {
+            let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
+            if sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut *conn)
+                .await
+                .is_ok()
+            {
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    /// Drops the leftovers on the MySQL/MariaDB server `conn` is connected to
+    /// and returns how many it dropped, as [`postgres`] does. A database whose
+    /// tables are locked is given up on after a second.
+    #[cfg(feature = "mysql")]
+    pub(crate) async fn mysql(conn: &mut sqlx::MySqlConnection) -> usize {
+        let names: Vec<String> = match sqlx::query_scalar(
+            "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE ?",
+        )
+        .bind(pattern())
+        .fetch_all(&mut *conn)
+        .await
+        {
+            Ok(names) => names,
+            Err(_) => return 0,
+        };
+        if sqlx::raw_sql("SET SESSION lock_wait_timeout = 1")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            return 0;
+        }
+        let mut dropped = 0;
+        for name in leftovers(names) {
+            let drop = format!("DROP DATABASE IF EXISTS `{name}`");
+            if sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut *conn)
+                .await
+                .is_ok()
+            {
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+}
+
 /// Creates an empty PostgreSQL database with a unique name on the server at
 /// `url` and returns the URL that points at it.
+///
+/// The database outlives the test: nothing drops it at the end, since a test
+/// that fails or is killed would leave it anyway. Instead the first call in a
+/// process drops the databases whose creating process is gone (see
+/// [`FRESH_MARK`]).
 #[cfg(feature = "postgres")]
 pub async fn fresh_postgres(url: &str, prefix: &str) -> String {
     use sqlx::Connection as _;
-    let name = unique_name(prefix);
+    let name = format!("{FRESH_MARK}{}", unique_name(prefix));
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES}: {e}"));
+    if sweep_now(url) {
+        sweep::postgres(&mut conn).await;
+    }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
         .await
@@ -87,14 +240,18 @@ pub async fn fresh_postgres(url: &str, prefix: &str) -> String {
 }
 
 /// Creates an empty MySQL/MariaDB database with a unique name on the server at
-/// `url` and returns the URL that points at it.
+/// `url` and returns the URL that points at it, and drops the leftovers as
+/// [`fresh_postgres`] does.
 #[cfg(feature = "mysql")]
 pub async fn fresh_mysql(url: &str, prefix: &str) -> String {
     use sqlx::Connection as _;
-    let name = unique_name(prefix);
+    let name = format!("{FRESH_MARK}{}", unique_name(prefix));
     let mut conn = sqlx::MySqlConnection::connect(url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {MYSQL}: {e}"));
+    if sweep_now(url) {
+        sweep::mysql(&mut conn).await;
+    }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
         .execute(&mut conn)
         .await
@@ -177,5 +334,155 @@ mod tests {
     #[test]
     fn unique_names_differ() {
         assert_ne!(unique_name("t"), unique_name("t"));
+    }
+
+    /// The id of a process that has exited.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        child.wait().expect("wait for true");
+        pid
+    }
+
+    #[test]
+    fn the_creator_is_read_from_the_end_of_the_name() {
+        let name = format!("{FRESH_MARK}{}", unique_name("a_b_c"));
+        assert_eq!(creator_pid(&name), Some(std::process::id()));
+        assert_eq!(creator_pid("dzt_x"), None);
+        assert_eq!(creator_pid("dzt_x_y_1_2"), None);
+    }
+
+    #[test]
+    fn only_marked_names_of_dead_processes_are_leftovers() {
+        let dead = dead_pid();
+        let live = std::process::id();
+        assert!(is_leftover(&format!("{FRESH_MARK}t_{dead}_ab_0")));
+        assert!(!is_leftover(&format!("{FRESH_MARK}t_{live}_ab_0")));
+        assert!(!is_leftover(&format!("t_{dead}_ab_0")), "no mark: not ours");
+        assert!(!is_leftover(&format!("{FRESH_MARK}t")), "no pid: not ours");
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+
+    /// Three databases for a sweep: one left by a dead process, which must go,
+    /// one of this live process and one without the mark, which must stay.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    struct SweepCase {
+        dead: String,
+        live: String,
+        unmarked: String,
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    impl SweepCase {
+        fn new() -> Self {
+            Self {
+                dead: format!("{FRESH_MARK}sweep_{}_0_0", dead_pid()),
+                live: format!("{FRESH_MARK}{}", unique_name("sweep")),
+                unmarked: unique_name("sweep"),
+            }
+        }
+
+        fn all(&self) -> [&String; 3] {
+            [&self.dead, &self.live, &self.unmarked]
+        }
+
+        /// Checks which of the three are `left` after the sweep and returns
+        /// those to drop at the end.
+        fn check(&self, dropped: usize, left: &[String]) -> [&String; 2] {
+            assert!(dropped >= 1, "the dead process's database was not dropped");
+            assert!(!left.contains(&self.dead), "{left:?}");
+            assert!(
+                left.contains(&self.live) && left.contains(&self.unmarked),
+                "{left:?}"
+            );
+            [&self.live, &self.unmarked]
+        }
+    }
+
+    /// A database left by a dead process is dropped; one of a live process,
+    /// and one without the mark, are kept.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_sweep_drops_the_databases_of_dead_processes_on_postgres() {
+        use sqlx::Connection as _;
+        let Some(url) = service_url(POSTGRES) else {
+            return;
+        };
+        let case = SweepCase::new();
+        let run = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+        block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            for name in case.all() {
+                run(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect(name);
+            }
+            let dropped = sweep::postgres(&mut conn).await;
+            let [a, b, c] = case.all();
+            let left: Vec<String> =
+                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname IN ($1, $2, $3)")
+                    .bind(a)
+                    .bind(b)
+                    .bind(c)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("list");
+            for name in case.check(dropped, &left) {
+                run(format!("DROP DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect(name);
+            }
+        });
+    }
+
+    /// The same on MariaDB.
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn a_sweep_drops_the_databases_of_dead_processes_on_mysql() {
+        use sqlx::Connection as _;
+        let Some(url) = service_url(MYSQL) else {
+            return;
+        };
+        let case = SweepCase::new();
+        let run = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+        block_on(async {
+            let mut conn = sqlx::MySqlConnection::connect(&url).await.expect("connect");
+            for name in case.all() {
+                run(format!("CREATE DATABASE `{name}`"))
+                    .execute(&mut conn)
+                    .await
+                    .expect(name);
+            }
+            let dropped = sweep::mysql(&mut conn).await;
+            let [a, b, c] = case.all();
+            let left: Vec<String> = sqlx::query_scalar(
+                "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \
+                 WHERE schema_name IN (?, ?, ?)",
+            )
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch_all(&mut conn)
+            .await
+            .expect("list");
+            for name in case.check(dropped, &left) {
+                run(format!("DROP DATABASE `{name}`"))
+                    .execute(&mut conn)
+                    .await
+                    .expect(name);
+            }
+        });
     }
 }
