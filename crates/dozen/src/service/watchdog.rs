@@ -1,9 +1,11 @@
 //! Liveness for a wedged runtime: a heartbeat task on the runtime and a
 //! thread of its own that watches it. When the runtime makes no progress
 //! for [`WEDGED_AFTER`] (every worker blocked by a handler that blocks, a
-//! deadlock), no probe could be answered anyway: the process logs it,
-//! flushes its logs and exits 70, and Kubernetes restarts it at once
-//! instead of after its liveness probe's failure threshold.
+//! deadlock, a standard output that nobody reads), no probe could be answered
+//! anyway: the process logs it, flushes its logs and exits 70, and Kubernetes
+//! restarts it at once instead of after its liveness probe's failure threshold.
+//! Writing that line never holds up the exit by more than
+//! [`FLUSH_TIMEOUT`](dozen_log::FLUSH_TIMEOUT).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,14 +56,10 @@ pub(crate) fn start(
         .spawn(move || {
             while !watching.load(Ordering::Acquire) {
                 std::thread::sleep(LOOK);
-                let silent = Duration::from_millis(millis().saturating_sub(beat.load(Ordering::Acquire)));
+                let silent =
+                    Duration::from_millis(millis().saturating_sub(beat.load(Ordering::Acquire)));
                 if silent > WEDGED_AFTER && !watching.load(Ordering::Acquire) {
-                    tracing::error!(
-                        silent_ms = u64::try_from(silent.as_millis()).unwrap_or(u64::MAX),
-                        "the async runtime made no progress (a blocking call on every worker?); exiting"
-                    );
-                    flush();
-                    std::process::exit(i32::from(exit_code::TASK_FAILED));
+                    exit_wedged(silent, flush);
                 }
             }
         });
@@ -69,4 +67,50 @@ pub(crate) fn start(
         tracing::warn!(%error, "no watchdog thread: a wedged runtime will not be noticed");
     }
     Watchdog { stopped }
+}
+
+/// What the watchdog says when it ends the process.
+const WEDGED: &str =
+    "the async runtime made no progress (a blocking call on every worker?); exiting";
+
+/// Logs why, flushes and exits 70, whatever the state of the output.
+///
+/// The runtime may be wedged by the output itself: with standard output a pipe
+/// that nobody reads, every worker blocks writing a line while holding its lock,
+/// and so would the watchdog. So the line is written and flushed on a thread of
+/// its own, waited for at most [`FLUSH_TIMEOUT`](dozen_log::FLUSH_TIMEOUT); when
+/// it does not get through, the reason goes to standard error (waited for
+/// briefly too), and the process exits either way.
+fn exit_wedged(silent: Duration, flush: impl Fn() + Send + 'static) -> ! {
+    let silent_ms = u64::try_from(silent.as_millis()).unwrap_or(u64::MAX);
+    let logged = within(dozen_log::FLUSH_TIMEOUT, "dozen-watchdog-log", move || {
+        tracing::error!(silent_ms, "{WEDGED}");
+        flush();
+    });
+    if !logged {
+        within(STDERR_WAIT, "dozen-watchdog-stderr", move || {
+            let line = format!(
+                "{{\"severity\":\"ERROR\",\"message\":\"{WEDGED}\",\"silent_ms\":{silent_ms},\
+                 \"stdout\":\"blocked: the line above could not be written\"}}\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        });
+    }
+    std::process::exit(i32::from(exit_code::TASK_FAILED))
+}
+
+/// How long the watchdog waits for its line on standard error.
+const STDERR_WAIT: Duration = Duration::from_millis(500);
+
+/// Runs `work` on a thread named `name` and waits for it at most `wait`:
+/// whether it finished in time. A thread that cannot be started counts as not.
+fn within(wait: Duration, name: &str, work: impl FnOnce() + Send + 'static) -> bool {
+    let (done, finished) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            work();
+            let _ = done.send(());
+        });
+    spawned.is_ok() && finished.recv_timeout(wait).is_ok()
 }

@@ -11,3 +11,5 @@ mod database;
 mod process_types;
 #[cfg(feature = "service")]
 mod readiness_checks;
+#[cfg(feature = "service")]
+mod stalled_stdout;

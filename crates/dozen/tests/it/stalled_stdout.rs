@@ -1,0 +1,120 @@
+//! A standard output that nobody reads wedges the runtime: every request
+//! blocks writing its line once the pipe is full. The watchdog must still end
+//! the process with 70 within `WEDGED_AFTER` plus one `FLUSH_TIMEOUT`, saying
+//! why on standard error since its own line cannot get through. Before, it
+//! blocked on the same output and the process hung until it was killed.
+//!
+//! The service runs in a child process: this test binary again, running only
+//! [`child`].
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::{Router, routing::get};
+use dozen::service::Service;
+
+#[derive(serde::Deserialize)]
+struct Settings {}
+
+#[test]
+#[ignore = "the service of the other test, run by it in a child process"]
+fn child() {
+    let code = Service::<Settings>::new("stalled", "1.0.0")
+        .web(|_| async {
+            Ok::<_, std::io::Error>(Router::new().route("/", get(|| async { "ok" })))
+        })
+        .run_from(["web"]);
+    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
+    std::process::exit(code.map_or(1, i32::from));
+}
+
+/// One request on a new connection; whether its response came within 2 s.
+fn answered(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).is_ok() && response.starts_with(b"HTTP/1.1 200")
+}
+
+#[test]
+fn a_stdout_nobody_reads_still_ends_a_wedged_process_with_70() {
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--ignored",
+            "--exact",
+            "stalled_stdout::child",
+            "--nocapture",
+            "--quiet",
+        ])
+        .env_clear()
+        .env("LOG_FORMAT", "json")
+        .env("PORT", "0")
+        .env("TOKIO_WORKER_THREADS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Read up to the ready line, then never again; the pipe stays open.
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut port = None;
+    let mut line = String::new();
+    while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if let Some(rest) = line.split("\"addr\":\"0.0.0.0:").nth(1) {
+            port = rest.split('"').next().and_then(|p| p.parse::<u16>().ok());
+        }
+        if line.contains("\"ready\"") {
+            break;
+        }
+        line.clear();
+    }
+    let port = port.expect("a listening line before the ready one");
+    // Each request logs a line; a few hundred fill the 64 KiB pipe.
+    let mut unanswered = None;
+    for _ in 0..5_000 {
+        let sent = Instant::now();
+        if !answered(port) {
+            unanswered = Some(sent);
+            break;
+        }
+    }
+    let wedged = unanswered.expect("the requests filled the pipe and went unanswered");
+    let limit = dozen::service::WEDGED_AFTER + dozen::log::FLUSH_TIMEOUT + Duration::from_secs(8);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break Some(status);
+        }
+        if wedged.elapsed() > limit + Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = wedged.elapsed();
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr);
+    drop(stdout);
+    let status =
+        status.unwrap_or_else(|| panic!("still running {took:?} after the wedge: {stderr}"));
+    assert_eq!(status.code(), Some(70), "{stderr}");
+    assert!(took < limit, "exited {took:?} after the wedge: {stderr}");
+    assert!(
+        stderr.contains("the async runtime made no progress") && stderr.contains("\"silent_ms\":"),
+        "the reason is on stderr: {stderr}"
+    );
+}
