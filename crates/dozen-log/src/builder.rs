@@ -17,10 +17,10 @@ use crate::json::JsonLayer;
 use crate::log_bridge;
 use crate::panic;
 use crate::pretty::PrettyLayer;
-use crate::settings::{self, Format, LogSettings};
+use crate::settings::{self, Format, LogSettings, Queue};
 use crate::writer::{Flusher, Sink};
 
-/// The queue of [`Builder::with_lossy`] when no capacity was asked for.
+/// The queue of [`Builder::with_lossy`] and of `LOG_QUEUE` when no capacity was asked for.
 const DEFAULT_QUEUE: usize = 8192;
 
 /// Logging set up in code: [`LogSettings`] from the environment, single overrides, the writer.
@@ -49,7 +49,7 @@ pub struct Builder {
     project_id: Option<String>,
     writer: Option<BoxMakeWriter>,
     queue: Option<usize>,
-    lossy: bool,
+    lossy: Option<bool>,
     panic_hook: bool,
 }
 
@@ -87,7 +87,7 @@ impl Builder {
             project_id: None,
             writer: None,
             queue: None,
-            lossy: false,
+            lossy: None,
             panic_hook: true,
         }
     }
@@ -139,7 +139,7 @@ impl Builder {
     /// Hands lines to a writer thread through a queue of `capacity` lines. A full queue makes the
     /// logging thread wait (no line is lost) unless [`with_lossy`](Self::with_lossy) is set.
     /// Each queued line costs one allocation; on a machine with few cores writing in place is
-    /// often faster.
+    /// often faster. Instead of `LOG_QUEUE=wait`, with the capacity chosen.
     pub fn with_non_blocking(mut self, capacity: usize) -> Self {
         self.queue = Some(capacity);
         self
@@ -147,9 +147,10 @@ impl Builder {
 
     /// In the non-blocking mode, drops a line when the queue is full instead of waiting, and
     /// counts it ([`Guard::dropped_lines`]). Sets up a queue of 8192 lines if
-    /// [`with_non_blocking`](Self::with_non_blocking) asked for none.
+    /// [`with_non_blocking`](Self::with_non_blocking) asked for none. `true` is
+    /// `LOG_QUEUE=drop`; `false` makes a full queue wait whatever `LOG_QUEUE` says.
     pub fn with_lossy(mut self, lossy: bool) -> Self {
-        self.lossy = lossy;
+        self.lossy = Some(lossy);
         self
     }
 
@@ -176,15 +177,15 @@ impl Builder {
             Some(w) => (Sink::Custom(Arc::new(w)), true),
             None => (Sink::Stdout, false),
         };
-        let queue = match (self.queue, self.lossy) {
-            (Some(capacity), _) => Some(capacity),
-            (None, true) => Some(DEFAULT_QUEUE),
-            (None, false) => None,
+        // `with_non_blocking` and `with_lossy` win over `LOG_QUEUE`.
+        let lossy = self.lossy.unwrap_or(self.settings.log_queue == Queue::Drop);
+        let queue = match self.queue {
+            Some(capacity) => Some(capacity),
+            None if lossy || self.settings.log_queue != Queue::Off => Some(DEFAULT_QUEUE),
+            None => None,
         };
         if let Some(capacity) = queue {
-            sink = sink
-                .into_queue(capacity, self.lossy)
-                .map_err(Error::spawn)?;
+            sink = sink.into_queue(capacity, lossy).map_err(Error::spawn)?;
         }
         let pretty = match self.format.unwrap_or(self.settings.log_format) {
             Format::Json => false,

@@ -31,7 +31,7 @@ pub use error::{Error, ErrorKind};
 pub use guard::Guard;
 pub use json::JsonLayer;
 pub use pretty::PrettyLayer;
-pub use settings::{Format, LogSettings};
+pub use settings::{Format, LogSettings, Queue};
 pub use trace::TraceContext;
 pub use writer::{FLUSH_TIMEOUT, Flusher};
 

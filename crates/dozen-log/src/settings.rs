@@ -20,12 +20,31 @@ pub enum Format {
     Auto,
 }
 
+/// Where a line goes on its way out; `LOG_QUEUE` is `off`, `wait` or `drop`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Queue {
+    /// Each line is written in place by the thread that logs it: the fastest on few cores,
+    /// and a standard output that nobody reads stops every thread that logs.
+    #[default]
+    Off,
+    /// Lines go through a queue of 8192 to a writer thread of their own; a full queue makes
+    /// the logging thread wait, so no line is lost.
+    Wait,
+    /// As `wait`, but a full queue drops the line and counts it
+    /// ([`Guard::dropped_lines`](crate::Guard::dropped_lines)): a standard output that
+    /// nobody reads never stops the work.
+    Drop,
+}
+
 /// The logging settings of the environment.
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `RUST_LOG` | filter directives (`info,sqlx=warn`), checked when the builder builds | `info` |
 /// | `LOG_FORMAT` | `json`, `pretty` or `auto` (pretty on a terminal, JSON otherwise) | `auto` |
+/// | `LOG_QUEUE` | `off` (each line written in place), `wait` (through a queue; a full one waits) or `drop` (a full queue drops the line and counts it) | `off` |
 /// | `SERVICE_NAME` | Error Reporting `serviceContext.service` | `K_SERVICE`, else the executable's name |
 /// | `K_SERVICE` | the service name Cloud Run sets | none |
 /// | `SERVICE_VERSION` | Error Reporting `serviceContext.version` | `K_REVISION`, else none |
@@ -60,6 +79,8 @@ pub struct LogSettings {
     pub rust_log: String,
     /// The output format (`LOG_FORMAT`).
     pub log_format: Format,
+    /// How lines reach the output (`LOG_QUEUE`).
+    pub log_queue: Queue,
     /// The service name for Error Reporting (`SERVICE_NAME`).
     pub service_name: Option<String>,
     /// Cloud Run's service name, used when `SERVICE_NAME` is unset (`K_SERVICE`).
@@ -78,6 +99,7 @@ impl Default for LogSettings {
         Self {
             rust_log: "info".to_owned(),
             log_format: Format::Auto,
+            log_queue: Queue::Off,
             service_name: None,
             k_service: None,
             service_version: None,

@@ -28,6 +28,8 @@ pub(crate) fn run_role(role: &str) -> bool {
         "stalled-panic-stdout" => stalled_panic(from_env()),
         "stalled-panic-queue" => stalled_panic(from_env().with_non_blocking(16)),
         "stalled-panic-lossy" => stalled_panic(from_env().with_non_blocking(16).with_lossy(true)),
+        "queue-thread" => queue_thread(),
+        "queue-stalled" => queue_stalled(),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
@@ -49,6 +51,54 @@ fn stalled(builder: dozen_log::Builder) {
     drop(guard);
     eprintln!("dropped after ms={}", start.elapsed().as_millis());
     // libtest would print its summary on the stuck standard output: exit as a watchdog does.
+    std::process::exit(3);
+}
+
+/// Whether this process has the queue's writer thread, which is named once it runs: looked for
+/// during up to 2 s.
+fn has_writer_thread() -> bool {
+    let start = Instant::now();
+    loop {
+        let found = std::fs::read_dir("/proc/self/task").unwrap().any(|task| {
+            std::fs::read_to_string(task.unwrap().path().join("comm"))
+                // `dozen-log-writer`, cut to the 15 bytes Linux keeps.
+                .is_ok_and(|name| name.trim() == "dozen-log-write")
+        });
+        if found || start.elapsed() > Duration::from_secs(2) {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Logging set up by `LOG_QUEUE` alone: says whether lines go through the queue's writer
+/// thread, then logs [`QUEUE_LINES`] lines and returns (the guard flushes them).
+fn queue_thread() {
+    let _guard = from_env().init().unwrap();
+    eprintln!("writer={}", has_writer_thread());
+    for i in 0..QUEUE_LINES {
+        tracing::info!(i, "line");
+    }
+}
+
+/// Lines a `queue-thread` child logs.
+pub(crate) const QUEUE_LINES: u64 = 1000;
+
+/// Logging set up by `LOG_QUEUE` alone, standard output a pipe nobody reads: a thread logs far
+/// more than the pipe holds and must finish all the same, then the child reports what was
+/// dropped and exits as a watchdog would.
+fn queue_stalled() {
+    let guard = from_env().init().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let filler = "x".repeat(1000);
+        for i in 0..20_000_u64 {
+            tracing::info!(i, filler = filler.as_str(), "filling the pipe");
+        }
+        let _ = done.send(());
+    });
+    let logged = finished.recv_timeout(Duration::from_secs(30)).is_ok();
+    eprintln!("logged all={logged} dropped={}", guard.dropped_lines());
     std::process::exit(3);
 }
 
@@ -258,4 +308,46 @@ fn a_panicking_debug_in_an_event_with_a_custom_writer_does_not_hang_the_panic_ho
     let (stdout, _) = run_panicking("panic-in-event-custom-writer");
     assert_eq!(panic_message(&stdout), "panicked: Debug of Bomb");
     assert!(!stdout.contains("never written"), "{stdout}");
+}
+
+/// `LOG_QUEUE` alone chooses how lines are written: `off` in place, `wait` through the queue's
+/// writer thread losing nothing.
+#[test]
+fn log_queue_chooses_the_writing_mode() {
+    for (value, writer) in [("off", false), ("wait", true), ("drop", true)] {
+        let out = child("queue-thread", &[("LOG_QUEUE", value)])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("writer={writer}")),
+            "{value}: {stderr}"
+        );
+        if value != "drop" {
+            let lines = json_lines(&out.stdout);
+            assert_eq!(lines.len() as u64, QUEUE_LINES, "{value}");
+        }
+    }
+}
+
+/// With `LOG_QUEUE=drop`, a standard output that nobody reads never stops the thread that logs:
+/// it logs 20 MB into a 64 KiB pipe and finishes, and the lines it could not write are counted.
+#[test]
+fn log_queue_drop_keeps_the_work_going_when_nobody_reads_stdout() {
+    let (status, _, stderr) = wait(
+        child("queue-stalled", &[("LOG_QUEUE", "drop")])
+            .spawn()
+            .unwrap(),
+    );
+    let status = status.unwrap_or_else(|| panic!("still running after {DEADLINE:?}: {stderr}"));
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("logged all=true"), "{stderr}");
+    let dropped: u64 = stderr
+        .split("dropped=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(dropped > 0, "{stderr}");
 }

@@ -69,7 +69,19 @@ fn an_empty_map_gives_the_defaults() {
     assert_eq!(settings, LogSettings::default());
     assert_eq!(settings.rust_log, "info");
     assert_eq!(settings.log_format, Format::Auto);
+    assert_eq!(settings.log_queue, dozen_log::Queue::Off);
     assert_eq!(settings.service(), None);
+}
+
+#[test]
+fn log_queue_takes_its_three_values() {
+    for (value, expected) in [
+        ("off", dozen_log::Queue::Off),
+        ("wait", dozen_log::Queue::Wait),
+        ("drop", dozen_log::Queue::Drop),
+    ] {
+        assert_eq!(load(&[("LOG_QUEUE", value)]).unwrap().log_queue, expected);
+    }
 }
 
 #[test]
@@ -104,6 +116,10 @@ fn bad_values_name_the_variable_never_the_value() {
     check(
         &[("LOG_FORMAT", "s3cr3t-xml")],
         "LOG_FORMAT: invalid value (one of json, pretty, auto)",
+    );
+    check(
+        &[("LOG_QUEUE", "s3cr3t-lossy")],
+        "LOG_QUEUE: invalid value (one of off, wait, drop)",
     );
     check(
         &[("GOOGLE_CLOUD_PROJECT", "S3CR3T PROJECT")],

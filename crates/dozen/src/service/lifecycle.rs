@@ -81,6 +81,13 @@ where
             ExitCode::from(exit_code::START_FAILED)
         }
     };
+    let dropped = log.dropped_lines();
+    if dropped > 0 {
+        tracing::warn!(
+            dropped_lines = dropped,
+            "log lines were dropped: standard output did not keep up (LOG_QUEUE=drop)"
+        );
+    }
     log.flush();
     code
 }
