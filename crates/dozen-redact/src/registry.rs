@@ -56,8 +56,19 @@ pub fn register(value: &str) -> bool {
     true
 }
 
-/// The searcher for `values`: each value in every form it takes, each form once.
+/// The searcher for `values`: each value in every form it takes.
 fn build(values: &[Box<str>]) -> Secrets {
+    let forms = forms(values);
+    if forms.is_empty() {
+        return Secrets::default();
+    }
+    Secrets {
+        searcher: Some(Arc::new(Searcher::new(&forms))),
+    }
+}
+
+/// Every form of every value of `values`, each form once.
+fn forms(values: &[Box<str>]) -> Vec<String> {
     let mut seen = std::collections::HashSet::with_capacity(values.len() * 4);
     let mut forms: Vec<String> = Vec::with_capacity(values.len() * 4);
     for v in values {
@@ -69,12 +80,7 @@ fn build(values: &[Box<str>]) -> Secrets {
             }
         }
     }
-    if forms.is_empty() {
-        return Secrets::default();
-    }
-    Secrets {
-        searcher: Some(Arc::new(Searcher::new(&forms))),
-    }
+    forms
 }
 
 /// The registered secrets as they are now: cheap to call on every log line (one atomic
@@ -221,4 +227,149 @@ fn percent_encoded(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Masking as [`secrets`] returns it, built by [`build`] from a list of each test's own
+    //! rather than from the process-wide one, so that no test sees another's values.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::search::tests::{naive, teddy_here, texts_of};
+
+    /// `count` values that chain: each ends as the next starts (`k00 "x" \ k01`, `k01 "x" \
+    /// k02`, …), and each takes four forms, raw, JSON-escaped once and twice, and
+    /// percent-encoded, so that twenty of them are more than Teddy's 64 patterns.
+    fn chained(count: usize) -> Vec<Box<str>> {
+        (0..count)
+            .map(|i| format!("k{i:02} \"x\" \\ k{:02}", i + 1).into())
+            .collect()
+    }
+
+    /// Checks that the secrets built from `values` mask `text` as `expected`, as the reference
+    /// and the finders do with every form of the values, and that no form is left.
+    #[track_caller]
+    fn check(values: &[Box<str>], text: &str, expected: &str) {
+        let forms = forms(values);
+        let masked = build(values).mask(text);
+        assert_eq!(masked, expected, "text {text:?}");
+        let reference = naive(&forms, text.as_bytes());
+        assert_eq!(
+            reference.as_deref().unwrap_or(text.as_bytes()),
+            expected.as_bytes(),
+            "the reference, text {text:?}"
+        );
+        let finders = Searcher::with_finders(&forms).mask(text.as_bytes());
+        assert_eq!(finders, reference, "the finders, text {text:?}");
+        for form in &forms {
+            assert!(
+                !masked.contains(form.as_str()),
+                "{form:?} left in {masked:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn above_64_forms_the_finders_mask_as_the_reference_does() {
+        let mut values = chained(20);
+        values.extend(
+            [
+                "gate-key-7f3a",
+                "7f3a-tail-key",
+                "tok-tok-tok",
+                "pfx-secret-9",
+                "pfx-secret-9-longer",
+                "naïve-pässwörd",
+                "join-me",
+                "***-tail",
+            ]
+            .map(Box::from),
+        );
+        assert!(forms(&values).len() > 64, "{} forms", forms(&values).len());
+        let secrets = build(&values);
+        assert!(!secrets.searcher.as_ref().unwrap().is_packed());
+        let table = [
+            // Nothing found.
+            ("", ""),
+            ("k00 \"x\" \\ k0", "k00 \"x\" \\ k0"),
+            // A value at the start, the end, as the whole line.
+            ("k03 \"x\" \\ k04 tail", "*** tail"),
+            ("head k19 \"x\" \\ k20", "head ***"),
+            ("k07 \"x\" \\ k08", "***"),
+            // Values that overlap, a chain of all twenty too: one marker.
+            ("a k00 \"x\" \\ k01 \"x\" \\ k02 b", "a *** b"),
+            (&chained_line(), "***"),
+            ("a gate-key-7f3a-tail-key b", "a *** b"),
+            ("tok-tok-tok-tok end", "*** end"),
+            // Adjacent ones: a marker each.
+            ("k05 \"x\" \\ k06k05 \"x\" \\ k06", "******"),
+            ("pfx-secret-9pfx-secret-9-longer", "******"),
+            // One a prefix of another: the longer hidden whole.
+            ("pfx-secret-9-longer and pfx-secret-9", "*** and ***"),
+            // Each form, overlapping in that form too.
+            (r#"{"m":"k10 \"x\" \\ k11 \"x\" \\ k12"}"#, r#"{"m":"***"}"#),
+            (
+                r#"{"m":"Some(\"k10 \\\"x\\\" \\\\ k11\")"}"#,
+                r#"{"m":"Some(\"***\")"}"#,
+            ),
+            (
+                "?p=k11%20%22x%22%20%5C%20k12%20%22x%22%20%5C%20k13",
+                "?p=***",
+            ),
+            ("?p=na%C3%AFve-p%C3%A4ssw%C3%B6rd&x", "?p=***&x"),
+            // A value that replacing brings together.
+            ("join-me-tail", "***"),
+        ];
+        for (text, expected) in table {
+            check(&values, text, expected);
+        }
+        // Every form of every value, as the line, at its start and at its end.
+        for form in forms(&values) {
+            check(&values, &form, "***");
+            check(&values, &format!("{form} end"), "*** end");
+            check(&values, &format!("head {form}"), "head ***");
+        }
+    }
+
+    /// Every value of [`chained`]`(20)` in one line, each overlapping the next.
+    fn chained_line() -> String {
+        let mut line = String::from("k00");
+        for i in 1..=20 {
+            line.push_str(&format!(" \"x\" \\ k{i:02}"));
+        }
+        line
+    }
+
+    /// A few values or many, from an alphabet that JSON and percent-encoding escape, so that
+    /// their forms overlap and number from one to well above 64; and texts made of their
+    /// forms, pieces of them and filler.
+    fn values_and_text() -> impl Strategy<Value = (Vec<Box<str>>, String)> {
+        prop::collection::vec("[ab\"\\\\ é]{6,9}", 1..30).prop_flat_map(|values| {
+            let values: Vec<Box<str>> = values.into_iter().map(Box::from).collect();
+            let text = texts_of(forms(&values), "[ab\"\\\\ é%]{0,3}");
+            (Just(values), text)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn masks_every_form_as_the_reference_does((values, text) in values_and_text()) {
+            let forms = forms(&values);
+            let secrets = build(&values);
+            let packed = secrets.searcher.as_ref().unwrap().is_packed();
+            prop_assert_eq!(packed, forms.len() <= 64 && teddy_here());
+            let masked = secrets.mask(&text);
+            let reference = naive(&forms, text.as_bytes());
+            prop_assert_eq!(masked.as_bytes(), reference.as_deref().unwrap_or(text.as_bytes()));
+            let finders = Searcher::with_finders(&forms).mask(text.as_bytes());
+            prop_assert_eq!(finders, reference);
+            for form in &forms {
+                prop_assert!(!masked.contains(form.as_str()), "{:?} left in {:?}", form, masked);
+            }
+        }
+    }
 }

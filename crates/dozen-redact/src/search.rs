@@ -34,6 +34,17 @@ enum Kind {
     Finders(Vec<Finder<'static>>),
 }
 
+impl Kind {
+    fn finders(patterns: &[String]) -> Kind {
+        Kind::Finders(
+            patterns
+                .iter()
+                .map(|p| Finder::new(p.as_bytes()).into_owned())
+                .collect(),
+        )
+    }
+}
+
 impl Searcher {
     /// A searcher for `patterns`, which must be non-empty and each longer than [`MARKER`]
     /// (so that every round of [`Searcher::mask`] shortens the text).
@@ -46,17 +57,28 @@ impl Searcher {
             .build();
         let kind = match packed {
             Some(packed) => Kind::Packed(packed),
-            None => Kind::Finders(
-                patterns
-                    .iter()
-                    .map(|p| Finder::new(p.as_bytes()).into_owned())
-                    .collect(),
-            ),
+            None => Kind::finders(patterns),
         };
         Searcher {
             kind,
             patterns: patterns.len(),
         }
+    }
+
+    /// A searcher for `patterns` that uses the finders however few they are, so that tests
+    /// compare both kinds on the same input.
+    #[cfg(test)]
+    pub(crate) fn with_finders(patterns: &[String]) -> Searcher {
+        Searcher {
+            kind: Kind::finders(patterns),
+            patterns: patterns.len(),
+        }
+    }
+
+    /// Whether it searches with Teddy rather than the finders.
+    #[cfg(test)]
+    pub(crate) fn is_packed(&self) -> bool {
+        matches!(self.kind, Kind::Packed(_))
     }
 
     /// How many patterns it searches for.
@@ -129,14 +151,14 @@ impl Searcher {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
     /// The reference: each pattern tried at each position, overlapping occurrences merged
     /// into one marker, round after round until none is left.
-    fn naive(patterns: &[String], text: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn naive(patterns: &[String], text: &[u8]) -> Option<Vec<u8>> {
         let mut text = text.to_vec();
         let mut any = false;
         loop {
@@ -173,15 +195,40 @@ mod tests {
         }
     }
 
+    /// Whether [`Searcher::new`] builds Teddy for up to 64 patterns of 4 bytes or more on
+    /// this CPU (as aho-corasick decides it: SSSE3 at run time, NEON at compile time).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn teddy_here() -> bool {
+        std::arch::is_x86_feature_detected!("ssse3")
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    pub(crate) fn teddy_here() -> bool {
+        cfg!(all(target_feature = "neon", target_endian = "little"))
+    }
+
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    pub(crate) fn teddy_here() -> bool {
+        false
+    }
+
     fn check(patterns: &[&str], text: &str, expected: &str) {
         let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
         let searcher = Searcher::new(&patterns);
+        if teddy_here() {
+            assert!(searcher.is_packed(), "Teddy was not built");
+        }
         let masked = searcher.mask(text.as_bytes());
         let got = masked
             .as_deref()
             .map_or(text, |m| std::str::from_utf8(m).unwrap());
         assert_eq!(got, expected, "patterns {patterns:?}, text {text:?}");
         assert_eq!(masked, naive(&patterns, text.as_bytes()), "the reference");
+        let finders = Searcher::with_finders(&patterns).mask(text.as_bytes());
+        assert_eq!(
+            finders, masked,
+            "the finders, patterns {patterns:?}, text {text:?}"
+        );
     }
 
     #[test]
@@ -255,24 +302,33 @@ mod tests {
             } else {
                 patterns
             };
-            let piece = (any::<prop::sample::Index>(), 0..4u8, "[ab*é]{0,3}");
-            let pieces = prop::collection::vec(piece, 0..12);
-            (Just(patterns), pieces).prop_map(|(patterns, pieces)| {
-                let mut text = String::new();
-                for (index, what, filler) in pieces {
-                    let pattern = index.get(&patterns);
-                    match what {
-                        0 | 1 => text.push_str(pattern),
-                        2 => {
-                            let cut = pattern.char_indices().nth(1).map_or(0, |(i, _)| i);
-                            text.push_str(&pattern[cut..]);
-                        }
-                        _ => {}
+            let text = texts_of(patterns.clone(), "[ab*é]{0,3}");
+            (Just(patterns), text.prop_map(String::into_bytes))
+        })
+    }
+
+    /// Texts made of `patterns`, the same without their first character, and filler that
+    /// matches `filler`.
+    pub(crate) fn texts_of(
+        patterns: Vec<String>,
+        filler: &'static str,
+    ) -> impl Strategy<Value = String> {
+        let piece = (any::<prop::sample::Index>(), 0..4u8, filler);
+        prop::collection::vec(piece, 0..12).prop_map(move |pieces| {
+            let mut text = String::new();
+            for (index, what, filler) in pieces {
+                let pattern = index.get(&patterns);
+                match what {
+                    0 | 1 => text.push_str(pattern),
+                    2 => {
+                        let cut = pattern.char_indices().nth(1).map_or(0, |(i, _)| i);
+                        text.push_str(&pattern[cut..]);
                     }
-                    text.push_str(&filler);
+                    _ => {}
                 }
-                (patterns, text.into_bytes())
-            })
+                text.push_str(&filler);
+            }
+            text
         })
     }
 
@@ -283,6 +339,8 @@ mod tests {
         fn masks_as_the_reference_does((patterns, text) in patterns_and_text()) {
             let masked = Searcher::new(&patterns).mask(&text);
             prop_assert_eq!(&masked, &naive(&patterns, &text));
+            // The finders on the same input, whichever kind `new` chose.
+            prop_assert_eq!(&Searcher::with_finders(&patterns).mask(&text), &masked);
             let out = masked.unwrap_or(text);
             prop_assert!(std::str::from_utf8(&out).is_ok());
             for p in &patterns {

@@ -56,12 +56,7 @@ const USER_SCHEMES: &[&str] = &[
 /// assert!(matches!(redact_urls("no url here"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn redact_urls(text: &str) -> Cow<'_, str> {
-    // Only user info (`@`), a query (`?`) or a fragment (`#`) is ever hidden: a text with none
-    // of them is returned as it is after one fast scan.
-    if memchr::memchr3(b'@', b'?', b'#', text.as_bytes()).is_none() {
-        return Cow::Borrowed(text);
-    }
-    scan_urls(text, Users::ByScheme)
+    redact_with(text, Users::ByScheme)
 }
 
 /// [`redact_urls`], with every user info hidden whole, a user name too (`https://***@host`):
@@ -79,10 +74,7 @@ pub fn redact_urls(text: &str) -> Cow<'_, str> {
 /// assert_eq!(redact_client_urls("https://bob:pw@h/"), "https://***@h/");
 /// ```
 pub fn redact_client_urls(text: &str) -> Cow<'_, str> {
-    if memchr::memchr3(b'@', b'?', b'#', text.as_bytes()).is_none() {
-        return Cow::Borrowed(text);
-    }
-    scan_urls(text, Users::Hidden)
+    redact_with(text, Users::Hidden)
 }
 
 /// What becomes of a user name in a URL's user info.
@@ -94,7 +86,17 @@ enum Users {
     Hidden,
 }
 
-/// [`redact_urls`] or [`redact_client_urls`] without the fast path.
+/// [`redact_urls`] or [`redact_client_urls`], as `users` says.
+fn redact_with(text: &str, users: Users) -> Cow<'_, str> {
+    // Only user info (`@`), a query (`?`) or a fragment (`#`) is ever hidden: a text with none
+    // of them is returned as it is after one fast scan.
+    if memchr::memchr3(b'@', b'?', b'#', text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    scan_urls(text, users)
+}
+
+/// [`redact_with`] without the fast path.
 fn scan_urls(text: &str, users: Users) -> Cow<'_, str> {
     let mut spans = Vec::new();
     url_spans(text, 0, &mut spans, users);

@@ -121,3 +121,81 @@ fn debug_names_no_value() {
     assert!(!shown.contains("debug-must-not-show-this"), "{shown}");
     assert!(shown.contains("values hidden"), "{shown}");
 }
+
+/// Past 64 forms, masking searches with one finder per form instead of Teddy: every value
+/// is still masked in every form, overlapping ones as one marker, at either end of a line.
+/// No other test registers these values or writes them in a line, so the table holds
+/// whether this test runs in a process of its own (nextest) or beside the others (`cargo
+/// test`).
+#[test]
+fn above_64_forms_values_are_masked_as_below() {
+    // Twenty values that chain (each ends as the next starts), four forms each.
+    let value = |i: usize| format!("m{i:02} 'y' \"z\" \\ m{:02}", i + 1);
+    for i in 0..20 {
+        assert!(register(&value(i)), "{}", value(i));
+    }
+    // And one value that starts another.
+    assert!(register("m-prefix-value"));
+    assert!(register("m-prefix-value-longer"));
+    let s = secrets();
+    let shown = format!("{s:?}");
+    let count: usize = shown
+        .strip_prefix("Secrets(")
+        .and_then(|rest| rest.split_once(' '))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of forms in {shown}"));
+    assert!(count > 64, "{shown}");
+    let all = (1..=20).fold(String::from("m00"), |line, i| {
+        format!("{line} 'y' \"z\" \\ m{i:02}")
+    });
+    let table = [
+        (value(3), "***".to_owned()),
+        (format!("{} tail", value(0)), "*** tail".to_owned()),
+        (format!("head {}", value(19)), "head ***".to_owned()),
+        (format!("a {all} b"), "a *** b".to_owned()),
+        (format!("{}{}", value(5), value(5)), "******".to_owned()),
+        (
+            "m-prefix-value-longer m-prefix-value".to_owned(),
+            "*** ***".to_owned(),
+        ),
+        (
+            r#"{"m":"m10 'y' \"z\" \\ m11 'y' \"z\" \\ m12"}"#.to_owned(),
+            r#"{"m":"***"}"#.to_owned(),
+        ),
+        (
+            r#"{"m":"Some(\"m10 'y' \\\"z\\\" \\\\ m11\")"}"#.to_owned(),
+            r#"{"m":"Some(\"***\")"}"#.to_owned(),
+        ),
+        (
+            "?p=m11%20%27y%27%20%22z%22%20%5C%20m12&x".to_owned(),
+            "?p=***&x".to_owned(),
+        ),
+        (
+            "m00 'y' \"z\" \\ m0".to_owned(),
+            "m00 'y' \"z\" \\ m0".to_owned(),
+        ),
+    ];
+    // Every form of every value, as the line, at its start and at its end.
+    let forms = (0..20).flat_map(|i| {
+        let (a, b) = (format!("m{i:02}"), format!("m{:02}", i + 1));
+        [
+            value(i),
+            format!(r#"{a} 'y' \"z\" \\ {b}"#),
+            format!(r#"{a} 'y' \\\"z\\\" \\\\ {b}"#),
+            format!("{a}%20%27y%27%20%22z%22%20%5C%20{b}"),
+        ]
+    });
+    let table = table.into_iter().chain(forms.flat_map(|form| {
+        [
+            (form.clone(), "***".to_owned()),
+            (format!("{form} end"), "*** end".to_owned()),
+            (format!("head {form}"), "head ***".to_owned()),
+        ]
+    }));
+    for (input, expected) in table {
+        assert_eq!(s.mask(&input), expected, "input: {input}");
+        let mut bytes = input.as_bytes().to_vec();
+        assert_eq!(s.mask_bytes(&mut bytes), input != expected);
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+}
