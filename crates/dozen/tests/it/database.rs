@@ -14,7 +14,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,10 +91,7 @@ fn service() -> Service<Settings> {
 #[test]
 #[ignore = "the service of the other tests, run by them in a child process"]
 fn child() {
-    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
-    let code = service().run_from(args.split_whitespace());
-    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
-    std::process::exit(code.map_or(1, i32::from));
+    crate::run_child(service());
 }
 
 /// [`child`] running, its stdout lines collected.
