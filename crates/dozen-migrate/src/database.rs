@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use dozen_backing::{Kind, ServiceUrl};
+use dozen_backing::{Kind, PoolSettings, ServiceUrl};
 use refinery::{Migration, SchemaVersion};
 use sqlx::pool::PoolConnection;
 
@@ -141,22 +141,33 @@ impl Database {
     /// [`ErrorKind::UnsupportedScheme`] for another kind of URL, [`ErrorKind::Connect`]
     /// when the database cannot be reached. Neither shows the password.
     pub async fn connect(url: &ServiceUrl) -> Result<Self, Error> {
-        let mut settings = dozen_backing::PoolSettings::default();
-        settings.database_max_connections = 2;
+        Self::connect_with(url, &PoolSettings::default()).await
+    }
+
+    /// As [`Database::connect`], retried, timed and sized by `settings` (the
+    /// app's `DATABASE_*`): at most two connections, none kept idle.
+    pub(crate) async fn connect_with(
+        url: &ServiceUrl,
+        settings: &PoolSettings,
+    ) -> Result<Self, Error> {
+        let mut settings = settings.clone();
+        settings.database_max_connections = settings.database_max_connections.min(2);
+        settings.database_min_connections = 0;
+        let settings = &settings;
         let connect = |source| Error::from(Repr::Connect { source });
         match url.kind() {
             #[cfg(feature = "postgres")]
-            Kind::Postgres => dozen_backing::connect::<sqlx::Postgres>(url, &settings)
+            Kind::Postgres => dozen_backing::connect::<sqlx::Postgres>(url, settings)
                 .await
                 .map(Self::Postgres)
                 .map_err(connect),
             #[cfg(feature = "mysql")]
-            Kind::MySql => dozen_backing::connect::<sqlx::MySql>(url, &settings)
+            Kind::MySql => dozen_backing::connect::<sqlx::MySql>(url, settings)
                 .await
                 .map(Self::MySql)
                 .map_err(connect),
             #[cfg(feature = "sqlite")]
-            Kind::Sqlite => dozen_backing::connect::<sqlx::Sqlite>(url, &settings)
+            Kind::Sqlite => dozen_backing::connect::<sqlx::Sqlite>(url, settings)
                 .await
                 .map(Self::Sqlite)
                 .map_err(connect),

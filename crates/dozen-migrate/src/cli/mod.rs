@@ -13,7 +13,7 @@ use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dozen_backing::ServiceUrl;
+use dozen_backing::{PoolSettings, ServiceUrl};
 
 use crate::database::Database;
 use crate::migrator::Migrator;
@@ -58,6 +58,7 @@ use args::Command;
 pub struct Cli {
     migrator: Migrator,
     program: String,
+    pool: PoolSettings,
 }
 
 impl Cli {
@@ -84,6 +85,7 @@ impl Cli {
         Self {
             migrator,
             program: String::from("migrate"),
+            pool: PoolSettings::default(),
         }
     }
 
@@ -94,7 +96,18 @@ impl Cli {
         self
     }
 
-    /// Connects to `database_url` (shown only with its password hidden) and
+    /// The app's pool settings (`DATABASE_CONNECT_TIMEOUT`, ...), which
+    /// [`Cli::run`] connects with: it retries until
+    /// `database_connect_timeout`, on a pool of at most two connections.
+    /// Without it, dozen-backing's defaults (30 s to connect).
+    #[must_use]
+    pub fn with_pool_settings(mut self, settings: PoolSettings) -> Self {
+        self.pool = settings;
+        self
+    }
+
+    /// Connects to `database_url` (shown only with its password hidden), with
+    /// retry until the connect deadline of [`Cli::with_pool_settings`], and
     /// runs the command in `args`, the arguments after `migrate`.
     pub async fn run<I, S>(&self, database_url: &ServiceUrl, args: I) -> ExitCode
     where
@@ -102,7 +115,7 @@ impl Cli {
         S: Into<OsString>,
     {
         self.run_connecting(args, || async {
-            Database::connect(database_url)
+            Database::connect_with(database_url, &self.pool)
                 .await
                 .map_err(|e| output::Chain(&e).to_string())
         })

@@ -3,9 +3,11 @@
 //! the flag, a failed connect the URL with its password hidden, never a
 //! password), and returns the documented exit code of each outcome.
 
+use std::time::{Duration, Instant};
+
 use dozen_migrate::Cli;
 
-use crate::support::{Kind, check_cli_rows, run_cli};
+use crate::support::{Kind, check_cli_rows, run_cli, run_cli_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_print_progress_and_return_documented_exit_codes() {
@@ -140,5 +142,50 @@ async fn a_failed_connect_never_prints_the_password() {
                 "{kind:?} `migrate {args}`\n{shown}"
             );
         }
+    }
+}
+
+/// A port nothing listens on: refused at once, and retried until
+/// `DATABASE_CONNECT_TIMEOUT`, read from the environment as the app's other
+/// settings are. The run gives up at that deadline, not at the default 30 s
+/// and never hangs: exit 1, the URL named with its password hidden, the
+/// password nowhere on stdout or stderr.
+#[test]
+fn a_refused_connect_gives_up_at_the_connect_timeout() {
+    let secret = "Hunter2-refused";
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let url = format!("postgres://app:{secret}@127.0.0.1:{port}/app");
+    let shown_url = format!("postgres://app:***@127.0.0.1:{port}/app");
+    let deadline = Duration::from_secs(1);
+    for args in ["status", "status --format json", ""] {
+        let started = Instant::now();
+        let (code, stdout, stderr) = run_cli_with(
+            Kind::Postgres,
+            &url,
+            args,
+            &[("DATABASE_CONNECT_TIMEOUT", "1s")],
+        );
+        let took = started.elapsed();
+        let shown = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(code, Cli::FAILURE, "`migrate {args}`\n{shown}");
+        // Retried until the deadline (a refused connect is transient), then
+        // stopped well before the 30 s default.
+        assert!(
+            took >= deadline,
+            "`migrate {args}` gave up after {took:?}\n{shown}"
+        );
+        assert!(
+            took < Duration::from_secs(20),
+            "`migrate {args}` took {took:?}\n{shown}"
+        );
+        assert!(
+            stderr.contains(&format!("cannot connect to {shown_url} within 1s")),
+            "`migrate {args}`\n{shown}"
+        );
+        assert!(!shown.contains(secret), "`migrate {args}`\n{shown}");
+        assert!(!shown.contains("Hunter2"), "`migrate {args}`\n{shown}");
     }
 }

@@ -225,8 +225,20 @@ pub(crate) fn spawn_migrator(kind: Kind, url: &str, start_at: Option<u128>) -> C
 
 /// The command-line piece in its own process: exit code and stdout.
 pub(crate) fn run_cli(kind: Kind, url: &str, args: &str) -> (u8, String, String) {
+    run_cli_with(kind, url, args, &[])
+}
+
+/// [`run_cli`] with `vars` added to the child's environment, which loads its
+/// `PoolSettings` (`DATABASE_CONNECT_TIMEOUT`, ...) from it as an app does.
+pub(crate) fn run_cli_with(
+    kind: Kind,
+    url: &str,
+    args: &str,
+    vars: &[(&str, &str)],
+) -> (u8, String, String) {
     let out = command("cli", kind, url)
         .env(ARGS, args)
+        .envs(vars.iter().copied())
         .output()
         .expect("run cli");
     let code = out.status.code().expect("exit code");
@@ -353,8 +365,11 @@ fn child_entry_point() {
             }
             "cli" => {
                 let args = std::env::var(ARGS).unwrap_or_default();
+                let pool = dozen_config::from_env::<dozen_backing::PoolSettings>()
+                    .expect("DATABASE_* settings");
                 let code = Cli::new(kind.migrator())
                     .with_program_name("myapp migrate")
+                    .with_pool_settings(pool)
                     .run(&url.parse().expect("a valid URL"), args.split_whitespace())
                     .await;
                 (0..=255u8)

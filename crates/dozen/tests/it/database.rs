@@ -5,16 +5,18 @@
 //! PostgreSQL); an unmigrated database keeps `/readyz` at 503 naming the
 //! schema until the migrate Job has run; a SIGTERM while connecting with
 //! retry or while the migration lock is held elsewhere stops start-up there
-//! with exit 0, and `migrate` stopped so exits 143; load that holds every
-//! pooled connection leaves `/readyz` at 200; `config` and
-//! `migrate --help` need neither a database nor a valid configuration.
+//! with exit 0, and `migrate` stopped so exits 143; `migrate` with nothing
+//! listening gives up at `DATABASE_CONNECT_TIMEOUT` with exit 1, the URL's
+//! password hidden; load that holds every pooled connection leaves
+//! `/readyz` at 200; `config` and `migrate --help` need neither a database
+//! nor a valid configuration.
 //!
 //! The service runs in a child process: this test binary again, running
 //! only [`child`].
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,10 +93,7 @@ fn service() -> Service<Settings> {
 #[test]
 #[ignore = "the service of the other tests, run by them in a child process"]
 fn child() {
-    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
-    let code = service().run_from(args.split_whitespace());
-    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
-    std::process::exit(code.map_or(1, i32::from));
+    crate::run_child(service());
 }
 
 /// [`child`] running, its stdout lines collected.
@@ -412,6 +411,38 @@ fn sigterm_while_connecting_with_retry_stops_there_with_exit_0() {
             text
         };
         assert!(!app.text().contains("s3cr3t") && !stderr.contains("s3cr3t"));
+    }
+}
+
+/// `migrate` against a port nothing listens on retries until
+/// `DATABASE_CONNECT_TIMEOUT`, then exits 1 naming the URL with its
+/// password hidden: it neither hangs nor waits the default 30 s.
+#[test]
+fn migrate_gives_up_at_the_connect_timeout() {
+    let port = closed_port();
+    let url = format!("postgres://app:s3cr3t@127.0.0.1:{port}/app");
+    for args in ["migrate", "migrate status --format json"] {
+        let started = Instant::now();
+        let mut job = Proc::start(
+            args,
+            &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "1s")],
+        );
+        let code = job.exit();
+        let took = started.elapsed();
+        let text = job.text();
+        assert_eq!(code, Some(1), "`{args}` took {took:?}:\n{text}");
+        assert!(
+            (Duration::from_secs(1)..Duration::from_secs(20)).contains(&took),
+            "`{args}` took {took:?}:\n{text}"
+        );
+        assert!(text.contains("yet, retrying"), "`{args}`:\n{text}");
+        assert!(
+            text.contains(&format!(
+                "cannot connect to postgres://app:***@127.0.0.1:{port}/app within 1s"
+            )),
+            "`{args}`:\n{text}"
+        );
+        assert!(!text.contains("s3cr3t"), "`{args}`:\n{text}");
     }
 }
 

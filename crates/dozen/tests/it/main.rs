@@ -7,9 +7,29 @@
     feature = "any"
 ))]
 mod database;
+#[cfg(all(
+    feature = "service",
+    feature = "jobs",
+    feature = "migrate",
+    feature = "postgres"
+))]
+mod jobs_store;
 #[cfg(feature = "service")]
 mod process_types;
 #[cfg(feature = "service")]
 mod readiness_checks;
 #[cfg(feature = "service")]
 mod stalled_stdout;
+
+/// The body of each module's `child` test: runs `service` with the
+/// arguments in `SERVICE_ARGS` and ends the process with its exit code.
+#[cfg(feature = "service")]
+fn run_child<S>(service: dozen::service::Service<S>) -> !
+where
+    S: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
+    let code = service.run_from(args.split_whitespace());
+    let code = (0..=u8::MAX).find(|n| std::process::ExitCode::from(*n) == code);
+    std::process::exit(code.map_or(1, i32::from));
+}

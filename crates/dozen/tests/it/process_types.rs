@@ -8,7 +8,7 @@
 //! only [`child`], which hands `SERVICE_ARGS` to the service.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, ExitCode, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -76,10 +76,7 @@ fn service() -> Service<Settings> {
 #[test]
 #[ignore = "the service of the other tests, run by them in a child process"]
 fn child() {
-    let args = std::env::var("SERVICE_ARGS").unwrap_or_default();
-    let code = service().run_from(args.split_whitespace());
-    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
-    std::process::exit(code.map_or(1, i32::from));
+    crate::run_child(service());
 }
 
 /// [`child`] in a new process, with `args` for the service, `PORT=eighty`

@@ -11,7 +11,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::{Router, routing::get};
@@ -23,13 +23,9 @@ struct Settings {}
 #[test]
 #[ignore = "the service of the other tests, run by them in a child process"]
 fn child() {
-    let code = Service::<Settings>::new("stalled", "1.0.0")
-        .web(|_| async {
-            Ok::<_, std::io::Error>(Router::new().route("/", get(|| async { "ok" })))
-        })
-        .run_from(["web"]);
-    let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code);
-    std::process::exit(code.map_or(1, i32::from));
+    crate::run_child(Service::<Settings>::new("stalled", "1.0.0").web(|_| async {
+        Ok::<_, std::io::Error>(Router::new().route("/", get(|| async { "ok" })))
+    }));
 }
 
 /// [`child`] with one worker thread and `env`, its standard output read up
@@ -45,6 +41,7 @@ fn started(env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>, u16) {
             "--quiet",
         ])
         .env_clear()
+        .env("SERVICE_ARGS", "web")
         .env("LOG_FORMAT", "json")
         .env("PORT", "0")
         .env("TOKIO_WORKER_THREADS", "1")
