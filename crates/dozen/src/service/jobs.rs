@@ -105,12 +105,15 @@ where
                 };
                 let health = Health::new(&shutdown);
                 let ctx = Context::new(loaded.app, shutdown.clone(), health, "jobs", plan);
+                let attaching = ctx.phases().clone();
                 match unless_shutdown(&shutdown, &Phases::default(), "jobs", queue(ctx, command))
                     .await
                 {
                     Ok(Ok(code)) => ExitCode::from(code),
                     Ok(Err(error)) => {
-                        if super::stopped::is_stopped(&*error) {
+                        // Stopped attaching the database, whatever the
+                        // opener made of the error.
+                        if attaching.were_stopped() {
                             let _ = shutdown.wait().await;
                             return ExitCode::from(exit_code::FORCED_SIGTERM);
                         }

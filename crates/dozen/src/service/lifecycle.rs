@@ -17,7 +17,6 @@ use super::exit_code;
 use super::health::Health;
 use super::settings::{self, FLUSH_BUDGET, Loaded, Needs, Validate};
 use super::step::{BoxError, ProcessFn, WebFn};
-use super::stopped::is_stopped;
 use super::watchdog;
 use super::web;
 
@@ -58,6 +57,10 @@ where
         Ok(started) => started,
         Err(code) => return code,
     };
+    #[cfg_attr(
+        not(dozen_database),
+        allow(clippy::let_unit_value, reason = "the plan is () without a driver")
+    )]
     let plan = match plan_or_exit(database, &mut loaded, &log) {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -274,12 +277,14 @@ where
     shutdown.mark_ready();
     tracing::info!(process, "started");
     let done = shutdown.clone();
+    let phases = ctx.phases().clone();
     let work = f(ctx);
     shutdown.spawn(process.to_owned(), async move {
         match work.await {
-            // Stopped during its start-up (attaching its database): said
-            // so already; the shutdown's outcome is the exit code.
-            Err(error) if is_stopped(&*error) => Ok(()),
+            // Stopped during its start-up (attaching its database), whatever
+            // the function made of the error: said so already; the
+            // shutdown's outcome is the exit code.
+            Err(_) if phases.were_stopped() => Ok(()),
             Ok(()) => {
                 done.trigger();
                 Ok(())

@@ -39,6 +39,14 @@ impl Phases {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).0 = Some(phase);
     }
 
+    /// Whether shutdown stopped start-up. Asked when a step returns an
+    /// error, instead of the error's type: the app may have wrapped the
+    /// [`Stopped`] it got (in a string, which keeps no source), and a stop
+    /// is still not a failure.
+    pub(crate) fn were_stopped(&self) -> bool {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).1
+    }
+
     /// Logs, once, that shutdown stopped start-up in the phase running
     /// (`outer` when no inner one is).
     pub(crate) fn stopped(&self, outer: &'static str) {
@@ -73,9 +81,4 @@ pub(crate) async fn unless_shutdown<T>(
             Err(Stopped { phase })
         }
     }
-}
-
-/// Whether `error` is a [`Stopped`].
-pub(crate) fn is_stopped(error: &(dyn std::error::Error + 'static)) -> bool {
-    error.is::<Stopped>()
 }

@@ -17,7 +17,6 @@ use super::health::Health;
 use super::settings::WebSettings;
 use super::slot::AppSlot;
 use super::step::WebFn;
-use super::stopped::is_stopped;
 
 /// Runs the web process type to its end.
 pub(crate) async fn run<S>(
@@ -82,8 +81,9 @@ where
     };
     let failed = match built {
         Ok(Ok(router)) => Ok(router),
-        // Stopped attaching a resource: said so already.
-        Ok(Err(error)) if is_stopped(&*error) => return shutdown.wait().await.into(),
+        // Stopped attaching a resource, whatever the function made of the
+        // error: said so already.
+        Ok(Err(_)) if phases.were_stopped() => return shutdown.wait().await.into(),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err("it panicked".to_owned()),
     };

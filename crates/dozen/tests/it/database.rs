@@ -88,6 +88,40 @@ fn service() -> Service<Settings> {
             tracing::info!(same_pool = second.is_closed(), "stopped taking jobs");
             Ok::<_, dozen::service::BoxError>(())
         })
+        // The database's error wrapped the ways apps wrap errors: in a
+        // string (no source left), and in an error of the app's own whose
+        // source it is.
+        .process("worker-string", |ctx| async move {
+            let _pool = ctx
+                .database::<Any>()
+                .await
+                .map_err(|e| format!("db: {e}"))?;
+            tracing::info!("taking jobs");
+            ctx.shutdown().stopping().await;
+            Ok::<_, String>(())
+        })
+        .process("worker-wrapped", |ctx| async move {
+            let _pool = ctx.database::<Any>().await.map_err(AppError)?;
+            tracing::info!("taking jobs");
+            ctx.shutdown().stopping().await;
+            Ok::<_, AppError>(())
+        })
+}
+
+/// An app's own error, the cause kept as its source.
+#[derive(Debug)]
+struct AppError(dozen::service::BoxError);
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot attach the database")
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
 }
 
 #[test]
@@ -382,7 +416,7 @@ fn the_database_is_attached_once_however_often_it_is_asked_for() {
 #[test]
 fn sigterm_while_connecting_with_retry_stops_there_with_exit_0() {
     let url = format!("postgres://app:s3cr3t@127.0.0.1:{}/app", closed_port());
-    for process in ["web", "worker"] {
+    for process in ["web", "worker", "worker-string", "worker-wrapped"] {
         let mut app = Proc::start(
             process,
             &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "120s")],
@@ -401,6 +435,13 @@ fn sigterm_while_connecting_with_retry_stops_there_with_exit_0() {
         }
         assert_eq!(app.terminate(), Some(0), "{process}:\n{}", app.text());
         app.stopped_in("connect");
+        // A stop, however the process type wrapped the error it got, is
+        // not a failure.
+        let text = app.text();
+        assert!(
+            !text.contains("\"ERROR\"") && !text.contains("task failed"),
+            "{process}:\n{text}"
+        );
         let stderr = {
             let mut text = String::new();
             let _ = app
@@ -443,6 +484,29 @@ fn migrate_gives_up_at_the_connect_timeout() {
             "`{args}`:\n{text}"
         );
         assert!(!text.contains("s3cr3t"), "`{args}`:\n{text}");
+    }
+}
+
+/// The distinction the test above must not blur: a database that stays
+/// away past `DATABASE_CONNECT_TIMEOUT`, with no signal, is a failed task
+/// (exit 70 and the error), however the process type wrapped the error.
+#[test]
+fn a_database_that_stays_away_fails_a_wrapping_process_type_with_70() {
+    let url = format!("postgres://app:s3cr3t@127.0.0.1:{}/app", closed_port());
+    for (process, logged) in [
+        ("worker-string", "db: "),
+        ("worker-wrapped", "cannot attach the database"),
+    ] {
+        let mut app = Proc::start(
+            process,
+            &[("DATABASE_URL", &url), ("DATABASE_CONNECT_TIMEOUT", "1s")],
+        );
+        assert_eq!(app.exit(), Some(70), "{process}:\n{}", app.text());
+        let failed = app.wait_for("tracked task failed", Duration::from_secs(5));
+        assert!(
+            failed.contains("\"ERROR\"") && failed.contains(logged),
+            "{process}: {failed}"
+        );
     }
 }
 

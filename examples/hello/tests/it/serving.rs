@@ -1,5 +1,6 @@
 //! Serving: the health routes and the route answer, each request is logged
-//! with a trace of its own, and SIGTERM ends the process with 0 after a
+//! with a trace of its own (the probes' requests are not: a probe every few
+//! seconds would drown the log), and SIGTERM ends the process with 0 after a
 //! final, flushed log line.
 
 use crate::support::{get, probe_until, serve};
@@ -72,4 +73,53 @@ fn management_port_serves_health_apart_from_the_routes() {
     assert_eq!(get(addr, "/readyz").0, 404, "no health route on PORT");
     hello.terminate();
     assert_eq!(hello.exit().0.code(), Some(0));
+}
+
+/// The request-log lines (`httpRequest`) of `logged` whose URL ends with
+/// `path`.
+fn request_lines<'a>(logged: &'a [serde_json::Value], path: &str) -> Vec<&'a serde_json::Value> {
+    logged
+        .iter()
+        .filter(|l| {
+            l["httpRequest"]["requestUrl"]
+                .as_str()
+                .is_some_and(|url| url.ends_with(path))
+        })
+        .collect()
+}
+
+#[test]
+fn health_probes_are_not_request_logged_on_either_port() {
+    for env in [&[][..], &[("MANAGEMENT_PORT", "0")][..]] {
+        let hello = serve(env);
+        let addr = hello.addr();
+        let health = match hello.line("listening")["management_addr"].as_str() {
+            Some(management) => {
+                let management: std::net::SocketAddr = management.parse().expect("an address");
+                std::net::SocketAddr::from(([127, 0, 0, 1], management.port()))
+            }
+            None => addr,
+        };
+        probe_until(health, "/readyz", 200);
+        for _ in 0..20 {
+            assert_eq!(get(health, "/livez").0, 200);
+            assert_eq!(get(health, "/readyz").0, 200);
+        }
+        // An application route after the probes: once its line is there,
+        // a probe's line would be too.
+        assert_eq!(get(addr, "/").0, 200);
+        let request = hello.line("GET http://hello/ 200");
+        assert_eq!(request["httpRequest"]["status"], 200, "{env:?}: {request}");
+        let logged = hello.logged();
+        for path in ["/livez", "/readyz"] {
+            let lines = request_lines(&logged, path);
+            assert!(
+                lines.is_empty(),
+                "{env:?}: {path} request-logged: {lines:#?}"
+            );
+        }
+        assert_eq!(request_lines(&logged, "/").len(), 1, "{env:?}: {logged:#?}");
+        hello.terminate();
+        assert_eq!(hello.exit().0.code(), Some(0), "{env:?}");
+    }
 }
