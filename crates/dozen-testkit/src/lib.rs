@@ -131,18 +131,18 @@ fn is_leftover(name: &str) -> bool {
 /// Dropping the leftover databases of dead test processes; see [`FRESH_MARK`].
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod sweep {
-    use super::{FRESH_MARK, SWEEP_LIMIT, is_leftover};
+    use super::{FRESH_MARK, is_leftover};
 
-    /// Up to [`SWEEP_LIMIT`] leftovers among `names`, from a place that
+    /// Up to `limit` leftovers among `names`, from a place that
     /// depends on the process, so that processes sweeping at once do not
     /// queue behind each other's drops of the same database.
-    fn leftovers(mut names: Vec<String>) -> impl Iterator<Item = String> {
+    fn leftovers(mut names: Vec<String>, limit: usize) -> impl Iterator<Item = String> {
         names.retain(|n| is_leftover(n));
         if !names.is_empty() {
             let start = std::process::id() as usize % names.len();
             names.rotate_left(start);
         }
-        names.into_iter().take(SWEEP_LIMIT)
+        names.into_iter().take(limit)
     }
 
     /// The `LIKE` pattern of the marked names (`_` escaped).
@@ -150,11 +150,11 @@ mod sweep {
         format!("{}%", FRESH_MARK.replace('_', "\\_"))
     }
 
-    /// Drops the leftovers on the PostgreSQL server `conn` is connected to and
-    /// returns how many it dropped. Errors are ignored: another process may be
+    /// Drops up to `limit` leftovers on the PostgreSQL server `conn` is
+    /// connected to and returns how many it dropped. Errors are ignored: another process may be
     /// dropping the same database, or it may still be in use.
     #[cfg(feature = "postgres")]
-    pub(crate) async fn postgres(conn: &mut sqlx::PgConnection) -> usize {
+    pub(crate) async fn postgres(conn: &mut sqlx::PgConnection, limit: usize) -> usize {
         let names: Vec<String> =
             match sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
                 .bind(pattern())
@@ -165,7 +165,7 @@ mod sweep {
                 Err(_) => return 0,
             };
         let mut dropped = 0;
-        for name in leftovers(names) {
+        for name in leftovers(names, limit) {
             let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
             if sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
                 .execute(&mut *conn)
@@ -182,7 +182,7 @@ mod sweep {
     /// and returns how many it dropped, as [`postgres`] does. A database whose
     /// tables are locked is given up on after a second.
     #[cfg(feature = "mysql")]
-    pub(crate) async fn mysql(conn: &mut sqlx::MySqlConnection) -> usize {
+    pub(crate) async fn mysql(conn: &mut sqlx::MySqlConnection, limit: usize) -> usize {
         let names: Vec<String> = match sqlx::query_scalar(
             "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE ?",
         )
@@ -201,7 +201,7 @@ mod sweep {
             return 0;
         }
         let mut dropped = 0;
-        for name in leftovers(names) {
+        for name in leftovers(names, limit) {
             let drop = format!("DROP DATABASE IF EXISTS `{name}`");
             if sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
                 .execute(&mut *conn)
@@ -230,7 +230,7 @@ pub async fn fresh_postgres(url: &str, prefix: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES}: {e}"));
     if sweep_now(url) {
-        sweep::postgres(&mut conn).await;
+        sweep::postgres(&mut conn, SWEEP_LIMIT).await;
     }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
@@ -250,7 +250,7 @@ pub async fn fresh_mysql(url: &str, prefix: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {MYSQL}: {e}"));
     if sweep_now(url) {
-        sweep::mysql(&mut conn).await;
+        sweep::mysql(&mut conn, SWEEP_LIMIT).await;
     }
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
         .execute(&mut conn)
@@ -428,7 +428,8 @@ mod tests {
                     .await
                     .expect(name);
             }
-            let dropped = sweep::postgres(&mut conn).await;
+            // Every leftover: dead test processes may have left more than the limit.
+            let dropped = sweep::postgres(&mut conn, usize::MAX).await;
             let [a, b, c] = case.all();
             let left: Vec<String> =
                 sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname IN ($1, $2, $3)")
@@ -465,7 +466,8 @@ mod tests {
                     .await
                     .expect(name);
             }
-            let dropped = sweep::mysql(&mut conn).await;
+            // Every leftover: dead test processes may have left more than the limit.
+            let dropped = sweep::mysql(&mut conn, usize::MAX).await;
             let [a, b, c] = case.all();
             let left: Vec<String> = sqlx::query_scalar(
                 "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \

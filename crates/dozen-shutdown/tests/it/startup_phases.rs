@@ -48,12 +48,20 @@ fn sigterm_during_a_start_up_phase_stops_it_and_exits_cleanly() {
     let took = exited - killed;
     let stderr = child.stderr();
     assert_eq!(status.code(), Some(i32::from(exit_code::CLEAN)), "{stderr}");
-    assert_eq!(child.line("STOPPED "), "migrations");
-    child.line("TEARDOWN");
+    // The shutdown sequence runs on its own: its teardown may print before
+    // or after the start-up notices the stop, so the order is not checked.
     let mut rest = Vec::new();
-    while let Ok(line) = child.stdout.try_recv() {
+    while let Ok(line) = child.stdout.recv_timeout(Duration::from_secs(5)) {
         rest.push(line);
     }
+    assert!(
+        rest.iter().any(|line| line.ends_with("STOPPED migrations")),
+        "{rest:?}\n{stderr}"
+    );
+    assert!(
+        rest.iter().any(|line| line.contains("TEARDOWN")),
+        "{rest:?}\n{stderr}"
+    );
     assert!(
         !rest
             .iter()
