@@ -58,6 +58,10 @@ where
         Ok(started) => started,
         Err(code) => return code,
     };
+    #[cfg_attr(
+        not(dozen_database),
+        allow(clippy::let_unit_value, reason = "the plan is `()` without a driver")
+    )]
     let plan = match plan_or_exit(database, &mut loaded, &log) {
         Ok(plan) => plan,
         Err(code) => return code,
