@@ -82,3 +82,21 @@ pub(crate) async fn unless_shutdown<T>(
         }
     }
 }
+
+/// Holds the drain open while the web start-up runs, so that the line
+/// saying where shutdown stopped it comes before `shutdown finished`: a
+/// tracked task (`start-up`) that ends when this is dropped.
+pub(crate) struct Starting {
+    _held: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Starting {
+    pub(crate) fn new(shutdown: &dozen_shutdown::Shutdown) -> Self {
+        let (held, released) = tokio::sync::oneshot::channel::<()>();
+        shutdown.spawn("start-up", async move {
+            // Dropping the sender is the release.
+            let _ = released.await;
+        });
+        Self { _held: held }
+    }
+}

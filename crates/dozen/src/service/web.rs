@@ -17,6 +17,7 @@ use super::health::Health;
 use super::settings::WebSettings;
 use super::slot::AppSlot;
 use super::step::WebFn;
+use super::stopped::Starting;
 
 /// Runs the web process type to its end.
 pub(crate) async fn run<S>(
@@ -31,6 +32,7 @@ where
 {
     let shutdown = ctx.shutdown().clone();
     let begun = Instant::now();
+    let starting = Starting::new(&shutdown);
     let slot = AppSlot::default();
     let (app, management) = match web.management_port {
         Some(_) => (
@@ -41,12 +43,12 @@ where
     };
     let listener = match bind(&shutdown, "PORT", web.port).await {
         Ok(listener) => listener,
-        Err(code) => return code,
+        Err(not_bound) => return not_bound.end(&shutdown, starting).await,
     };
     let management = match (web.management_port, management) {
         (Some(port), Some(routes)) => match bind(&shutdown, "MANAGEMENT_PORT", port).await {
             Ok(listener) => Some((listener, routes)),
-            Err(code) => return code,
+            Err(not_bound) => return not_bound.end(&shutdown, starting).await,
         },
         _ => None,
     };
@@ -77,13 +79,17 @@ where
     let Some(built) = shutdown.run_until_shutdown(start).await else {
         abort.abort();
         phases.stopped("start");
+        drop(starting);
         return shutdown.wait().await.into();
     };
     let failed = match built {
         Ok(Ok(router)) => Ok(router),
         // Stopped attaching a resource, whatever the function made of the
         // error: said so already.
-        Ok(Err(_)) if phases.were_stopped() => return shutdown.wait().await.into(),
+        Ok(Err(_)) if phases.were_stopped() => {
+            drop(starting);
+            return shutdown.wait().await.into();
+        }
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err("it panicked".to_owned()),
     };
@@ -91,6 +97,7 @@ where
         Ok(router) => router,
         Err(error) => {
             tracing::error!(%error, "start-up failed");
+            drop(starting);
             shutdown.trigger();
             let _ = shutdown.wait().await;
             return ExitCode::from(exit_code::START_FAILED);
@@ -103,29 +110,57 @@ where
             "ready"
         );
     }
+    drop(starting);
     shutdown.wait().await.into()
+}
+
+/// Why a port was not bound.
+enum NotBound {
+    /// Shutdown began first.
+    Stopped,
+    /// The bind failed (logged already).
+    Failed,
+}
+
+impl NotBound {
+    /// Ends the process: the shutdown's exit code, or 1 for a failed bind
+    /// (after the shutdown it starts).
+    async fn end(self, shutdown: &Shutdown, starting: Starting) -> ExitCode {
+        match self {
+            Self::Stopped => {
+                tracing::info!(
+                    phase = "bind",
+                    "shutdown began during start-up; stopping there"
+                );
+                drop(starting);
+                shutdown.wait().await.into()
+            }
+            Self::Failed => {
+                drop(starting);
+                shutdown.trigger();
+                let _ = shutdown.wait().await;
+                ExitCode::from(exit_code::START_FAILED)
+            }
+        }
+    }
 }
 
 /// Binds `port` (`var` names it) on every IPv4 address, unless shutdown
 /// begins first.
-async fn bind(shutdown: &Shutdown, var: &'static str, port: u16) -> Result<TcpListener, ExitCode> {
+async fn bind(shutdown: &Shutdown, var: &'static str, port: u16) -> Result<TcpListener, NotBound> {
     match shutdown
         .run_until_shutdown(TcpListener::bind(("0.0.0.0", port)))
         .await
     {
         // The bind is a blocking call, not cancelled by a signal that lands
         // during it: the listener is then closed unused.
-        Some(Ok(_)) if shutdown.remaining().is_some() => {
-            Err(stopped_during_start_up(shutdown, "bind").await)
-        }
+        Some(Ok(_)) if shutdown.remaining().is_some() => Err(NotBound::Stopped),
         Some(Ok(listener)) => Ok(listener),
         Some(Err(error)) => {
             tracing::error!(%error, var, port, "cannot bind the port");
-            shutdown.trigger();
-            let _ = shutdown.wait().await;
-            Err(ExitCode::from(exit_code::START_FAILED))
+            Err(NotBound::Failed)
         }
-        None => Err(stopped_during_start_up(shutdown, "bind").await),
+        None => Err(NotBound::Stopped),
     }
 }
 
@@ -133,11 +168,4 @@ fn local_addr(listener: &TcpListener) -> SocketAddr {
     listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
-}
-
-/// Shutdown began during start-up `phase`: nothing after it runs; the
-/// shutdown sequence does, and its outcome is the exit code.
-async fn stopped_during_start_up(shutdown: &Shutdown, phase: &'static str) -> ExitCode {
-    tracing::info!(phase, "shutdown began during start-up; stopping there");
-    shutdown.wait().await.into()
 }

@@ -56,12 +56,7 @@ fn serves_then_stops_cleanly_on_sigterm() {
 fn management_port_serves_health_apart_from_the_routes() {
     let hello = serve(&[("MANAGEMENT_PORT", "0")]);
     let addr = hello.addr();
-    let listening = hello.line("listening");
-    let management: std::net::SocketAddr = listening["management_addr"]
-        .as_str()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no management address in {listening}"));
-    let management = std::net::SocketAddr::from(([127, 0, 0, 1], management.port()));
+    let management = hello.management_addr();
     assert_ne!(management.port(), addr.port());
     assert_eq!(
         probe_until(management, "/readyz", 200),

@@ -91,11 +91,23 @@ impl Served {
 
     /// The loopback address of the port it listens on.
     pub(crate) fn addr(&self) -> SocketAddr {
+        self.loopback("addr")
+    }
+
+    /// The loopback address of `MANAGEMENT_PORT`, which it must have been
+    /// given.
+    pub(crate) fn management_addr(&self) -> SocketAddr {
+        self.loopback("management_addr")
+    }
+
+    /// The loopback address of the port that the `listening` line gives as
+    /// `field`.
+    fn loopback(&self, field: &str) -> SocketAddr {
         let listening = self.line("listening");
-        let addr: SocketAddr = listening["addr"]
+        let addr: SocketAddr = listening[field]
             .as_str()
             .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {listening}"));
+            .unwrap_or_else(|| panic!("no {field} in {listening}"));
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     }
 
