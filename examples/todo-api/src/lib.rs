@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod jobs;
 pub mod routes;
+pub mod service;
 
 use std::time::Duration;
 

@@ -19,20 +19,6 @@
 
 use std::process::ExitCode;
 
-use dozen::backing::Any;
-use dozen::service::{BoxError, Service};
-use example_todo_api::config::App;
-use example_todo_api::db::{self, Db};
-use example_todo_api::routes;
-
 fn main() -> ExitCode {
-    Service::<App>::new("todo-api", env!("CARGO_PKG_VERSION"))
-        .with_database(|app: &App| &app.database_url)
-        .with_migrations(db::migrator)
-        .web(|ctx| async move {
-            let pool = ctx.database::<Any>().await?;
-            let db = Db::from_pool(pool, &ctx.settings().database_url)?;
-            Ok::<_, BoxError>(routes::router(db, ctx.settings().http_max_body_bytes))
-        })
-        .run()
+    example_todo_api::service::web().run()
 }

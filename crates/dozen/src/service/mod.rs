@@ -366,6 +366,37 @@ where
         }
     }
 
+    /// Checks the settings of `process` (a process type, or the command
+    /// `migrate` or `jobs`) as its start-up would, against `vars` instead
+    /// of the process's environment, and starts nothing: for a test that
+    /// the deployment's variables (a Kubernetes ConfigMap and the
+    /// container's `env`) configure each process type rightly. It reads
+    /// what that process reads, runs dozen's checks across the settings
+    /// (the drain budget of `SHUTDOWN_DELAY` and `SHUTDOWN_TIMEOUT`, the
+    /// pool's ranges, the `RUST_LOG` filter) and the app's own
+    /// ([`with_validate`](Self::with_validate)).
+    ///
+    /// # Errors
+    ///
+    /// Every problem, one `VAR: what is wrong` line each: what the process
+    /// would list on stderr before it exits 78.
+    ///
+    /// # Panics
+    ///
+    /// When the service has no process type or command named `process`.
+    pub fn check_settings<I>(&self, process: &str, vars: I) -> Result<(), dozen_config::Error>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let known = self.process_names().any(|name| name == process)
+            || (process == "migrate" && self.admin().migrate)
+            || (process == "jobs" && self.admin().jobs);
+        assert!(known, "no process type or command named {process:?}");
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let web = process == WEB;
+        settings::load::<S>(web, self.needs(), self.validate.as_deref(), Some(&vars)).map(drop)
+    }
+
     fn run_process(mut self, process: Option<&str>) -> ExitCode {
         let (process, kind) = if self.is_web(process) {
             (WEB.to_owned(), self.web.take().map(Kind::Web))

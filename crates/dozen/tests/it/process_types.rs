@@ -291,3 +291,47 @@ fn a_wedged_runtime_ends_the_process_with_70() {
         "{lines}"
     );
 }
+
+/// `check_settings` lists what the start-up of each process type would,
+/// from the variables given, and starts nothing.
+#[test]
+fn check_settings_lists_what_start_up_would() {
+    let check = |process: &str, pairs: &[(&str, &str)], expected: &[&str]| {
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let got = match service().check_settings(process, vars) {
+            Ok(()) => String::new(),
+            Err(error) => error.to_string(),
+        };
+        assert_eq!(got, expected.join("\n"), "{process} {pairs:?}");
+    };
+    check("web", &[], &[]);
+    check("ticker", &[("TICK_EVERY", "5ms")], &[]);
+    // Only the web process type reads PORT.
+    check(
+        "web",
+        &[("PORT", "eighty")],
+        &["PORT: invalid value (an integer from 0 to 65535)"],
+    );
+    check("ticker", &[("PORT", "eighty")], &[]);
+    // The app's own check, and dozen's across settings (the drain budget).
+    check(
+        "ticker",
+        &[("TICK_EVERY", "0s")],
+        &["TICK_EVERY: too short (at least 1ms)"],
+    );
+    check(
+        "web",
+        &[("SHUTDOWN_DELAY", "24s"), ("SHUTDOWN_TIMEOUT", "25s")],
+        &[
+            "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
+        ],
+    );
+}
+
+#[test]
+#[should_panic(expected = "no process type or command named \"tickr\"")]
+fn check_settings_of_an_unknown_process_type_panics() {
+    let _ = service().check_settings("tickr", []);
+}
