@@ -125,7 +125,8 @@ impl<B: Backend> Worker<B> {
 
     /// Keeps `reserve` of the shutdown deadline for what runs after the
     /// worker (default [`DEFAULT_RESERVE`]): a job still running when only
-    /// that (and a margin) is left is given back.
+    /// that (and a margin) is left is given back, and a claim still waiting
+    /// on the backend then is let go.
     pub fn with_reserve(mut self, reserve: Duration) -> Self {
         self.reserve = reserve;
         self
@@ -204,7 +205,7 @@ impl<B: Backend> Worker<B> {
                     // The database may already have given this claim its
                     // jobs: dropping it would strand them until their lease
                     // runs out. Let it finish and give them straight back.
-                    give_back_claim(&*backend, claim, shutdown).await;
+                    give_back_claim(&*backend, claim, shutdown, settings.reserve).await;
                     break;
                 }
             };
@@ -354,15 +355,23 @@ async fn run_one<B: Backend>(
     .await;
 }
 
-/// Finishes a claim that was in flight when draining started (within the
-/// time left before the deadline) and gives back every job it took, unstarted.
+/// Finishes a claim that was in flight when draining started and gives back
+/// every job it took, unstarted. The claim gets the time a running job would
+/// ([`give_back_window`]): one stuck on a lock must not eat the `reserve` kept
+/// for teardown. A claim cut short leaves its jobs, if it took any, to run
+/// out their lease.
 async fn give_back_claim<B: Backend>(
     backend: &B,
     claim: impl Future<Output = Result<Vec<Claimed<B::Lease>>, Error>>,
     shutdown: &Shutdown,
+    reserve: Duration,
 ) {
-    let left = shutdown.remaining().unwrap_or_else(|| shutdown.timeout());
-    let Ok(Ok(jobs)) = tokio::time::timeout(left, claim).await else {
+    let window = give_back_window(shutdown, reserve);
+    let Ok(Ok(jobs)) = tokio::time::timeout(window, claim).await else {
+        tracing::warn!(
+            waited = ?window,
+            "the claim in flight as draining started did not return in time; any job it took waits out its lease"
+        );
         return;
     };
     for job in jobs {
@@ -394,9 +403,16 @@ async fn give_back_one<B: Backend>(backend: &B, job: &Claimed<B::Lease>, given: 
 }
 
 /// Resolves when a job still running should be given back: once draining
-/// has started, shortly before the deadline less `reserve`.
+/// has started, after [`give_back_window`].
 async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
     shutdown.draining().await;
+    tokio::time::sleep(give_back_window(shutdown, reserve)).await;
+}
+
+/// How long work in hand may go on once draining has started: up to the
+/// deadline less `reserve` (kept for teardown after the worker), less a
+/// margin (1 s, or half of what is left) for giving the work back.
+fn give_back_window(shutdown: &Shutdown, reserve: Duration) -> Duration {
     // The trigger time is recorded before draining resolves, so `remaining`
     // is known here; were it not, the whole timeout is the safe reading,
     // never zero (which would give the job back at once).
@@ -404,7 +420,7 @@ async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
         .remaining()
         .unwrap_or_else(|| shutdown.timeout())
         .saturating_sub(reserve);
-    tokio::time::sleep(left.saturating_sub(Duration::from_secs(1).min(left / 2))).await;
+    left.saturating_sub(Duration::from_secs(1).min(left / 2))
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {

@@ -495,3 +495,62 @@ async fn a_claim_in_flight_when_draining_starts_is_given_back_not_stranded() {
         );
     }
 }
+
+/// Draining starts while a claim is stuck behind a lock another connection
+/// holds on the jobs table (PostgreSQL): the worker lets the claim go before
+/// the deadline less the reserve, leaving the reserve to teardown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_stuck_when_draining_starts_leaves_the_reserve_to_teardown() {
+    use sqlx::Connection as _;
+    for target in targets("jobs_rt_stuck").await {
+        if target.name != "postgres" {
+            continue;
+        }
+        let q = queue(&target.url).await;
+        let mut holder = sqlx::PgConnection::connect(&target.url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+        sqlx::query("LOCK TABLE dozen_jobs IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let (deadline, reserve) = (Duration::from_secs(10), Duration::from_secs(5));
+        let stop = shutdown(deadline);
+        let w = worker(&q).with_reserve(reserve);
+        let run = tokio::spawn({
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        let watcher = sqlx::PgPool::connect(&target.url).await.unwrap();
+        eventually(
+            Duration::from_secs(10),
+            "the claim waiting on the lock",
+            || {
+                let watcher = watcher.clone();
+                async move {
+                    use sqlx::Row as _;
+                    let waiting: i64 = sqlx::query(
+                        "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    )
+                    .fetch_one(&watcher)
+                    .await
+                    .unwrap()
+                    .get(0);
+                    waiting > 0
+                }
+            },
+        )
+        .await;
+        let started = Instant::now();
+        stop.trigger();
+        run.await.unwrap();
+        let took = started.elapsed();
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+        // 10 s deadline, 5 s reserve, 1 s margin: let go at about 4 s. Waiting
+        // the whole remaining time instead returns at about 10 s.
+        assert!(
+            took < deadline - reserve,
+            "returned after {took:?}, past the deadline less the reserve"
+        );
+    }
+}

@@ -30,6 +30,10 @@ pub(crate) struct Plan {
 /// version (when migrations were declared); registers the close of what it
 /// opened in teardown and the readiness checks `database` (a ping within
 /// the check's timeout, over a connection of its own) and `schema`.
+///
+/// The close hook is registered as soon as the pool is connected, before
+/// the migrations: a shutdown or a failure while they run still closes the
+/// pool, and the migration connection once it is open.
 pub(crate) async fn attach<DB: Driver>(
     plan: &Plan,
     shutdown: &Shutdown,
@@ -50,24 +54,28 @@ pub(crate) async fn attach<DB: Driver>(
         dozen_backing::connect::<DB>(&plan.url, &plan.pool),
     )
     .await??;
-    #[cfg(feature = "migrate")]
-    let schema = match &plan.schema {
-        Some(schema) => Some(
-            super::schema::prepare(schema, &plan.url, &plan.pool, shutdown, phases, health).await?,
-        ),
-        None => None,
-    };
     let closed = pool.clone();
     let probe = Arc::new(Probe::new(&pool, DEFAULT_CHECK_TIMEOUT));
     let probed = Arc::clone(&probe);
+    #[cfg(feature = "migrate")]
+    let migrating = Arc::new(std::sync::OnceLock::<dozen_migrate::Database>::new());
+    #[cfg(feature = "migrate")]
+    let migrated = Arc::clone(&migrating);
     shutdown.on_teardown("close database pool", CLOSE_BUDGET, move || async move {
         #[cfg(feature = "migrate")]
-        if let Some(schema) = schema {
+        if let Some(schema) = migrated.get() {
             schema.close().await;
         }
         probed.close().await;
         closed.close().await;
     })?;
+    #[cfg(feature = "migrate")]
+    if let Some(schema) = &plan.schema {
+        super::schema::prepare(
+            schema, &plan.url, &plan.pool, &migrating, shutdown, phases, health,
+        )
+        .await?;
+    }
     connected.attach(probe);
     Ok(pool)
 }

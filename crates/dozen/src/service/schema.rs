@@ -3,7 +3,7 @@
 //! readiness check `schema` that fails while the schema is not at the
 //! embedded version.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use dozen_backing::{Kind, PoolSettings, ServiceUrl};
 use dozen_migrate::{Database, Migrator};
@@ -46,15 +46,17 @@ pub(crate) struct Plan {
 
 /// Brings the schema to the embedded version on a connection of its own
 /// (dozen-migrate takes typed pools), then registers the `schema` check on
-/// it. Returns the connection, for teardown to close.
+/// it. The connection goes into `opened` as soon as it is open, for the
+/// teardown hook the caller registered beforehand to close on every path.
 pub(crate) async fn prepare(
     schema: &Plan,
     url: &ServiceUrl,
     pool: &PoolSettings,
+    opened: &OnceLock<Database>,
     shutdown: &Shutdown,
     phases: &Phases,
     health: &Health,
-) -> Result<Database, BoxError> {
+) -> Result<(), BoxError> {
     let migrator = Arc::clone(&schema.migrator);
     let checked = Arc::clone(&migrator);
     let at_version = attached_check(health, "schema", move |db: Database| {
@@ -74,19 +76,20 @@ pub(crate) async fn prepare(
         }
     });
     let db = unless_shutdown(shutdown, phases, "connect", connect(url, pool)).await??;
+    let db = opened.get_or_init(|| db);
     if schema.on_start {
-        let report = unless_shutdown(shutdown, phases, "migrations", migrator.apply(&db)).await??;
+        let report = unless_shutdown(shutdown, phases, "migrations", migrator.apply(db)).await??;
         tracing::info!(applied = report.applied.len(), "migrations up to date");
     } else {
         tracing::info!(
             timeout = ?migrator.wait_timeout(),
             "waiting for the migrate Job to bring the schema up to date"
         );
-        unless_shutdown(shutdown, phases, "migrations", migrator.wait(&db)).await??;
+        unless_shutdown(shutdown, phases, "migrations", migrator.wait(db)).await??;
         tracing::info!("schema up to date");
     }
     at_version.attach(db.clone());
-    Ok(db)
+    Ok(())
 }
 
 /// A small pool for migrations to `url`, retried and sized by `settings`

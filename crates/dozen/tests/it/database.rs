@@ -5,7 +5,8 @@
 //! PostgreSQL); an unmigrated database keeps `/readyz` at 503 naming the
 //! schema until the migrate Job has run; a SIGTERM while connecting with
 //! retry or while the migration lock is held elsewhere stops start-up there
-//! with exit 0, and `migrate` stopped so exits 143; `migrate` with nothing
+//! with exit 0 (the pool still closed in teardown when it was already
+//! connected), and `migrate` stopped so exits 143; `migrate` with nothing
 //! listening gives up at `DATABASE_CONNECT_TIMEOUT` with exit 1, the URL's
 //! password hidden; load that holds every pooled connection leaves
 //! `/readyz` at 200; `config` and `migrate --help` need neither a database
@@ -661,6 +662,35 @@ fn sigterm_while_the_migration_lock_is_held_stops_there() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(job.terminate(), Some(143), "{}", job.text());
     assert!(!job.text().contains("migrations up to date"));
+}
+
+/// A SIGTERM while the web process waits for the migrate Job still closes
+/// the pool (and the migration connection): the close hook is registered as
+/// soon as the pool is connected, not after the schema is ready.
+#[test]
+fn sigterm_during_the_schema_wait_closes_the_pool() {
+    let runtime = runtime();
+    let Some((url, _)) = fresh_postgres(&runtime, "dozen_schema_stop") else {
+        return;
+    };
+    let mut app = Proc::start(
+        "web",
+        &[
+            ("DATABASE_URL", &url),
+            ("RUST_LOG", "info,dozen_shutdown=debug"),
+        ],
+    );
+    app.addr();
+    app.wait_for("waiting for the migrate Job", Duration::from_secs(30));
+    assert_eq!(app.terminate(), Some(0), "{}", app.text());
+    // Not `stopped_in`: the waiting line itself says "schema up to date".
+    let stopped = app.wait_for("stopping there", Duration::from_secs(1));
+    assert!(stopped.contains("\"phase\":\"migrations\""), "{stopped}");
+    let closed = app.wait_for("\"hook\":\"close database pool\"", Duration::from_secs(1));
+    assert!(
+        closed.contains("teardown hook finished"),
+        "the pool's close hook did not finish: {closed}"
+    );
 }
 
 #[test]
