@@ -139,21 +139,10 @@ struct Proc {
 
 impl Proc {
     fn start(args: &str, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-            .args([
-                "--ignored",
-                "--exact",
-                "database::child",
-                "--nocapture",
-                "--quiet",
-            ])
-            .env_clear()
-            .env("SERVICE_ARGS", args)
-            .env("LOG_FORMAT", "json")
+        let mut child = crate::child_command("database", args)
             .env("PORT", "0")
             .env("SHUTDOWN_DELAY", "0s")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -7,7 +7,7 @@
 //! The service runs in a child process: this test binary again, running
 //! only [`child`].
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use dozen::backing::{Postgres, ServiceUrl};
@@ -64,21 +64,10 @@ fn child() {
 /// [`child`] run to its end with `args` and `env`, and how long it took.
 fn run(args: &str, env: &[(&str, &str)]) -> (Output, Duration) {
     let started = Instant::now();
-    let output = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([
-            "--ignored",
-            "--exact",
-            "jobs_store::child",
-            "--nocapture",
-            "--quiet",
-        ])
-        .env_clear()
-        .env("SERVICE_ARGS", args)
-        .env("LOG_FORMAT", "json")
+    let output = crate::child_command("jobs_store", args)
         .env("MIGRATE_ON_START", "true")
         .env("SHUTDOWN_DELAY", "0s")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .output()
         .expect("runs");
     (output, started.elapsed())

@@ -21,6 +21,27 @@ mod readiness_checks;
 #[cfg(feature = "service")]
 mod stalled_stdout;
 
+/// A command that runs `module`'s `child` test (which calls [`run_child`])
+/// in a new process: an empty environment but for `SERVICE_ARGS` (`args`)
+/// and JSON logs, standard input closed.
+#[cfg(feature = "service")]
+fn child_command(module: &str, args: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("the test binary"));
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            &format!("{module}::child"),
+            "--nocapture",
+            "--quiet",
+        ])
+        .env_clear()
+        .env("SERVICE_ARGS", args)
+        .env("LOG_FORMAT", "json")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
 /// The body of each module's `child` test: runs `service` with the
 /// arguments in `SERVICE_ARGS` and ends the process with its exit code.
 #[cfg(feature = "service")]

@@ -82,20 +82,8 @@ fn child() {
 /// [`child`] in a new process, with `args` for the service, `PORT=eighty`
 /// (which only the web process type reads) and JSON logs.
 fn processes(args: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
-    command
-        .args([
-            "--ignored",
-            "--exact",
-            "process_types::child",
-            "--nocapture",
-            "--quiet",
-        ])
-        .env_clear()
-        .env("SERVICE_ARGS", args)
-        .env("LOG_FORMAT", "json")
-        .env("PORT", "eighty")
-        .stdin(Stdio::null());
+    let mut command = crate::child_command("process_types", args);
+    command.env("PORT", "eighty");
     command
 }
 

@@ -32,21 +32,10 @@ fn child() {
 /// to the ready line and then never again (the pipe stays open in the reader
 /// returned), and its port.
 fn started(env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>, u16) {
-    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([
-            "--ignored",
-            "--exact",
-            "stalled_stdout::child",
-            "--nocapture",
-            "--quiet",
-        ])
-        .env_clear()
-        .env("SERVICE_ARGS", "web")
-        .env("LOG_FORMAT", "json")
+    let mut child = crate::child_command("stalled_stdout", "web")
         .env("PORT", "0")
         .env("TOKIO_WORKER_THREADS", "1")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
