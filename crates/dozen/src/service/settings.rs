@@ -159,7 +159,17 @@ pub(crate) fn load<S: DeserializeOwned>(
         if let Err(error) = log.validate() {
             problems.extend([problem(&error.to_string())]);
         }
-        if let Err(error) = shutdown.check_drain_budget(&budgets) {
+        // Only the web process type waits out the propagation delay; a
+        // process type that receives no traffic drains at once, so a
+        // ConfigMap shared with web must not fail its check.
+        let checked = if web {
+            shutdown.check_drain_budget(&budgets)
+        } else {
+            let mut undelayed = shutdown.clone();
+            undelayed.shutdown_delay = Some(Duration::ZERO);
+            undelayed.check_drain_budget(&budgets)
+        };
+        if let Err(error) = checked {
             problems.extend([problem(&error.to_string())]);
         }
     }

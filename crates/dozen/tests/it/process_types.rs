@@ -316,6 +316,21 @@ fn check_settings_lists_what_start_up_would() {
             "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
         ],
     );
+    // A process type that receives no traffic does not wait SHUTDOWN_DELAY,
+    // so the same environment (a ConfigMap shared with web) passes its check,
+    // while a deadline too short for its own teardown still fails.
+    check(
+        "ticker",
+        &[("SHUTDOWN_DELAY", "24s"), ("SHUTDOWN_TIMEOUT", "25s")],
+        &[],
+    );
+    check(
+        "ticker",
+        &[("SHUTDOWN_DELAY", "24s"), ("SHUTDOWN_TIMEOUT", "1500ms")],
+        &[
+            "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
+        ],
+    );
 }
 
 #[test]
