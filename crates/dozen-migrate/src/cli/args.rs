@@ -54,6 +54,24 @@ pub(super) enum Command {
     Help,
 }
 
+impl Command {
+    /// How the command prints its result; [`Format::Text`] for those that
+    /// have no `--format`.
+    pub(super) fn format(&self) -> Format {
+        match self {
+            Self::Status { format, .. }
+            | Self::Validate { format, .. }
+            | Self::Plan { format, .. }
+            | Self::AdoptSqlx { format, .. } => *format,
+            Self::Apply { .. }
+            | Self::Wait { .. }
+            | Self::Repair { .. }
+            | Self::Baseline { .. }
+            | Self::Help => Format::Text,
+        }
+    }
+}
+
 /// How a command prints its result on stdout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) enum Format {

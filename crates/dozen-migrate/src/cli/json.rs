@@ -99,6 +99,19 @@ pub(super) fn error(e: &Error) -> Value {
     })
 }
 
+/// The document of a command that an error ended before its result,
+/// `{"error": {"kind", "message", "version"}}`, so that a program reading
+/// stdout always gets one document.
+pub(super) fn failed(e: &Error) -> Value {
+    json!({ "error": error(e) })
+}
+
+/// [`failed`] for a connection the app's own `connect` could not make:
+/// kind `connect`, no version.
+pub(super) fn not_connected(message: &str) -> Value {
+    json!({ "error": { "kind": kind_name(ErrorKind::Connect), "message": message, "version": null } })
+}
+
 /// The stable name of an error kind in JSON.
 fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {

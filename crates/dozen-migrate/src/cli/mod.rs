@@ -17,7 +17,7 @@ use dozen_backing::{PoolSettings, ServiceUrl};
 
 use crate::database::Database;
 use crate::migrator::Migrator;
-use args::Command;
+use args::{Command, Format};
 
 /// The `migrate` subcommand an application mounts: `myapp migrate [status|validate|plan|wait|baseline|adopt-sqlx|repair]`.
 ///
@@ -147,6 +147,11 @@ impl Cli {
             Ok(db) => self.execute(db.into(), command).await,
             Err(e) => {
                 output::error(&e);
+                if command.format() == Format::Json {
+                    let mut out = io::stdout();
+                    json::print(&mut out, &json::not_connected(&e.to_string()));
+                    let _ = out.flush();
+                }
                 ExitCode::from(exit::FAILURE)
             }
         }
@@ -202,18 +207,23 @@ impl Cli {
 
     async fn execute(&self, db: Database, command: Command) -> ExitCode {
         let (mut out, mut err) = (io::stdout(), io::stderr());
+        let format = command.format();
         let streams = execute::Streams {
             out: &mut out,
             err: &mut err,
         };
         let result = execute::execute(&self.migrator, db, command, streams).await;
-        let _ = out.flush();
-        ExitCode::from(match result {
+        let code = match result {
             Ok(code) => code,
             Err(e) => {
                 output::error(&output::Chain(&e));
+                if format == Format::Json {
+                    json::print(&mut out, &json::failed(&e));
+                }
                 exit::of_error(&e)
             }
-        })
+        };
+        let _ = out.flush();
+        ExitCode::from(code)
     }
 }

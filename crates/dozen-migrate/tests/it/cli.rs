@@ -141,7 +141,48 @@ async fn a_failed_connect_never_prints_the_password() {
                 !shown.contains("Hunter2"),
                 "{kind:?} `migrate {args}`\n{shown}"
             );
+            assert_error_document(args, &stdout, "connect");
         }
+    }
+}
+
+/// With `--format json`, stdout holds one document even when an error ended
+/// the command, `{"error": {"kind", "message", "version"}}`, the message
+/// naming the URL with its password hidden; without it, stdout is empty.
+fn assert_error_document(args: &str, stdout: &str, kind: &str) {
+    if !args.contains("--format json") {
+        assert_eq!(stdout, "", "`migrate {args}` printed a result");
+        return;
+    }
+    let doc: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| {
+        panic!("`migrate {args}`: stdout is not one JSON document ({e}):\n{stdout}")
+    });
+    assert_eq!(doc["error"]["kind"], kind, "`migrate {args}`: {doc}");
+    assert_eq!(doc["error"]["version"], serde_json::Value::Null, "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "`migrate {args}`: {doc}");
+    if kind == "connect" {
+        assert!(message.contains(":***@"), "`migrate {args}`: {doc}");
+    }
+    assert_eq!(doc.as_object().map(serde_json::Map::len), Some(1), "{doc}");
+}
+
+/// An error from the command itself (here `adopt-sqlx` on a database sqlx
+/// never migrated), with `--format json`: its exit code, the error on stderr,
+/// and the error document on stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_that_ends_a_json_command_is_a_json_document() {
+    let Some(fresh) = Kind::Sqlite.fresh("dm_json_error").await else {
+        return;
+    };
+    for args in ["adopt-sqlx --format json", "adopt-sqlx"] {
+        let (code, stdout, stderr) = run_cli(Kind::Sqlite, &fresh.url, args);
+        assert_ne!(code, Cli::SUCCESS, "`migrate {args}`: {stdout}{stderr}");
+        assert!(
+            stderr.contains("_sqlx_migrations"),
+            "`migrate {args}`: {stderr}"
+        );
+        assert_error_document(args, &stdout, "no_sqlx_history");
     }
 }
 
@@ -187,5 +228,6 @@ fn a_refused_connect_gives_up_at_the_connect_timeout() {
         );
         assert!(!shown.contains(secret), "`migrate {args}`\n{shown}");
         assert!(!shown.contains("Hunter2"), "`migrate {args}`\n{shown}");
+        assert_error_document(args, &stdout, "connect");
     }
 }
