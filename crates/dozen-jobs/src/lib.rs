@@ -33,4 +33,4 @@ pub use job::{
 };
 pub use owner::owner_id;
 pub use settings::{JobsSettings, MAX_CONCURRENCY};
-pub use worker::{DEFAULT_RESERVE, Worker};
+pub use worker::Worker;

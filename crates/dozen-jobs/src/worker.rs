@@ -22,11 +22,6 @@ use crate::settings::JobsSettings;
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 type Handler = dyn Fn(JobContext, &str) -> BoxFuture + Send + Sync;
 
-/// The time kept back from the shutdown deadline for what runs after the
-/// worker (closing pools, flushing logs) by default: the service entry
-/// point's teardown budgets.
-pub const DEFAULT_RESERVE: Duration = Duration::from_secs(4);
-
 /// The worker runtime: handlers by job name, run against one backend.
 ///
 /// ```no_run
@@ -55,7 +50,7 @@ pub struct Worker<B> {
     lease: Option<Duration>,
     poll_interval: Option<Duration>,
     owner: Option<String>,
-    reserve: Duration,
+    reserve: Option<Duration>,
 }
 
 impl<B> std::fmt::Debug for Worker<B> {
@@ -87,7 +82,7 @@ impl<B: Backend> Worker<B> {
             lease: None,
             poll_interval: None,
             owner: None,
-            reserve: DEFAULT_RESERVE,
+            reserve: None,
         }
     }
 
@@ -124,11 +119,16 @@ impl<B: Backend> Worker<B> {
     }
 
     /// Keeps `reserve` of the shutdown deadline for what runs after the
-    /// worker (default [`DEFAULT_RESERVE`]): a job still running when only
-    /// that (and a margin) is left is given back, and a claim still waiting
-    /// on the backend then is let go.
+    /// worker: a job still running when only that (and a margin) is left is
+    /// given back, and a claim still waiting on the backend then is let go.
+    ///
+    /// By default the reserve is the shutdown's
+    /// [`teardown_reserve`](dozen_shutdown::Shutdown::teardown_reserve), the
+    /// budgets of the teardown hooks registered (closing pools, flushing
+    /// logs), read when draining starts; set it for teardown work that is
+    /// not a hook.
     pub fn with_reserve(mut self, reserve: Duration) -> Self {
-        self.reserve = reserve;
+        self.reserve = Some(reserve);
         self
     }
 
@@ -283,7 +283,7 @@ struct Resolved {
     backoff_min: Duration,
     backoff_max: Duration,
     owner: String,
-    reserve: Duration,
+    reserve: Option<Duration>,
 }
 
 /// Runs one claimed job to its settlement: done, retried, dead, given back,
@@ -364,7 +364,7 @@ async fn give_back_claim<B: Backend>(
     backend: &B,
     claim: impl Future<Output = Result<Vec<Claimed<B::Lease>>, Error>>,
     shutdown: &Shutdown,
-    reserve: Duration,
+    reserve: Option<Duration>,
 ) {
     let window = give_back_window(shutdown, reserve);
     let Ok(Ok(jobs)) = tokio::time::timeout(window, claim).await else {
@@ -404,15 +404,17 @@ async fn give_back_one<B: Backend>(backend: &B, job: &Claimed<B::Lease>, given: 
 
 /// Resolves when a job still running should be given back: once draining
 /// has started, after [`give_back_window`].
-async fn give_back_time(shutdown: &Shutdown, reserve: Duration) {
+async fn give_back_time(shutdown: &Shutdown, reserve: Option<Duration>) {
     shutdown.draining().await;
     tokio::time::sleep(give_back_window(shutdown, reserve)).await;
 }
 
 /// How long work in hand may go on once draining has started: up to the
-/// deadline less `reserve` (kept for teardown after the worker), less a
+/// deadline less `reserve` (kept for teardown after the worker; by default
+/// the budgets of the shutdown's teardown hooks), less a
 /// margin (1 s, or half of what is left) for giving the work back.
-fn give_back_window(shutdown: &Shutdown, reserve: Duration) -> Duration {
+fn give_back_window(shutdown: &Shutdown, reserve: Option<Duration>) -> Duration {
+    let reserve = reserve.unwrap_or_else(|| shutdown.teardown_reserve());
     // The trigger time is recorded before draining resolves, so `remaining`
     // is known here; were it not, the whole timeout is the safe reading,
     // never zero (which would give the job back at once).

@@ -147,6 +147,25 @@ impl Shutdown {
         })
     }
 
+    /// The part of the deadline kept back for teardown: the sum of the
+    /// budgets of the hooks registered with
+    /// [`on_teardown`](Self::on_teardown) so far. The drain ends this long
+    /// before the deadline, so work that must be done by then (such as a job
+    /// a worker gives back) plans with it.
+    #[must_use]
+    pub fn teardown_reserve(&self) -> Duration {
+        self.inner.hooks.reserve()
+    }
+
+    /// The time left for draining, before the [`teardown_reserve`](Self::teardown_reserve)
+    /// is reached: [`remaining`](Self::remaining) less the reserve, or `None`
+    /// before shutdown starts.
+    #[must_use]
+    pub fn drain_remaining(&self) -> Option<Duration> {
+        self.remaining()
+            .map(|left| left.saturating_sub(self.teardown_reserve()))
+    }
+
     /// The propagation delay in effect.
     #[must_use]
     pub fn delay(&self) -> Duration {

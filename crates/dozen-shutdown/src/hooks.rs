@@ -20,12 +20,18 @@ struct Hook {
     run: Box<dyn FnOnce() -> HookFuture + Send>,
 }
 
-/// The hooks registered so far; `None` once the teardown has taken them.
-pub(crate) struct Hooks(Mutex<Option<Vec<Hook>>>);
+/// The hooks registered so far (`None` once the teardown has taken them),
+/// and the sum of their budgets, which outlives the taking.
+pub(crate) struct Hooks(Mutex<Option<Vec<Hook>>>, Mutex<Duration>);
 
 impl Hooks {
     pub(crate) fn new() -> Self {
-        Self(Mutex::new(Some(Vec::new())))
+        Self(Mutex::new(Some(Vec::new())), Mutex::new(Duration::ZERO))
+    }
+
+    /// The sum of the budgets of every hook registered, taken or not.
+    pub(crate) fn reserve(&self) -> Duration {
+        *lock(&self.1)
     }
 
     /// Registers `hook` unless its budget, with those before it, would leave
@@ -57,6 +63,7 @@ impl Hooks {
             .chain([(&*name, budget)])
             .collect();
         settings::check(delay, timeout, &budgets)?;
+        *lock(&self.1) = duration::sum(budgets.iter().map(|(_, budget)| *budget));
         hooks.push(Hook {
             name,
             budget,
@@ -105,7 +112,11 @@ impl Teardown {
                 .budget
                 .min(deadline.saturating_duration_since(Instant::now()));
             let begun = Instant::now();
-            let mut handle = tokio::spawn((hook.run)());
+            // The closure is called on the hook's own task, not here: a
+            // closure that panics before returning its future is then a
+            // hook that panicked, not the end of the teardown.
+            let run = hook.run;
+            let mut handle = tokio::spawn(async move { run().await });
             match tokio::time::timeout(budget, &mut handle).await {
                 Ok(Ok(())) => tracing::debug!(
                     phase = "teardown",

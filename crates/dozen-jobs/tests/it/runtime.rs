@@ -498,9 +498,17 @@ async fn a_claim_in_flight_when_draining_starts_is_given_back_not_stranded() {
 
 /// Draining starts while a claim is stuck behind a lock another connection
 /// holds on the jobs table (PostgreSQL): the worker lets the claim go before
-/// the deadline less the reserve, leaving the reserve to teardown.
+/// the deadline less the reserve, leaving the reserve to teardown. The
+/// reserve is set with `with_reserve`, or by default is the budget of the
+/// shutdown's teardown hooks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_stuck_when_draining_starts_leaves_the_reserve_to_teardown() {
+    for set_by_hook in [false, true] {
+        claim_stuck_leaves_the_reserve(set_by_hook).await;
+    }
+}
+
+async fn claim_stuck_leaves_the_reserve(set_by_hook: bool) {
     use sqlx::Connection as _;
     for target in targets("jobs_rt_stuck").await {
         if target.name != "postgres" {
@@ -515,7 +523,13 @@ async fn a_claim_stuck_when_draining_starts_leaves_the_reserve_to_teardown() {
             .unwrap();
         let (deadline, reserve) = (Duration::from_secs(10), Duration::from_secs(5));
         let stop = shutdown(deadline);
-        let w = worker(&q).with_reserve(reserve);
+        let w = if set_by_hook {
+            stop.on_teardown("close pool", reserve, || async {})
+                .unwrap();
+            worker(&q)
+        } else {
+            worker(&q).with_reserve(reserve)
+        };
         let run = tokio::spawn({
             let stop = stop.clone();
             async move { w.run(&stop).await }
@@ -550,7 +564,7 @@ async fn a_claim_stuck_when_draining_starts_leaves_the_reserve_to_teardown() {
         // the whole remaining time instead returns at about 10 s.
         assert!(
             took < deadline - reserve,
-            "returned after {took:?}, past the deadline less the reserve"
+            "returned after {took:?}, past the deadline less the reserve (set by a hook: {set_by_hook})"
         );
     }
 }

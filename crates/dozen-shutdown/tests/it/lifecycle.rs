@@ -166,6 +166,70 @@ fn boom() {
     panic!("boom")
 }
 
+/// A hook whose closure panics before it returns its future (an `unwrap` on
+/// a poisoned lock, say) is a hook that panicked: the hooks registered
+/// before it still run, and shutdown ends at once with `TaskFailed`, not at
+/// the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_whose_closure_panics_does_not_stop_the_teardown() {
+    let shutdown = build(0, 5_000);
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let first = Arc::clone(&ran);
+    shutdown
+        .on_teardown("flush logs", ms(1_000), move || async move {
+            first.lock().unwrap().push("flush logs");
+        })
+        .unwrap();
+    shutdown
+        .on_teardown("close thing", ms(1_000), || {
+            boom();
+            async {}
+        })
+        .unwrap();
+    let started = Instant::now();
+    shutdown.trigger();
+    let outcome = tokio::time::timeout(ms(4_000), shutdown.wait()).await;
+    assert_eq!(outcome, Ok(Outcome::TaskFailed), "{:?}", started.elapsed());
+    assert_eq!(*ran.lock().unwrap(), ["flush logs"]);
+}
+
+/// The teardown's reserve is the sum of the budgets registered, before and
+/// after the teardown takes the hooks, and the drain's time left is the
+/// deadline's less that reserve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teardown_reserve_is_the_sum_of_the_budgets() {
+    let shutdown = build(0, 10_000);
+    assert_eq!(shutdown.teardown_reserve(), Duration::ZERO);
+    assert_eq!(shutdown.drain_remaining(), None);
+    for (name, budget) in [("flush logs", 1_000), ("close pool", 3_000)] {
+        shutdown.on_teardown(name, ms(budget), || async {}).unwrap();
+    }
+    assert_eq!(shutdown.teardown_reserve(), ms(4_000));
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let work = shutdown.spawn("work", async move {
+        let _ = finished.await;
+    });
+    shutdown.trigger();
+    shutdown.stopping().await;
+    let (left, drain) = (
+        shutdown.remaining().unwrap(),
+        shutdown.drain_remaining().unwrap(),
+    );
+    assert_eq!(
+        shutdown.teardown_reserve(),
+        ms(4_000),
+        "after the teardown took the hooks"
+    );
+    assert!(left > ms(9_000) && left <= ms(10_000), "{left:?}");
+    assert!(
+        drain <= left.saturating_sub(ms(4_000)) && drain > ms(5_000),
+        "{drain:?} of {left:?}"
+    );
+    let _ = done.send(());
+    work.await.unwrap();
+    assert_eq!(shutdown.wait().await, Outcome::Clean);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_or_panicked_task_starts_shutdown() {
     async fn check(kind: &str) {
