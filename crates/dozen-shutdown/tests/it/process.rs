@@ -81,6 +81,8 @@ fn child() {
     let outcome = runtime.block_on(async {
         if role == "startup" {
             super::startup_phases::startup().await
+        } else if role == "raise-twice" {
+            raise_twice().await
         } else {
             server().await
         }
@@ -90,6 +92,18 @@ fn child() {
     // its blocking tasks.
     drop(runtime);
     std::process::exit(i32::from(outcome.code()));
+}
+
+/// Two SIGTERMs delivered before the signal thread can read the first:
+/// `raise` runs the handlers on this thread before it returns, so both
+/// deliveries are over within microseconds of each other.
+async fn raise_twice() -> dozen_shutdown::Outcome {
+    let shutdown = from_env().expect("valid settings");
+    for _ in 0..2 {
+        signal_hook::low_level::raise(signal_hook::consts::SIGTERM).expect("raise");
+    }
+    println!("RAISED");
+    shutdown.wait().await
 }
 
 async fn server() -> dozen_shutdown::Outcome {

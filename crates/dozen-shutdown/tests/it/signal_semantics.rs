@@ -69,3 +69,28 @@ fn a_second_os_signal_after_a_trigger_still_forces() {
     assert!(took < ms(800), "exited {took:?} after the first SIGTERM");
     child.line("FORCED EXIT");
 }
+
+/// Two SIGTERMs delivered back to back, before the signal thread has read
+/// the first (the child raises both on one thread): each delivery counts,
+/// so the second forces 143 at once instead of merging into the first and
+/// letting the 5 s propagation delay run.
+#[test]
+fn two_sigterms_delivered_back_to_back_force_the_exit() {
+    let _serial = serial();
+    for round in 0..5 {
+        let mut child = Child::start(
+            "raise-twice",
+            &[("SHUTDOWN_DELAY", "5s"), ("SHUTDOWN_TIMEOUT", "20s")],
+        );
+        let started = Instant::now();
+        let (status, exited) = child.exit(Duration::from_secs(10));
+        let took = exited - started;
+        assert_eq!(
+            status.code(),
+            Some(i32::from(exit_code::FORCED_SIGTERM)),
+            "round {round}: exit after {took:?}; stderr:\n{}",
+            child.stderr()
+        );
+        assert!(took < ms(2_000), "round {round}: exit after {took:?}");
+    }
+}
