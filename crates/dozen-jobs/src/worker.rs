@@ -311,11 +311,15 @@ async fn run_one<B: Backend>(
         }
         tracing::info!("job claimed");
         let ctx = JobContext::leased(job.id, &job.name, job.attempt, job.max_attempts, owner);
-        let work = match handlers.get(job.name.as_str()) {
-            Some(handler) => handler(ctx.clone(), &job.payload),
-            None => {
-                let error = format!("no handler for job {} in this worker", job.name);
-                Box::pin(async move { Err(error.into()) })
+        // The handler is called on the job's own task: one that panics
+        // before it returns its future (or while decoding) is a failed
+        // attempt like one that panics while it runs, not a lost job.
+        let handler = handlers.get(job.name.as_str()).cloned();
+        let (work_ctx, payload, name) = (ctx.clone(), job.payload.clone(), job.name.clone());
+        let work = async move {
+            match handler {
+                Some(handler) => handler(work_ctx, &payload).await,
+                None => Err(format!("no handler for job {name} in this worker").into()),
             }
         };
         let started = Instant::now();
@@ -330,7 +334,8 @@ async fn run_one<B: Backend>(
                     let outcome = match outcome {
                         Ok(result) => result.map_err(|e| e.to_string()),
                         Err(join) => Err(panic_message(join)),
-                    };
+                    }
+                    .map_err(|error| without_secrets(&error));
                     settle(&*backend, &job, &ctx, outcome, started, &settings).await;
                     return;
                 }
@@ -423,6 +428,14 @@ fn give_back_window(shutdown: &Shutdown, reserve: Option<Duration>) -> Duration 
         .unwrap_or_else(|| shutdown.timeout())
         .saturating_sub(reserve);
     left.saturating_sub(Duration::from_secs(1).min(left / 2))
+}
+
+/// A handler's error as it is stored with the job and logged: URL
+/// passwords and secret query values hidden, registered secrets masked
+/// (`jobs dead` prints it, and it outlives every log line).
+fn without_secrets(error: &str) -> String {
+    let shown = dozen_redact::redact_urls(error);
+    dozen_redact::secrets().mask(&shown).into_owned()
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {

@@ -110,6 +110,82 @@ async fn failures_retry_with_backoff_until_done_or_dead() {
     }
 }
 
+/// A job type whose handler panics before it returns its future, or
+/// returns an error naming a secret.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Touchy {
+    panic: bool,
+}
+
+impl dozen_jobs::Job for Touchy {
+    const NAME: &'static str = "touchy";
+}
+
+const TOUCHY_PASSWORD: &str = "pw-in-a-url-5678";
+const TOUCHY_TOKEN: &str = "tok-registered-123456";
+
+/// Panics on its own task when `job.panic`, before any future exists; else
+/// fails with an error that holds a URL's password and a registered secret.
+fn touchy(_ctx: JobContext, job: Touchy) -> std::future::Ready<Result<(), String>> {
+    assert!(!job.panic, "panicked before its future");
+    std::future::ready(Err(format!(
+        "cannot reach postgres://app:{TOUCHY_PASSWORD}@db/app with token {TOUCHY_TOKEN}"
+    )))
+}
+
+/// A handler that panics before returning its future is a failed attempt
+/// (the job goes dead at its last one, the worker runs on), not a job left
+/// to its lease; and the error stored with a job hides URL passwords and
+/// registered secrets, since `jobs dead` prints it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_panic_is_a_failed_attempt_and_stored_errors_hide_secrets() {
+    dozen_redact::register(TOUCHY_TOKEN);
+    for target in targets("jobs_rt_touchy").await {
+        let q = queue(&target.url).await;
+        let once = Options::new().with_max_attempts(1);
+        let panics = q.enqueue_raw("touchy", r#"{"panic":true}"#, &once);
+        let panics = panics.await.unwrap().id().unwrap();
+        let leaks = q.enqueue_raw("touchy", r#"{"panic":false}"#, &once);
+        let leaks = leaks.await.unwrap().id().unwrap();
+        let after = add(&q, &Work::new(1), Options::new()).await;
+
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let (w, stop) = (worker(&q).handle(touchy), stop.clone());
+            async move { w.run(&stop).await }
+        });
+        // The lease is the default 30 s: settled well before it, or not at all.
+        eventually(Duration::from_secs(10), "every job settled", || async {
+            let c = q.counts().await.unwrap();
+            c.done == 1 && c.dead == 2
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+
+        assert_eq!(row(&q, after).await, (1, "done".into(), None), "{target:?}");
+        let dead = q.dead(10).await.unwrap();
+        let error = |id| {
+            dead.iter()
+                .find(|d| d.id == id)
+                .and_then(|d| d.last_error.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            error(panics),
+            "the handler panicked: panicked before its future",
+            "{target:?}"
+        );
+        let stored = error(leaks);
+        assert!(
+            stored.starts_with("cannot reach postgres://app:"),
+            "{target:?}: {stored}"
+        );
+        assert!(!stored.contains(TOUCHY_PASSWORD), "{target:?}: {stored}");
+        assert!(!stored.contains(TOUCHY_TOKEN), "{target:?}: {stored}");
+    }
+}
+
 /// A job whose workers die mid-attempt (claimed, never settled, the lease
 /// left to run out) uses up its attempts: the next worker marks it dead
 /// instead of running it, so it cannot crash-loop a fleet.
