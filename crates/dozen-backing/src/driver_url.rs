@@ -11,14 +11,17 @@
 //!   one (`sslpassword=`, `token=`) is rejected, since dropping it would silently connect
 //!   without it;
 //! - `?password=`, which sqlx's MySQL driver ignores without a word, is moved into the
-//!   user info; a password given both ways is rejected.
+//!   user info; a password given both ways is rejected;
+//! - a parameter that would make the driver connect elsewhere than [`ServiceUrl::host`]
+//!   (PostgreSQL's `?host=` and `?hostaddr=`, MySQL's `?socket=`, next to another host in
+//!   the URL) is rejected.
 
 use std::borrow::Cow;
 
 use dozen_redact::is_secret_param;
 
 use crate::error::{Error, ErrorKind};
-use crate::service_url::query::{decode_value, raw_params};
+use crate::service_url::query::{decode, decode_value, raw_params};
 use crate::service_url::{Kind, ServiceUrl};
 
 /// The parameters one driver reads, each group a name and its aliases.
@@ -101,6 +104,9 @@ pub(crate) fn driver_url(url: &ServiceUrl) -> Result<String, Error> {
     let mut query_password = None;
     for (pair, value, name) in raw_params(parsed.query().unwrap_or_default()) {
         if let Some(group) = known.group(&name) {
+            if let Some(reason) = elsewhere(url, &name, value.unwrap_or_default()) {
+                return Err(reject(reason.to_owned()));
+            }
             if group != usize::MAX {
                 if let Some((_, first)) = seen.iter().find(|(g, _)| *g == group) {
                     return Err(reject(format!(
@@ -161,6 +167,43 @@ pub(crate) fn driver_url(url: &ServiceUrl) -> Result<String, Error> {
             .map_err(|()| reject("cannot carry a password".to_owned()))?;
     }
     Ok(canonical_scheme(handed.as_str()))
+}
+
+/// Why the parameter `name=value` would make the driver connect somewhere else than the
+/// host of `url` ([`ServiceUrl::host`]), if it would.
+///
+/// sqlx-postgres lets `?host=` (a name, or a socket directory when it starts with `/`) and
+/// `?hostaddr=` override the URL's host; sqlx-mysql connects to `?socket=` whatever the
+/// host (it reads no `?host=`). Either is fine when the URL has no host of its own, or when
+/// both name the same place: the socket directory that [`ServiceUrl`] moves into the host
+/// for `user@/db?host=/dir` (Cloud SQL's form), or MySQL's `localhost`, the host a MySQL
+/// client reads as "the local socket". The reasons name the parameter, never its value.
+fn elsewhere(url: &ServiceUrl, name: &str, value: &str) -> Option<&'static str> {
+    let parsed = url.as_url()?;
+    let host = parsed.host_str().filter(|h| !h.is_empty())?;
+    match (url.kind(), name) {
+        (Kind::Postgres, "host" | "hostaddr") => {
+            let host = decode(host);
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(&host);
+            let value = decode_value(value);
+            // A socket directory is a path, whose case matters; a host name's does not.
+            let same = if value.starts_with('/') {
+                value == host
+            } else {
+                value.eq_ignore_ascii_case(host)
+            };
+            (!same).then_some(
+                "`host=` or `hostaddr=` names another host than the URL, and the driver would connect there; keep one",
+            )
+        }
+        (Kind::MySql, "socket") => (!host.eq_ignore_ascii_case("localhost")).then_some(
+            "`socket=` is given next to a host, and the driver would connect to the socket; write the host as localhost or leave it empty",
+        ),
+        _ => None,
+    }
 }
 
 /// `text` with a `pgsql` scheme spelt `postgres`, as sqlx expects.

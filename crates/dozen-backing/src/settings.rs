@@ -14,15 +14,20 @@ use crate::error::Error;
 /// |---|---|---|
 /// | `DATABASE_MAX_CONNECTIONS` | the most connections the pool opens, at least 1 | 10 |
 /// | `DATABASE_MIN_CONNECTIONS` | connections kept open even when idle, at most `DATABASE_MAX_CONNECTIONS` | 0 |
-/// | `DATABASE_ACQUIRE_TIMEOUT` | how long a query waits for a free connection, at most 1h | 30s |
-/// | `DATABASE_IDLE_TIMEOUT` | how long a connection may stay idle before it is closed (empty: never), at most 1day | 10m |
-/// | `DATABASE_CONNECT_TIMEOUT` | how long start-up keeps retrying to connect, at most 1h | 30s |
-/// | `DATABASE_BUSY_TIMEOUT` | how long a SQLite statement waits for a lock held by another connection, at most 1h | 5s |
+/// | `DATABASE_ACQUIRE_TIMEOUT` | how long a query waits for a free connection, from 1ms to 1h | 30s |
+/// | `DATABASE_IDLE_TIMEOUT` | how long a connection may stay idle before it is closed (empty: never), from 1ms to 1day | 10m |
+/// | `DATABASE_CONNECT_TIMEOUT` | how long start-up keeps retrying to connect, from 1ms to 1h | 30s |
+/// | `DATABASE_BUSY_TIMEOUT` | how long a SQLite statement waits for a lock held by another connection (0: not at all), at most 1h | 5s |
 ///
 /// Durations are written as `30s`, `1m 30s`, `500ms` (humantime). A value out of its range
 /// is refused while deserializing, naming the variable and never the value
-/// (`DATABASE_ACQUIRE_TIMEOUT: too large (at most 1h)`), so that it is a configuration
-/// error rather than a driver panicking on `Instant` overflow later.
+/// (`DATABASE_ACQUIRE_TIMEOUT: too large (at most 1h)`,
+/// `DATABASE_CONNECT_TIMEOUT: too short (at least 1ms)`), so that it is a configuration
+/// error rather than a driver panicking on `Instant` overflow later, or a pool whose every
+/// wait times out at once. Zero is refused where it has no meaning of its own: a zero
+/// acquire or connect timeout fails every attempt, and a zero idle timeout would spin the
+/// pool's reaper (write an empty value for "never"); a zero busy timeout is SQLite's "do
+/// not wait for a lock".
 /// [`validate`](Self::validate) checks what one field alone cannot (the minimum against
 /// the maximum), and the ranges again for settings built in code; the pools call it before
 /// they connect.
@@ -50,18 +55,18 @@ pub struct PoolSettings {
     /// `DATABASE_MIN_CONNECTIONS`: the connections the pool keeps open even when idle.
     pub database_min_connections: u32,
     /// `DATABASE_ACQUIRE_TIMEOUT`: how long a query waits for a free connection.
-    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    #[serde(deserialize_with = "bounded::<_, 1, HOUR>")]
     pub database_acquire_timeout: Duration,
     /// `DATABASE_IDLE_TIMEOUT`: how long a connection may stay idle before it is closed;
     /// `None` (an empty value) keeps it.
-    #[serde(deserialize_with = "bounded_option::<_, DAY>")]
+    #[serde(deserialize_with = "bounded_option::<_, 1, DAY>")]
     pub database_idle_timeout: Option<Duration>,
     /// `DATABASE_CONNECT_TIMEOUT`: how long start-up keeps retrying to connect.
-    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    #[serde(deserialize_with = "bounded::<_, 1, HOUR>")]
     pub database_connect_timeout: Duration,
     /// `DATABASE_BUSY_TIMEOUT`: how long a SQLite statement waits for a lock held by
     /// another connection.
-    #[serde(deserialize_with = "bounded::<_, HOUR>")]
+    #[serde(deserialize_with = "bounded::<_, 0, HOUR>")]
     pub database_busy_timeout: Duration,
 }
 
@@ -99,17 +104,30 @@ const fn at_most(secs: u64) -> &'static str {
     }
 }
 
-/// A humantime duration of at most `SECS` seconds, for `Deserialize`. Neither error
-/// quotes the value; dozen-config shows them as `VAR: too large (at most 1h)` and
-/// `VAR: text that is not a duration (a duration of at most 1h, such as 30s or 1m 30s)`.
-struct BoundedVisitor<const SECS: u64>;
+/// The minimum as the error message writes it, when there is one (`MIN_MS` > 0).
+const fn at_least(min_ms: u64) -> &'static str {
+    if min_ms == 1 { "at least 1ms" } else { "" }
+}
 
-impl<const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<SECS> {
+/// A humantime duration from `MIN_MS` milliseconds (1 or 0) to `SECS` seconds, for
+/// `Deserialize`. No error quotes the value; dozen-config shows them as
+/// `VAR: too large (at most 1h)`, `VAR: too short (at least 1ms)` and
+/// `VAR: text that is not a duration (a duration from 1ms to 1h, such as 30s or 1m 30s)`.
+struct BoundedVisitor<const MIN_MS: u64, const SECS: u64>;
+
+impl<const MIN_MS: u64, const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<MIN_MS, SECS> {
     type Value = Duration;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let limit = if SECS == DAY { "1day" } else { "1h" };
-        write!(f, "a duration of at most {limit}, such as 30s or 1m 30s")
+        if MIN_MS == 0 {
+            write!(f, "a duration of at most {limit}, such as 30s or 1m 30s")
+        } else {
+            write!(
+                f,
+                "a duration from {MIN_MS}ms to {limit}, such as 30s or 1m 30s"
+            )
+        }
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
@@ -123,28 +141,34 @@ impl<const SECS: u64> serde::de::Visitor<'_> for BoundedVisitor<SECS> {
                 &at_most(SECS),
             ));
         }
+        if value < Duration::from_millis(MIN_MS) {
+            return Err(E::invalid_value(
+                Unexpected::Other("too short"),
+                &at_least(MIN_MS),
+            ));
+        }
         Ok(value)
     }
 }
 
-/// A duration of at most `SECS` seconds.
-fn bounded<'de, D: serde::Deserializer<'de>, const SECS: u64>(
+/// A duration from `MIN_MS` milliseconds to `SECS` seconds.
+fn bounded<'de, D: serde::Deserializer<'de>, const MIN_MS: u64, const SECS: u64>(
     deserializer: D,
 ) -> Result<Duration, D::Error> {
-    deserializer.deserialize_str(BoundedVisitor::<SECS>)
+    deserializer.deserialize_str(BoundedVisitor::<MIN_MS, SECS>)
 }
 
 /// As [`bounded`], for an optional duration.
-fn bounded_option<'de, D: serde::Deserializer<'de>, const SECS: u64>(
+fn bounded_option<'de, D: serde::Deserializer<'de>, const MIN_MS: u64, const SECS: u64>(
     deserializer: D,
 ) -> Result<Option<Duration>, D::Error> {
-    struct Bounded<const SECS: u64>(Duration);
-    impl<'de, const SECS: u64> serde::Deserialize<'de> for Bounded<SECS> {
+    struct Bounded<const MIN_MS: u64, const SECS: u64>(Duration);
+    impl<'de, const MIN_MS: u64, const SECS: u64> serde::Deserialize<'de> for Bounded<MIN_MS, SECS> {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            bounded::<D, SECS>(d).map(Bounded)
+            bounded::<D, MIN_MS, SECS>(d).map(Bounded)
         }
     }
-    let value: Option<Bounded<SECS>> = serde::Deserialize::deserialize(deserializer)?;
+    let value: Option<Bounded<MIN_MS, SECS>> = serde::Deserialize::deserialize(deserializer)?;
     Ok(value.map(|b| b.0))
 }
 
@@ -169,17 +193,22 @@ impl PoolSettings {
     /// [`ErrorKind::InvalidSetting`](crate::ErrorKind::InvalidSetting), its
     /// [`var`](Error::var) the variable: `DATABASE_MAX_CONNECTIONS: too small (at least 1)`,
     /// `DATABASE_MIN_CONNECTIONS: too large (at most DATABASE_MAX_CONNECTIONS)`, or a
-    /// duration above its maximum (see the table above); the first one found.
+    /// duration out of its range (see the table above:
+    /// `DATABASE_ACQUIRE_TIMEOUT: too short (at least 1ms)`); the first one found.
     pub fn validate(&self) -> Result<(), Error> {
         let durations = [
-            (ACQUIRE, Some(self.database_acquire_timeout), HOUR),
-            (IDLE, self.database_idle_timeout, DAY),
-            (CONNECT, Some(self.database_connect_timeout), HOUR),
-            (BUSY, Some(self.database_busy_timeout), HOUR),
+            (ACQUIRE, Some(self.database_acquire_timeout), 1, HOUR),
+            (IDLE, self.database_idle_timeout, 1, DAY),
+            (CONNECT, Some(self.database_connect_timeout), 1, HOUR),
+            (BUSY, Some(self.database_busy_timeout), 0, HOUR),
         ];
-        for (var, value, secs) in durations {
-            if value.is_some_and(|v| v > Duration::from_secs(secs)) {
+        for (var, value, min_ms, secs) in durations {
+            let Some(value) = value else { continue };
+            if value > Duration::from_secs(secs) {
                 return Err(Error::setting(var, "too large", at_most(secs)));
+            }
+            if value < Duration::from_millis(min_ms) {
+                return Err(Error::setting(var, "too short", at_least(min_ms)));
             }
         }
         if self.database_max_connections == 0 {

@@ -30,7 +30,10 @@ use query::{decode, decode_value, raw_params};
 /// Parsing registers every secret of the URL (the password, a token, the value of each
 /// secret parameter, as written and as decoded) with [`dozen_redact::register`], so that
 /// dozen-log masks it in any line. A URL with a fragment (`#...`) is an error: no driver
-/// reads one, and a raw `#` in a password would cut it silently (write it as `%23`).
+/// reads one, and a raw `#` in a password would cut it silently (write it as `%23`). So is
+/// a URL without `scheme://` (`admin:pw@db/app`, in which no parser sees a password), SQLite's
+/// paths aside, and one with whitespace or a control character inside, which the `url`
+/// crate would encode or drop (write a space as `%20`; the ends are trimmed).
 ///
 /// Accepted forms include the libpq Unix-socket ones (a percent-encoded host such as
 /// `postgres://app@%2Fcloudsql%2Fproj%3Aregion%3Ainst/app`, or an empty host with
@@ -79,6 +82,37 @@ fn scheme_of(input: &str) -> Option<&str> {
     valid.then_some(scheme)
 }
 
+/// Why `input` (trimmed) cannot be read as written, if it cannot; one pass over its bytes.
+///
+/// - A `#` starts a fragment, dropped by the URL standard and by every driver, so a raw
+///   `#` in a password would silently cut it (and, once, shifted what sqlx was handed).
+/// - Whitespace or a control character inside: the `url` crate percent-encodes a space and
+///   silently strips a tab or a line break, so the URL would not be the one written, and
+///   redaction that ends a URL at whitespace (in a log line) would show the rest of it.
+///   The trimmed ends are not inside: a trailing newline from a `_FILE` is fine.
+///
+/// The reasons say where, never what.
+fn unwritable(input: &str) -> Option<&'static str> {
+    const FRAGMENT: &str = "has a fragment (`#`), which no driver reads; write a `#` inside a password or a name as %23";
+    const BLANK: &str = "contains whitespace or a control character, which the URL would not keep as written; percent-encode it (a space as %20)";
+    // Every parse runs this: the first pass has no branch per byte, so that it vectorizes
+    // (as cheap as the `memchr` for `#` alone), and the second runs only on a suspect.
+    let suspect = input.bytes().fold(false, |suspect, b| {
+        suspect | (b <= b' ') | (b == 0x7f) | (b == b'#') | (b >= 0x80)
+    });
+    if !suspect {
+        return None;
+    }
+    if input.contains('#') {
+        return Some(FRAGMENT);
+    }
+    // Non-ASCII whitespace (a no-break space, a line separator) and C1 controls too.
+    input
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+        .then_some(BLANK)
+}
+
 impl ServiceUrl {
     /// Parses `input`; the same as [`str::parse`].
     ///
@@ -98,16 +132,19 @@ impl ServiceUrl {
         let Some(scheme) = scheme else {
             return Err(invalid("missing scheme"));
         };
-        if input.contains('#') {
-            // Everything after `#` is dropped by the URL standard and by every driver, so a
-            // raw `#` in a password would silently cut it (and, once, shifted what sqlx was
-            // handed). The message says where, never what.
-            return Err(invalid(
-                "has a fragment (`#`), which no driver reads; write a `#` inside a password or a name as %23",
-            ));
+        if let Some(reason) = unwritable(input) {
+            return Err(invalid(reason));
         }
         let this = if kind == Kind::Sqlite {
             Self::parse_sqlite(input, scheme.len()).map_err(invalid)?
+        } else if !input[scheme.len() + 1..].starts_with("//") {
+            // Without `//` the `url` crate reads no user info: `admin:pw@db/app` (a scheme
+            // forgotten) or `jdbc:postgresql://app:pw@db/app` would keep its password in
+            // the path, where neither `Display` nor the registered secrets could see it
+            // (and `file:` or `http:` would have a `//` put in that was not written). No
+            // backing service is addressed that way; SQLite's `sqlite:file.db` has its own
+            // parser above.
+            return Err(invalid("expected `scheme://`"));
         } else {
             Self::parse_url(input, kind, &invalid)?
         };
@@ -129,9 +166,6 @@ impl ServiceUrl {
             }
             Err(e) => return Err(invalid(&e.to_string())),
         };
-        if kind != Kind::Other && !url.has_authority() {
-            return Err(invalid("expected `scheme://`"));
-        }
         let this = ServiceUrl {
             kind,
             repr: Repr::Url(url),

@@ -163,6 +163,115 @@ fn postgres_parameters_said_twice_or_secret_are_rejected() {
     assert!(format!("{options:?}").contains(r#"password: Some("Hunter2 x&y")"#));
 }
 
+/// Each of `inputs` is refused by `options` (a pool's entry point) for `why`, without
+/// its password.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[track_caller]
+fn check_refused<T>(
+    options: fn(&str) -> Result<T, dozen_backing::Error>,
+    inputs: &[&str],
+    why: &str,
+) {
+    for input in inputs {
+        let Err(error) = options(input) else {
+            panic!("{input}: accepted");
+        };
+        assert_eq!(error.kind(), ErrorKind::InvalidUrl, "{input}");
+        let message = error.to_string();
+        assert!(message.ends_with(why), "{input}: {message}");
+        assert!(!message.contains("Hunter2"), "{message}");
+    }
+}
+
+/// sqlx-postgres lets `?host=` and `?hostaddr=` override the URL's host, so
+/// `postgres://app:pw@db1/app?host=db2` would connect to db2 while `host()` says db1 (and
+/// the logs, the redacted URL, every operator too): rejected, unless both name the same
+/// place, as the socket form this crate builds for `user@/db?host=/dir` does.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_host_parameter_cannot_move_the_connection() {
+    const WHY: &str = "`host=` or `hostaddr=` names another host than the URL, and the driver would connect there; keep one";
+    let moved = [
+        "postgres://app:Hunter2-pw@db1/app?host=db2",
+        "postgres://app:Hunter2-pw@db1/app?sslmode=require&host=db2",
+        "postgres://app@db1/app?hostaddr=10.0.0.9",
+        "postgres://app@db1:5433/app?host=/var/run/postgresql",
+        "postgres://app@[::1]/app?hostaddr=127.0.0.1",
+        "postgres://app@%2Frun%2Fpg/app?host=/var/run/postgresql",
+        "postgres://app@%2Frun%2Fpg/app?host=db2",
+        "pgsql://app@db1/app?host=db2%2Fx",
+    ];
+    check_refused(pg_options, &moved, WHY);
+    // The same place, or no host in the URL: the driver connects where `host()` and
+    // `socket()` say.
+    for (input, host, socket) in [
+        ("postgres://app@db1/app?host=db1", Some("db1"), None),
+        ("postgres://app@DB1/app?host=db1", Some("DB1"), None),
+        (
+            "postgres://app@10.0.0.9/app?hostaddr=10.0.0.9",
+            Some("10.0.0.9"),
+            None,
+        ),
+        ("postgres://app@[::1]/app?hostaddr=::1", Some("::1"), None),
+        (
+            "postgres://app:Hunter2-pw@/app?host=/cloudsql/p:r:i",
+            None,
+            Some("/cloudsql/p:r:i"),
+        ),
+        (
+            "postgres:///app?host=/var/run/postgresql",
+            None,
+            Some("/var/run/postgresql"),
+        ),
+        (
+            "postgres://app@%2Frun%2Fpg/app?host=%2Frun%2Fpg",
+            None,
+            Some("/run/pg"),
+        ),
+    ] {
+        let parsed: ServiceUrl = input.parse().unwrap();
+        assert_eq!(parsed.host(), host, "{input}");
+        assert_eq!(parsed.socket().as_deref(), socket, "{input}");
+        let options = pg_options(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        match socket {
+            Some(dir) => {
+                let socket = options.get_socket().map(|p| p.as_path());
+                assert_eq!(socket, Some(std::path::Path::new(dir)), "{input}");
+            }
+            None => assert!(
+                options.get_host().eq_ignore_ascii_case(host.unwrap()),
+                "{input}: {}",
+                options.get_host()
+            ),
+        }
+    }
+}
+
+/// sqlx-mysql reads no `?host=` but connects to `?socket=` whatever the host, so
+/// `mysql://app@db1/app?socket=/x` would not go to db1: rejected, unless the host is the
+/// `localhost` a MySQL client reads as "the local socket" (the host this crate writes for
+/// `user@/db?socket=/x`).
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_socket_parameter_cannot_move_the_connection() {
+    const WHY: &str = "`socket=` is given next to a host, and the driver would connect to the socket; write the host as localhost or leave it empty";
+    let moved = [
+        "mysql://app:Hunter2-pw@db1/shop?socket=/run/mysqld/mysqld.sock",
+        "mariadb://app@127.0.0.1:3307/shop?socket=/run/mysqld/mysqld.sock",
+    ];
+    check_refused(my_options, &moved, WHY);
+    for input in [
+        "mysql://app@localhost/shop?socket=/run/mysqld/mysqld.sock",
+        "mysql://app:Hunter2-pw@/shop?socket=/run/mysqld/mysqld.sock",
+    ] {
+        let options = my_options(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert!(
+            format!("{options:?}").contains(r#"socket: Some("/run/mysqld/mysqld.sock")"#),
+            "{input}"
+        );
+    }
+}
+
 #[cfg(feature = "mysql")]
 #[test]
 fn mysql_password_parameter_is_used_not_ignored() {
@@ -225,11 +334,20 @@ proptest! {
         application_name in proptest::option::of("[ -~]{0,12}"),
         server_options in proptest::collection::btree_map("[a-z_]{1,8}", "[a-z0-9_]{1,8}", 0..3),
         unknown in proptest::collection::vec(unknown_name(), 0..3),
+        // (`hostaddr=` must be an IP address, so it has its own table test.)
+        host_param in proptest::option::of((
+            Just("host"),
+            prop_oneof![Just(None), "[a-z][a-z0-9.-]{0,10}".prop_map(Some)],
+        )),
         order in any::<u64>(),
     ) {
         let mut params: Vec<String> = Vec::new();
         if let Some(mode) = sslmode {
             params.push(format!("sslmode={mode}"));
+        }
+        // `?host=` or `?hostaddr=`: the URL's own host (None) or another one.
+        if let Some((name, other)) = &host_param {
+            params.push(format!("{name}={}", other.as_deref().unwrap_or(&host)));
         }
         if let Some(name) = &application_name {
             params.push(format!("application_name={}", enc(name)));
@@ -250,7 +368,13 @@ proptest! {
         let input = format!("{scheme}://{userinfo}{host}{port_text}/{path}{query}");
 
         let parsed: ServiceUrl = input.parse().map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?;
-        let options = pg_options(&input).map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?;
+        let options = match pg_options(&input) {
+            Err(e) if host_param.as_ref().is_some_and(|(_, other)| other.as_ref().is_some_and(|o| *o != host)) => {
+                prop_assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{}", input);
+                return Ok(());
+            }
+            options => options.map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?,
+        };
         prop_assert_eq!(Some(options.get_host()), parsed.host(), "{}", input);
         prop_assert_eq!(Some(options.get_port()), parsed.port(), "{}", input);
         let database = parsed.database();

@@ -3,11 +3,16 @@
 //! secret-parameter value of the input appears in `Display` or `Debug`; when it fails,
 //! the error is one of a fixed set of messages (a known scheme and a fixed reason), so
 //! it cannot carry anything of the input, secrets included.
+//!
+//! What counts as a password is read from the text itself, not only from the `url`
+//! crate: a parser that sees no user info (`admin:pw@db/app`, a scheme forgotten, or
+//! `jdbc:postgresql://app:pw@db/app`) cannot be the judge of what it failed to see.
 
 use dozen_backing::{Kind, ServiceUrl};
 use proptest::prelude::*;
 
-use crate::no_secret_printed::SECRET_PARAMS;
+use crate::in_runtime;
+use crate::no_secret_printed::{SECRET_PARAMS, assert_hidden, printed};
 
 /// Every reason a parse error can give, after `invalid <scheme> url: `.
 fn reasons() -> Vec<String> {
@@ -30,6 +35,7 @@ fn reasons() -> Vec<String> {
     reasons.extend(
         [
             "missing scheme",
+            "contains whitespace or a control character, which the URL would not keep as written; percent-encode it (a space as %20)",
             "has a fragment (`#`), which no driver reads; write a `#` inside a password or a name as %23",
             "empty host (for a Unix socket, add ?host=/dir)",
             "empty host (for a Unix socket, add ?socket=/path)",
@@ -68,22 +74,47 @@ const KNOWN_SCHEMES: &[&str] = &[
     "https",
 ];
 
-/// The secrets of `input` as an independent reader (the `url` crate) sees them, each as
-/// serialized and decoded.
+/// `s` as written and percent-decoded.
+fn add(out: &mut Vec<String>, s: &str) {
+    out.push(s.to_owned());
+    out.push(
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned(),
+    );
+}
+
+/// The password of `input` as its text reads, whatever a URL parser makes of it: in the
+/// first stretch that looks like an authority (after `://` if there is one, else from the
+/// start, since `admin:pw@db` may be a URL whose scheme was forgotten), up to its last `@`,
+/// what follows the first `:`. SQLite's text after the scheme is a file path, as sqlx
+/// reads it, so it has none.
+fn textual_password(input: &str) -> Option<&str> {
+    let text = input.trim();
+    if text
+        .split_once(':')
+        .is_some_and(|(scheme, _)| Kind::from_scheme(scheme) == Kind::Sqlite)
+    {
+        return None;
+    }
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#', '\\']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password)
+}
+
+/// The secrets of `input` as two independent readers see them, each as serialized and
+/// decoded: the text itself ([`textual_password`]) and the `url` crate.
 fn oracle_secrets(input: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(password) = textual_password(input) {
+        add(&mut out, password);
+    }
     let Ok(url) = url::Url::parse(input.trim()) else {
-        return Vec::new();
+        return out;
     };
     let kind = Kind::from_scheme(url.scheme());
-    let mut out = Vec::new();
-    let add = |out: &mut Vec<String>, s: &str| {
-        out.push(s.to_owned());
-        out.push(
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned(),
-        );
-    };
     if kind != Kind::Sqlite {
         if let Some(password) = url.password() {
             add(&mut out, password);
@@ -267,7 +298,77 @@ fn known_hard_inputs() {
         "x://\u{0}@\u{7f}",
         "http://é.com/?token=Hunter2",
         "postgres://h/d?=&&=&token",
+        // No `//`: the `url` crate sees no user info, the text does.
+        "admin:Hunter2-pw@localhost/orders",
+        "app:Hunter22@db.internal:5432/app",
+        "jdbc:postgresql://app:Hunter22@db/app",
+        "foo:app:Hunter22@db/app",
+        "foo:/app:Hunter22@db/app",
+        "nats:Hunter22@nats:4222",
+        // Whitespace and controls inside, which the `url` crate would encode or drop.
+        "postgres://app:Hunter 22@db/app",
+        "postgres://app:Hunter\n22@db/app",
+        "postgres://app:Hunter\t22@db/app",
+        "postgres://app:Hunter\r22@db/app",
+        "postgres://app:Hunter\u{a0}22@db/app",
+        "postgres://app:Hunter\u{2028}22@db/app",
+        "postgres://app:Hunter\u{85}22@db/app",
     ] {
         check(input).unwrap();
+    }
+}
+
+/// A secret of at least 6 characters starting with three capitals, which no message of
+/// this crate contains: finding it in an output can only be a leak.
+fn secret() -> impl Strategy<Value = String> {
+    "[A-Z]{3}[ -~]{3,24}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 2))]
+
+    /// A generated secret in every user-info-like position, with and without `//`, with
+    /// no scheme, with a `jdbc:` prefix, written raw or percent-encoded: whatever this crate
+    /// prints for the input (`Display`, `Debug`, the parse error, the errors of every
+    /// pool and client built from it) never shows it. The oracle is the secret itself, not
+    /// what a URL parser finds in the input.
+    #[test]
+    fn user_info_like_secrets_never_printed(
+        scheme in prop_oneof![
+            proptest::sample::select(KNOWN_SCHEMES).prop_map(str::to_owned),
+            Just("mongodb".to_owned()),
+            "[a-z][a-z0-9+.-]{0,6}",
+        ],
+        user in "[a-z][a-z0-9]{0,7}",
+        secret in secret(),
+        host in "[a-z][a-z0-9.]{0,9}",
+        port in proptest::option::of(1_u16..),
+        shape in 0_usize..8,
+        encoded in any::<bool>(),
+    ) {
+        if Kind::from_scheme(&scheme) == Kind::Sqlite {
+            // After `sqlite:` comes a file path, as sqlx reads it: no user info.
+            return Ok(());
+        }
+        let written = if encoded {
+            percent_encoding::utf8_percent_encode(&secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        } else {
+            secret.clone()
+        };
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let s = written;
+        let input = match shape {
+            0 => format!("{scheme}://{user}:{s}@{host}{port}/app"),
+            1 => format!("{scheme}:{user}:{s}@{host}{port}/app"),
+            2 => format!("{user}:{s}@{host}{port}/app"),
+            3 => format!("{scheme}:/{user}:{s}@{host}{port}/app"),
+            4 => format!("jdbc:{scheme}://{user}:{s}@{host}{port}/app"),
+            5 => format!("{scheme}:{s}@{host}{port}/app"),
+            6 => format!(" {scheme}:{user}:{s}@{host}{port}/app\n"),
+            _ => format!("{user}:{s}@{host}{port}"),
+        };
+        let outputs = in_runtime(|| printed(&input));
+        assert_hidden(&secret, &outputs)?;
     }
 }

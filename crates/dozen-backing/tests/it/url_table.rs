@@ -202,6 +202,53 @@ fn invalid_urls_are_reported_without_the_url() {
         "postgres:s3cret",
         "invalid postgres url: expected `scheme://`",
     );
+    // No `//`: the `url` crate would read no user info, so the password would sit in
+    // the path, shown and unregistered. A forgotten scheme, a `jdbc:` prefix, an unknown
+    // scheme: the error names the scheme when known, never the text.
+    check_error(
+        "admin:s3cret@localhost/orders",
+        "invalid service url: expected `scheme://`",
+    );
+    check_error(
+        "app:s3cret@db.internal:5432/app",
+        "invalid service url: expected `scheme://`",
+    );
+    check_error(
+        "jdbc:postgresql://app:s3cret@db/app",
+        "invalid service url: expected `scheme://`",
+    );
+    check_error(
+        "foo:s3cret@db/app",
+        "invalid service url: expected `scheme://`",
+    );
+    check_error(
+        "mongodb:/app:s3cret@db/app",
+        "invalid service url: expected `scheme://`",
+    );
+    check_error(
+        "nats:s3cret@nats:4222",
+        "invalid nats url: expected `scheme://`",
+    );
+    // Whitespace or a control character inside: the `url` crate would encode a space and
+    // drop a tab or a line break, so the URL would not be the one written.
+    const BLANK: &str = "contains whitespace or a control character, which the URL would not keep as written; percent-encode it (a space as %20)";
+    for inside in [
+        " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{0}", "\u{7f}", "\u{85}", "\u{a0}", "\u{2028}",
+        "\u{3000}",
+    ] {
+        check_error(
+            &format!("postgres://app:s3cret{inside}22@db/app"),
+            &format!("invalid postgres url: {BLANK}"),
+        );
+        check_error(
+            &format!("sqlite://my{inside}db.db?key=s3cret"),
+            &format!("invalid sqlite url: {BLANK}"),
+        );
+        check_error(
+            &format!("foo://app:s3cret@db/a{inside}b"),
+            &format!("invalid service url: {BLANK}"),
+        );
+    }
     check_error("redis://", "invalid redis url: missing host");
     check_error(
         "redis+unix://",
@@ -217,6 +264,25 @@ fn invalid_urls_are_reported_without_the_url() {
         "s3cret://x:99999999",
         "invalid service url: invalid port number",
     );
+}
+
+/// Whitespace around the URL is not inside it: a value read from a `_FILE` ends with a
+/// newline, and an environment value may be padded. What is left is what was written.
+#[test]
+fn whitespace_around_the_url_is_trimmed() {
+    for input in [
+        "postgres://app:s3cret@db/app\n",
+        "  postgres://app:s3cret@db/app\r\n",
+        "\tpostgres://app:s3cret@db/app ",
+    ] {
+        let url: ServiceUrl = input.parse().unwrap();
+        assert_eq!(url.expose(), "postgres://app:s3cret@db/app", "{input:?}");
+    }
+    // Percent-encoded, a space is part of the password, as sqlx decodes it.
+    let url: ServiceUrl = "postgres://app:s3cret%2022@db/my%20db".parse().unwrap();
+    assert_eq!(url.database().as_deref(), Some("my db"));
+    let url: ServiceUrl = "sqlite://my%20app.db".parse().unwrap();
+    assert_eq!(url.database().as_deref(), Some("my app.db"));
 }
 
 #[test]
