@@ -27,8 +27,13 @@
 //! long-lived bodies (a long poll, an NDJSON tail) in [`close_on_drain`]. A
 //! WebSocket handler should select on [`Shutdown::draining`] and send a close
 //! frame.
+//!
+//! A panic while answering a request ends only that request: a handler's
+//! panic is answered `500`, a body's panic ends its connection, and the
+//! process keeps serving (see [`CatchPanicLayer`]).
 
 mod body_timeout;
+mod catch_panic;
 mod serve;
 mod settings;
 
@@ -46,6 +51,7 @@ use http_body::Frame;
 use pin_project_lite::pin_project;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
+pub use catch_panic::{CatchPanic, CatchPanicFuture, CatchPanicLayer};
 pub use serve::{Serve, serve};
 pub use settings::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HttpSettings,

@@ -28,6 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
 
 use super::body_timeout::TimedBody;
+use super::catch_panic::{CatchPanic, CatchPanicFuture};
 use super::{HttpSettings, close_on_drain};
 use crate::duration::millis;
 use crate::{MAX_DURATION, Shutdown};
@@ -403,7 +404,7 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
         request.extensions_mut().insert(ConnectInfo(self.peer));
         request.extensions_mut().insert(self.peer);
         CloseWhenDrainingFuture {
-            inner: self.server.app.clone().call(request),
+            inner: CatchPanic::new(self.server.app.clone()).call(request),
             server: Arc::clone(&self.server),
             state: Arc::clone(&self.state),
         }
@@ -413,7 +414,7 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
 pin_project! {
     struct CloseWhenDrainingFuture {
         #[pin]
-        inner: RouteFuture<Infallible>,
+        inner: CatchPanicFuture<RouteFuture<Infallible>>,
         server: Arc<Server>,
         state: Arc<Connection>,
     }

@@ -10,6 +10,8 @@ mod forced_exit_is_bounded;
 #[cfg(feature = "axum")]
 mod http;
 #[cfg(feature = "axum")]
+mod panics;
+#[cfg(feature = "axum")]
 mod process;
 #[cfg(feature = "axum")]
 mod signal_semantics;

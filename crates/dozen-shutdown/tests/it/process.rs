@@ -174,6 +174,7 @@ async fn server() -> dozen_shutdown::Outcome {
                 "failed"
             }),
         )
+        .merge(super::panics::routes())
         .merge(dozen_shutdown::axum::health_routes(&shutdown));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap().port());

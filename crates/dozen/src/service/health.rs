@@ -1,12 +1,15 @@
 //! [`Health`]: `/livez`, `/readyz`, and the readiness checks registered with
 //! it, each run on its own schedule so that a probe reads a cached result.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -31,10 +34,11 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// Once [added](Health::add), it runs at once and then every interval until
 /// the service stops; `/readyz` answers from its last result, so a probe
 /// never waits on it and a burst of probes never multiplies it. A check that
-/// fails (returns `Err` or takes longer than its timeout) turns `/readyz` to
-/// 503 and names the check in the body; the next run that passes turns it
-/// back. The error is logged when the check starts failing, not on every
-/// run, and never put in the body (it may name a host or a user).
+/// fails (returns `Err`, panics, or takes longer than its timeout) turns
+/// `/readyz` to 503 and names the check in the body; the next run that passes
+/// turns it back: a panic ends that run, not the process. The error is logged
+/// when the check starts failing, not on every run, and never put in the body
+/// (it may name a host or a user).
 ///
 /// ```
 /// use std::time::Duration;
@@ -238,7 +242,7 @@ impl Health {
 /// result in `status` and logging each change.
 async fn run(check: &Check, status: &Status) {
     loop {
-        let result = match tokio::time::timeout(check.timeout, (check.run)()).await {
+        let result = match tokio::time::timeout(check.timeout, run_once(check)).await {
             Ok(result) => result,
             Err(_) => Err(format!("timed out after {}ms", check.timeout.as_millis())),
         };
@@ -268,6 +272,36 @@ async fn run(check: &Check, status: &Status) {
             }
             None => tokio::time::sleep(check.interval).await,
         }
+    }
+}
+
+/// One run of `check`. A panic, in the check's function or in its future,
+/// is a failure of this run (`panicked: <message>`): the process goes on
+/// and the next run may pass.
+async fn run_once(check: &Check) -> Result<(), String> {
+    let mut running: Option<CheckFuture> = None;
+    std::future::poll_fn(|cx| {
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            running
+                .get_or_insert_with(|| (check.run)())
+                .as_mut()
+                .poll(cx)
+        }));
+        polled.unwrap_or_else(|payload| Poll::Ready(Err(panicked(&*payload))))
+    })
+    .await
+}
+
+/// The failure of a check that panicked, with the panic's message when it
+/// has one (`panic!` with a literal or with format arguments).
+fn panicked(payload: &(dyn Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match message {
+        Some(message) => format!("panicked: {message}"),
+        None => "panicked".to_owned(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Router;
 use dozen_log::http::RequestLogLayer;
 use dozen_shutdown::Shutdown;
-use dozen_shutdown::axum::{HttpSettings, serve};
+use dozen_shutdown::axum::{CatchPanicLayer, HttpSettings, serve};
 use tokio::net::TcpListener;
 
 use super::context::Context;
@@ -103,7 +103,14 @@ where
             return ExitCode::from(exit_code::START_FAILED);
         }
     };
-    slot.set(router.layer(RequestLogLayer::new()));
+    // The request log outside the catch, so that a handler's panic is logged
+    // as the 500 the client gets (`serve` would catch it too, but outside the
+    // log, which would then take the request for one its client gave up).
+    slot.set(
+        router
+            .layer(CatchPanicLayer::new())
+            .layer(RequestLogLayer::new()),
+    );
     if shutdown.mark_ready() {
         tracing::info!(
             elapsed_ms = u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX),

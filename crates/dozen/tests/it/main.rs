@@ -15,6 +15,8 @@ mod database;
 ))]
 mod jobs_store;
 #[cfg(feature = "service")]
+mod panics;
+#[cfg(feature = "service")]
 mod process_types;
 #[cfg(feature = "service")]
 mod readiness_checks;
