@@ -65,8 +65,8 @@ use crate::{MAX_DURATION, Shutdown};
 /// after the response rather than drain it). A body without a length fails
 /// once it grows past the limit, with `http_body_util::LengthLimitError`,
 /// which axum's `Bytes`, `String` and `Json` extractors answer 413; the
-/// response is 413 whatever the handler made of the error, unless it was
-/// already under way. Each request carries `DefaultBodyLimit::disable()`, so
+/// response is 413 whatever the handler made of the error (a handler's own
+/// 413 is kept), unless it was already under way. Each request carries `DefaultBodyLimit::disable()`, so
 /// axum's own 2 MB default does not cut below a higher limit; a
 /// `DefaultBodyLimit` layer in `app` still sets a lower one for its routes.
 ///
@@ -493,8 +493,16 @@ impl Future for CloseWhenDrainingFuture {
         let shutdown = &this.server.shutdown;
         if this.state.body_too_large.load(Ordering::Acquire) {
             // Whatever the handler made of the failed body (a handler reading
-            // the stream may answer 400 or 500), it was too large.
-            response = too_large();
+            // the stream may answer 400 or 500), it was too large. Its own
+            // 413 (axum's extractors', or one in the app's error format) is
+            // kept; the rest of the body is not read either way.
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            } else {
+                response = too_large();
+            }
         } else if this.state.body_timed_out.load(Ordering::Acquire) {
             // Whatever the handler made of the failed body (axum's extractors
             // answer 400), the client was too slow.
