@@ -66,9 +66,10 @@ use crate::{MAX_DURATION, Shutdown};
 /// once it grows past the limit, with `http_body_util::LengthLimitError`,
 /// which axum's `Bytes`, `String` and `Json` extractors answer 413; the
 /// response is 413 whatever the handler made of the error (a handler's own
-/// 413 is kept), unless it was already under way. Each request carries `DefaultBodyLimit::disable()`, so
-/// axum's own 2 MB default does not cut below a higher limit; a
-/// `DefaultBodyLimit` layer in `app` still sets a lower one for its routes.
+/// 413 is kept), unless it was already under way. Each request carries
+/// `DefaultBodyLimit::disable()`, so axum's own 2 MB default does not cut
+/// below a higher limit; a `DefaultBodyLimit` layer in `app` still sets a
+/// lower one for its routes.
 ///
 /// Each request carries its peer's address in its extensions, both as
 /// `axum::extract::ConnectInfo<SocketAddr>` and as a bare `SocketAddr`, as
