@@ -28,8 +28,7 @@ pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
 /// | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `sqlite://todo.db?mode=rwc` |
 /// | `DATABASE_MAX_CONNECTIONS`, `DATABASE_CONNECT_TIMEOUT`, ... | see dozen-backing |
 /// | `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT`, `KUBERNETES_SERVICE_HOST` | see dozen-shutdown (the timeout must leave 1 s to drain after the delay and the teardown budgets) |
-/// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS` | 30s, 30s, 1024 (see dozen-shutdown) |
-/// | `HTTP_MAX_BODY_BYTES` | 16384 (a larger request body is answered 413) |
+/// | `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`, `HTTP_MAX_BODY_BYTES` | 30s, 30s, 1024, 2097152 (see dozen-shutdown; the manifests set `HTTP_MAX_BODY_BYTES=16384`, a larger request body is answered 413) |
 /// | `MIGRATE_ON_START` | on for SQLite, off for a server database |
 /// | `JOBS_CONCURRENCY`, `JOBS_LEASE`, `JOBS_POLL_INTERVAL`, `JOBS_BACKOFF_MIN`, `JOBS_BACKOFF_MAX` | 4, 30s, 1s, 1s, 1h (worker; see dozen-jobs) |
 /// | `JOB_WORK_TIME` | 0s (worker: simulated work per reminder, at most 1h) |
@@ -49,10 +48,8 @@ pub struct Config {
     /// `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` and `KUBERNETES_SERVICE_HOST`.
     pub shutdown: ShutdownSettings,
     /// The serving limits: `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`,
-    /// `HTTP_MAX_CONNECTIONS`.
+    /// `HTTP_MAX_CONNECTIONS` and `HTTP_MAX_BODY_BYTES`.
     pub http: HttpSettings,
-    /// `HTTP_MAX_BODY_BYTES`: the largest request body accepted.
-    pub max_body_bytes: usize,
     /// The worker's settings.
     pub jobs: JobsSettings,
     /// `RUST_LOG`, `LOG_FORMAT` and the service and project of the log lines.
@@ -84,9 +81,6 @@ pub struct App {
     /// `DATABASE_URL`.
     #[serde(default = "default_database_url")]
     pub database_url: ServiceUrl,
-    /// `HTTP_MAX_BODY_BYTES`.
-    #[serde(default = "default_max_body_bytes")]
-    pub http_max_body_bytes: usize,
 }
 
 /// The worker's own settings: its database and how it takes jobs.
@@ -100,10 +94,6 @@ pub struct Database {
     pub database_url: ServiceUrl,
 }
 
-fn default_max_body_bytes() -> usize {
-    crate::routes::DEFAULT_MAX_BODY
-}
-
 impl From<Settings> for Config {
     fn from((app, web, schema, pool, shutdown, http, jobs, log, migrate): Settings) -> Self {
         Self {
@@ -113,7 +103,6 @@ impl From<Settings> for Config {
             pool,
             shutdown,
             http,
-            max_body_bytes: app.http_max_body_bytes,
             jobs,
             log,
             migrate,

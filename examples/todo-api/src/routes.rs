@@ -2,7 +2,7 @@
 //! piece of state is in the database.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,11 +18,6 @@ use dozen::jobs::Options;
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE: usize = 500;
-
-/// The largest request body accepted by default, in bytes (16 KiB: a title of
-/// [`MAX_TITLE`] characters of four bytes each, with room to spare); set by
-/// `HTTP_MAX_BODY_BYTES`. A larger body is refused with 413 before it is parsed.
-pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
 
 /// `GET /todos` without `?limit=`: the page size.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -63,12 +58,15 @@ struct Patch {
 /// | `PATCH /todos/{id}` | changes `title` and/or `done` in one atomic statement |
 /// | `DELETE /todos/{id}` | deletes it, 204 |
 ///
-/// Bodies larger than `max_body` bytes are refused with 413.
-pub fn router(db: Db, max_body: usize) -> Router {
+/// Bodies larger than `HTTP_MAX_BODY_BYTES` are refused with 413 by the
+/// server dozen runs (dozen-shutdown's `serve`): before a handler runs when
+/// the body declares its length, and as the JSON error of the body's
+/// rejection when a chunked body grows past it. The manifests set 16 KiB: a
+/// title of [`MAX_TITLE`] characters of four bytes each, with room to spare.
+pub fn router(db: Db) -> Router {
     Router::new()
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(fetch).patch(update).delete(remove))
-        .layer(DefaultBodyLimit::max(max_body))
         .with_state(db)
 }
 

@@ -20,7 +20,7 @@ pub fn web() -> Service<App> {
         .web(|ctx| async move {
             let pool = ctx.database::<Any>().await?;
             let db = Db::from_pool(pool, &ctx.settings().database_url)?;
-            Ok::<_, BoxError>(routes::router(db, ctx.settings().http_max_body_bytes))
+            Ok::<_, BoxError>(routes::router(db))
         })
 }
 

@@ -18,8 +18,10 @@
 //!
 //! At all times it bounds what slow or numerous clients can hold, as set by
 //! [`HttpSettings`]: a header-read timeout, a request-body read timeout
-//! (answered `408 Request Timeout`) and a maximum number of connections
-//! (one more is closed as soon as it is accepted).
+//! (answered `408 Request Timeout`), a maximum number of connections
+//! (one more is closed as soon as it is accepted) and a maximum request-body
+//! size (answered `413 Payload Too Large`, before the handler runs when the
+//! body declares its length).
 //!
 //! A streaming response would keep its connection busy until the drain
 //! budget runs out. Server-sent event streams (`content-type:
@@ -32,6 +34,7 @@
 //! panic is answered `500`, a body's panic ends its connection, and the
 //! process keeps serving (see [`CatchPanicLayer`]).
 
+mod body_limit;
 mod body_timeout;
 mod catch_panic;
 mod serve;
@@ -54,7 +57,8 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 pub use catch_panic::{CatchPanic, CatchPanicFuture, CatchPanicLayer};
 pub use serve::{Serve, serve};
 pub use settings::{
-    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HttpSettings,
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, HttpSettings,
 };
 
 use crate::{Readiness, Shutdown};

@@ -13,11 +13,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ::axum::Router;
-use ::axum::extract::ConnectInfo;
+use ::axum::extract::{ConnectInfo, DefaultBodyLimit};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::future::RouteFuture;
 use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
+use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -27,6 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
 
+use super::body_limit::LimitedBody;
 use super::body_timeout::TimedBody;
 use super::catch_panic::{CatchPanic, CatchPanicFuture};
 use super::{HttpSettings, close_on_drain};
@@ -47,7 +49,8 @@ use crate::{MAX_DURATION, Shutdown};
 ///
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 /// let server = dozen_shutdown::axum::serve(listener, app, shutdown.clone())
-///     // HTTP_HEADER_READ_TIMEOUT, HTTP_BODY_READ_TIMEOUT, HTTP_MAX_CONNECTIONS
+///     // HTTP_HEADER_READ_TIMEOUT, HTTP_BODY_READ_TIMEOUT, HTTP_MAX_CONNECTIONS,
+///     // HTTP_MAX_BODY_BYTES
 ///     .settings(dozen_config::from_env::<HttpSettings>()?);
 /// shutdown.spawn("http server", server);
 /// # Ok(())
@@ -55,6 +58,19 @@ use crate::{MAX_DURATION, Shutdown};
 /// ```
 ///
 /// Without [`Serve::settings`], the defaults of [`HttpSettings`] apply.
+///
+/// Every request body is bounded by `HTTP_MAX_BODY_BYTES` (see
+/// [`HttpSettings`]), whatever the handler does. A request that declares a
+/// larger `content-length` is answered `413 Payload Too Large` at once: the
+/// app is not called and the body is not read (hyper closes the connection
+/// after the response rather than drain it). A body without a length fails
+/// once it grows past the limit, with `http_body_util::LengthLimitError`,
+/// which axum's `Bytes`, `String` and `Json` extractors answer 413; the
+/// response is 413 whatever the handler made of the error (a handler's own
+/// 413 is kept), unless it was already under way. Each request carries
+/// `DefaultBodyLimit::disable()`, so axum's own 2 MB default does not cut
+/// below a higher limit; a `DefaultBodyLimit` layer in `app` still sets a
+/// lower one for its routes.
 ///
 /// Each request carries its peer's address in its extensions, both as
 /// `axum::extract::ConnectInfo<SocketAddr>` and as a bare `SocketAddr`, as
@@ -95,6 +111,7 @@ struct Overrides {
     header_read_timeout: Option<Duration>,
     body_read_timeout: Option<Duration>,
     max_connections: Option<u32>,
+    max_body_bytes: Option<u64>,
 }
 
 impl Overrides {
@@ -109,6 +126,9 @@ impl Overrides {
         }
         if let Some(max) = self.max_connections {
             settings.http_max_connections = max;
+        }
+        if let Some(max) = self.max_body_bytes {
+            settings.http_max_body_bytes = max;
         }
         settings
     }
@@ -173,6 +193,13 @@ impl Serve {
     pub fn with_max_connections(self, max: u32) -> Self {
         self.change(|parts| parts.overrides.max_connections = Some(max))
     }
+
+    /// The largest request body, in bytes, overriding `HTTP_MAX_BODY_BYTES`
+    /// (see [`HttpSettings`]); a larger one is answered `413`. Zero refuses
+    /// every body that has content.
+    pub fn with_max_body_bytes(self, max: u64) -> Self {
+        self.change(|parts| parts.overrides.max_body_bytes = Some(max))
+    }
 }
 
 impl Future for Serve {
@@ -199,6 +226,7 @@ struct Server {
     shutdown: Shutdown,
     http: http1::Builder,
     body_read_timeout: Option<Duration>,
+    max_body_bytes: u64,
 }
 
 async fn run(parts: Parts) -> io::Result<()> {
@@ -221,6 +249,7 @@ async fn run(parts: Parts) -> io::Result<()> {
         shutdown: shutdown.clone(),
         http,
         body_read_timeout: settings.body_read_timeout(),
+        max_body_bytes: settings.http_max_body_bytes,
     });
     let permits = Arc::new(Semaphore::new(
         settings.max_connections().min(Semaphore::MAX_PERMITS),
@@ -306,6 +335,8 @@ struct Connection {
     dispatched: AtomicBool,
     /// The current request's body timed out: answer 408.
     body_timed_out: Arc<AtomicBool>,
+    /// The current request's body grew past the limit: answer 413.
+    body_too_large: Arc<AtomicBool>,
 }
 
 fn spawn_connection(
@@ -374,8 +405,8 @@ fn is_event_stream(response: &Response) -> bool {
 
 /// Adds `connection: close` to responses once readiness has left `Ready`,
 /// ends server-sent event streams when draining starts, bounds the wait for
-/// each part of the request body, and gives each request its peer's address,
-/// as `axum::serve` with connect info does.
+/// each part of the request body and the body's size, and gives each request
+/// its peer's address, as `axum::serve` with connect info does.
 #[derive(Clone)]
 struct CloseWhenDraining {
     server: Arc<Server>,
@@ -396,15 +427,43 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         self.state.dispatched.store(true, Ordering::Release);
         self.state.body_timed_out.store(false, Ordering::Release);
+        self.state.body_too_large.store(false, Ordering::Release);
+        let max = self.server.max_body_bytes;
+        // hyper's hint is exact for a `content-length`, zero without one.
+        let declared = request.body().size_hint().lower();
+        if declared > max {
+            // Only the path: a query string may hold a token.
+            tracing::info!(
+                peer = %self.peer,
+                method = %request.method(),
+                path = request.uri().path(),
+                declared,
+                max,
+                "request body larger than HTTP_MAX_BODY_BYTES; answered 413 without reading it"
+            );
+            // The request and its unread body are dropped here: hyper then
+            // closes the connection after the 413 instead of draining it.
+            return CloseWhenDrainingFuture {
+                inner: None,
+                server: Arc::clone(&self.server),
+                state: Arc::clone(&self.state),
+            };
+        }
         let timed_out = Arc::clone(&self.state.body_timed_out);
-        let mut request =
-            request.map(|body| TimedBody::new(body, self.server.body_read_timeout, timed_out));
+        let too_large = Arc::clone(&self.state.body_too_large);
+        let timeout = self.server.body_read_timeout;
+        let mut request = request
+            .map(|body| LimitedBody::new(TimedBody::new(body, timeout, timed_out), max, too_large));
+        // The limit above is the one that counts: axum's extractors would
+        // otherwise add their 2 MB default below a higher one. A
+        // `DefaultBodyLimit` layer inside `app` still overrides this.
+        DefaultBodyLimit::disable().apply(&mut request);
         // Both forms: `ConnectInfo` for axum extractors, the bare address for
         // tower layers that know no axum (dozen-log's request log reads it).
         request.extensions_mut().insert(ConnectInfo(self.peer));
         request.extensions_mut().insert(self.peer);
         CloseWhenDrainingFuture {
-            inner: CatchPanic::new(self.server.app.clone()).call(request),
+            inner: Some(CatchPanic::new(self.server.app.clone()).call(request)),
             server: Arc::clone(&self.server),
             state: Arc::clone(&self.state),
         }
@@ -413,8 +472,9 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
 
 pin_project! {
     struct CloseWhenDrainingFuture {
+        // `None`: refused before the app, for a declared body too large.
         #[pin]
-        inner: CatchPanicFuture<RouteFuture<Infallible>>,
+        inner: Option<CatchPanicFuture<RouteFuture<Infallible>>>,
         server: Arc<Server>,
         state: Arc<Connection>,
     }
@@ -425,9 +485,27 @@ impl Future for CloseWhenDrainingFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        let mut response = match this.inner.as_pin_mut() {
+            Some(inner) => {
+                let Ok(response) = std::task::ready!(inner.poll(cx));
+                response
+            }
+            None => too_large(),
+        };
         let shutdown = &this.server.shutdown;
-        if this.state.body_timed_out.load(Ordering::Acquire) {
+        if this.state.body_too_large.load(Ordering::Acquire) {
+            // Whatever the handler made of the failed body (a handler reading
+            // the stream may answer 400 or 500), it was too large. Its own
+            // 413 (axum's extractors', or one in the app's error format) is
+            // kept; the rest of the body is not read either way.
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            } else {
+                response = too_large();
+            }
+        } else if this.state.body_timed_out.load(Ordering::Acquire) {
             // Whatever the handler made of the failed body (axum's extractors
             // answer 400), the client was too slow.
             response = (
@@ -446,4 +524,15 @@ impl Future for CloseWhenDrainingFuture {
         }
         Poll::Ready(Ok(response))
     }
+}
+
+/// `413 Payload Too Large`, closing the connection: the rest of the body is
+/// not read.
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(CONNECTION, HeaderValue::from_static("close"))],
+        "request body too large",
+    )
+        .into_response()
 }

@@ -293,7 +293,7 @@ fn a_timeout_that_leaves_no_drain_is_refused_at_start_and_one_that_does_complete
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Any timeouts and connection limit given to `serve`, from the builder
+    /// Any timeouts, connection limit and body limit given to `serve`, from the builder
     /// or read from the environment: it serves or closes, and never panics
     /// (a panic in the server or a connection task would end the shutdown
     /// as `TaskFailed`).
@@ -302,6 +302,7 @@ proptest! {
         header in any_duration(),
         body in any_duration(),
         max in any::<u32>(),
+        bytes in any::<u64>(),
         text in any::<u64>(),
     ) {
         use dozen_shutdown::axum::HttpSettings;
@@ -322,7 +323,8 @@ proptest! {
                 dozen_shutdown::axum::serve(listener, app, shutdown.clone())
                     .with_header_read_timeout(header)
                     .with_body_read_timeout(body)
-                    .with_max_connections(max),
+                    .with_max_connections(max)
+                    .with_max_body_bytes(bytes),
             );
             let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
             let _ = stream

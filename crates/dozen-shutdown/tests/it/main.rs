@@ -6,6 +6,8 @@ mod outcome;
 mod settings;
 
 #[cfg(feature = "axum")]
+mod body_limit;
+#[cfg(feature = "axum")]
 mod forced_exit_is_bounded;
 #[cfg(feature = "axum")]
 mod http;

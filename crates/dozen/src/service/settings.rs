@@ -384,6 +384,11 @@ mod tests {
                 "SHUTDOWN_TIMEOUT: too short to drain (expected at least 1s left after SHUTDOWN_DELAY and the teardown budgets flush logs 1s)",
             ],
         );
+        check(
+            true,
+            &[("GREETING", "hi"), ("HTTP_MAX_BODY_BYTES", "0")],
+            &["HTTP_MAX_BODY_BYTES: too small (at least 1)"],
+        );
         // A named process type reads no PORT.
         check(false, &[("GREETING", "hi"), ("PORT", "eighty")], &[]);
     }
@@ -400,6 +405,7 @@ mod tests {
             "{report}"
         );
         assert!(report.contains("HTTP_MAX_CONNECTIONS"), "{report}");
+        assert!(report.contains("HTTP_MAX_BODY_BYTES (default)"), "{report}");
         // On a terminal: what was set, and a count of the rest.
         let set = web.report.set_only().to_string();
         assert!(set.starts_with("GREETING=hi, PORT=0, "), "{set}");
@@ -424,6 +430,7 @@ mod tests {
             "PORT",
             "MANAGEMENT_PORT",
             "HTTP_MAX_CONNECTIONS",
+            "HTTP_MAX_BODY_BYTES",
             "SHUTDOWN_TIMEOUT",
             "RUST_LOG",
             "LOG_FORMAT",

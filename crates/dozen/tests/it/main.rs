@@ -7,6 +7,8 @@
     feature = "any"
 ))]
 mod database;
+#[cfg(feature = "service")]
+mod http_limits;
 #[cfg(all(
     feature = "service",
     feature = "jobs",

@@ -49,6 +49,7 @@ fn the_report_and_describe_list_every_variable_the_process_reads() {
         "HTTP_HEADER_READ_TIMEOUT",
         "HTTP_BODY_READ_TIMEOUT",
         "HTTP_MAX_CONNECTIONS",
+        "HTTP_MAX_BODY_BYTES",
         // dozen-backing
         "DATABASE_MAX_CONNECTIONS",
         "DATABASE_MIN_CONNECTIONS",

@@ -3,7 +3,7 @@
 //! configuration errors (exit 78, every variable named, no value shown); a
 //! password in a query string never reaches a log line; a token in a request's
 //! query string never reaches the request log; the body limit comes from the
-//! environment.
+//! environment (`HTTP_MAX_BODY_BYTES`, dozen-shutdown's).
 
 use std::process::Command;
 use std::time::Duration;

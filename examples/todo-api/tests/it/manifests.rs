@@ -153,6 +153,9 @@ fn the_web_deployment_agrees_with_the_app() {
         web["spec"]["template"]["metadata"]["labels"]["app"]
     );
 
+    // The API takes small bodies: 16 KiB, not the server's 2 MiB default.
+    assert_eq!(config.http.http_max_body_bytes, 16 * 1024);
+
     // A server database: replicas wait for the migrate Job instead of migrating.
     assert_eq!(config.database_url.kind(), Kind::Postgres);
     assert!(!config.migrates_on_start());
