@@ -40,9 +40,13 @@ thread_local! {
 /// Registers `value` as a secret for the life of the process; returns whether it was
 /// added (`false` when it is shorter than [`MIN_SECRET_LEN`] or already registered).
 ///
-/// Besides the value as given, its JSON-escaped and percent-encoded forms are masked, and the
-/// JSON escape of its JSON escape: a `Debug` of a string escapes quotes and backslashes as JSON
-/// does, and a JSON log line escapes that again.
+/// Besides the value as given, its JSON-escaped forms are masked (once, and the JSON escape of
+/// its JSON escape: a `Debug` of a string escapes quotes and backslashes as JSON does, and a
+/// JSON log line escapes that again) and the forms URL encoders write it in: every byte but
+/// RFC 3986's unreserved ones percent-encoded, every byte but letters and digits, the `url`
+/// crate's user info (`set_password`: `p@ss!word-42` as `p%40ss!word-42`) and
+/// `application/x-www-form-urlencoded` (`append_pair`: a space as `+`), hex digits in upper
+/// case.
 pub fn register(value: &str) -> bool {
     if value.len() < MIN_SECRET_LEN {
         return false;
@@ -69,12 +73,13 @@ fn build(values: &[Box<str>]) -> Secrets {
 
 /// Every form of every value of `values`, each form once.
 fn forms(values: &[Box<str>]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::with_capacity(values.len() * 4);
-    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 4);
+    let mut seen = std::collections::HashSet::with_capacity(values.len() * 7);
+    let mut forms: Vec<String> = Vec::with_capacity(values.len() * 7);
     for v in values {
         let escaped = json_escaped(v);
         let twice = json_escaped(&escaped);
-        for form in [v.to_string(), escaped, twice, percent_encoded(v)] {
+        let url_forms = URL_FORMS.map(|encoding| url_encoded(v, encoding));
+        for form in [v.to_string(), escaped, twice].into_iter().chain(url_forms) {
             if seen.insert(form.clone()) {
                 forms.push(form);
             }
@@ -216,12 +221,56 @@ fn json_escaped(value: &str) -> String {
     out
 }
 
-/// `value` with every byte but the unreserved ones percent-encoded, as it appears in a URL.
-fn percent_encoded(value: &str) -> String {
+/// How a URL encoder writes a byte: which ASCII bytes it keeps as they are, and whether it
+/// writes a space as `+`. Every other byte, every non-ASCII one included, becomes `%XX`.
+#[derive(Clone, Copy)]
+struct Encoding {
+    /// Kept as written, besides ASCII letters and digits.
+    kept: &'static [u8],
+    /// A space written as `+`.
+    plus: bool,
+}
+
+/// The forms a value takes in a URL, each an encoder's in wide use in Rust. Each writes its
+/// hex digits in upper case, as RFC 3986 (2.1) asks of producers and as the `url` crate,
+/// `percent-encoding`, Go's `net/url` and Python's `urllib.parse` do; a lower-case form would
+/// double the forms of every value that has one, for encoders few services meet.
+const URL_FORMS: [Encoding; 4] = [
+    // Every byte but RFC 3986's unreserved ones (2.3), as Python's `quote(v, safe="")` does.
+    Encoding {
+        kept: b"-._~",
+        plus: false,
+    },
+    // Every byte but letters and digits: `percent-encoding`'s `NON_ALPHANUMERIC`, the set
+    // Rust code most often builds a URL with by hand.
+    Encoding {
+        kept: b"",
+        plus: false,
+    },
+    // The `url` crate's user info (its `USERINFO` set, which `set_password`, `set_username`
+    // and the parser use): it keeps `!$%&'()*+,` besides the unreserved bytes, so a password
+    // `p@ss!word-42` is written `p%40ss!word-42`.
+    Encoding {
+        kept: b"-._~!$%&'()*+,",
+        plus: false,
+    },
+    // `application/x-www-form-urlencoded` as `form_urlencoded` writes it (the `url` crate's
+    // `query_pairs_mut().append_pair`, serde_urlencoded): `*-._` kept, a space as `+`, even
+    // `~` encoded.
+    Encoding {
+        kept: b"*-._",
+        plus: true,
+    },
+];
+
+/// `value` as `encoding` writes it in a URL.
+fn url_encoded(value: &str, encoding: Encoding) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || encoding.kept.contains(&b) {
             out.push(char::from(b));
+        } else if b == b' ' && encoding.plus {
+            out.push('+');
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
@@ -240,8 +289,8 @@ mod tests {
     use crate::search::tests::{naive, teddy_here, texts_of};
 
     /// `count` values that chain: each ends as the next starts (`k00 "x" \ k01`, `k01 "x" \
-    /// k02`, …), and each takes four forms, raw, JSON-escaped once and twice, and
-    /// percent-encoded, so that twenty of them are more than Teddy's 64 patterns.
+    /// k02`, …), and each takes five forms, raw, JSON-escaped once and twice, percent-encoded
+    /// and form-encoded, so that twenty of them are more than Teddy's 64 patterns.
     fn chained(count: usize) -> Vec<Box<str>> {
         (0..count)
             .map(|i| format!("k{i:02} \"x\" \\ k{:02}", i + 1).into())
@@ -346,15 +395,32 @@ mod tests {
     /// their forms overlap and number from one to well above 64; and texts made of their
     /// forms, pieces of them and filler.
     fn values_and_text() -> impl Strategy<Value = (Vec<Box<str>>, String)> {
-        prop::collection::vec("[ab\"\\\\ é]{6,9}", 1..30).prop_flat_map(|values| {
+        prop::collection::vec("[ab\"\\\\ é@!~*-]{6,9}", 1..30).prop_flat_map(|values| {
             let values: Vec<Box<str>> = values.into_iter().map(Box::from).collect();
-            let text = texts_of(forms(&values), "[ab\"\\\\ é%]{0,3}");
+            let text = texts_of(forms(&values), "[ab\"\\\\ é%+@]{0,3}");
             (Just(values), text)
         })
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        /// Each URL form is what its encoder writes, for any value.
+        #[test]
+        fn the_url_forms_are_what_the_encoders_write(value in "\\PC{0,12}|[ -~]{0,12}") {
+            use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+            let [unreserved, alphanumeric, userinfo, form] =
+                URL_FORMS.map(|encoding| url_encoded(&value, encoding));
+            let mut url = url::Url::parse("postgres://u@h/d").unwrap();
+            url.set_password(Some(&value)).unwrap();
+            prop_assert_eq!(url.password().unwrap_or(""), userinfo);
+            let serialized: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            prop_assert_eq!(form, serialized);
+            prop_assert_eq!(alphanumeric, utf8_percent_encode(&value, NON_ALPHANUMERIC).to_string());
+            const UNRESERVED: &percent_encoding::AsciiSet =
+                &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+            prop_assert_eq!(unreserved, utf8_percent_encode(&value, UNRESERVED).to_string());
+        }
 
         #[test]
         fn masks_every_form_as_the_reference_does((values, text) in values_and_text()) {

@@ -41,6 +41,26 @@ const USER_SCHEMES: &[&str] = &[
 /// instead: a password with an unencoded `/`, `?` or `#` is still hidden whole, since
 /// hiding too much is the safe side.
 ///
+/// A secret may hold white space or a control character, which the `url` crate takes as
+/// part of it (it encodes a space, and drops a tab or a line break), so where such a byte
+/// ends a URL:
+///
+/// - When the URL has not reached a `/`, `?` or `#`, has no `@` yet (or one followed by
+///   something other than a `host:port`) and a `:` after its last `@` (`user:pass` or
+///   `:pass`), and an `@` comes before the next `/`, `?`, `#` or `\` of the text, the URL
+///   goes on to the last such `@`: `postgres://app:hunter 22@db/app` hides `hunter 22`.
+///   Ordinary text pays for this only where a `host:port` is followed by words and then an
+///   `@` with no `/` between: `redis://cache:6379 for bob@example.com` hides `6379 for bob`.
+/// - When the value of a secret parameter reaches it, the value goes on to the next `&`, line
+///   break or the end of the text, not to the next space: `?sslpassword=abc def ghi` hides
+///   `abc def ghi`, and the parameters after that `&` are read too. Ordinary text pays for
+///   this only after a secret value, the one place a secret with spaces cannot be told from
+///   the words that follow it.
+///
+/// A query's parameters are separated by `&` or `;` (old HTML forms, and some servers, take
+/// `;` too), and the value of a secret one runs to the next `&`: `?a=1;password=x` hides `x`,
+/// and `?password=ab;cd` hides `ab;cd`.
+///
 /// Every `scheme://` in the text is read as the start of a URL of its own, so a URL
 /// inside another one (`?next=https://…`) is redacted too; what each of them hides is
 /// hidden in the result. After 256 of them, the rest of the text is hidden whole, unless the
@@ -52,6 +72,10 @@ const USER_SCHEMES: &[&str] = &[
 /// assert_eq!(
 ///     redact_urls("a=nats://s3cr3t@nats:4222,redis://:pw@cache?db=1#frag"),
 ///     "a=nats://***@nats:4222,redis://:***@cache?db=1#***",
+/// );
+/// assert_eq!(
+///     redact_urls("postgres://app:hunter 22@db/app?sslpassword=abc def&sslmode=require"),
+///     "postgres://app:***@db/app?sslpassword=***&sslmode=require",
 /// );
 /// assert!(matches!(redact_urls("no url here"), std::borrow::Cow::Borrowed(_)));
 /// ```
@@ -142,20 +166,81 @@ fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>, users: Us
             spans.push(offset + sep + 3..offset + text.len());
             return;
         }
-        let end = url_end(bytes, sep + 3);
-        one_url_spans(&text[start..end], sep - start, offset + start, spans, users);
+        let end = spaced_userinfo_end(text, sep + 3, url_end(bytes, sep + 3));
+        let open = one_url_spans(&text[start..end], sep - start, offset + start, spans, users);
+        if open {
+            spaced_query_spans(text, end, offset, spans);
+        }
+    }
+}
+
+/// Whether `b`, where [`url_end`] stopped, cut the URL at white space or a control byte
+/// rather than at the start of another URL.
+fn is_break(b: u8) -> bool {
+    b.is_ascii_whitespace() || b.is_ascii_control()
+}
+
+/// Where the URL whose body starts at `body` ends, [`url_end`] having stopped at `end`: past
+/// white space and control bytes in its user info (see [`redact_urls`]), to the end of the
+/// host that follows the last `@` before the next `/`, `?`, `#` or `\`; `end` itself when the
+/// URL did not stop at such a byte, or its authority holds no unmatched `user:`.
+fn spaced_userinfo_end(text: &str, body: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    if end == bytes.len() || !is_break(bytes[end]) {
+        return end;
+    }
+    let head = &text[body..end];
+    if head.contains(['/', '?', '#', '\\']) {
+        return end;
+    }
+    let after_user = match head.rfind('@') {
+        Some(at) if is_host_port(&head[at + 1..]) => return end,
+        Some(at) => &head[at + 1..],
+        None => head,
+    };
+    if !after_user.contains(':') {
+        return end;
+    }
+    let stop = bytes[end..]
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
+        .map_or(bytes.len(), |i| end + i);
+    match memchr::memrchr(b'@', &bytes[end..stop]) {
+        Some(at) => url_end(bytes, end + at + 1),
+        None => end,
+    }
+}
+
+/// The spans (offset by `offset`) that hide the rest of a secret query value that white
+/// space or a control byte at `cut` ended, and the values of the secret parameters after it:
+/// up to the next `&`, line break or the end of `text`, and then the parameters after that
+/// `&` as far as the next white space or control byte, and so on.
+fn spaced_query_spans(text: &str, mut cut: usize, offset: usize, spans: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    while cut < bytes.len() && is_break(bytes[cut]) {
+        let value_end =
+            memchr::memchr3(b'&', b'\n', b'\r', &bytes[cut..]).map_or(bytes.len(), |i| cut + i);
+        spans.push(offset + cut..offset + value_end);
+        if bytes.get(value_end) != Some(&b'&') {
+            return;
+        }
+        let pairs = value_end + 1;
+        cut = url_end(bytes, pairs);
+        if !query_spans(&text[pairs..cut], offset + pairs, spans) {
+            return;
+        }
     }
 }
 
 /// The spans that hide the secrets of `url` (`scheme_len` bytes of scheme, then `://`),
-/// which starts at `offset`.
+/// which starts at `offset`; returns whether the value of a secret parameter runs to its end.
 fn one_url_spans(
     url: &str,
     scheme_len: usize,
     offset: usize,
     spans: &mut Vec<Range<usize>>,
     users: Users,
-) {
+) -> bool {
     let scheme = &url[..scheme_len];
     let body_start = scheme_len + 3;
     let body = &url[body_start..];
@@ -193,38 +278,59 @@ fn one_url_spans(
     let rest = &body[rest_start..];
     if swallowed == Some('#') {
         spans.push(at_body(rest_start..body.len()));
-        return;
+        return false;
     }
-    let before_fragment = match rest.find('#') {
+    let (before_fragment, fragment) = match rest.find('#') {
         Some(hash) => {
             spans.push(at_body(rest_start + hash + 1..body.len()));
-            &rest[..hash]
+            (&rest[..hash], true)
         }
-        None => rest,
+        None => (rest, false),
     };
     let query_start = match swallowed {
         Some(_) => Some(0),
         None => before_fragment.find('?').map(|q| q + 1),
     };
-    if let Some(q) = query_start {
-        let query_offset = offset + body_start + rest_start + q;
-        query_spans(&before_fragment[q..], query_offset, spans);
+    match query_start {
+        Some(q) => {
+            let query_offset = offset + body_start + rest_start + q;
+            query_spans(&before_fragment[q..], query_offset, spans) && !fragment
+        }
+        None => false,
     }
 }
 
-/// The spans (offset by `offset`) of the values of the secret parameters of `query`.
-fn query_spans(query: &str, offset: usize, spans: &mut Vec<Range<usize>>) {
-    let mut pos = 0;
+/// The spans (offset by `offset`) of the values of the secret parameters of `query`;
+/// returns whether one of them runs to the end of `query`.
+fn query_spans(query: &str, offset: usize, spans: &mut Vec<Range<usize>>) -> bool {
+    let mut open = false;
+    let mut start = 0;
     for pair in query.split('&') {
-        if let Some((key, value)) = pair.split_once('=')
-            && !value.is_empty()
-            && is_secret_param(&decode_name(key))
-        {
-            let start = offset + pos + key.len() + 1;
-            spans.push(start..start + value.len());
+        if let Some(value) = secret_value_start(pair) {
+            spans.push(offset + start + value..offset + start + pair.len());
+            open = start + pair.len() == query.len();
         }
-        pos += pair.len() + 1;
+        start += pair.len() + 1;
     }
+    open
+}
+
+/// Where the value of a secret parameter starts in `pair` (one parameter as the `url` crate
+/// splits a query, at `&`), if one does. Its name is read both ways: as the `url` crate reads
+/// it, up to the first `=`, and as a server that splits at `;` too reads it, after any `;`;
+/// either way, the value runs to the end of `pair`, so that `password=ab;cd` hides `ab;cd`
+/// and `a=1;password=x` hides `x`.
+fn secret_value_start(pair: &str) -> Option<usize> {
+    let bytes = pair.as_bytes();
+    let eq = memchr::memchr(b'=', bytes)?;
+    if is_secret_param(&decode_name(&pair[..eq])) {
+        return Some(eq + 1);
+    }
+    memchr::memchr_iter(b';', bytes).find_map(|semi| {
+        let name = semi + 1;
+        let end = name + memchr::memchr2(b'=', b';', &bytes[name..])?;
+        (bytes[end] == b'=' && is_secret_param(&decode_name(&pair[name..end]))).then_some(end + 1)
+    })
 }
 
 /// `text` with each span (merged where they overlap) replaced by [`MARKER`].

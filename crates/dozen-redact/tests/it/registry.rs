@@ -2,6 +2,7 @@
 //! registered, as documented.
 
 use dozen_redact::{MARKER, MIN_SECRET_LEN, register, secrets};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 #[test]
 fn masks_raw_json_escaped_and_percent_encoded_forms() {
@@ -21,6 +22,46 @@ fn masks_raw_json_escaped_and_percent_encoded_forms() {
         assert_eq!(String::from_utf8(bytes).unwrap(), expected);
     }
     assert!(!register("q\"uo/te s3cret"), "registered twice");
+}
+
+/// A registered value is masked in the URLs that real encoders write with it: the `url`
+/// crate's user info (which keeps `!$%&'()*+,` raw), its form-encoded query (a space as `+`),
+/// and `percent-encoding`'s `NON_ALPHANUMERIC` (`-` encoded too). Each used to be shown.
+#[test]
+fn masks_the_forms_url_encoders_write() {
+    let values = [
+        "p@ss!word-42",
+        "correct horse battery",
+        "t0k3n*(with)~marks",
+        "pa$$ w0rd's+&,%",
+    ];
+    for value in values {
+        assert!(register(value), "{value}");
+    }
+    let s = secrets();
+    for value in values {
+        let mut with_password = url::Url::parse("postgres://app@db/app").unwrap();
+        with_password.set_password(Some(value)).unwrap();
+        let mut with_query = url::Url::parse("https://h.test/cb?page=2").unwrap();
+        with_query.query_pairs_mut().append_pair("q", value);
+        let by_hand = format!(
+            "redis://:{}@cache/0",
+            utf8_percent_encode(value, NON_ALPHANUMERIC)
+        );
+        let parsed = url::Url::parse(&format!("mysql://app:{value}@db/app")).unwrap();
+        let table = [
+            (with_password.to_string(), "postgres://app:***@db/app"),
+            (with_query.to_string(), "https://h.test/cb?page=2&q=***"),
+            (by_hand, "redis://:***@cache/0"),
+            (parsed.to_string(), "mysql://app:***@db/app"),
+        ];
+        for (line, expected) in table {
+            assert_eq!(s.mask(&line), expected, "value {value:?}, line {line:?}");
+            let mut bytes = line.as_bytes().to_vec();
+            assert!(s.mask_bytes(&mut bytes), "line {line:?}");
+            assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+        }
+    }
 }
 
 #[test]
@@ -129,7 +170,7 @@ fn debug_names_no_value() {
 /// test`).
 #[test]
 fn above_64_forms_values_are_masked_as_below() {
-    // Twenty values that chain (each ends as the next starts), four forms each.
+    // Twenty values that chain (each ends as the next starts), six forms each.
     let value = |i: usize| format!("m{i:02} 'y' \"z\" \\ m{:02}", i + 1);
     for i in 0..20 {
         assert!(register(&value(i)), "{}", value(i));
@@ -183,6 +224,8 @@ fn above_64_forms_values_are_masked_as_below() {
             format!(r#"{a} 'y' \"z\" \\ {b}"#),
             format!(r#"{a} 'y' \\\"z\\\" \\\\ {b}"#),
             format!("{a}%20%27y%27%20%22z%22%20%5C%20{b}"),
+            format!("{a}%20'y'%20%22z%22%20%5C%20{b}"),
+            format!("{a}+%27y%27+%22z%22+%5C+{b}"),
         ]
     });
     let table = table.into_iter().chain(forms.flat_map(|form| {

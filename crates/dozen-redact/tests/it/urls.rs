@@ -50,6 +50,96 @@ fn hides_every_secret_of_a_url() {
     }
 }
 
+/// A password or a secret parameter value with white space or a control byte in it, which
+/// the `url` crate takes as part of it, is hidden whole: each used to end the URL and leave
+/// the rest of the secret shown.
+#[test]
+fn hides_a_secret_with_white_space_in_it() {
+    let table = [
+        (
+            "postgres://app:hunter 22@db/app",
+            "postgres://app:***@db/app",
+        ),
+        (
+            "postgres://app:hunter\n22@db/app",
+            "postgres://app:***@db/app",
+        ),
+        (
+            "postgres://app:hunter\t22@db/app",
+            "postgres://app:***@db/app",
+        ),
+        ("postgres://app:hunter\r\n 22@db", "postgres://app:***@db"),
+        (
+            "redis://:correct horse battery@cache:6379/0",
+            "redis://:***@cache:6379/0",
+        ),
+        // As dozen-config's report quotes a value.
+        (
+            "DATABASE_URL=\"postgres://app:hunter 22@db/app\"",
+            "DATABASE_URL=\"postgres://app:***@db/app\"",
+        ),
+        // A password that starts like a port, and one with an `@` of its own.
+        ("postgres://app:12 34@db/app", "postgres://app:***@db/app"),
+        ("postgres://app:p w@x@db/app", "postgres://app:***@db/app"),
+        // A user name with an `@`, before a password with a space.
+        ("postgres://u@x:p w@db/app", "postgres://u@x:***@db/app"),
+        // In a list, and followed by a query.
+        (
+            "postgres://a:p w@h1/d,postgres://b:p2@h2/d",
+            "postgres://a:***@h1/d,postgres://b:***@h2/d",
+        ),
+        (
+            "postgres://a:p w@h1/d?sslmode=require&password=x y&x=1 then",
+            "postgres://a:***@h1/d?sslmode=require&password=***&x=1 then",
+        ),
+        // A secret value runs to the next `&`, line break or the end, not the next space.
+        (
+            "postgres://h/d?sslpassword=abc def ghi",
+            "postgres://h/d?sslpassword=***",
+        ),
+        (
+            "postgres://h/d?sslpassword=abc def&sslmode=require",
+            "postgres://h/d?sslpassword=***&sslmode=require",
+        ),
+        (
+            "postgres://h/d?sslpassword=abc def&token=x\ty z\nnext line",
+            "postgres://h/d?sslpassword=***&token=***\nnext line",
+        ),
+        (
+            "postgres://h/d?page=2&token=x\ty&password= z",
+            "postgres://h/d?page=2&token=***&password=***",
+        ),
+        // The price: a `host:port`, words, then an `@` with no `/` between.
+        (
+            "redis://cache:6379 for bob@example.com",
+            "redis://cache:***@example.com",
+        ),
+    ];
+    for (input, expected) in table {
+        check(input, expected);
+    }
+}
+
+/// `;` separates parameters as `&` does (old HTML forms, and servers that still take it); the
+/// value of a secret one still runs to the next `&`, so a `;` inside it does not end it.
+#[test]
+fn a_semicolon_separates_parameters() {
+    let table = [
+        ("https://h/x?a=1;password=x", "https://h/x?a=1;password=***"),
+        (
+            "https://h/x?password=ab;cd&x=1",
+            "https://h/x?password=***&x=1",
+        ),
+        (
+            "https://h/x?a=1;b=2&token=t;u",
+            "https://h/x?a=1;b=2&token=***",
+        ),
+    ];
+    for (input, expected) in table {
+        check(input, expected);
+    }
+}
+
 #[test]
 fn keeps_what_is_not_secret() {
     for text in [
@@ -59,6 +149,12 @@ fn keeps_what_is_not_secret() {
         "plain text: with colons",
         "redis://cache:6379",
         "://nothing",
+        // Ordinary text after a URL: a `/`, `?` or `#` ends its authority before an `@`.
+        "connected to postgres://db/app at 10:00 @ home",
+        "postgres://app@db:5432 connected as bob@example.com",
+        "listening on http://0.0.0.0:8080 at 10:00",
+        "GET https://h/x?page=2 took 3ms for bob@example.com",
+        "redis://cache:6379 is up; see https://status.example/x?page=1 or mail ops@example.com",
         "",
     ] {
         check(text, text);
@@ -161,6 +257,15 @@ fn secret() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_~.-]{8,24}"
 }
 
+/// A secret of words (upper-case letters and digits, so that none occurs in the rest of a
+/// URL) with one or two bytes matching `between` between them.
+fn spaced_secret(between: &str) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!(
+        "[A-Z0-9]{{6,10}}({between}{{1,2}}[A-Z0-9]{{6,10}}){{1,3}}"
+    ))
+    .unwrap()
+}
+
 fn scheme() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
         "postgres",
@@ -222,6 +327,34 @@ proptest! {
             prop_assert!(!out.contains(sec.as_str()), "{sec} survives in {out}");
         }
         prop_assert!(out.contains(MARKER));
+    }
+
+    /// Passwords and secret parameter values made of words with white space or control
+    /// bytes between them: no word survives, in a list of URLs. A line break ends a secret
+    /// value (as documented), so the values have none.
+    #[test]
+    fn no_spaced_secret_survives_in_a_list(
+        items in prop::collection::vec(
+            (
+                scheme(),
+                prop_oneof![
+                    spaced_secret("[ \t\n\r]").prop_map(|s| (Place::Password, s)),
+                    spaced_secret("[ \t]").prop_map(|s| (Place::Param("sslpassword"), s)),
+                ],
+                "[a-z]{1,6}",
+            ),
+            1..5,
+        ),
+        sep in prop::sample::select(vec![",", " ", ", ", "\n", "\t"]),
+    ) {
+        let urls: Vec<String> = items.iter().map(|(s, (p, sec), n)| url_with(s, p, sec, n)).collect();
+        let text = urls.join(sep);
+        let out = redact_urls(&text);
+        for (_, (_, sec), _) in &items {
+            for word in sec.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
+                prop_assert!(!out.contains(word), "{word} of {sec:?} survives in {out:?}");
+            }
+        }
     }
 
     #[test]
