@@ -163,7 +163,8 @@ where
                             out.push_str(sep);
                             self.paint(&mut out, ITALIC, e.key);
                             out.push('=');
-                            out.push_str(set.value(e));
+                            // JSON-escaped, which leaves DEL and the C1 controls as they are.
+                            let _ = NoControl(&mut out).write_str(set.value(e));
                             sep = " ";
                         }
                         if let Some(t) = set.trace() {
@@ -248,17 +249,20 @@ struct Request {
 }
 
 impl Request {
-    /// `POST /todos 201 2.8ms`, if the event is a request log line.
+    /// `POST /todos 201 2.8ms`, if the event is a request log line: the URL without its secrets
+    /// (as the JSON format writes it), control characters escaped.
     fn line(&self) -> Option<String> {
         let (Some(method), Some(url), Some(status)) = (&self.method, &self.url, &self.status)
         else {
             return None;
         };
+        let url = crate::stackdriver::redact_url(url);
         // An absolute URL is shown from its path: the host is the terminal's own server.
-        let path = url.split_once("://").map_or(url.as_str(), |(_, rest)| {
+        let path = url.split_once("://").map_or(url.as_ref(), |(_, rest)| {
             rest.find('/').map_or("/", |i| &rest[i..])
         });
-        let mut line = format!("{method} {path} {status}");
+        let mut line = String::with_capacity(method.len() + path.len() + status.len() + 16);
+        let _ = write!(NoControl(&mut line), "{method} {path} {status}");
         if let Some(latency) = self.latency.as_deref().and_then(human_latency) {
             line.push(' ');
             line.push_str(&latency);
@@ -269,13 +273,18 @@ impl Request {
 
 impl PrettyFields<'_> {
     /// Whether the field is left out of the line: a `log` record's own fields, or the request
-    /// log's `httpRequest.*` (method, URL, status and latency make the message).
+    /// log's `httpRequest.*` (or tracing-stackdriver's `http_request.*`; method, URL, status
+    /// and latency make the message).
     fn skipped(&mut self, field: &Field, value: &dyn fmt::Display) -> bool {
         let name = field.name();
         if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&name) {
             return true;
         }
-        let Some(key) = name.strip_prefix(HTTP_REQUEST) else {
+        // tracing-stackdriver's names too, as the JSON format reads them.
+        let Some(key) = name.strip_prefix(HTTP_REQUEST).or_else(|| {
+            crate::stackdriver::http_request_key(name)
+                .and_then(|key| key.strip_prefix(HTTP_REQUEST))
+        }) else {
             return false;
         };
         let slot = match key {
