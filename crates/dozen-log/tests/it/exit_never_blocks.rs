@@ -35,6 +35,7 @@ pub(crate) fn run_role(role: &str) -> bool {
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
         "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
         "pretty-hostile" => crate::terminal_safe::pretty_hostile(),
+        "panic-secret-own-hook" => crate::masks_registered_secrets::panic_with_secret_own_hook(),
         _ => return false,
     }
     true
