@@ -372,10 +372,32 @@ impl Visit for PrettyFields<'_> {
     }
 }
 
-/// Whether `s` may hold a control character: one below 0x20, 0x7f, or a C1 control (whose UTF-8
-/// form starts with the byte 0xc2; a few other characters do too, and take the slow path).
+/// Whether `s` holds a control character (below 0x20, DEL, or a C1 control).
 fn has_control(s: &str) -> bool {
-    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+    maybe_control(s) && s.chars().any(char::is_control)
+}
+
+/// Whether `s` may hold a control character: a byte below 0x20, 0x7f (DEL), or any byte of a
+/// character beyond ASCII (a C1 control is one; for the others [`has_control`] looks again).
+/// Eight bytes at a time, as every value of every line passes here.
+fn maybe_control(s: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = s.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        // A byte below 0x20 borrows into its high bit, and only such a byte borrows at all; a
+        // byte at or above 0x7f has its high bit set once 1 is added, and only 0xff carries.
+        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let above = (w | w.wrapping_add(ONES)) & HIGH;
+        if below | above != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| !(0x20..0x7f).contains(&b))
 }
 
 /// A `fmt::Write` adapter that shows control characters escaped (`\n`, `\r`, `\t`, else
@@ -401,5 +423,38 @@ impl fmt::Write for NoControl<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`maybe_control`] must answer, a byte at a time.
+    fn slow(s: &str) -> bool {
+        s.bytes().any(|b| !(0x20..0x7f).contains(&b))
+    }
+
+    #[test]
+    fn every_byte_at_every_place_of_a_word_is_seen() {
+        for c in (0..=0x7f_u8)
+            .map(char::from)
+            .chain(['\u{80}', '\u{9b}', '\u{9f}', 'é', '中'])
+        {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let text: String = (0..len).map(|i| if i == at { c } else { 'a' }).collect();
+                    assert_eq!(maybe_control(&text), slow(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_check_answers_as_the_slow_one(s in "\\PC{0,40}|[\\x00-\\u{a0}]{0,40}") {
+            proptest::prop_assert_eq!(maybe_control(&s), slow(&s));
+            proptest::prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
+        }
     }
 }
