@@ -272,8 +272,8 @@ impl Builder {
         tracing::subscriber::set_global_default(subscriber).map_err(|_| Error::already_set())?;
         log_bridge::install(max_level);
         if parts.panic_hook {
-            // In the pretty format the previous hook's message is the readable report; the
-            // hook then only makes sure the lines logged before the panic are out first.
+            // In the pretty format the hook's masked report on standard error is the readable
+            // one; the hook also makes sure the lines logged before the panic are out first.
             panic::install(config, sink.clone(), !is_pretty);
         }
         Ok(Guard::new(Flusher { sink }, resolved))

@@ -391,7 +391,10 @@ impl Key {
 /// The number of field names whose [`Key`] a [`KeyCache`] keeps.
 const KEY_SLOTS: usize = 128;
 
-/// The [`Key`]s of the fields recorded last on a thread, one per field name, in a two-way
+/// How many slots a name may use: the slots of one set.
+const KEY_WAYS: usize = 4;
+
+/// The [`Key`]s of the fields recorded last on a thread, one per field name, in a four-way
 /// table. A slot is found by the address and length of the field's `&'static str` name: a
 /// static string never changes, so an equal address and length is an equal name, and the key
 /// kept for it is the key of the field being recorded. Events and spans keep caches of their
@@ -421,10 +424,11 @@ impl KeyCache {
 
     /// The key of a field named `name`, worked out when not kept.
     fn get(&mut self, name: &'static str) -> &Key {
-        // The two slots a name may use: a multiplicative hash of its address and length, and
-        // its neighbour, so that two names of one event that hash alike both stay.
-        let hash = (name.as_ptr().addr() ^ name.len()).wrapping_mul(0x9e37_79b9);
-        let first = (hash >> 16) % KEY_SLOTS;
+        // The slot a multiplicative hash of its address and length picks (the product's top
+        // bits, which all bits of the input move), then the other slots of its set, so that up
+        // to four names of one event that hash alike all stay: where static strings land is
+        // up to the linker, and a thrashing slot would cost a key per field per event.
+        let first = Self::home(name);
         let at = if self.holds(first, name) {
             first
         } else {
@@ -435,28 +439,37 @@ impl KeyCache {
             .1
     }
 
+    /// The slot a multiplicative hash of the address and length of `name` picks.
+    fn home(name: &'static str) -> usize {
+        let input = (name.as_ptr().addr() ^ name.len()) as u64;
+        let hash = input.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (hash >> (u64::BITS - KEY_SLOTS.trailing_zeros())) as usize
+    }
+
     fn holds(&self, at: usize, name: &'static str) -> bool {
         self.slots
             .get(at)
             .is_some_and(|slot| slot.as_ref().is_some_and(|(n, _)| std::ptr::eq(*n, name)))
     }
 
-    /// The slot of `name` when its neighbour slot holds it; else works out its key into slot
-    /// `first` or the neighbour, whichever is free (`first` when neither is).
+    /// The slot of `name` when another slot of the set of `first` holds it; else works out
+    /// its key into `first` if free (where the next look finds it at once), else into the first
+    /// free slot of that set, else into `first`.
     #[cold]
     #[inline(never)]
     fn find_or_fill(&mut self, first: usize, name: &'static str) -> usize {
-        if self.holds(first ^ 1, name) {
-            return first ^ 1;
+        let set = first & !(KEY_WAYS - 1);
+        let ways = set..set + KEY_WAYS;
+        if let Some(at) = ways.clone().find(|&at| self.holds(at, name)) {
+            return at;
         }
         if self.slots.is_empty() {
             self.slots.resize_with(KEY_SLOTS, Default::default);
         }
-        let at = if self.slots[first].is_some() && self.slots[first ^ 1].is_none() {
-            first ^ 1
-        } else {
-            first
-        };
+        let at = std::iter::once(first)
+            .chain(ways)
+            .find(|&at| self.slots[at].is_none())
+            .unwrap_or(first);
         self.slots[at] = Some(Self::fresh(name, self.is_span));
         at
     }
@@ -847,6 +860,26 @@ mod tests {
                     assert_eq!(got.rewritten, expected.rewritten, "{name}");
                 }
             }
+        }
+        // Four names that hash to one slot all stay, whatever their order.
+        let mut homes = vec![Vec::new(); KEY_SLOTS];
+        let alike = (0..)
+            .map(|i| -> &'static str { Box::leak(format!("g{i}").into_boxed_str()) })
+            .find_map(|name| {
+                let set = &mut homes[KeyCache::home(name)];
+                set.push(name);
+                (set.len() == KEY_WAYS).then(|| set.clone())
+            })
+            .unwrap();
+        let mut cache = KeyCache::new();
+        for name in alike.iter().chain(alike.iter().rev()) {
+            cache.get(name);
+        }
+        for name in &alike {
+            assert!(
+                (0..KEY_SLOTS).any(|at| cache.holds(at, name)),
+                "{name} was evicted by a name of its own slot"
+            );
         }
         // `insert_id` is the entry's insert id on an event and a field of its own on a span.
         assert_ne!(

@@ -1,8 +1,10 @@
 //! The panic hook: one CRITICAL line in the Error Reporting shape before the process dies.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
@@ -12,16 +14,26 @@ use crate::escape::{escape_into, push_json_str};
 use crate::json::{Config, Head, with_scratch};
 use crate::writer::{FLUSH_TIMEOUT, Sink, is_helper, is_writing};
 
-/// Installs the hook (writing the JSON line when `json`, flushing in any case), chaining to the
-/// one installed before.
+/// Installs the hook: the JSON line when `json`, a flush in any case, then the standard hook's
+/// report on standard error, masked ([`report`]).
 ///
 /// The hook never waits on a lock the panicking thread may hold, and never longer than
 /// [`FLUSH_TIMEOUT`]: span fields are formatted before a span's lock is taken (so a panicking
 /// `Debug` holds none), the line goes out through [`Sink::write_and_flush_within`], and when
 /// the writer itself panicked (it may hold its own lock) the line goes to standard error
-/// instead. A helper thread's own panic is left to the previous hook.
+/// instead. A helper thread's own panic gets the report only.
+///
+/// Invariant: the payload reaches standard error only masked. So the standard hook is never
+/// called: it would print the payload as it is. A hook installed before this one that is not
+/// the standard hook (an error reporter's) is still called after the report; what it does with
+/// the payload is its own business, and the README says so.
 pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
     let previous = std::panic::take_hook();
+    // `take_hook` left the standard hook in place: taking it once more gives the standard
+    // hook's box, the same value `previous` is when nobody had set a hook.
+    let standard = std::panic::take_hook();
+    let previous = (!std::ptr::eq(&raw const *previous, &raw const *standard)).then_some(previous);
+    drop(standard);
     std::panic::set_hook(Box::new(move |info| {
         if !is_helper() {
             let line = json.then(|| panic_line(&config, info));
@@ -33,8 +45,50 @@ pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
                 sink.write_and_flush_within(line, FLUSH_TIMEOUT);
             }
         }
-        previous(info);
+        let _ = std::io::stderr().write_all(report(info).as_bytes());
+        if let Some(previous) = &previous {
+            previous(info);
+        }
     }));
+}
+
+/// Whether a report has said how to get a backtrace.
+static NOTED: AtomicBool = AtomicBool::new(false);
+
+/// The standard hook's report, masked: `thread '<name>' panicked at <file>:<line>:<column>:`,
+/// the payload on the next line, then a backtrace when `RUST_BACKTRACE` asks for one (`full`
+/// for every frame, any value but `0` for the short form) or the standard hook's note.
+fn report(info: &PanicHookInfo<'_>) -> String {
+    let mut out = String::with_capacity(256);
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("<unnamed>");
+    let _ = match info.location() {
+        Some(l) => writeln!(out, "\nthread '{name}' panicked at {l}:"),
+        None => writeln!(out, "\nthread '{name}' panicked:"),
+    };
+    out.push_str(payload(info));
+    out.push('\n');
+    match std::env::var_os("RUST_BACKTRACE") {
+        Some(style) if style == "full" => {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            let _ = write!(out, "stack backtrace:\n{backtrace:#}");
+        }
+        Some(style) if style != "0" => {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            let _ = write!(out, "stack backtrace:\n{backtrace}");
+            out.push_str(
+                "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose \
+                 backtrace.\n",
+            );
+        }
+        // As the standard hook, once per process.
+        _ if !NOTED.swap(true, Ordering::Relaxed) => out.push_str(
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        ),
+        _ => {}
+    }
+    crate::mask::mask_line(&mut out);
+    out
 }
 
 /// The panic payload as text (`&str` and `String` payloads; anything else is named as such).

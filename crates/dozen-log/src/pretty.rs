@@ -163,7 +163,8 @@ where
                             out.push_str(sep);
                             self.paint(&mut out, ITALIC, e.key);
                             out.push('=');
-                            out.push_str(set.value(e));
+                            // JSON-escaped, which leaves DEL and the C1 controls as they are.
+                            let _ = NoControl(&mut out).write_str(set.value(e));
                             sep = " ";
                         }
                         if let Some(t) = set.trace() {
@@ -248,17 +249,20 @@ struct Request {
 }
 
 impl Request {
-    /// `POST /todos 201 2.8ms`, if the event is a request log line.
+    /// `POST /todos 201 2.8ms`, if the event is a request log line: the URL without its secrets
+    /// (as the JSON format writes it), control characters escaped.
     fn line(&self) -> Option<String> {
         let (Some(method), Some(url), Some(status)) = (&self.method, &self.url, &self.status)
         else {
             return None;
         };
+        let url = crate::stackdriver::redact_url(url);
         // An absolute URL is shown from its path: the host is the terminal's own server.
-        let path = url.split_once("://").map_or(url.as_str(), |(_, rest)| {
+        let path = url.split_once("://").map_or(url.as_ref(), |(_, rest)| {
             rest.find('/').map_or("/", |i| &rest[i..])
         });
-        let mut line = format!("{method} {path} {status}");
+        let mut line = String::with_capacity(method.len() + path.len() + status.len() + 16);
+        let _ = write!(NoControl(&mut line), "{method} {path} {status}");
         if let Some(latency) = self.latency.as_deref().and_then(human_latency) {
             line.push(' ');
             line.push_str(&latency);
@@ -269,13 +273,18 @@ impl Request {
 
 impl PrettyFields<'_> {
     /// Whether the field is left out of the line: a `log` record's own fields, or the request
-    /// log's `httpRequest.*` (method, URL, status and latency make the message).
+    /// log's `httpRequest.*` (or tracing-stackdriver's `http_request.*`; method, URL, status
+    /// and latency make the message).
     fn skipped(&mut self, field: &Field, value: &dyn fmt::Display) -> bool {
         let name = field.name();
         if self.skip_log_fields && crate::log_bridge::FIELDS.contains(&name) {
             return true;
         }
-        let Some(key) = name.strip_prefix(HTTP_REQUEST) else {
+        // tracing-stackdriver's names too, as the JSON format reads them.
+        let Some(key) = name.strip_prefix(HTTP_REQUEST).or_else(|| {
+            crate::stackdriver::http_request_key(name)
+                .and_then(|key| key.strip_prefix(HTTP_REQUEST))
+        }) else {
             return false;
         };
         let slot = match key {
@@ -363,10 +372,32 @@ impl Visit for PrettyFields<'_> {
     }
 }
 
-/// Whether `s` may hold a control character: one below 0x20, 0x7f, or a C1 control (whose UTF-8
-/// form starts with the byte 0xc2; a few other characters do too, and take the slow path).
+/// Whether `s` holds a control character (below 0x20, DEL, or a C1 control).
 fn has_control(s: &str) -> bool {
-    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+    maybe_control(s) && s.chars().any(char::is_control)
+}
+
+/// Whether `s` may hold a control character: a byte below 0x20, 0x7f (DEL), or any byte of a
+/// character beyond ASCII (a C1 control is one; for the others [`has_control`] looks again).
+/// Eight bytes at a time, as every value of every line passes here.
+fn maybe_control(s: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = s.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        // A byte below 0x20 borrows into its high bit, and only such a byte borrows at all; a
+        // byte at or above 0x7f has its high bit set once 1 is added, and only 0xff carries.
+        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let above = (w | w.wrapping_add(ONES)) & HIGH;
+        if below | above != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| !(0x20..0x7f).contains(&b))
 }
 
 /// A `fmt::Write` adapter that shows control characters escaped (`\n`, `\r`, `\t`, else
@@ -392,5 +423,38 @@ impl fmt::Write for NoControl<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`maybe_control`] must answer, a byte at a time.
+    fn slow(s: &str) -> bool {
+        s.bytes().any(|b| !(0x20..0x7f).contains(&b))
+    }
+
+    #[test]
+    fn every_byte_at_every_place_of_a_word_is_seen() {
+        for c in (0..=0x7f_u8)
+            .map(char::from)
+            .chain(['\u{80}', '\u{9b}', '\u{9f}', 'é', '中'])
+        {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let text: String = (0..len).map(|i| if i == at { c } else { 'a' }).collect();
+                    assert_eq!(maybe_control(&text), slow(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_check_answers_as_the_slow_one(s in "\\PC{0,40}|[\\x00-\\u{a0}]{0,40}") {
+            proptest::prop_assert_eq!(maybe_control(&s), slow(&s));
+            proptest::prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
+        }
     }
 }

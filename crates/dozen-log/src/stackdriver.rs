@@ -103,7 +103,8 @@ fn latency(json: &str) -> Option<String> {
 }
 
 /// Parses a `Duration`'s `Debug` form; `None` for a Cloud Logging Duration (seconds with at
-/// most 9 fractional digits), which needs no rewriting, or for anything else.
+/// most 9 fractional digits), which needs no rewriting, for a value no `Duration` holds (the
+/// arithmetic is checked: an application's text is any text), or for anything else.
 fn debug_duration(text: &str) -> Option<Duration> {
     let digits = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -122,13 +123,15 @@ fn debug_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     let whole: u128 = whole.parse().ok()?;
-    let scale = 10u128.pow(u32::try_from(fraction.len()).ok()?);
+    let scale = 10u128.checked_pow(u32::try_from(fraction.len()).ok()?)?;
     let fraction: u128 = if fraction.is_empty() {
         0
     } else {
         fraction.parse().ok()?
     };
-    let nanos = whole.checked_mul(unit_nanos)? + fraction * unit_nanos / scale;
+    let nanos = whole
+        .checked_mul(unit_nanos)?
+        .checked_add(fraction.checked_mul(unit_nanos)? / scale)?;
     let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
     let sub = u32::try_from(nanos % 1_000_000_000).ok()?;
     Some(Duration::new(secs, sub))
@@ -200,6 +203,28 @@ mod tests {
         check("0.25", Some("\"0.250s\""));
         check("3", Some("\"3.000s\""));
         check("-1", None);
+    }
+
+    #[test]
+    fn a_latency_too_large_for_any_duration_is_kept_as_written() {
+        fn check(text: &str) {
+            assert_eq!(debug_duration(text), None, "{text}");
+            assert_eq!(http_value(LATENCY, &format!("\"{text}\"")), None, "{text}");
+        }
+        // u128::MAX is 340282366920938463463374607431768211455.
+        check("340282366920938463463374607431768211.9us");
+        check("340282366920938463463374607431768211455.5ns");
+        check("340282366920938463463374607431768211455ms");
+        check("340282366920938463463374607431768211456ns");
+        check("340282366920938463463374607431768211.999999999999999999us");
+        check("99999999999999999999999999999999999999999s");
+        // The largest Duration is still one.
+        assert_eq!(
+            debug_duration("18446744073709551615.9999999999s"),
+            Some(Duration::new(u64::MAX, 999_999_999))
+        );
+        // One second more is not.
+        check("18446744073709551616.0000000000s");
     }
 
     #[test]

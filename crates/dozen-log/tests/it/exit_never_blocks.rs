@@ -34,6 +34,8 @@ pub(crate) fn run_role(role: &str) -> bool {
         "panic-in-writer" => panic_in_writer(),
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
         "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
+        "pretty-hostile" => crate::terminal_safe::pretty_hostile(),
+        "panic-secret-own-hook" => crate::masks_registered_secrets::panic_with_secret_own_hook(),
         _ => return false,
     }
     true

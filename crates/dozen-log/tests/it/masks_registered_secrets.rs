@@ -1,7 +1,8 @@
 //! Defence in depth: a value registered in `dozen_redact` never reaches a line dozen-log writes,
 //! in the JSON and the pretty format, whoever logged it and wherever in the line it sits
 //! (message, event field, span field, error chain, label, `httpRequest` member, target of a
-//! driver's warning). Values shorter than `dozen_redact::MIN_SECRET_LEN` are exempt.
+//! driver's warning), nor the panic hook's report on standard error. Values shorter than
+//! `dozen_redact::MIN_SECRET_LEN` are exempt.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -135,7 +136,8 @@ fn cutting_a_long_line_never_leaves_part_of_a_secret() {
     }
 }
 
-/// The child role `panic-secret`: panics with a registered value in the payload.
+/// The child role `panic-secret`: panics with a registered value in the payload, as
+/// `unwrap` on a driver's error does.
 pub(crate) fn panic_with_secret() {
     register();
     let _guard = crate::child::from_env().init().unwrap();
@@ -144,22 +146,87 @@ pub(crate) fn panic_with_secret() {
         dsn = format!("postgres://app:{PASSWORD}@db").as_str()
     );
     let _entered = span.enter();
-    panic!("cannot connect with {PASSWORD}");
+    connect().unwrap();
 }
 
+/// A driver's error that echoes the connection string.
+fn connect() -> Result<(), String> {
+    Err(format!("auth failed for postgres://app:{PASSWORD}@db"))
+}
+
+/// The child role `panic-secret-own-hook`: as `panic-secret`, with the application's own hook
+/// installed before dozen-log's.
+pub(crate) fn panic_with_secret_own_hook() {
+    std::panic::set_hook(Box::new(|_| eprintln!("own hook ran")));
+    panic_with_secret();
+}
+
+/// The payload of `panic-secret`, masked.
+const MASKED_PAYLOAD: &str =
+    "called `Result::unwrap()` on an `Err` value: \"auth failed for postgres://app:***@db\"";
+
 #[test]
-fn the_panic_line_is_masked_too() {
-    let out = child("panic-secret", &[]).output().unwrap();
-    assert!(!out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains(PASSWORD), "{stdout}");
-    let lines = json_lines(&out.stdout);
-    let panic_line = lines
-        .iter()
-        .find(|l| l["severity"] == "CRITICAL")
-        .unwrap_or_else(|| panic!("{stdout}"));
-    assert_eq!(panic_line["message"], "panicked: cannot connect with ***");
-    assert_eq!(panic_line["dsn"], "postgres://app:***@db");
+fn the_panic_report_is_masked_on_both_outputs() {
+    // (role, LOG_FORMAT, RUST_BACKTRACE)
+    let cases = [
+        ("panic-secret", "json", None),
+        ("panic-secret", "pretty", None),
+        ("panic-secret", "json", Some("1")),
+        ("panic-secret", "pretty", Some("full")),
+        ("panic-secret-own-hook", "json", None),
+        ("panic-secret-own-hook", "pretty", Some("1")),
+    ];
+    for (role, format, backtrace) in cases {
+        let case = format!("{role} {format} RUST_BACKTRACE={backtrace:?}");
+        let mut envs = vec![("LOG_FORMAT", format)];
+        envs.extend(backtrace.map(|b| ("RUST_BACKTRACE", b)));
+        let out = child(role, &envs).output().unwrap();
+        assert!(!out.status.success(), "{case}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stdout.contains(PASSWORD), "{case}: {stdout}");
+        assert!(!stderr.contains(PASSWORD), "{case}: {stderr}");
+        if format == "json" {
+            let lines = json_lines(&out.stdout);
+            let panic_line = lines
+                .iter()
+                .find(|l| l["severity"] == "CRITICAL")
+                .unwrap_or_else(|| panic!("{case}: {stdout}"));
+            assert_eq!(
+                panic_line["message"],
+                format!("panicked: {MASKED_PAYLOAD}"),
+                "{case}"
+            );
+            assert_eq!(panic_line["dsn"], "postgres://app:***@db", "{case}");
+        }
+        // The standard hook's report, once: in the pretty format the only one.
+        let file = "crates/dozen-log/tests/it/masks_registered_secrets.rs";
+        assert_eq!(
+            stderr.matches(" panicked at ").count(),
+            1,
+            "{case}: {stderr}"
+        );
+        let report = stderr
+            .lines()
+            .skip_while(|l| !l.starts_with("thread '"))
+            .take(2)
+            .collect::<Vec<_>>();
+        assert!(
+            report[0].contains(&format!(" panicked at {file}:")),
+            "{case}: {stderr}"
+        );
+        assert_eq!(report[1], MASKED_PAYLOAD, "{case}: {stderr}");
+        assert_eq!(
+            stderr.contains("stack backtrace:"),
+            backtrace.is_some(),
+            "{case}: {stderr}"
+        );
+        assert_eq!(
+            stderr.contains("own hook ran"),
+            role.ends_with("own-hook"),
+            "{case}: {stderr}"
+        );
+    }
 }
 
 /// A config struct whose derived `Debug` shows the password, as drivers' options do.
