@@ -56,8 +56,8 @@ pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
 static NOTED: AtomicBool = AtomicBool::new(false);
 
 /// The standard hook's report, masked: `thread '<name>' panicked at <file>:<line>:<column>:`,
-/// the payload on the next line, then a backtrace when `RUST_BACKTRACE` asks for one (`full`
-/// for every frame, any value but `0` for the short form) or the standard hook's note.
+/// the payload on the next line, then a backtrace when `RUST_BACKTRACE` (or
+/// `RUST_LIB_BACKTRACE`) asks for one, every frame, or the standard hook's note.
 fn report(info: &PanicHookInfo<'_>) -> String {
     let mut out = String::with_capacity(256);
     let thread = std::thread::current();
@@ -68,24 +68,18 @@ fn report(info: &PanicHookInfo<'_>) -> String {
     };
     out.push_str(payload(info));
     out.push('\n');
-    match std::env::var_os("RUST_BACKTRACE") {
-        Some(style) if style == "full" => {
-            let backtrace = std::backtrace::Backtrace::force_capture();
-            let _ = write!(out, "stack backtrace:\n{backtrace:#}");
-        }
-        Some(style) if style != "0" => {
-            let backtrace = std::backtrace::Backtrace::force_capture();
-            let _ = write!(out, "stack backtrace:\n{backtrace}");
-            out.push_str(
-                "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose \
-                 backtrace.\n",
-            );
-        }
+    // std decides from `RUST_LIB_BACKTRACE` and `RUST_BACKTRACE` whether to
+    // capture; this crate reads no variable of its own. A backtrace taken is
+    // printed whole (std's `full` form): the short form's trimming depends on
+    // which of the variables asked, which only std knows.
+    let backtrace = std::backtrace::Backtrace::capture();
+    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+        let _ = write!(out, "stack backtrace:\n{backtrace:#}");
+    } else if !NOTED.swap(true, Ordering::Relaxed) {
         // As the standard hook, once per process.
-        _ if !NOTED.swap(true, Ordering::Relaxed) => out.push_str(
+        out.push_str(
             "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-        ),
-        _ => {}
+        );
     }
     crate::mask::mask_line(&mut out);
     out
