@@ -86,8 +86,14 @@ impl<B: Backend> Worker<B> {
         }
     }
 
-    /// Takes `settings` (loaded from the environment); a `with_*` override
-    /// wins whichever is called first.
+    /// The backend the worker takes jobs from (for the `jobs` admin
+    /// commands, or to enqueue on the same one).
+    pub fn backend(&self) -> &Arc<B> {
+        &self.backend
+    }
+
+    /// Takes `settings` (loaded from the environment), replacing those of
+    /// an earlier call; a `with_*` override wins whichever is called first.
     pub fn settings(mut self, settings: JobsSettings) -> Self {
         self.settings = settings;
         self

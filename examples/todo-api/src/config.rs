@@ -83,8 +83,9 @@ pub struct App {
     pub database_url: ServiceUrl,
 }
 
-/// The worker's own settings: its database and how it takes jobs.
-pub type Worker = (Database, JobsSettings, Reminders);
+/// The worker's own settings: its database and its reminders' work time
+/// (dozen reads `JobsSettings`, how it takes jobs, for `Service::worker`).
+pub type Worker = (Database, Reminders);
 
 /// The database both process types share.
 #[derive(Debug, Deserialize)]

@@ -30,20 +30,15 @@ pub fn worker() -> Service<Settings> {
     Service::<Settings>::new("todo-worker", env!("CARGO_PKG_VERSION"))
         .with_database(|(database, ..): &Settings| &database.database_url)
         .with_migrations(db::migrator)
-        .with_jobs(|ctx| async move { open(&ctx).await.map(|db| db.jobs) })
-        .process("worker", |ctx| async move {
+        .worker(|ctx| async move {
             let db = open(&ctx).await?;
-            let (_, jobs, reminders) = ctx.settings();
-            let work_time = reminders.job_work_time;
-            Worker::new(db.jobs.clone())
-                .settings(jobs.clone())
-                .handle(move |job: JobContext, reminder: Reminder| {
+            let work_time = ctx.settings().1.job_work_time;
+            Ok::<_, BoxError>(Worker::new(db.jobs.clone()).handle(
+                move |job: JobContext, reminder: Reminder| {
                     let db = db.clone();
                     async move { remind(&db, &job, reminder, work_time).await }
-                })
-                .run(ctx.shutdown())
-                .await;
-            Ok::<_, BoxError>(())
+                },
+            ))
         })
 }
 

@@ -1,14 +1,17 @@
 //! `PROGRAM jobs status|dead|retry`: dozen-jobs' admin commands on the
 //! service's queue, with the settings of the process and its logging on
-//! stderr; results on stdout. Stopped by a signal, it exits 143.
+//! stderr; results on stdout. Stopped by a signal, it exits 143. And the
+//! worker process type of `Service::worker`, whose builder also opens the
+//! queue of those commands.
 
 use std::ffi::OsString;
 use std::future::Future;
 use std::io::{self, Write as _};
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::rc::Rc;
 
-use dozen_jobs::admin;
+use dozen_jobs::{Admin, Backend, JobsSettings, Worker, admin};
 use serde::de::DeserializeOwned;
 
 use super::box_error::BoxError;
@@ -19,6 +22,7 @@ use super::lifecycle::{
     Declared, LogsTo, Names, build_shutdown, plan_or_exit, settings_and_logging,
 };
 use super::settings::{Needs, Validate};
+use super::step::StepFuture;
 use super::stopped::{Phases, unless_shutdown};
 
 /// The exit code when the queue cannot be opened or its store fails
@@ -32,21 +36,80 @@ type Run = Pin<Box<dyn Future<Output = Result<u8, BoxError>> + Send>>;
 /// The app's queue, opened for an admin command.
 pub(crate) type QueueOf<S> = dyn Fn(Context<S>, admin::Command) -> Run;
 
+/// The worker process type's function: given the context and `JOBS_*`,
+/// builds the app's worker, gives it the settings and runs it until it has
+/// drained.
+pub(crate) type WorkerFn<S> = Box<dyn FnOnce(Context<S>, JobsSettings) -> StepFuture<()>>;
+
 /// Boxes the app's queue opener `queue` into a [`QueueOf`].
 pub(crate) fn declare<S, F, Fut, B, E>(queue: F) -> Box<QueueOf<S>>
 where
     S: Send + Sync + 'static,
     F: Fn(Context<S>) -> Fut + 'static,
     Fut: Future<Output = Result<B, E>> + Send + 'static,
-    B: dozen_jobs::Admin + 'static,
+    B: Admin + 'static,
+    E: Into<BoxError>,
+{
+    declare_on(queue, itself::<B>)
+}
+
+/// The app's worker builder `build`, declared twice from one function: the
+/// worker process type, and the opener of the `jobs` command, which runs
+/// on the backend of the worker built (its handlers are never run there).
+///
+/// The worker is given `JOBS_*` after `build` returns: the settings from
+/// the environment replace any the app gave with `Worker::settings`, and a
+/// `Worker::with_*` override still wins over them.
+pub(crate) fn declare_worker<S, F, Fut, B, E>(build: F) -> (WorkerFn<S>, Box<QueueOf<S>>)
+where
+    S: Send + Sync + 'static,
+    F: Fn(Context<S>) -> Fut + 'static,
+    Fut: Future<Output = Result<Worker<B>, E>> + Send + 'static,
+    B: Backend + Admin,
+    E: Into<BoxError>,
+{
+    let build = Rc::new(build);
+    let process = Rc::clone(&build);
+    let run: WorkerFn<S> = Box::new(move |ctx, settings| {
+        let shutdown = ctx.shutdown().clone();
+        let built = process(ctx);
+        Box::pin(async move {
+            let worker = built.await.map_err(Into::into)?;
+            worker.settings(settings).run(&shutdown).await;
+            Ok(())
+        })
+    });
+    let queue = declare_on(move |ctx| build(ctx), backend_of::<B>);
+    (run, queue)
+}
+
+/// The queue itself, for [`declare_on`].
+fn itself<B>(queue: &B) -> &B {
+    queue
+}
+
+/// The backend of `worker`, for [`declare_on`].
+fn backend_of<B: Backend>(worker: &Worker<B>) -> &B {
+    worker.backend()
+}
+
+/// Boxes `open` into a [`QueueOf`] whose command runs on `admin_of` what
+/// `open` returns.
+fn declare_on<S, F, Fut, T, A, E>(open: F, admin_of: fn(&T) -> &A) -> Box<QueueOf<S>>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Context<S>) -> Fut + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    A: Admin + 'static,
     E: Into<BoxError>,
 {
     Box::new(move |ctx, command| {
-        let opened = queue(ctx);
+        let opened = open(ctx);
         Box::pin(async move {
-            let queue = opened.await.map_err(Into::into)?;
+            let opened = opened.await.map_err(Into::into)?;
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = admin::run(&queue, &command, &mut out, &mut err).await;
+            let code = admin::run(admin_of(&opened), &command, &mut out, &mut err).await;
             let _ = io::stdout()
                 .write_all(&out)
                 .and_then(|()| io::stdout().flush());
@@ -84,7 +147,7 @@ where
         }
     };
     let (mut loaded, log) =
-        match settings_and_logging(names, false, needs, validate, LogsTo::Stderr) {
+        match settings_and_logging(names, (false, true), needs, validate, LogsTo::Stderr) {
             Ok(started) => started,
             Err(code) => return code,
         };

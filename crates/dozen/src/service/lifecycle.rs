@@ -31,6 +31,20 @@ pub(crate) type Declared<S> = std::marker::PhantomData<S>;
 pub(crate) enum Kind<S> {
     Web(WebFn<S>),
     Named(ProcessFn<S>),
+    /// The job worker of `Service::worker`: a named process type that
+    /// reads `JOBS_*` as well.
+    #[cfg(feature = "jobs")]
+    Worker(super::jobs::WorkerFn<S>),
+}
+
+impl<S> Kind<S> {
+    /// Whether the process type takes jobs, and so reads `JOBS_*`.
+    pub(crate) fn takes_jobs(&self) -> bool {
+        #[cfg(feature = "jobs")]
+        return matches!(self, Self::Worker(_));
+        #[cfg(not(feature = "jobs"))]
+        false
+    }
 }
 
 /// Who is running: the service's name and version, and the process type.
@@ -52,11 +66,12 @@ where
     S: DeserializeOwned + Send + Sync + 'static,
 {
     let web = matches!(kind, Kind::Web(_));
-    let (mut loaded, log) = match settings_and_logging(names, web, needs, validate, LogsTo::Stdout)
-    {
-        Ok(started) => started,
-        Err(code) => return code,
-    };
+    let jobs = kind.takes_jobs();
+    let (mut loaded, log) =
+        match settings_and_logging(names, (web, jobs), needs, validate, LogsTo::Stdout) {
+            Ok(started) => started,
+            Err(code) => return code,
+        };
     #[cfg_attr(
         not(dozen_database),
         allow(clippy::let_unit_value, reason = "the plan is () without a driver")
@@ -136,16 +151,17 @@ pub(crate) enum LogsTo {
 }
 
 /// Loads the settings of process type `names.process` (the web one when
-/// `web`), sets up logging and logs the one report line; or says on stderr
-/// why not, and returns the exit code.
+/// `web`; one that takes jobs, with `JOBS_*`, when `jobs`), sets up
+/// logging and logs the one report line; or says on stderr why not, and
+/// returns the exit code.
 pub(crate) fn settings_and_logging<S: DeserializeOwned>(
     names: &Names<'_>,
-    web: bool,
+    (web, jobs): (bool, bool),
     needs: Needs,
     validate: Option<&Validate<S>>,
     logs_to: LogsTo,
 ) -> Result<(Loaded<S>, dozen_log::Guard), ExitCode> {
-    let loaded = match settings::load::<S>(web, needs, validate, None) {
+    let loaded = match settings::load::<S>(web, jobs, needs, validate, None) {
         Ok(loaded) => loaded,
         Err(error) => {
             #[allow(clippy::print_stderr, reason = "logging is not set up yet")]
@@ -217,7 +233,12 @@ where
     S: Send + Sync + 'static,
 {
     let Loaded {
-        app, web, shutdown, ..
+        app,
+        web,
+        shutdown,
+        #[cfg(feature = "jobs")]
+        jobs,
+        ..
     } = loaded;
     let shutdown = match build_shutdown(shutdown, matches!(kind, Kind::Web(_)), log) {
         Ok(shutdown) => shutdown,
@@ -228,6 +249,13 @@ where
     match (kind, web) {
         (Kind::Web(f), Some((web, http))) => web::run(f, ctx, &health, web, http).await,
         (Kind::Named(f), _) => named(process, f, ctx).await,
+        #[cfg(feature = "jobs")]
+        (Kind::Worker(f), _) => {
+            let Some(jobs) = jobs else {
+                unreachable!("the worker process type loads JobsSettings")
+            };
+            named(process, Box::new(move |ctx| f(ctx, jobs)), ctx).await
+        }
         (Kind::Web(_), None) => unreachable!("the web process type loads WebSettings"),
     }
 }

@@ -56,11 +56,16 @@ where
         }
         Err(_) => return ExitCode::from(exit_code::START_FAILED),
     }
-    let (mut loaded, log) =
-        match settings_and_logging(names, false, declared.needs(), validate, LogsTo::Stderr) {
-            Ok(started) => started,
-            Err(code) => return code,
-        };
+    let (mut loaded, log) = match settings_and_logging(
+        names,
+        (false, false),
+        declared.needs(),
+        validate,
+        LogsTo::Stderr,
+    ) {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
     let code = match declared.plan(&loaded.app, loaded.database.take()) {
         Ok(Some(plan)) => match &plan.schema {
             Some(schema) => runtime.block_on(async {

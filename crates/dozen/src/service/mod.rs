@@ -66,10 +66,14 @@ pub use watchdog::WEDGED_AFTER;
 use args::{Admin, Command, Format};
 use lifecycle::{Kind, Names};
 use settings::{Needs, Validate};
-use step::{ProcessFn, WebFn};
+use step::WebFn;
 
 /// The name of the web process type, on the command line and in logs.
 const WEB: &str = "web";
+
+/// The name of the process type of [`Service::worker`].
+#[cfg(feature = "jobs")]
+const WORKER: &str = "worker";
 
 /// A service: its name and version, its settings type `S`, and its process
 /// types. [`run`](Self::run) runs one of them, as the command line says.
@@ -85,11 +89,18 @@ pub struct Service<S = NoSettings> {
     version: String,
     validate: Option<Box<Validate<S>>>,
     web: Option<WebFn<S>>,
-    processes: Vec<(String, ProcessFn<S>)>,
+    /// The named process types (`Kind::Named`, or the `Kind::Worker` of
+    /// [`worker`](Self::worker)), in the order declared.
+    processes: Vec<(String, Kind<S>)>,
     #[cfg(dozen_database)]
     database: database::Declared<S>,
+    /// The queue of the `jobs` command, from [`with_jobs`](Self::with_jobs).
     #[cfg(feature = "jobs")]
     jobs: Option<Box<jobs::QueueOf<S>>>,
+    /// The queue of the `jobs` command, on the backend of the worker
+    /// [`worker`](Self::worker) builds: used when `jobs` is `None`.
+    #[cfg(feature = "jobs")]
+    worker_jobs: Option<Box<jobs::QueueOf<S>>>,
 }
 
 /// The database a process attaches, planned from its settings.
@@ -135,6 +146,8 @@ where
             database: database::Declared::default(),
             #[cfg(feature = "jobs")]
             jobs: None,
+            #[cfg(feature = "jobs")]
+            worker_jobs: None,
         }
     }
 
@@ -144,8 +157,9 @@ where
     /// `queue` with the process's settings and logging (on stderr) and
     /// prints its result on stdout (`--format json` for programs).
     ///
-    /// The worker process type runs the queue's `dozen_jobs::Worker` itself,
-    /// usually on the same `queue` function; see the crate's README.
+    /// A service with a [`worker`](Self::worker) has the command already,
+    /// on the worker's backend: `with_jobs` is for a command that opens the
+    /// queue otherwise, and then it wins.
     #[cfg(feature = "jobs")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jobs")))]
     pub fn with_jobs<F, Fut, B, E>(mut self, queue: F) -> Self
@@ -159,12 +173,56 @@ where
         self
     }
 
+    /// The process type `worker`, which runs the app's job worker: `build`
+    /// returns it (the queue and its handlers), usually on the database:
+    /// `Worker::new(SqlQueue::new(ctx.database().await?, ..)).handle(..)`.
+    /// The process then reads dozen-jobs' `JobsSettings` too
+    /// (`JOBS_CONCURRENCY`, `JOBS_LEASE`, ...), gives them to the worker and
+    /// runs it until shutdown has drained it; it exits 0 then (70 when
+    /// `build` returned an error, 0 when shutdown began while `build` was
+    /// still connecting or waiting for the schema).
+    ///
+    /// `JOBS_*` replace the settings `build` gave with
+    /// `Worker::settings`; a `Worker::with_*` override (say
+    /// `with_concurrency(1)`) still wins over them. The worker reserves the
+    /// shutdown's teardown budgets (closing the pool, flushing the logs)
+    /// itself.
+    ///
+    /// It also adds the command `PROGRAM jobs status|dead|retry`, which
+    /// calls `build` and runs on the worker's backend, never its handlers
+    /// (unless [`with_jobs`](Self::with_jobs) opens the queue otherwise).
+    ///
+    /// # Panics
+    ///
+    /// When a process type named `worker` is declared already.
+    #[cfg(feature = "jobs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jobs")))]
+    pub fn worker<F, Fut, B, E>(mut self, build: F) -> Self
+    where
+        F: Fn(Context<S>) -> Fut + 'static,
+        Fut: Future<Output = Result<dozen_jobs::Worker<B>, E>> + Send + 'static,
+        B: dozen_jobs::Backend + dozen_jobs::Admin,
+        E: Into<BoxError>,
+    {
+        let (run, queue) = jobs::declare_worker(build);
+        self.add_process(WORKER.to_owned(), Kind::Worker(run));
+        self.worker_jobs = Some(queue);
+        self
+    }
+
+    /// The queue of the `jobs` command: [`with_jobs`](Self::with_jobs)'s,
+    /// or else the worker's.
+    #[cfg(feature = "jobs")]
+    fn jobs_queue(&self) -> Option<&jobs::QueueOf<S>> {
+        self.jobs.as_deref().or(self.worker_jobs.as_deref())
+    }
+
     /// The admin commands the service has.
     fn admin(&self) -> Admin {
         Admin {
             migrate: self.has_migrations(),
             #[cfg(feature = "jobs")]
-            jobs: self.jobs.is_some(),
+            jobs: self.jobs_queue().is_some(),
             #[cfg(not(feature = "jobs"))]
             jobs: false,
         }
@@ -267,15 +325,23 @@ where
         Fut: Future + Send + 'static,
         Fut::Output: StepResult<()>,
     {
-        let name = name.into();
+        self.add_process(name.into(), Kind::Named(step::boxed(f)));
+        self
+    }
+
+    /// Adds the named process type `name`.
+    ///
+    /// # Panics
+    ///
+    /// As [`process`](Self::process).
+    fn add_process(&mut self, name: String, kind: Kind<S>) {
         assert!(
             !matches!(name.as_str(), WEB | "config" | "help")
                 && !name.starts_with('-')
                 && !self.processes.iter().any(|(taken, _)| *taken == name),
             "process type name {name:?} is reserved or taken"
         );
-        self.processes.push((name, step::boxed(f)));
-        self
+        self.processes.push((name, kind));
     }
 
     /// Runs the process the command line asks for, and returns its exit
@@ -317,7 +383,8 @@ where
             }
             Ok(Command::Config { format, process }) => {
                 let web = self.is_web(process.as_deref());
-                let description = settings::describe::<S>(web, self.needs());
+                let jobs = self.takes_jobs(process.as_deref());
+                let description = settings::describe::<S>(web, jobs, self.needs());
                 write_all(
                     io::stdout(),
                     &match format {
@@ -345,7 +412,7 @@ where
                     version: &self.version,
                     process: "jobs",
                 };
-                let Some(queue) = &self.jobs else {
+                let Some(queue) = self.jobs_queue() else {
                     unreachable!("parsed only with a queue")
                 };
                 #[cfg(dozen_database)]
@@ -394,7 +461,15 @@ where
         assert!(known, "no process type or command named {process:?}");
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let web = process == WEB;
-        settings::load::<S>(web, self.needs(), self.validate.as_deref(), Some(&vars)).map(drop)
+        let jobs = process == "jobs" || self.takes_jobs(Some(process));
+        settings::load::<S>(
+            web,
+            jobs,
+            self.needs(),
+            self.validate.as_deref(),
+            Some(&vars),
+        )
+        .map(drop)
     }
 
     fn run_process(mut self, process: Option<&str>) -> ExitCode {
@@ -407,8 +482,8 @@ where
             };
             match index {
                 Some(i) => {
-                    let (name, f) = self.processes.swap_remove(i);
-                    (name, Some(Kind::Named(f)))
+                    let (name, kind) = self.processes.swap_remove(i);
+                    (name, Some(kind))
                 }
                 None => (String::new(), None),
             }
@@ -442,6 +517,19 @@ where
         }
     }
 
+    /// Whether `process` (`None`: the default) takes jobs, and so reads
+    /// `JOBS_*`.
+    fn takes_jobs(&self, process: Option<&str>) -> bool {
+        if self.is_web(process) {
+            return false;
+        }
+        let named = match process {
+            Some(name) => self.processes.iter().find(|(taken, _)| taken == name),
+            None => self.processes.first(),
+        };
+        named.is_some_and(|(_, kind)| kind.takes_jobs())
+    }
+
     /// The process types, the default first.
     fn process_names(&self) -> impl Iterator<Item = &str> {
         self.web
@@ -457,6 +545,8 @@ where
             .map(|name| {
                 let about = if name == WEB {
                     "the HTTP service on PORT, with /livez and /readyz"
+                } else if self.takes_jobs(Some(name)) {
+                    "the job worker, with JOBS_*"
                 } else {
                     "a process type of this service"
                 };

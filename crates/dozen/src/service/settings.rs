@@ -103,6 +103,9 @@ pub(crate) struct Loaded<S> {
     pub(crate) app: S,
     /// `Some` for the web process type.
     pub(crate) web: Option<(WebSettings, HttpSettings)>,
+    /// `JOBS_*`: `Some` for the worker process type and the `jobs` command.
+    #[cfg(feature = "jobs")]
+    pub(crate) jobs: Option<dozen_jobs::JobsSettings>,
     pub(crate) shutdown: ShutdownSettings,
     pub(crate) log: LogSettings,
     /// What was read, secrets redacted, for the one report line.
@@ -113,17 +116,20 @@ pub(crate) struct Loaded<S> {
 pub(crate) type Validate<S> = dyn Fn(&S) -> Vec<Problem> + Send + Sync;
 
 /// Loads the app's settings `S` and dozen's for the web process type
-/// (`web`) or a named one from `vars` (the process environment when
-/// `None`), then checks them.
+/// (`web`) or a named one, with `JOBS_*` when it takes jobs (`jobs`: the
+/// worker process type, the `jobs` command), from `vars` (the process
+/// environment when `None`), then checks them.
 ///
 /// # Errors
 ///
 /// Every problem in one list: the load errors of `S` or else its own
 /// checks (`validate`), then the load errors of the web settings, then
-/// those of the shutdown and log settings or else their checks (the
-/// `RUST_LOG` filter and the drain budget), whatever else failed.
+/// those of `JOBS_*`, then those of the shutdown and log settings or else
+/// their checks (the `RUST_LOG` filter and the drain budget), whatever
+/// else failed.
 pub(crate) fn load<S: DeserializeOwned>(
     web: bool,
+    jobs: bool,
     needs: Needs,
     validate: Option<&Validate<S>>,
     vars: Option<&[(String, String)]>,
@@ -139,6 +145,8 @@ pub(crate) fn load<S: DeserializeOwned>(
         Ok((None, Report::default()))
     };
     let web_settings = web_settings.map_err(|error| problems.extend(error.problems().cloned()));
+    let jobs_settings =
+        load_jobs(jobs, vars).map_err(|error| problems.extend(error.problems().cloned()));
     let process = with_report::<ProcessTuple>(vars)
         .map_err(|error| problems.extend(error.problems().cloned()));
     let database =
@@ -173,20 +181,24 @@ pub(crate) fn load<S: DeserializeOwned>(
             problems.extend([problem(&error.to_string())]);
         }
     }
-    match (app, web_settings, process, database) {
+    match (app, web_settings, jobs_settings, process, database) {
         (
             Ok((app, app_report)),
             Ok((web, web_report)),
+            Ok((_jobs, jobs_report)),
             Ok(((shutdown, log), process_report)),
             Ok((_database, db_report)),
         ) if problems.problems().len() == 0 => {
             let mut report = app_report;
             report.extend(web_report);
+            report.extend(jobs_report);
             report.extend(process_report);
             report.extend(db_report);
             Ok(Loaded {
                 app,
                 web,
+                #[cfg(feature = "jobs")]
+                jobs: _jobs,
                 shutdown,
                 log,
                 #[cfg(dozen_database)]
@@ -196,6 +208,33 @@ pub(crate) fn load<S: DeserializeOwned>(
         }
         _ => Err(problems),
     }
+}
+
+/// `JOBS_*` when the process takes jobs (`jobs`), with its report (empty
+/// otherwise).
+#[cfg(feature = "jobs")]
+fn load_jobs(
+    jobs: bool,
+    vars: Option<&[(String, String)]>,
+) -> Result<(Option<dozen_jobs::JobsSettings>, Report), dozen_config::Error> {
+    if jobs {
+        with_report(vars).map(|(jobs, report)| (Some(jobs), report))
+    } else {
+        Ok((None, Report::default()))
+    }
+}
+
+/// Without the jobs feature, no process takes jobs.
+#[cfg(not(feature = "jobs"))]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with the jobs feature"
+)]
+fn load_jobs(
+    _jobs: bool,
+    _vars: Option<&[(String, String)]>,
+) -> Result<((), Report), dozen_config::Error> {
+    Ok(((), Report::default()))
 }
 
 /// What a database reads, for `needs`, with its report (empty for none).
@@ -270,9 +309,20 @@ fn problem(message: &str) -> Problem {
     Problem::new(var, what, expected)
 }
 
-/// Every variable the web process type (`web`) or a named one reads: the
-/// app's, then dozen's.
-pub(crate) fn describe<S: DeserializeOwned>(web: bool, needs: Needs) -> Description {
+/// Every variable the web process type (`web`) or a named one reads, with
+/// `JOBS_*` when it takes jobs (`jobs`): the app's, then dozen's.
+pub(crate) fn describe<S: DeserializeOwned>(web: bool, jobs: bool, needs: Needs) -> Description {
+    #[cfg(feature = "jobs")]
+    if jobs {
+        return describe_app::<(S, dozen_jobs::JobsSettings)>(web, needs);
+    }
+    let _ = jobs;
+    describe_app::<S>(web, needs)
+}
+
+/// Every variable of `A` (the app's settings, with what the process type
+/// reads for its role) and of dozen's settings for `web` and `needs`.
+fn describe_app<S: DeserializeOwned>(web: bool, needs: Needs) -> Description {
     match (web, needs) {
         #[cfg(dozen_database)]
         (true, Needs::Pool) => {
@@ -324,7 +374,7 @@ mod tests {
         let check = |web: bool, pairs: &[(&str, &str)], expected: &[&str]| {
             let vars = vars(pairs);
             let validate: &Validate<App> = &no_empty_greeting;
-            let got = match load::<App>(web, Needs::Nothing, Some(validate), Some(&vars)) {
+            let got = match load::<App>(web, false, Needs::Nothing, Some(validate), Some(&vars)) {
                 Ok(_) => String::new(),
                 Err(error) => error.to_string(),
             };
@@ -396,7 +446,7 @@ mod tests {
     #[test]
     fn the_report_lists_what_the_process_type_reads() {
         let vars = vars(&[("GREETING", "hi"), ("PORT", "0")]);
-        let web = load::<App>(true, Needs::Nothing, None, Some(&vars)).unwrap();
+        let web = load::<App>(true, false, Needs::Nothing, None, Some(&vars)).unwrap();
         let report = web.report.to_string();
         assert!(
             report.starts_with(
@@ -410,7 +460,7 @@ mod tests {
         let set = web.report.set_only().to_string();
         assert!(set.starts_with("GREETING=hi, PORT=0, "), "{set}");
         assert!(set.ends_with("more at their defaults"), "{set}");
-        let worker = load::<App>(false, Needs::Nothing, None, Some(&vars)).unwrap();
+        let worker = load::<App>(false, false, Needs::Nothing, None, Some(&vars)).unwrap();
         let report = worker.report.to_string();
         assert!(!report.contains("PORT"), "{report}");
         assert!(report.contains("SHUTDOWN_TIMEOUT"), "{report}");
@@ -419,7 +469,7 @@ mod tests {
     #[test]
     fn the_description_lists_what_the_process_type_reads() {
         let names = |web| {
-            describe::<App>(web, Needs::Nothing)
+            describe::<App>(web, false, Needs::Nothing)
                 .vars()
                 .map(|var| var.name().to_owned())
                 .collect::<Vec<_>>()
@@ -455,11 +505,11 @@ mod tests {
 
     #[test]
     fn an_app_without_settings_reads_only_dozens() {
-        let loaded = load::<NoSettings>(true, Needs::Nothing, None, Some(&[])).unwrap();
+        let loaded = load::<NoSettings>(true, false, Needs::Nothing, None, Some(&[])).unwrap();
         assert_eq!(loaded.web.unwrap().0.port, DEFAULT_PORT);
         let report = loaded.report.to_string();
         assert!(report.starts_with("PORT (default)"), "{report}");
-        let described = describe::<NoSettings>(true, Needs::Nothing);
+        let described = describe::<NoSettings>(true, false, Needs::Nothing);
         assert_eq!(described.vars().next().map(|var| var.name()), Some("PORT"));
     }
 }

@@ -73,17 +73,6 @@ fn run(args: &str, env: &[(&str, &str)]) -> (Output, Duration) {
     (output, started.elapsed())
 }
 
-/// The command's own stdout: the test harness writes a line or two first.
-fn result(stdout: &[u8]) -> String {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .filter(|line| {
-            !line.is_empty() && !line.starts_with("running ") && !line.starts_with("test ")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
     let Some(server) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
@@ -104,9 +93,9 @@ fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
     let stderr = String::from_utf8_lossy(&alone.stderr);
     assert_eq!(alone.status.code(), Some(0), "took {took:?}\n{stderr}");
     assert!(
-        result(&alone.stdout).contains("pending 0"),
+        crate::command_stdout(&alone.stdout).contains("pending 0"),
         "{}",
-        result(&alone.stdout)
+        crate::command_stdout(&alone.stdout)
     );
 
     // Dropped under the open queue: exit 69, no result, within a bound
@@ -119,7 +108,7 @@ fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
             (DROP_AFTER_OPEN, &server),
         ],
     );
-    let stdout = result(&dropped.stdout);
+    let stdout = crate::command_stdout(&dropped.stdout);
     let stderr = String::from_utf8_lossy(&dropped.stderr);
     let shown = format!("took {took:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(dropped.status.code(), Some(69), "{shown}");

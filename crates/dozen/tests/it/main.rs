@@ -24,6 +24,13 @@ mod process_types;
 mod readiness_checks;
 #[cfg(feature = "service")]
 mod stalled_stdout;
+#[cfg(all(
+    feature = "service",
+    feature = "jobs",
+    feature = "migrate",
+    feature = "sqlite"
+))]
+mod worker;
 
 /// A command that runs `module`'s `child` test (which calls [`run_child`])
 /// in a new process: an empty environment but for `SERVICE_ARGS` (`args`)
@@ -57,4 +64,22 @@ where
     let code = service.run_from(args.split_whitespace());
     let code = (0..=u8::MAX).find(|n| std::process::ExitCode::from(*n) == code);
     std::process::exit(code.map_or(1, i32::from));
+}
+
+/// A child's own stdout, an admin command's result: the test harness
+/// writes a line or two first.
+#[cfg(all(
+    feature = "service",
+    feature = "jobs",
+    feature = "migrate",
+    any(feature = "postgres", feature = "sqlite")
+))]
+fn command_stdout(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|line| {
+            !line.is_empty() && !line.starts_with("running ") && !line.starts_with("test ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
