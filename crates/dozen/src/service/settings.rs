@@ -139,12 +139,8 @@ pub(crate) fn load<S: DeserializeOwned>(
     if let (Ok((app, _)), Some(validate)) = (&app, validate) {
         problems.extend(validate(app));
     }
-    let web_settings = if web {
-        with_report::<WebTuple>(vars).map(|(web, report)| (Some(web), report))
-    } else {
-        Ok((None, Report::default()))
-    };
-    let web_settings = web_settings.map_err(|error| problems.extend(error.problems().cloned()));
+    let web_settings = with_report_if::<WebTuple>(web, vars)
+        .map_err(|error| problems.extend(error.problems().cloned()));
     let jobs_settings =
         load_jobs(jobs, vars).map_err(|error| problems.extend(error.problems().cloned()));
     let process = with_report::<ProcessTuple>(vars)
@@ -217,11 +213,7 @@ fn load_jobs(
     jobs: bool,
     vars: Option<&[(String, String)]>,
 ) -> Result<(Option<dozen_jobs::JobsSettings>, Report), dozen_config::Error> {
-    if jobs {
-        with_report(vars).map(|(jobs, report)| (Some(jobs), report))
-    } else {
-        Ok((None, Report::default()))
-    }
+    with_report_if(jobs, vars)
 }
 
 /// Without the jobs feature, no process takes jobs.
@@ -288,6 +280,18 @@ type MigrationsTuple = (
     dozen_migrate::MigrateSettings,
     super::schema::SchemaSettings,
 );
+
+/// `T` with its report when the process reads it (`wanted`); else nothing,
+/// with an empty report.
+fn with_report_if<T: DeserializeOwned>(
+    wanted: bool,
+    vars: Option<&[(String, String)]>,
+) -> Result<(Option<T>, Report), dozen_config::Error> {
+    if !wanted {
+        return Ok((None, Report::default()));
+    }
+    with_report(vars).map(|(settings, report)| (Some(settings), report))
+}
 
 fn with_report<T: DeserializeOwned>(
     vars: Option<&[(String, String)]>,
