@@ -49,8 +49,13 @@ const USER_SCHEMES: &[&str] = &[
 ///   something other than a `host:port`) and a `:` after its last `@` (`user:pass` or
 ///   `:pass`), and an `@` comes before the next `/`, `?`, `#` or `\` of the text, the URL
 ///   goes on to the last such `@`: `postgres://app:hunter 22@db/app` hides `hunter 22`.
-///   Ordinary text pays for this only where a `host:port` is followed by words and then an
-///   `@` with no `/` between: `redis://cache:6379 for bob@example.com` hides `6379 for bob`.
+///   When no `@` comes there, the URL goes on to the last `@` before the end of the line (or
+///   the next `://`), since a password may hold a `/`, `?` or `#` too:
+///   `postgres://app:pa ss/wd@db/app` hides `pa ss/wd`. Where a lone user info is hidden (a
+///   token), the same holds without the `:`: `nats://my tok@nats` hides `my tok`. Ordinary
+///   text pays for this only where a `host:port` (or, for a token scheme, a host) is followed
+///   by words and then an `@` on the same line before another URL:
+///   `redis://cache:6379 for bob@example.com` hides `6379 for bob`.
 /// - When the value of a secret parameter reaches it, the value goes on to the next `&`, line
 ///   break or the end of the text, not to the next space: `?sslpassword=abc def ghi` hides
 ///   `abc def ghi`, and the parameters after that `&` are read too. Ordinary text pays for
@@ -166,7 +171,8 @@ fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>, users: Us
             spans.push(offset + sep + 3..offset + text.len());
             return;
         }
-        let end = spaced_userinfo_end(text, sep + 3, url_end(bytes, sep + 3));
+        let hides_lone_user = users == Users::Hidden || !is_user_scheme(&text[start..sep]);
+        let end = spaced_userinfo_end(text, sep + 3, url_end(bytes, sep + 3), hides_lone_user);
         let open = one_url_spans(&text[start..end], sep - start, offset + start, spans, users);
         if open {
             spaced_query_spans(text, end, offset, spans);
@@ -182,9 +188,11 @@ fn is_break(b: u8) -> bool {
 
 /// Where the URL whose body starts at `body` ends, [`url_end`] having stopped at `end`: past
 /// white space and control bytes in its user info (see [`redact_urls`]), to the end of the
-/// host that follows the last `@` before the next `/`, `?`, `#` or `\`; `end` itself when the
-/// URL did not stop at such a byte, or its authority holds no unmatched `user:`.
-fn spaced_userinfo_end(text: &str, body: usize, end: usize) -> usize {
+/// host that follows the last `@` before the next `/`, `?`, `#` or `\` or, when there is none
+/// there, before the end of the line or the next `://` (a password may hold a `/` too); `end`
+/// itself when the URL did not stop at such a byte, or its authority holds no unmatched
+/// `user:` (nor, when `hides_lone_user`, an unmatched lone user info, which may be a token).
+fn spaced_userinfo_end(text: &str, body: usize, end: usize, hides_lone_user: bool) -> usize {
     let bytes = text.as_bytes();
     if end == bytes.len() || !is_break(bytes[end]) {
         return end;
@@ -198,14 +206,28 @@ fn spaced_userinfo_end(text: &str, body: usize, end: usize) -> usize {
         Some(at) => &head[at + 1..],
         None => head,
     };
-    if !after_user.contains(':') {
+    let may_be_token = hides_lone_user && !head.contains('@');
+    if !after_user.contains(':') && !may_be_token {
         return end;
     }
-    let stop = bytes[end..]
+    // The last `@` before the next `/`, `?`, `#` or `\\`, where a host would end; failing
+    // that, before the end of the line that follows (the breaks that cut the URL are part of
+    // the secret), since the password itself may hold those.
+    let host_end = bytes[end..]
         .iter()
         .position(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
         .map_or(bytes.len(), |i| end + i);
-    match memchr::memrchr(b'@', &bytes[end..stop]) {
+    let word = bytes[end..]
+        .iter()
+        .position(|b| !is_break(*b))
+        .map_or(bytes.len(), |i| end + i);
+    let line_end = memchr::memchr2(b'\n', b'\r', &bytes[word..]).map_or(bytes.len(), |i| word + i);
+    // Nor past the next URL.
+    let line_end =
+        memchr::memmem::find(&bytes[word..line_end], b"://").map_or(line_end, |i| word + i);
+    match memchr::memrchr(b'@', &bytes[end..host_end])
+        .or_else(|| memchr::memrchr(b'@', &bytes[end..line_end.max(host_end)]))
+    {
         Some(at) => url_end(bytes, end + at + 1),
         None => end,
     }
@@ -268,9 +290,7 @@ fn one_url_spans(
             spans.push(at_body(0..at));
         } else if let Some(colon) = userinfo.find(':') {
             spans.push(at_body(colon + 1..at));
-        } else if !userinfo.is_empty()
-            && !USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
-        {
+        } else if !userinfo.is_empty() && !is_user_scheme(scheme) {
             spans.push(at_body(0..at));
         }
         rest_start = at + 1;
@@ -357,6 +377,11 @@ fn hide(text: &str, mut spans: Vec<Range<usize>>) -> Cow<'_, str> {
     out.push_str(MARKER);
     out.push_str(&text[current.end..]);
     Cow::Owned(out)
+}
+
+/// Whether a lone user info in a URL of `scheme` is a user name ([`USER_SCHEMES`]).
+fn is_user_scheme(scheme: &str) -> bool {
+    USER_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
 }
 
 /// The start of the scheme that ends at `sep`, or `sep` when there is none.

@@ -109,10 +109,32 @@ fn hides_a_secret_with_white_space_in_it() {
             "postgres://h/d?page=2&token=x\ty&password= z",
             "postgres://h/d?page=2&token=***&password=***",
         ),
+        // A token (a lone user info, where it is hidden) with a space in it.
+        ("nats://my tok@nats:4222", "nats://***@nats:4222"),
+        ("x nats://a b\tc@h:1/s y", "x nats://***@h:1/s y"),
+        // A user name where the scheme takes one is not a token: shown as written.
+        ("postgres://app x@db/app", "postgres://app x@db/app"),
+        // A password with a space and then a `/`, `?` or `#`: `app:pa` is no `host:port`.
+        (
+            "postgres://app:pa ss/wd@db/app",
+            "postgres://app:***@db/app",
+        ),
+        ("postgres://app:a b?c@db/app", "postgres://app:***@db/app"),
+        // After a `#` in a password, the rest of the URL is hidden, as without the space.
+        ("postgres://app:a b#c@db/app", "postgres://app:***@***"),
+        (
+            "DATABASE_URL=\"mysql://u:p w/x@db/app\" (environment)\nnext",
+            "DATABASE_URL=\"mysql://u:***@db/app\" (environment)\nnext",
+        ),
         // The price: a `host:port`, words, then an `@` with no `/` between.
         (
             "redis://cache:6379 for bob@example.com",
             "redis://cache:***@example.com",
+        ),
+        // And, for a token scheme, a host, words, then an `@`.
+        (
+            "nats://nats is down, ask ops@example.com",
+            "nats://***@example.com",
         ),
     ];
     for (input, expected) in table {
@@ -329,8 +351,9 @@ proptest! {
         prop_assert!(out.contains(MARKER));
     }
 
-    /// Passwords and secret parameter values made of words with white space or control
-    /// bytes between them: no word survives, in a list of URLs. A line break ends a secret
+    /// Passwords, NATS tokens and secret parameter values made of words with white space or
+    /// control bytes between them (and a password with a `/` or `?` after its space): no
+    /// word survives, in a list of URLs. A line break ends a secret
     /// value (as documented), so the values have none.
     #[test]
     fn no_spaced_secret_survives_in_a_list(
@@ -340,6 +363,8 @@ proptest! {
                 prop_oneof![
                     spaced_secret("[ \t\n\r]").prop_map(|s| (Place::Password, s)),
                     spaced_secret("[ \t]").prop_map(|s| (Place::Param("sslpassword"), s)),
+                    spaced_secret("[ \t\n\r]").prop_map(|s| (Place::NatsToken, s)),
+                    spaced_secret("[ \t]{1,2}[A-Z]{3,4}[/?]").prop_map(|s| (Place::Password, s)),
                 ],
                 "[a-z]{1,6}",
             ),
@@ -351,7 +376,7 @@ proptest! {
         let text = urls.join(sep);
         let out = redact_urls(&text);
         for (_, (_, sec), _) in &items {
-            for word in sec.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
+            for word in sec.split([' ', '\t', '\n', '\r', '/', '?']).filter(|w| !w.is_empty()) {
                 prop_assert!(!out.contains(word), "{word} of {sec:?} survives in {out:?}");
             }
         }
