@@ -7,6 +7,11 @@
 //! layer is applied first, below it:
 //! `router.layer(CatchPanicLayer::new()).layer(RequestLogLayer::new())`.
 //!
+//! Under [`serve`](super::serve), it also answers a request whose body
+//! failed as the client will be answered (`413` past the size limit, `408`
+//! after the read timeout), whatever the handler made of the failure, so that
+//! a request log above it logs that status too.
+//!
 //! The panic itself is reported by the panic hook (dozen-log's logs it at
 //! CRITICAL, with its request's trace); this layer only decides what the
 //! client gets.
@@ -25,14 +30,21 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::serve::BodyFailure;
+
 /// Answers `500 Internal Server Error` (empty body) to a request whose
 /// handler panics, and ends a response body that panics while streaming with
 /// an error (the connection is closed, since its status is already sent),
 /// so that one request that always panics cannot stop the service.
 ///
+/// Under [`serve`](super::serve), a request whose body failed is answered as
+/// the client will be: `413 Payload Too Large` past the size limit (a
+/// handler's own 413 is kept), `408 Request Timeout` after the read timeout,
+/// whatever the handler made of the failed body.
+///
 /// [`serve`](super::serve) applies it around the whole app already. Apply it
 /// to a router yourself only to place it below another layer that must see
-/// the `500`, such as a request log:
+/// the status the client gets, such as a request log:
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -40,7 +52,8 @@ use tower_service::Service;
 ///
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "hello" }))
-///     // A request log layer applied next logs the panic's 500.
+///     // A request log layer applied next logs the panic's 500, and the
+///     // 413 or 408 of a failed body.
 ///     .layer(CatchPanicLayer::new());
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -92,12 +105,16 @@ where
     }
 
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
+        let body_failure = request.extensions().get::<BodyFailure>().cloned();
         // A service may do its work in `call` rather than in its future.
         let state = match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => State::Running { future },
             Err(_) => State::Panicked,
         };
-        CatchPanicFuture { state }
+        CatchPanicFuture {
+            state,
+            body_failure,
+        }
     }
 }
 
@@ -106,6 +123,8 @@ pin_project! {
     pub struct CatchPanicFuture<F> {
         #[pin]
         state: State<F>,
+        // Under `serve`: how the request's body failed, if it did.
+        body_failure: Option<BodyFailure>,
     }
 }
 
@@ -133,18 +152,23 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = match self.project().state.project() {
+        let this = self.project();
+        let future = match this.state.project() {
             StateProj::Running { future } => future,
             StateProj::Panicked => return Poll::Ready(Ok(internal_server_error())),
         };
         // Not polled again after a panic: the result is ready either way.
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(result)) => Poll::Ready(
-                result.map(|response| response.map(|body| Body::new(CatchPanicBody::new(body)))),
-            ),
-            Err(_) => Poll::Ready(Ok(internal_server_error())),
-        }
+        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => {
+                result.map(|response| response.map(|body| Body::new(CatchPanicBody::new(body))))
+            }
+            Err(_) => Ok(internal_server_error()),
+        };
+        Poll::Ready(result.map(|response| match this.body_failure {
+            Some(failure) => failure.answer(response),
+            None => response,
+        }))
     }
 }
 

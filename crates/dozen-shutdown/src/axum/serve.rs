@@ -333,10 +333,56 @@ struct Connection {
     /// A request's headers were complete and it reached the app: from then
     /// on hyper knows whether the connection is busy or idle.
     dispatched: AtomicBool,
-    /// The current request's body timed out: answer 408.
-    body_timed_out: Arc<AtomicBool>,
-    /// The current request's body grew past the limit: answer 413.
-    body_too_large: Arc<AtomicBool>,
+    /// How the current request's body failed, if it did.
+    body: BodyFailure,
+}
+
+/// How a request's body failed, if it did: set by its body as the app reads
+/// it, read where the response is made. [`serve`] puts it in each request's
+/// extensions, so that [`CatchPanic`](super::CatchPanic), below a request
+/// log, answers as the client will be answered.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct BodyFailure {
+    /// The body timed out: answer 408.
+    timed_out: Arc<AtomicBool>,
+    /// The body grew past the limit: answer 413.
+    too_large: Arc<AtomicBool>,
+}
+
+impl BodyFailure {
+    /// `response`, or the answer the body's failure calls for instead.
+    pub(crate) fn answer(&self, mut response: Response) -> Response {
+        if self.too_large.load(Ordering::Acquire) {
+            // Whatever the handler made of the failed body (a handler reading
+            // the stream may answer 400 or 500), it was too large. Its own
+            // 413 (axum's extractors', or one in the app's error format) is
+            // kept; the rest of the body is not read either way.
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                response
+            } else {
+                too_large()
+            }
+        } else if self.timed_out.load(Ordering::Acquire) {
+            // Whatever the handler made of the failed body (axum's extractors
+            // answer 400), the client was too slow.
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                [(CONNECTION, HeaderValue::from_static("close"))],
+                "request body read timed out",
+            )
+                .into_response()
+        } else {
+            response
+        }
+    }
+
+    /// Whether the body failed, and the response is made by [`answer`](Self::answer).
+    fn failed(&self) -> bool {
+        self.too_large.load(Ordering::Acquire) || self.timed_out.load(Ordering::Acquire)
+    }
 }
 
 fn spawn_connection(
@@ -426,8 +472,9 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         self.state.dispatched.store(true, Ordering::Release);
-        self.state.body_timed_out.store(false, Ordering::Release);
-        self.state.body_too_large.store(false, Ordering::Release);
+        let failure = &self.state.body;
+        failure.timed_out.store(false, Ordering::Release);
+        failure.too_large.store(false, Ordering::Release);
         let max = self.server.max_body_bytes;
         // hyper's hint is exact for a `content-length`, zero without one.
         let declared = request.body().size_hint().lower();
@@ -449,8 +496,8 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
                 state: Arc::clone(&self.state),
             };
         }
-        let timed_out = Arc::clone(&self.state.body_timed_out);
-        let too_large = Arc::clone(&self.state.body_too_large);
+        let timed_out = Arc::clone(&failure.timed_out);
+        let too_large = Arc::clone(&failure.too_large);
         let timeout = self.server.body_read_timeout;
         let mut request = request
             .map(|body| LimitedBody::new(TimedBody::new(body, timeout, timed_out), max, too_large));
@@ -462,6 +509,7 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
         // tower layers that know no axum (dozen-log's request log reads it).
         request.extensions_mut().insert(ConnectInfo(self.peer));
         request.extensions_mut().insert(self.peer);
+        request.extensions_mut().insert(failure.clone());
         CloseWhenDrainingFuture {
             inner: Some(CatchPanic::new(self.server.app.clone()).call(request)),
             server: Arc::clone(&self.server),
@@ -493,27 +541,10 @@ impl Future for CloseWhenDrainingFuture {
             None => too_large(),
         };
         let shutdown = &this.server.shutdown;
-        if this.state.body_too_large.load(Ordering::Acquire) {
-            // Whatever the handler made of the failed body (a handler reading
-            // the stream may answer 400 or 500), it was too large. Its own
-            // 413 (axum's extractors', or one in the app's error format) is
-            // kept; the rest of the body is not read either way.
-            if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                response
-                    .headers_mut()
-                    .insert(CONNECTION, HeaderValue::from_static("close"));
-            } else {
-                response = too_large();
-            }
-        } else if this.state.body_timed_out.load(Ordering::Acquire) {
-            // Whatever the handler made of the failed body (axum's extractors
-            // answer 400), the client was too slow.
-            response = (
-                StatusCode::REQUEST_TIMEOUT,
-                [(CONNECTION, HeaderValue::from_static("close"))],
-                "request body read timed out",
-            )
-                .into_response();
+        // Already answered so by `CatchPanic` when the app applies it; a
+        // backstop otherwise.
+        if this.state.body.failed() {
+            response = this.state.body.answer(response);
         } else if !shutdown.is_ready() && response.status() != StatusCode::SWITCHING_PROTOCOLS {
             response
                 .headers_mut()

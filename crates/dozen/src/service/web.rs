@@ -105,7 +105,8 @@ where
     };
     // The request log outside the catch, so that a handler's panic is logged
     // as the 500 the client gets (`serve` would catch it too, but outside the
-    // log, which would then take the request for one its client gave up).
+    // log, which would then take the request for one its client gave up), and
+    // a failed request body as its 413 or 408, whatever the handler answered.
     slot.set(
         router
             .layer(CatchPanicLayer::new())

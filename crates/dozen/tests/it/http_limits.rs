@@ -4,7 +4,9 @@
 //! `HTTP_BODY_READ_TIMEOUT=500ms` a body that stops after 10 of its 100
 //! bytes is answered 408 within seconds, not after the 30 s default. The
 //! `config` command and the `configuration loaded` line list
-//! `HTTP_MAX_BODY_BYTES` with the other `HTTP_*` variables.
+//! `HTTP_MAX_BODY_BYTES` with the other `HTTP_*` variables. The request log
+//! says what the client got: a handler that answers 400 to a body that failed
+//! is logged with the 413 or 408 the client gets instead.
 //!
 //! The service runs in a child process: this test binary again, running only
 //! [`child`]. `hello`, the example the other facade tests serve, has no route
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::StatusCode;
 use axum::{Router, routing::post};
 use dozen::service::Service;
 
@@ -29,7 +32,8 @@ const PATIENCE: Duration = Duration::from_secs(5);
 struct Settings {}
 
 /// `POST /echo` answers the length of the body it read and how many bodies
-/// it has read so far.
+/// it has read so far; `POST /lenient` reads its body and answers 400 when
+/// that fails, as a handler with its own error format might.
 #[test]
 #[ignore = "the service of the other tests, run by them in a child process"]
 fn child() {
@@ -41,7 +45,17 @@ fn child() {
                 let n = served.fetch_add(1, Ordering::SeqCst) + 1;
                 format!("{} bytes, body {n}", body.len())
             });
-            Ok::<_, std::io::Error>(Router::new().route("/echo", route))
+            let lenient = post(|body: axum::body::Body| async move {
+                match axum::body::to_bytes(body, usize::MAX).await {
+                    Ok(bytes) => (StatusCode::OK, format!("{} bytes", bytes.len())),
+                    Err(_) => (StatusCode::BAD_REQUEST, "unreadable body".to_owned()),
+                }
+            });
+            Ok::<_, std::io::Error>(
+                Router::new()
+                    .route("/echo", route)
+                    .route("/lenient", lenient),
+            )
         }
     }));
 }
@@ -158,6 +172,62 @@ fn http_body_read_timeout_reaches_the_apps_port() {
     assert!(response.starts_with("HTTP/1.1 408 "), "{response:?}");
     let ended = ended.unwrap_or_else(|| panic!("open after {PATIENCE:?}: {response:?}"));
     assert!(ended >= Duration::from_millis(250), "408 after {ended:?}");
+}
+
+impl Served {
+    /// The `status` of the request log lines for `path`, once there are
+    /// `n` of them (within [`PATIENCE`]).
+    fn logged_statuses(&self, path: &str, n: usize) -> Vec<String> {
+        let since = Instant::now();
+        loop {
+            let statuses: Vec<String> = self
+                .lines
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter(|l| l.contains("\"httpRequest\"") && l.contains(&format!("{path}\"")))
+                .filter_map(|l| l.split("\"status\":").nth(1))
+                .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+                .collect();
+            if statuses.len() >= n || since.elapsed() > PATIENCE {
+                return statuses;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A handler that answers 400 to a failed body is overruled: the client
+/// gets 413 or 408, and the request log line says so, not 400.
+#[test]
+fn a_failed_body_is_logged_with_the_status_the_client_gets() {
+    let served = serve(&[
+        ("HTTP_MAX_BODY_BYTES", "1000"),
+        ("HTTP_BODY_READ_TIMEOUT", "500ms"),
+    ]);
+    // Chunked, so that the limit is found while the handler reads.
+    let mut request =
+        b"POST /lenient HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..2 {
+        request.extend_from_slice(b"258\r\n");
+        request.extend_from_slice(&[b'x'; 600]);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let (response, _) = served.send(&request);
+    assert!(response.starts_with("HTTP/1.1 413 "), "{response:?}");
+    assert_eq!(served.logged_statuses("/lenient", 1), ["413"]);
+    // The body stops after 10 of its 100 bytes.
+    let (response, _) =
+        served.send(b"POST /lenient HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\n0123456789");
+    assert!(response.starts_with("HTTP/1.1 408 "), "{response:?}");
+    assert_eq!(served.logged_statuses("/lenient", 2), ["413", "408"]);
+    // A body that arrives whole is the handler's to answer.
+    let (response, _) = served.send(
+        b"POST /lenient HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc",
+    );
+    assert!(response.starts_with("HTTP/1.1 200 "), "{response:?}");
+    assert_eq!(served.logged_statuses("/lenient", 3), ["413", "408", "200"]);
 }
 
 #[test]
