@@ -89,6 +89,9 @@ type RemoteIpFn = fn(&http::request::Parts) -> Option<IpAddr>;
 /// `httpRequest`: `requestMethod`, `requestUrl`, `status`, `requestSize` (from `Content-Length` or
 /// an exact body size), `responseSize` (the bytes sent), `userAgent`, `remoteIp`, `referer`,
 /// `protocol` and `latency` (`"0.012345s"`). The level is INFO, WARN for 4xx and ERROR for 5xx.
+/// A response body that fails while it is sent (the client gets a cut response; a body's panic
+/// under dozen-shutdown's `CatchPanicLayer` is one) is logged at ERROR, with the status the
+/// handler gave, the bytes the body gave, and `error` saying so.
 ///
 /// `requestUrl` (and the message, which repeats it) never carries user info (`user:password@`),
 /// and the value of every secret query parameter ([`dozen_redact::is_secret_param`]:
@@ -385,6 +388,7 @@ pin_project_lite::pin_project! {
                 info: this.info.take(),
                 status: CLIENT_CLOSED_REQUEST,
                 bytes: 0,
+                body_failed: false,
             });
         }
     }
@@ -426,6 +430,7 @@ where
                         info,
                         status,
                         bytes: 0,
+                        body_failed: false,
                     },
                 }))
             }
@@ -435,6 +440,7 @@ where
                     info,
                     status: 500,
                     bytes: 0,
+                    body_failed: false,
                 });
                 Err(e)
             }
@@ -472,10 +478,15 @@ impl<B: Body> Body for LoggedBody<B> {
         // A streaming body's own lines belong to the request too.
         let _entered = this.pending.info.as_ref().map(|i| i.span.enter());
         let frame = ready!(this.inner.poll_frame(cx));
-        if let Some(Ok(f)) = &frame
-            && let Some(data) = f.data_ref()
-        {
-            this.pending.bytes += data.remaining() as u64;
+        match &frame {
+            Some(Ok(f)) => {
+                if let Some(data) = f.data_ref() {
+                    this.pending.bytes += data.remaining() as u64;
+                }
+            }
+            // The client has the status and part of the body; the connection ends here.
+            Some(Err(_)) => this.pending.body_failed = true,
+            None => {}
         }
         Poll::Ready(frame)
     }
@@ -494,7 +505,14 @@ struct Pending {
     info: Option<RequestInfo>,
     status: u16,
     bytes: u64,
+    /// The response body ended with an error while it was sent: the client got a cut
+    /// response (or none), logged at ERROR whatever the status.
+    body_failed: bool,
 }
+
+/// The `error` of the line of a request whose response body failed (the error itself is the
+/// body's, which may quote anything, and is not logged).
+const BODY_FAILED: &str = "the response body failed while it was being sent";
 
 impl Drop for Pending {
     fn drop(&mut self) {
@@ -539,10 +557,12 @@ impl Drop for Pending {
                     httpRequest.referer = referer,
                     httpRequest.protocol = info.protocol,
                     httpRequest.latency = latency,
+                    error = self.body_failed.then_some(BODY_FAILED),
                 )
             };
         }
         match self.status {
+            _ if self.body_failed => log!(tracing::Level::ERROR),
             500.. => log!(tracing::Level::ERROR),
             400..=499 => log!(tracing::Level::WARN),
             _ => log!(tracing::Level::INFO),

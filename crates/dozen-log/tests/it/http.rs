@@ -151,6 +151,78 @@ fn one_line_per_request_with_http_request_and_trace() {
     });
 }
 
+/// A response body that sends `abc`, then fails.
+struct FailingBody {
+    sent: bool,
+}
+
+impl http_body::Body for FailingBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if std::mem::replace(&mut self.sent, true) {
+            std::task::Poll::Ready(Some(Err(std::io::Error::other("upstream reset"))))
+        } else {
+            let data = axum::body::Bytes::from_static(b"abc");
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))))
+        }
+    }
+}
+
+/// A body that fails while it is sent: the client gets a cut response, and the line says so at
+/// ERROR, with the status and the bytes the body gave (and not the body's error text).
+#[test]
+fn a_response_body_that_fails_is_logged_at_error() {
+    let capture = Capture::default();
+    let layer = dozen_log::json_layer().with_writer(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let app = Router::new()
+                .route(
+                    "/cut",
+                    get(|| async { axum::body::Body::new(FailingBody { sent: false }) }),
+                )
+                .route("/whole", get(|| async { "abc" }))
+                .layer(RequestLogLayer::new());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            for path in ["/cut", "/whole"] {
+                let request =
+                    format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+                let response = send(addr, &request).await;
+                // The cut one may not have left hyper's buffer before the error.
+                if path == "/whole" {
+                    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+                }
+            }
+            let lines = request_lines(&capture, 2).await;
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            let (cut, whole) = (&lines[0], &lines[1]);
+            assert_eq!(cut["httpRequest"]["requestUrl"], "http://t/cut", "{cut}");
+            assert_eq!(cut["severity"], "ERROR", "{cut}");
+            assert_eq!(cut["httpRequest"]["status"], 200, "{cut}");
+            assert_eq!(cut["httpRequest"]["responseSize"], 3, "{cut}");
+            assert_eq!(
+                cut["error"],
+                "the response body failed while it was being sent"
+            );
+            assert!(!cut.to_string().contains("upstream reset"), "{cut}");
+            assert_eq!(whole["severity"], "INFO", "{whole}");
+            assert!(whole.get("error").is_none(), "{whole}");
+        });
+    });
+}
+
 #[test]
 fn a_request_without_a_trace_header_gets_a_fresh_trace() {
     let capture = Capture::default();

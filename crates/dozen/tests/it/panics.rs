@@ -2,8 +2,9 @@
 //! answered 500 on a connection that stays open and logged as a 500 request
 //! (not as a client that went away), and a readiness check that panics
 //! counts as failing (`/readyz` 503 naming it) until a run passes. Through
-//! all of it the process keeps serving and stops with 0 on SIGTERM. (A body
-//! that panics while streaming: dozen-shutdown's tests.)
+//! all of it the process keeps serving and stops with 0 on SIGTERM. A body
+//! that panics while streaming ends its connection, and its request line is
+//! at ERROR, saying the body failed.
 //!
 //! The service runs in a child process: this test binary again, running only
 //! [`child`].
@@ -66,6 +67,10 @@ fn child() {
                         }),
                     )
                     .route(
+                        "/panic-body",
+                        get(|| async { axum::body::Body::new(PanickingBody { sent: false }) }),
+                    )
+                    .route(
                         "/recover",
                         get(|| async {
                             RECOVERED.store(true, Ordering::SeqCst);
@@ -75,6 +80,28 @@ fn child() {
             )
         }),
     );
+}
+
+/// A response body that sends `abc`, then panics.
+struct PanickingBody {
+    sent: bool,
+}
+
+impl http_body::Body for PanickingBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        assert!(
+            !std::mem::replace(&mut self.sent, true),
+            "the body gives out"
+        );
+        let data = axum::body::Bytes::from_static(b"abc");
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))))
+    }
 }
 
 /// The running [`child`]: its port and every line of its standard output.
@@ -257,6 +284,32 @@ fn a_panicking_handler_is_answered_500_logged_500_and_the_service_goes_on() {
         "{log}"
     );
     assert!(!log.contains("tracked task failed"), "{log}");
+}
+
+#[test]
+fn a_body_that_panics_while_streaming_is_logged_at_error_and_the_service_goes_on() {
+    let running = Running::start(false);
+    until_readyz(&running, 200, r#"{"status":"ready"}"#);
+    // The connection ends without a whole response, then the next is served.
+    assert_eq!(Client::open(running.port).get("/panic-body"), None);
+    assert_eq!(
+        Client::open(running.port).get("/"),
+        Some((200, "ok".to_owned()))
+    );
+    let (code, log) = running.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        lines_with(&log, &["\"CRITICAL\"", "the body gives out"]).len(),
+        1,
+        "{log}"
+    );
+    let logged = lines_with(&log, &["\"requestUrl\":\"", "/panic-body\""]);
+    assert_eq!(logged.len(), 1, "{log}");
+    assert!(
+        logged[0].contains("\"severity\":\"ERROR\"")
+            && logged[0].contains("\"error\":\"the response body failed while it was being sent\""),
+        "{log}"
+    );
 }
 
 #[test]
