@@ -17,10 +17,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db?mode=rwc";
 /// The largest `JOB_WORK_TIME` accepted.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(3600);
 
-/// The configuration of both process types: the app's own [`App`] settings
-/// and the settings structs of the libraries, loaded together by
-/// dozen-config as a tuple (each reads the same level of variables, with every
-/// problem of every struct reported at once).
+/// The configuration of both process types, as one typed view: the app's own
+/// [`App`] settings and the settings structs of the libraries, loaded
+/// together by dozen-config as a tuple (each reads the same level of
+/// variables, with every problem of every struct reported at once). The
+/// binaries do not load it: `dozen::service` loads each process type's part
+/// and checks what the types cannot (pool sizes, a shutdown deadline that
+/// leaves time to drain). The tests read the manifests through it.
 ///
 /// | variable | default |
 /// |---|---|
@@ -42,7 +45,7 @@ pub struct Config {
     pub database_url: ServiceUrl,
     /// `MIGRATE_ON_START`: apply migrations before serving. Unset means "only
     /// on SQLite", where there is one process and no Job to run them.
-    pub migrate_on_start: Option<bool>,
+    pub schema: SchemaSettings,
     /// Pool sizing: `DATABASE_MAX_CONNECTIONS` and friends.
     pub pool: PoolSettings,
     /// `SHUTDOWN_DELAY`, `SHUTDOWN_TIMEOUT` and `KUBERNETES_SERVICE_HOST`.
@@ -100,7 +103,7 @@ impl From<Settings> for Config {
         Self {
             port: web.port,
             database_url: app.database_url,
-            migrate_on_start: schema.migrate_on_start,
+            schema,
             pool,
             shutdown,
             http,
@@ -112,57 +115,12 @@ impl From<Settings> for Config {
 }
 
 impl Config {
-    /// Loads the configuration from the process environment, with a report
-    /// of what was read (secrets redacted) for one log line.
+    /// Loads the configuration from `vars`, as from an environment holding
+    /// them.
     ///
     /// # Errors
     ///
     /// Every variable that is missing or invalid, named, without its value.
-    pub fn from_env() -> Result<(Self, dozen_config::Report), dozen_config::Error> {
-        dozen_config::from_env_with_report::<Settings>().map(|(s, report)| (s.into(), report))
-    }
-
-    /// Checks what the types alone cannot: pool sizes, and a shutdown
-    /// deadline that leaves time to drain.
-    ///
-    /// # Errors
-    ///
-    /// Every setting out of range, one line each, named by its variable.
-    pub fn validate(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        if let Err(e) = self.pool.validate() {
-            problems.push(e.to_string());
-        }
-        if let Some(problem) = self.drain_budget_problem() {
-            problems.push(problem);
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("\n"))
-        }
-    }
-
-    /// `SHUTDOWN_TIMEOUT` must leave [`MIN_DRAIN_BUDGET`](dozen_shutdown::MIN_DRAIN_BUDGET)
-    /// to drain requests after the propagation delay and the teardown budgets
-    /// ([`FLUSH_BUDGET`](crate::FLUSH_BUDGET), [`CLOSE_BUDGET`](crate::CLOSE_BUDGET)),
-    /// checked by dozen-shutdown as `on_teardown` will check it.
-    fn drain_budget_problem(&self) -> Option<String> {
-        self.shutdown
-            .check_drain_budget(&[
-                ("flush logs", crate::FLUSH_BUDGET),
-                ("close database pool", crate::CLOSE_BUDGET),
-            ])
-            .err()
-            .map(|error| error.to_string())
-    }
-
-    /// Loads the configuration from `vars`, as [`Config::from_env`] would
-    /// from an environment holding them.
-    ///
-    /// # Errors
-    ///
-    /// As [`Config::from_env`].
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, dozen_config::Error> {
@@ -197,8 +155,7 @@ impl Config {
     /// Whether this process applies migrations before it serves.
     #[must_use]
     pub fn migrates_on_start(&self) -> bool {
-        self.migrate_on_start
-            .unwrap_or(self.database_url.kind() == dozen_backing::Kind::Sqlite)
+        self.schema.migrates_on_start(&self.database_url)
     }
 }
 
@@ -237,14 +194,22 @@ mod tests {
         );
     }
 
+    /// What the types alone cannot check (pool sizes, a shutdown deadline
+    /// that leaves time to drain) is checked by dozen's start-up, which
+    /// `check_settings` runs.
     #[test]
     fn settings_out_of_range_are_refused_by_name() {
         let check = |var: &str, value: &str| {
-            let error = load(&[(var, value)]).unwrap().validate().unwrap_err();
+            let vars = [(var.to_owned(), value.to_owned())];
+            let error = crate::service::web()
+                .check_settings("web", vars)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(var), "{var}={value}: {error}");
         };
         check("DATABASE_MIN_CONNECTIONS", "20");
-        assert_eq!(load(&[]).unwrap().validate(), Ok(()));
+        check("SHUTDOWN_TIMEOUT", "2s");
+        assert!(crate::service::web().check_settings("web", []).is_ok());
         // The worker's JOBS_* are refused by their types.
         for var in ["JOBS_LEASE", "JOBS_POLL_INTERVAL"] {
             let error = load(&[(var, "0s")]).unwrap_err().to_string();

@@ -14,11 +14,4 @@ pub mod jobs;
 pub mod routes;
 pub mod service;
 
-use std::time::Duration;
-
 pub use config::Config;
-
-/// The teardown budget the entry point reserves for flushing the logs.
-pub const FLUSH_BUDGET: Duration = Duration::from_secs(1);
-/// The teardown budget the entry point reserves for closing the database.
-pub const CLOSE_BUDGET: Duration = Duration::from_secs(3);
