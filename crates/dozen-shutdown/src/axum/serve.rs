@@ -63,7 +63,10 @@ use crate::{MAX_DURATION, Shutdown};
 /// [`HttpSettings`]), whatever the handler does. A request that declares a
 /// larger `content-length` is answered `413 Payload Too Large` at once: the
 /// app is not called and the body is not read (hyper closes the connection
-/// after the response rather than drain it). A body without a length fails
+/// after the response rather than drain it). Since a request log in the app
+/// never sees that request, `serve` logs its line itself, at WARN, with the
+/// `httpRequest` fields of a request log (method, path without the query,
+/// status, declared size, user agent, client address, protocol). A body without a length fails
 /// once it grows past the limit, with `http_body_util::LengthLimitError`,
 /// which axum's `Bytes`, `String` and `Json` extractors answer 413; the
 /// response is 413 whatever the handler made of the error (a handler's own
@@ -479,12 +482,23 @@ impl Service<Request<Incoming>> for CloseWhenDraining {
         // hyper's hint is exact for a `content-length`, zero without one.
         let declared = request.body().size_hint().lower();
         if declared > max {
-            // Only the path: a query string may hold a token.
-            tracing::info!(
-                peer = %self.peer,
-                method = %request.method(),
-                path = request.uri().path(),
-                declared,
+            // The app, and so its request log, never sees this request: its
+            // line is written here, with the `httpRequest` fields a request
+            // log writes (dozen-log's JSON format nests them, as Cloud
+            // Logging expects), at WARN as for any 4xx. Only the path: a
+            // query string may hold a token.
+            let user_agent = request
+                .headers()
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            tracing::warn!(
+                httpRequest.requestMethod = %request.method(),
+                httpRequest.requestUrl = request.uri().path(),
+                httpRequest.status = StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                httpRequest.requestSize = declared,
+                httpRequest.userAgent = user_agent,
+                httpRequest.remoteIp = %self.peer.ip(),
+                httpRequest.protocol = ?request.version(),
                 max,
                 "request body larger than HTTP_MAX_BODY_BYTES; answered 413 without reading it"
             );

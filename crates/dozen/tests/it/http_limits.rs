@@ -1,6 +1,7 @@
 //! The limits on request bodies reach the app's port through `Service`:
 //! with `HTTP_MAX_BODY_BYTES=1000` a 1001-byte POST is answered 413 without
-//! its handler running while a 1000-byte one is served, and with
+//! its handler running (and logged as a request all the same) while a
+//! 1000-byte one is served, and with
 //! `HTTP_BODY_READ_TIMEOUT=500ms` a body that stops after 10 of its 100
 //! bytes is answered 408 within seconds, not after the 30 s default. The
 //! `config` command and the `configuration loaded` line list
@@ -151,11 +152,27 @@ fn http_max_body_bytes_reaches_the_apps_port() {
     let served = serve(&[("HTTP_MAX_BODY_BYTES", "1000")]);
     let response = served.post(1001);
     assert!(response.starts_with("HTTP/1.1 413 "), "{response:?}");
+    // Refused before the app, and still logged as a request, at WARNING.
+    assert_eq!(served.logged_statuses("/echo", 1), ["413"]);
     let response = served.post(1000);
     assert!(response.starts_with("HTTP/1.1 200 "), "{response:?}");
     // The 1001 bytes never reached the handler: this is its first body.
     assert!(response.ends_with("1000 bytes, body 1"), "{response:?}");
+    assert_eq!(served.logged_statuses("/echo", 2), ["413", "200"]);
     let lines = served.lines.lock().unwrap_or_else(PoisonError::into_inner);
+    let refused = lines
+        .iter()
+        .find(|l| l.contains("\"status\":413"))
+        .expect("the refused request's line");
+    for part in [
+        "\"severity\":\"WARNING\"",
+        "\"requestMethod\":\"POST\"",
+        "\"requestSize\":1001",
+        "\"remoteIp\":\"127.0.0.1\"",
+        "\"protocol\":\"HTTP/1.1\"",
+    ] {
+        assert!(refused.contains(part), "{part}: {refused}");
+    }
     let loaded = lines
         .iter()
         .find(|l| l.contains("\"configuration loaded\""))
