@@ -1,7 +1,6 @@
 //! [`Health`]: `/livez`, `/readyz`, and the readiness checks registered with
 //! it, each run on its own schedule so that a probe reads a cached result.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -21,6 +20,7 @@ use dozen_shutdown::{Readiness, Shutdown};
 use tokio::sync::Notify;
 
 use super::body::json;
+use super::step::panicked;
 
 /// The default time a check may take before it counts as failing: 1 s.
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
@@ -290,19 +290,6 @@ async fn run_once(check: &Check) -> Result<(), String> {
         polled.unwrap_or_else(|payload| Poll::Ready(Err(panicked(&*payload))))
     })
     .await
-}
-
-/// The failure of a check that panicked, with the panic's message when it
-/// has one (`panic!` with a literal or with format arguments).
-fn panicked(payload: &(dyn Any + Send)) -> String {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-    match message {
-        Some(message) => format!("panicked: {message}"),
-        None => "panicked".to_owned(),
-    }
 }
 
 async fn livez() -> Response {

@@ -72,9 +72,9 @@ where
     let process = Rc::clone(&build);
     let run: WorkerFn<S> = Box::new(move |ctx, settings| {
         let shutdown = ctx.shutdown().clone();
-        let built = process(ctx);
+        let built = super::step::called(|| process(ctx));
         Box::pin(async move {
-            let worker = built.await.map_err(Into::into)?;
+            let worker = built?.await.map_err(Into::into)?;
             worker.settings(settings).run(&shutdown).await;
             Ok(())
         })

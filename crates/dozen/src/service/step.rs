@@ -1,7 +1,9 @@
 //! [`StepResult`]: what the web function and a process type's function may
 //! return.
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 
 use super::context::Context;
@@ -64,8 +66,29 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: StepResult<T>,
 {
-    Box::new(move |ctx| {
-        let future = f(ctx);
-        Box::pin(async move { future.await.into_result() })
+    Box::new(move |ctx| match called(|| f(ctx)) {
+        Ok(future) => Box::pin(async move { future.await.into_result() }),
+        Err(error) => Box::pin(async move { Err(error) }),
     })
+}
+
+/// `f()`, or the error of its panic: a step's function that panics before
+/// it returns its future fails like one whose future does (exit 1 from the
+/// web function, 70 from a process type's), with the teardown run, instead
+/// of unwinding out of the entry point.
+pub(crate) fn called<R>(f: impl FnOnce() -> R) -> Result<R, BoxError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panicked(&*payload).into())
+}
+
+/// The failure of something that panicked, with the panic's message when it
+/// has one (`panic!` with a literal or with format arguments).
+pub(crate) fn panicked(payload: &(dyn Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match message {
+        Some(message) => format!("panicked: {message}"),
+        None => "panicked".to_owned(),
+    }
 }

@@ -21,7 +21,9 @@ struct Settings {
     /// `TICK_EVERY`: the ticker's period.
     #[serde(default = "second", with = "humantime_serde")]
     tick_every: Duration,
-    /// `START_FAILS`: `error` or `panic` makes the web start-up fail so.
+    /// `START_FAILS`: `error` or `panic` makes the web start-up fail so;
+    /// `panic-at-once` makes the web function panic before it returns its
+    /// future.
     #[serde(default)]
     start_fails: Option<String>,
 }
@@ -30,27 +32,32 @@ fn second() -> Duration {
     Duration::from_secs(1)
 }
 
-/// Three process types: `web` (the default), `ticker`, which logs a line
-/// every `TICK_EVERY` until told to stop, and `broken`, which fails at once.
+/// Four process types: `web` (the default), `ticker`, which logs a line
+/// every `TICK_EVERY` until told to stop, `broken`, which fails at once, and
+/// `panics-at-once`, whose function panics before it returns its future.
 fn service() -> Service<Settings> {
     Service::<Settings>::new("processes", "1.0.0")
         .with_validate(|s: &Settings| {
             (s.tick_every < Duration::from_millis(1))
                 .then(|| Problem::new("TICK_EVERY", "too short", "at least 1ms"))
         })
-        .web(|ctx| async move {
-            match ctx.settings().start_fails.as_deref() {
-                Some("error") => Err(std::io::Error::other("no route to the cache")),
-                Some("panic") => panic!("the start-up panicked"),
-                _ => Ok(Router::new().route("/", get(|| async { "web" })).route(
-                    "/block",
-                    // Blocks the worker thread that runs it: with one worker,
-                    // the whole runtime.
-                    get(|| async {
-                        std::thread::sleep(Duration::from_secs(60));
-                        "unblocked"
-                    }),
-                )),
+        .web(|ctx| {
+            let at_once = ctx.settings().start_fails.as_deref() == Some("panic-at-once");
+            assert!(!at_once, "the start-up panicked at once");
+            async move {
+                match ctx.settings().start_fails.as_deref() {
+                    Some("error") => Err(std::io::Error::other("no route to the cache")),
+                    Some("panic") => panic!("the start-up panicked"),
+                    _ => Ok(Router::new().route("/", get(|| async { "web" })).route(
+                        "/block",
+                        // Blocks the worker thread that runs it: with one worker,
+                        // the whole runtime.
+                        get(|| async {
+                            std::thread::sleep(Duration::from_secs(60));
+                            "unblocked"
+                        }),
+                    )),
+                }
             }
         })
         .process("ticker", |ctx| async move {
@@ -70,6 +77,9 @@ fn service() -> Service<Settings> {
         })
         .process("broken", |_| async {
             Err::<(), _>(std::io::Error::other("the queue is gone"))
+        })
+        .process("panics-at-once", |_| -> std::future::Ready<()> {
+            panic!("the process panicked at once")
         })
 }
 
@@ -198,18 +208,29 @@ fn a_named_process_type_stops_cleanly_on_sigterm() {
 
 #[test]
 fn a_named_process_type_that_fails_exits_70() {
-    let out = output("broken", &[]);
-    let stdout = service_lines(&out.stdout).join("\n");
-    assert_eq!(out.status.code(), Some(70), "{stdout}");
-    assert!(
-        stdout.contains("the queue is gone"),
-        "the error is logged: {stdout}"
-    );
+    for (process, logged) in [
+        ("broken", "the queue is gone"),
+        ("panics-at-once", "panicked: the process panicked at once"),
+    ] {
+        let out = output(process, &[]);
+        let stdout = service_lines(&out.stdout).join("\n");
+        assert_eq!(out.status.code(), Some(70), "{process}: {stdout}");
+        assert!(
+            stdout.contains(logged),
+            "{process}: the error is logged: {stdout}"
+        );
+        // The teardown ran: the log flush is its last hook.
+        assert!(stdout.contains("\"teardown\""), "{process}: {stdout}");
+    }
 }
 
 #[test]
 fn a_web_start_up_that_fails_exits_1() {
-    for (how, logged) in [("error", "no route to the cache"), ("panic", "it panicked")] {
+    for (how, logged) in [
+        ("error", "no route to the cache"),
+        ("panic", "it panicked"),
+        ("panic-at-once", "panicked: the start-up panicked at once"),
+    ] {
         let out = output("", &[("PORT", "0"), ("START_FAILS", how)]);
         let stdout = service_lines(&out.stdout).join("\n");
         assert_eq!(out.status.code(), Some(1), "{how}: {stdout}");
