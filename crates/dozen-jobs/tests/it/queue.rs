@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use dozen_jobs::sql::SqlQueue;
 use dozen_jobs::{
     Admin as _, Backend as _, Counts, Enqueued, ErrorKind, JobContext, JobId, Options,
 };
@@ -133,6 +134,59 @@ async fn unique_keys_refuse_duplicates_until_the_job_is_done() {
         );
         assert_eq!(q.counts().await.unwrap().pending, 3, "{target:?}");
     }
+}
+
+/// Keys are compared byte for byte on every database: on MariaDB's default
+/// collations `A` and `a` (and `k` and `k `) were one key, and the second
+/// job was dropped as a duplicate. A payload keeps every character, also on
+/// a MariaDB database whose default character set is latin1, as on many
+/// servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_keys_differ_by_case_and_trailing_space_and_payloads_keep_their_characters() {
+    for target in targets("jobs_unique_bytes").await {
+        keys_and_payload_kept_as_given(&queue(&target.url).await, target.name).await;
+    }
+    if let Some(url) = dozen_testkit::service_url(dozen_testkit::MYSQL) {
+        let url = dozen_testkit::fresh_mysql(&url, "jobs_latin1").await;
+        let name = url.rsplit('/').next().expect("a database name").to_owned();
+        let q = queue(&url).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci"
+        )))
+        .execute(q.pool())
+        .await
+        .expect("a latin1 database");
+        crate::support::migrate(&url).await;
+        keys_and_payload_kept_as_given(&q, "mariadb, latin1").await;
+    }
+}
+
+async fn keys_and_payload_kept_as_given(q: &SqlQueue<Any>, target: &str) {
+    for key in [
+        "A",
+        "a",
+        "k",
+        "k ",
+        "\u{e9}",
+        "e\u{301}",
+        "\u{1f600}",
+        "\u{1f601}",
+    ] {
+        let enqueued = q
+            .enqueue(&Work::new(1), Options::new().with_unique_key(key))
+            .await
+            .unwrap();
+        assert!(
+            matches!(enqueued, Enqueued::Created(_)),
+            "{target}: {key:?} taken for another key"
+        );
+    }
+    assert_eq!(q.counts().await.unwrap().pending, 8, "{target}");
+    let text = "caf\u{e9} \u{1f600} \u{4e2d}\u{6587}";
+    let id = add(q, &Work::labelled(text), Options::new()).await;
+    let claimed = q.claim("a", 9, LEASE).await.unwrap();
+    let job = claimed.iter().find(|c| c.id == id).expect("claimed");
+    assert!(job.payload.contains(text), "{target}: {}", job.payload);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,7 +55,7 @@ const EFFECTS: &str = "CREATE TABLE effects (job_id BIGINT NOT NULL, n BIGINT NO
 /// One row per attempt a process handler has started.
 const STARTED: &str = "CREATE TABLE started (job_id BIGINT NOT NULL)";
 
-async fn migrate(url: &str) {
+pub(crate) async fn migrate(url: &str) {
     let parsed: ServiceUrl = url.parse().expect("a database URL");
     let dialect = Dialect::from_url(&parsed).expect("a SQL URL");
     let mut set = migrations(dialect, 1).expect("the queue's migrations");
@@ -167,6 +167,9 @@ pub(crate) struct Work {
     /// Panic instead of returning the error.
     #[serde(default)]
     pub(crate) panic: bool,
+    /// Text carried along, for payloads with other characters than ASCII.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) text: String,
 }
 
 impl dozen_jobs::Job for Work {
@@ -180,6 +183,15 @@ impl Work {
             sleep_ms: 0,
             fail_until: 0,
             panic: false,
+            text: String::new(),
+        }
+    }
+
+    /// A job carrying `text`.
+    pub(crate) fn labelled(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            ..Self::new(0)
         }
     }
 }
