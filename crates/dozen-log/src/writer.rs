@@ -298,6 +298,15 @@ impl Flusher {
         self.sink.write_and_flush_within(None, FLUSH_TIMEOUT);
     }
 
+    /// [`flush`](Self::flush), waiting at most `timeout` instead of [`FLUSH_TIMEOUT`]; returns
+    /// whether every line logged so far was written and flushed in time. For a teardown hook
+    /// with a budget of its own: call it off the async runtime (`spawn_blocking`), since it
+    /// blocks.
+    #[must_use = "false when the output did not take the lines in time"]
+    pub fn flush_within(&self, timeout: Duration) -> bool {
+        self.sink.write_and_flush_within(None, timeout)
+    }
+
     /// Lines dropped because the queue was full (only in the lossy non-blocking mode).
     #[must_use]
     pub fn dropped_lines(&self) -> u64 {

@@ -15,7 +15,7 @@ use super::DatabasePlan;
 use super::context::Context;
 use super::exit_code;
 use super::health::Health;
-use super::settings::{self, FLUSH_BUDGET, Loaded, Needs, Validate};
+use super::settings::{self, FLUSH_BUDGET, FLUSH_MARGIN, Loaded, Needs, Validate};
 use super::step::{BoxError, ProcessFn, WebFn};
 use super::watchdog;
 use super::web;
@@ -288,7 +288,12 @@ pub(crate) fn build_shutdown(
     let flusher = log.flusher();
     shutdown
         .on_teardown("flush logs", FLUSH_BUDGET, move || async move {
-            flusher.flush();
+            // Off the runtime, and within the budget: a stdout nobody reads
+            // would otherwise hold a worker thread for the whole
+            // FLUSH_TIMEOUT, and the teardown would overrun (exit 124) or
+            // not depending on how many worker threads there are.
+            let within = FLUSH_BUDGET.saturating_sub(FLUSH_MARGIN);
+            let _ = tokio::task::spawn_blocking(move || flusher.flush_within(within)).await;
         })
         .map_err(failed)?;
     Ok(shutdown)

@@ -18,6 +18,10 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// `SHUTDOWN_TIMEOUT` and checked with the other settings.
 pub(crate) const FLUSH_BUDGET: Duration = Duration::from_secs(1);
 
+/// What the final flush leaves of [`FLUSH_BUDGET`] for its hook to return
+/// in: it gives up on a stuck output this much before the budget ends.
+pub(crate) const FLUSH_MARGIN: Duration = Duration::from_millis(250);
+
 /// The teardown budget of closing the database's pools, reserved from
 /// `SHUTDOWN_TIMEOUT` and checked with the other settings.
 #[cfg_attr(
