@@ -457,6 +457,45 @@ fn panic_message(join: tokio::task::JoinError) -> String {
     format!("the handler panicked: {message}")
 }
 
+/// How many times `complete` is called when the store fails it fast.
+const COMPLETE_TRIES: u32 = 3;
+/// The pause before the second call of `complete`; the next one is four
+/// times longer.
+const COMPLETE_PAUSE: Duration = Duration::from_millis(50);
+/// No call of `complete` starts later than this after the first: a store
+/// that is down, not blinking, is not waited for, so that settling stays far
+/// within the lease and the shutdown's reserve.
+const COMPLETE_RETRY_WINDOW: Duration = Duration::from_millis(500);
+
+/// `backend.complete(job)`, called again (up to [`COMPLETE_TRIES`] times in
+/// all, after a short pause) while it fails within [`COMPLETE_RETRY_WINDOW`]:
+/// a database that blinked (a failover, a connection reset) does not make a
+/// finished job run again once its lease runs out. Only `complete` is called
+/// again, since a second call is harmless: when the first one took effect
+/// and only its answer was lost, the second finds the job done (SQL) or
+/// acknowledges it again (NATS). A second `retry` could release an attempt
+/// that another slot has claimed since, and a second `kill` would publish a
+/// second dead letter on NATS.
+async fn complete_with_retries<B: Backend>(
+    backend: &B,
+    job: &Claimed<B::Lease>,
+) -> Result<bool, Error> {
+    let begun = Instant::now();
+    let mut pause = COMPLETE_PAUSE;
+    let mut calls = 1;
+    loop {
+        match backend.complete(job).await {
+            Err(error) if calls < COMPLETE_TRIES && begun.elapsed() < COMPLETE_RETRY_WINDOW => {
+                tracing::debug!(error = %error, calls, "cannot mark the job done yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+                calls += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Settles a job by its handler's outcome.
 async fn settle<B: Backend>(
     backend: &B,
@@ -469,7 +508,7 @@ async fn settle<B: Backend>(
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match outcome {
         Ok(()) if ctx.is_settled() => tracing::info!(elapsed_ms, "job done"),
-        Ok(()) => match backend.complete(job).await {
+        Ok(()) => match complete_with_retries(backend, job).await {
             Ok(true) => tracing::info!(elapsed_ms, "job done"),
             Ok(false) => tracing::warn!(
                 elapsed_ms,

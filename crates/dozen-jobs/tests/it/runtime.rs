@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dozen_jobs::sql::SqlQueue;
-use dozen_jobs::{Admin as _, Backend as _, JobContext, JobsSettings, Options, Worker};
+use dozen_jobs::{Admin as _, Backend as _, Claimed, JobContext, JobsSettings, Options, Worker};
 use dozen_shutdown::Shutdown;
 use sqlx::Any;
 
@@ -107,6 +107,117 @@ async fn failures_retry_with_backoff_until_done_or_dead() {
             Some("no handler for job nobody-handles-this in this worker"),
             "{target:?}"
         );
+    }
+}
+
+/// A queue whose `complete` fails fast the first `failures` times, as on a
+/// database that blinks: it goes to a queue whose pool is closed.
+struct Blinking {
+    inner: SqlQueue<Any>,
+    closed: SqlQueue<Any>,
+    failures: AtomicUsize,
+}
+
+impl Blinking {
+    /// The queue `complete` goes to: the closed one while failures remain.
+    fn completing(&self) -> &SqlQueue<Any> {
+        let failing = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing { &self.closed } else { &self.inner }
+    }
+}
+
+impl dozen_jobs::Backend for Blinking {
+    type Lease = <SqlQueue<Any> as dozen_jobs::Backend>::Lease;
+
+    fn enqueue_raw(
+        &self,
+        name: &str,
+        payload: &str,
+        options: &Options,
+    ) -> impl Future<Output = Result<dozen_jobs::Enqueued, dozen_jobs::Error>> + Send {
+        self.inner.enqueue_raw(name, payload, options)
+    }
+
+    fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<Claimed<Self::Lease>>, dozen_jobs::Error>> + Send {
+        self.inner.claim(owner, limit, lease)
+    }
+
+    fn heartbeat(
+        &self,
+        job: &Claimed<Self::Lease>,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, dozen_jobs::Error>> + Send {
+        self.inner.heartbeat(job, lease)
+    }
+
+    fn complete(
+        &self,
+        job: &Claimed<Self::Lease>,
+    ) -> impl Future<Output = Result<bool, dozen_jobs::Error>> + Send {
+        self.completing().complete(job)
+    }
+
+    fn retry(
+        &self,
+        job: &Claimed<Self::Lease>,
+        delay: Duration,
+        error: &str,
+    ) -> impl Future<Output = Result<bool, dozen_jobs::Error>> + Send {
+        self.inner.retry(job, delay, error)
+    }
+
+    fn kill(
+        &self,
+        job: &Claimed<Self::Lease>,
+        error: &str,
+    ) -> impl Future<Output = Result<bool, dozen_jobs::Error>> + Send {
+        self.inner.kill(job, error)
+    }
+
+    fn give_back(
+        &self,
+        job: &Claimed<Self::Lease>,
+    ) -> impl Future<Output = Result<bool, dozen_jobs::Error>> + Send {
+        self.inner.give_back(job)
+    }
+}
+
+/// `complete` is called again when it fails fast: a job whose `complete`
+/// failed twice (the database blinked) is done after one attempt, not run
+/// again once its 30 s lease has run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_done_while_the_database_blinks_is_not_run_again() {
+    for target in targets("jobs_rt_blink").await {
+        let q = queue(&target.url).await;
+        let closed = queue(&target.url).await;
+        closed.pool().close().await;
+        let done = add(&q, &Work::new(1), Options::new()).await;
+        let blinking = Blinking {
+            inner: q.clone(),
+            closed,
+            failures: AtomicUsize::new(2),
+        };
+        let stop = shutdown(Duration::from_secs(10));
+        let run = tokio::spawn({
+            let w = Worker::new(blinking).settings(fast()).handle(handle);
+            let stop = stop.clone();
+            async move { w.run(&stop).await }
+        });
+        eventually(Duration::from_secs(15), "the job done", || async {
+            q.counts().await.unwrap().done == 1
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+        assert_eq!(row(&q, done).await, (1, "done".into(), None), "{target:?}");
     }
 }
 
@@ -477,7 +588,7 @@ impl dozen_jobs::Backend for SlowReply {
         owner: &str,
         limit: usize,
         lease: Duration,
-    ) -> Result<Vec<dozen_jobs::Claimed<Self::Lease>>, dozen_jobs::Error> {
+    ) -> Result<Vec<Claimed<Self::Lease>>, dozen_jobs::Error> {
         let claimed = self.queue.claim(owner, limit, lease).await?;
         if !claimed.is_empty() {
             tokio::time::sleep(self.hold).await;
@@ -487,22 +598,19 @@ impl dozen_jobs::Backend for SlowReply {
 
     async fn heartbeat(
         &self,
-        job: &dozen_jobs::Claimed<Self::Lease>,
+        job: &Claimed<Self::Lease>,
         lease: Duration,
     ) -> Result<bool, dozen_jobs::Error> {
         self.queue.heartbeat(job, lease).await
     }
 
-    async fn complete(
-        &self,
-        job: &dozen_jobs::Claimed<Self::Lease>,
-    ) -> Result<bool, dozen_jobs::Error> {
+    async fn complete(&self, job: &Claimed<Self::Lease>) -> Result<bool, dozen_jobs::Error> {
         self.queue.complete(job).await
     }
 
     async fn retry(
         &self,
-        job: &dozen_jobs::Claimed<Self::Lease>,
+        job: &Claimed<Self::Lease>,
         delay: Duration,
         error: &str,
     ) -> Result<bool, dozen_jobs::Error> {
@@ -511,16 +619,13 @@ impl dozen_jobs::Backend for SlowReply {
 
     async fn kill(
         &self,
-        job: &dozen_jobs::Claimed<Self::Lease>,
+        job: &Claimed<Self::Lease>,
         error: &str,
     ) -> Result<bool, dozen_jobs::Error> {
         self.queue.kill(job, error).await
     }
 
-    async fn give_back(
-        &self,
-        job: &dozen_jobs::Claimed<Self::Lease>,
-    ) -> Result<bool, dozen_jobs::Error> {
+    async fn give_back(&self, job: &Claimed<Self::Lease>) -> Result<bool, dozen_jobs::Error> {
         self.queue.give_back(job).await
     }
 }
