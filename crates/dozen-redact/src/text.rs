@@ -54,7 +54,8 @@ const USER_SCHEMES: &[&str] = &[
 ///   `postgres://app:pa ss/wd@db/app` hides `pa ss/wd`. Where a lone user info is hidden (a
 ///   token), the same holds without the `:`: `nats://my tok@nats` hides `my tok`. Ordinary
 ///   text pays for this only where a `host:port` (or, for a token scheme, a host) is followed
-///   by words and then an `@` on the same line before another URL:
+///   by words and then an `@`, either before the next `/`, `?`, `#` or `\` (line breaks
+///   included, since a password may hold them) or later on the same line before another URL:
 ///   `redis://cache:6379 for bob@example.com` hides `6379 for bob`.
 /// - When the value of a secret parameter reaches it, the value goes on to the next `&`, line
 ///   break or the end of the text, not to the next space: `?sslpassword=abc def ghi` hides
@@ -210,7 +211,7 @@ fn spaced_userinfo_end(text: &str, body: usize, end: usize, hides_lone_user: boo
     if !after_user.contains(':') && !may_be_token {
         return end;
     }
-    // The last `@` before the next `/`, `?`, `#` or `\\`, where a host would end; failing
+    // The last `@` before the next `/`, `?`, `#` or `\`, where a host would end; failing
     // that, before the end of the line that follows (the breaks that cut the URL are part of
     // the secret), since the password itself may hold those.
     let host_end = bytes[end..]
