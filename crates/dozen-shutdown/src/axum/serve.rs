@@ -381,11 +381,6 @@ impl BodyFailure {
             response
         }
     }
-
-    /// Whether the body failed, and the response is made by [`answer`](Self::answer).
-    fn failed(&self) -> bool {
-        self.too_large.load(Ordering::Acquire) || self.timed_out.load(Ordering::Acquire)
-    }
 }
 
 fn spawn_connection(
@@ -555,11 +550,10 @@ impl Future for CloseWhenDrainingFuture {
             None => too_large(),
         };
         let shutdown = &this.server.shutdown;
-        // Already answered so by `CatchPanic` when the app applies it; a
-        // backstop otherwise.
-        if this.state.body.failed() {
-            response = this.state.body.answer(response);
-        } else if !shutdown.is_ready() && response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        // A failed body: already answered so by `CatchPanic` when the app
+        // applies it; a backstop otherwise.
+        response = this.state.body.answer(response);
+        if !shutdown.is_ready() && response.status() != StatusCode::SWITCHING_PROTOCOLS {
             response
                 .headers_mut()
                 .insert(CONNECTION, HeaderValue::from_static("close"));
