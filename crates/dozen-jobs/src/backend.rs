@@ -3,6 +3,7 @@
 //! back). The SQL and NATS backends implement it; handlers never see it.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -23,6 +24,11 @@ pub struct Claimed<L> {
     pub attempt: u32,
     /// The attempts it has in all.
     pub max_attempts: u32,
+    /// The lease owner id the job is held under: the `owner` the worker
+    /// claimed it as, or an id the backend made for this one claim (the SQL
+    /// backend's `{owner}/{n}`). The handler's
+    /// [`JobContext::owner`](crate::JobContext::owner) reports it.
+    pub owner: Arc<str>,
     /// The backend's handle on the lease.
     pub lease: L,
 }

@@ -75,7 +75,9 @@ impl JobContext {
         self.inner.max_attempts
     }
 
-    /// The worker's lease owner id (unique to the process).
+    /// The lease owner id this attempt holds the job under: the worker's
+    /// owner id (unique to the process), and on the SQL backend the number
+    /// of the claim that took the job ([`Claimed::owner`](crate::Claimed::owner)).
     #[must_use]
     pub fn owner(&self) -> &str {
         &self.inner.owner

@@ -118,7 +118,9 @@ impl<B: Backend> Worker<B> {
     }
 
     /// Leases under `owner` instead of an id made from `HOSTNAME`, the pid
-    /// and random bits ([`owner_id`](crate::owner_id)).
+    /// and random bits ([`owner_id`](crate::owner_id)). It must be unique to
+    /// the process; the SQL backend stores it with each claim's number, in
+    /// at most 128 bytes, and refuses an `owner` longer than 107.
     pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
         self.owner = Some(owner.into());
         self
@@ -224,7 +226,6 @@ impl<B: Backend> Worker<B> {
                             job,
                             Arc::clone(&handlers),
                             Arc::clone(&settings),
-                            Arc::clone(&owner),
                             shutdown.clone(),
                         );
                         running.spawn(run);
@@ -299,7 +300,6 @@ async fn run_one<B: Backend>(
     job: Claimed<B::Lease>,
     handlers: Arc<HashMap<&'static str, Arc<Handler>>>,
     settings: Arc<Resolved>,
-    owner: Arc<str>,
     shutdown: Shutdown,
 ) {
     let span = job_span(&job);
@@ -316,7 +316,13 @@ async fn run_one<B: Backend>(
             return;
         }
         tracing::info!("job claimed");
-        let ctx = JobContext::leased(job.id, &job.name, job.attempt, job.max_attempts, owner);
+        let ctx = JobContext::leased(
+            job.id,
+            &job.name,
+            job.attempt,
+            job.max_attempts,
+            Arc::clone(&job.owner),
+        );
         // The handler is called on the job's own task: one that panics
         // before it returns its future (or while decoding) is a failed
         // attempt like one that panics while it runs, not a lost job.

@@ -253,6 +253,7 @@ impl NatsQueue {
     async fn admit(
         &self,
         message: jetstream::Message,
+        owner: &Arc<str>,
     ) -> Result<Option<Claimed<NatsLease>>, Error> {
         let info = message
             .info()
@@ -289,6 +290,7 @@ impl NatsQueue {
             payload: String::from_utf8_lossy(&message.payload).into_owned(),
             attempt: meta.attempts_before.saturating_add(delivered),
             max_attempts: meta.max_attempts,
+            owner: Arc::clone(owner),
             lease: NatsLease { message, meta },
         }))
     }
@@ -375,10 +377,11 @@ impl Backend for NatsQueue {
 
     async fn claim(
         &self,
-        _owner: &str,
+        owner: &str,
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed<NatsLease>>, Error> {
+        let owner: Arc<str> = Arc::from(owner);
         let consumer = self.consumer(lease).await?;
         let deadline = tokio::time::Instant::now() + CLAIM_DEADLINE;
         let no_answer = || Error::backend("claim jobs", "no answer from the server in time");
@@ -405,7 +408,7 @@ impl Backend for NatsQueue {
                 }
                 Err(e) => return Err(Error::backend("claim jobs", e)),
             };
-            match self.admit(message).await {
+            match self.admit(message, &owner).await {
                 Ok(Some(job)) => claimed.push(job),
                 Ok(None) => {}
                 // Keep the jobs already admitted; this one is delivered

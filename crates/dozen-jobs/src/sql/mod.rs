@@ -33,6 +33,7 @@ mod statements;
 mod wake;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::Row as _;
@@ -107,11 +108,35 @@ impl<DB: sqlx::Database> SqlQueue<DB> {
     }
 }
 
-/// The lease of a job claimed from a [`SqlQueue`]: the owner id it was
-/// claimed under.
+/// The lease of a job claimed from a [`SqlQueue`]. It is held under
+/// [`Claimed::owner`], an id made for the one claim that took the job: the
+/// worker's owner id and the claim's number in this process (`{owner}/{n}`).
+/// A worker that claims its own job again (the lease ran out while it still
+/// ran it) holds the new claim under another id, so the old attempt can no
+/// longer renew or settle it.
 #[derive(Debug)]
 pub struct SqlLease {
-    owner: Arc<str>,
+    _private: (),
+}
+
+/// Claims made by this process, numbering each claim's lease owner id.
+static CLAIMS: AtomicU64 = AtomicU64::new(0);
+
+/// The longest lease owner id the `lease_owner` column holds.
+const MAX_LEASE_OWNER: usize = 128;
+
+/// The lease owner id of a new claim by `owner`: see [`SqlLease`].
+fn claim_owner(owner: &str) -> Result<Arc<str>, Error> {
+    let n = CLAIMS.fetch_add(1, Ordering::Relaxed);
+    let id = format!("{owner}/{n}");
+    if id.len() > MAX_LEASE_OWNER {
+        return Err(Error::invalid(format!(
+            "claim jobs: the worker's owner id is {} bytes long; at most {} are stored with a claim",
+            owner.len(),
+            MAX_LEASE_OWNER - 21
+        )));
+    }
+    Ok(Arc::from(id))
 }
 
 fn id_of(id: i64) -> JobId {
@@ -275,6 +300,7 @@ macro_rules! sql_backend {
                 lease: Duration,
             ) -> Result<Vec<Claimed<SqlLease>>, Error> {
                 let failed = |e| Error::backend("claim jobs", e);
+                let owner = claim_owner(owner)?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let lease = ms(lease);
                 let rows = if self.sql.dialect == Dialect::MySql {
@@ -287,7 +313,7 @@ macro_rules! sql_backend {
                     for row in &rows {
                         let id: i64 = row.try_get(0).map_err(failed)?;
                         sqlx::query(self.sql.claim_one.q())
-                            .bind(owner.to_owned())
+                            .bind(owner.to_string())
                             .bind(lease)
                             .bind(id)
                             .execute(&mut *tx)
@@ -298,7 +324,7 @@ macro_rules! sql_backend {
                     rows
                 } else {
                     sqlx::query(self.sql.claim.q())
-                        .bind(owner.to_owned())
+                        .bind(owner.to_string())
                         .bind(lease)
                         .bind(limit)
                         .fetch_all(&self.pool)
@@ -308,7 +334,6 @@ macro_rules! sql_backend {
                 // MariaDB's rows were read before the update counted the
                 // attempt.
                 let counted = i64::from(self.sql.dialect == Dialect::MySql);
-                let owner: Arc<str> = Arc::from(owner);
                 rows.iter()
                     .map(|row| {
                         Ok(Claimed {
@@ -317,9 +342,8 @@ macro_rules! sql_backend {
                             payload: row.try_get(2)?,
                             attempt: attempts(row.try_get::<i64, _>(3)? + counted),
                             max_attempts: attempts(row.try_get(4)?),
-                            lease: SqlLease {
-                                owner: Arc::clone(&owner),
-                            },
+                            owner: Arc::clone(&owner),
+                            lease: SqlLease { _private: () },
                         })
                     })
                     .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -334,14 +358,14 @@ macro_rules! sql_backend {
                 let query = sqlx::query(self.sql.heartbeat.q())
                     .bind(ms(lease))
                     .bind(sql_id(job.id))
-                    .bind(job.lease.owner.to_string());
+                    .bind(job.owner.to_string());
                 self.settle("renew the lease of", query, job.id).await
             }
 
             async fn complete(&self, job: &Claimed<SqlLease>) -> Result<bool, Error> {
                 let query = sqlx::query(self.sql.complete.q())
                     .bind(sql_id(job.id))
-                    .bind(job.lease.owner.to_string());
+                    .bind(job.owner.to_string());
                 self.settle("complete", query, job.id).await
             }
 
@@ -355,7 +379,7 @@ macro_rules! sql_backend {
                     .bind(ms(delay))
                     .bind(error.to_owned())
                     .bind(sql_id(job.id))
-                    .bind(job.lease.owner.to_string());
+                    .bind(job.owner.to_string());
                 self.settle("retry", query, job.id).await
             }
 
@@ -363,14 +387,14 @@ macro_rules! sql_backend {
                 let query = sqlx::query(self.sql.kill.q())
                     .bind(error.to_owned())
                     .bind(sql_id(job.id))
-                    .bind(job.lease.owner.to_string());
+                    .bind(job.owner.to_string());
                 self.settle("mark dead", query, job.id).await
             }
 
             async fn give_back(&self, job: &Claimed<SqlLease>) -> Result<bool, Error> {
                 let query = sqlx::query(self.sql.give_back.q())
                     .bind(sql_id(job.id))
-                    .bind(job.lease.owner.to_string());
+                    .bind(job.owner.to_string());
                 self.settle("give back", query, job.id).await
             }
         }

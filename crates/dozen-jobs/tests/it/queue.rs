@@ -95,6 +95,71 @@ async fn an_expired_lease_passes_the_job_on_and_the_old_owner_cannot_settle_it()
     }
 }
 
+/// A lease belongs to one claim, not to the worker that made it: when a
+/// worker's lease runs out while it still runs the job (its heartbeats
+/// failed) and the same worker claims the job again, the old attempt can
+/// neither renew nor settle the new one's lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_claims_its_own_job_again_holds_it_under_the_new_claim_only() {
+    for target in targets("jobs_reclaim").await {
+        let q = queue(&target.url).await;
+        let id = add(&q, &Work::new(1), Options::new()).await;
+        let old = q
+            .claim("a", 1, Duration::from_millis(300))
+            .await
+            .unwrap()
+            .remove(0);
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        let new = q.claim("a", 1, LEASE).await.unwrap().remove(0);
+        assert_eq!((new.id, new.attempt), (id, 2), "{target:?}");
+        assert_ne!(old.owner, new.owner, "{target:?}");
+        assert!(
+            new.owner.starts_with("a/") && old.owner.starts_with("a/"),
+            "{target:?}: {} {}",
+            old.owner,
+            new.owner
+        );
+        assert!(!q.heartbeat(&old, LEASE).await.unwrap(), "{target:?}");
+        assert!(
+            !q.retry(&old, Duration::ZERO, "x").await.unwrap(),
+            "{target:?}"
+        );
+        assert!(!q.kill(&old, "x").await.unwrap(), "{target:?}");
+        assert!(!q.give_back(&old).await.unwrap(), "{target:?}");
+        assert!(!q.complete(&old).await.unwrap(), "{target:?}");
+        let mut tx: sqlx::Transaction<'_, Any> = q.pool().begin().await.unwrap();
+        let held = q
+            .complete_in(&mut tx, &context(old.id, &old.owner))
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert!(!held, "{target:?}: the old attempt's complete_in");
+        assert_eq!(
+            row(&q, id).await,
+            (2, "queued".into(), Some(new.owner.to_string())),
+            "{target:?}"
+        );
+        assert!(q.heartbeat(&new, LEASE).await.unwrap(), "{target:?}");
+        assert!(q.complete(&new).await.unwrap(), "{target:?}");
+        assert_eq!(row(&q, id).await, (2, "done".into(), None), "{target:?}");
+    }
+}
+
+/// An owner id too long to store with a claim is refused by name, not by
+/// the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_id_too_long_to_store_is_refused_by_name() {
+    for target in targets("jobs_long_owner").await {
+        let q = queue(&target.url).await;
+        let error = q.claim(&"w".repeat(200), 1, LEASE).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Invalid, "{target:?}: {error}");
+        assert!(
+            error.to_string().contains("owner id is 200 bytes long"),
+            "{target:?}: {error}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unique_keys_refuse_duplicates_until_the_job_is_done() {
     for target in targets("jobs_unique").await {
@@ -406,8 +471,8 @@ async fn complete_in_commits_the_effect_of_the_lease_holder_only() {
             .remove(0);
         tokio::time::sleep(Duration::from_millis(350)).await;
         let b = q.claim("b", 1, LEASE).await.unwrap().remove(0);
-        for (job, owner) in [(&a, "a"), (&b, "b")] {
-            let ctx = context(job.id, owner);
+        for job in [&a, &b] {
+            let ctx = context(job.id, &job.owner);
             let mut tx: sqlx::Transaction<'_, Any> = q.pool().begin().await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO effects (job_id, n) VALUES ({}, 1)",
