@@ -98,7 +98,7 @@ impl Shutdown {
     /// Long-lived work that should let clients go early (server-sent events,
     /// WebSocket loops) selects on this.
     pub fn draining(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.inner.draining.clone().cancelled_owned()
+        self.inner.draining.wait_owned()
     }
 
     /// Runs `future` until it finishes or shutdown starts, whichever comes
@@ -124,10 +124,9 @@ impl Shutdown {
     /// # }
     /// ```
     pub async fn run_until_shutdown<F: Future>(&self, future: F) -> Option<F::Output> {
-        let draining = self.inner.draining.clone();
         tokio::select! {
             biased;
-            () = draining.cancelled() => None,
+            () = self.inner.draining.wait() => None,
             output = future => Some(output),
         }
     }
@@ -136,7 +135,7 @@ impl Shutdown {
     /// accepting: background tasks should finish their current unit of work
     /// and return.
     pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.inner.stopping.clone().cancelled_owned()
+        self.inner.stopping.wait_owned()
     }
 
     /// The time left before the deadline, or `None` before shutdown starts.
@@ -306,10 +305,5 @@ impl Shutdown {
     #[cfg(feature = "axum")]
     pub(crate) fn elapsed(&self) -> Duration {
         self.inner.elapsed()
-    }
-
-    #[cfg(feature = "axum")]
-    pub(crate) fn inner_draining(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
-        self.inner.draining.clone().cancelled_owned()
     }
 }

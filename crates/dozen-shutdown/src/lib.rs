@@ -4,6 +4,7 @@
 mod builder;
 mod duration;
 mod error;
+mod flag;
 mod handle;
 mod hooks;
 mod lock;

@@ -13,7 +13,7 @@ use crate::{Outcome, Readiness};
 /// Waits for shutdown to start, then runs the phases and publishes the
 /// outcome.
 pub(crate) async fn drive(inner: Arc<Inner>) {
-    inner.draining.cancelled().await;
+    inner.draining.wait().await;
     let start = inner.triggered.get().map_or_else(Instant::now, |t| t.at);
     if let Some(triggered) = inner.triggered.get() {
         tracing::info!(
@@ -38,7 +38,7 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
     tokio::time::sleep_until(duration::after(start, inner.delay).into()).await;
     inner.readiness.send_replace(Readiness::Stopping);
     inner.tasks.close();
-    inner.stopping.cancel();
+    inner.stopping.set();
     tracing::info!(
         phase = "stopping",
         elapsed_ms = millis(start.elapsed()),

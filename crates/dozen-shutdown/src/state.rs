@@ -10,9 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use crate::duration::{self, millis};
+use crate::flag::Flag;
 use crate::hooks::Hooks;
 use crate::lock::lock;
 use crate::tasks::{Owner, Tasks};
@@ -65,8 +65,8 @@ pub(crate) struct Inner {
     watchdog: bool,
     runtime: tokio::runtime::Handle,
     pub(crate) readiness: watch::Sender<Readiness>,
-    pub(crate) draining: CancellationToken,
-    pub(crate) stopping: CancellationToken,
+    pub(crate) draining: Flag,
+    pub(crate) stopping: Flag,
     pub(crate) tasks: Tasks,
     pub(crate) hooks: Hooks,
     pub(crate) triggered: OnceLock<Triggered>,
@@ -92,8 +92,8 @@ impl Inner {
             watchdog,
             runtime,
             readiness: watch::Sender::new(initial),
-            draining: CancellationToken::new(),
-            stopping: CancellationToken::new(),
+            draining: Flag::default(),
+            stopping: Flag::default(),
             tasks: Tasks::new(),
             hooks: Hooks::new(),
             triggered: OnceLock::new(),
@@ -112,7 +112,7 @@ impl Inner {
         // No logging here: this may run on the signal thread, which a log
         // writer stuck on a stalled stdout must never block. The phases log.
         self.readiness.send_replace(Readiness::Draining);
-        self.draining.cancel();
+        self.draining.set();
         if self.watchdog {
             let inner = Arc::clone(self);
             watchdog::spawn(duration::after(at, self.timeout), move || {

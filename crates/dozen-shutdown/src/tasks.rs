@@ -13,9 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
+use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_util::task::TaskTracker;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::lock::lock;
 
@@ -55,11 +54,12 @@ pub(crate) trait Owner: Send + Sync + 'static {
     fn task_failed(self: &Arc<Self>, name: Cow<'static, str>);
 }
 
-/// The tracked tasks: a tracker to wait for them, and their names and abort
-/// handles to report and abort those still running.
+/// The tracked tasks: their names and abort handles, to report and abort
+/// those still running, and a notification to wait for the last to end.
 pub(crate) struct Tasks {
-    tracker: TaskTracker,
     registry: Mutex<Registry>,
+    /// Woken when the registry is closed and empty.
+    idle: Notify,
 }
 
 struct TaskEntry {
@@ -70,7 +70,16 @@ struct TaskEntry {
 #[derive(Default)]
 struct Registry {
     next_id: u64,
+    /// No task is expected to join any more: once `running` is empty, the
+    /// drain is over.
+    closed: bool,
     running: HashMap<u64, TaskEntry, BuildHasherDefault<IdHasher>>,
+}
+
+impl Registry {
+    fn idle(&self) -> bool {
+        self.closed && self.running.is_empty()
+    }
 }
 
 /// Task ids are distinct counters: hashing them is wasted work.
@@ -98,8 +107,8 @@ impl Hasher for IdHasher {
 impl Tasks {
     pub(crate) fn new() -> Self {
         Self {
-            tracker: TaskTracker::new(),
             registry: Mutex::new(Registry::default()),
+            idle: Notify::new(),
         }
     }
 
@@ -122,12 +131,37 @@ impl Tasks {
     /// No task may join the drain any more: [`wait`](Self::wait) resolves
     /// once those running have ended.
     pub(crate) fn close(&self) {
-        self.tracker.close();
+        let mut registry = lock(&self.registry);
+        registry.closed = true;
+        let idle = registry.idle();
+        drop(registry);
+        if idle {
+            self.idle.notify_waiters();
+        }
     }
 
     /// Resolves when the tasks are closed and none is running.
-    pub(crate) fn wait(&self) -> impl Future<Output = ()> + '_ {
-        self.tracker.wait()
+    pub(crate) async fn wait(&self) {
+        loop {
+            // Made before the registry is read: `notify_waiters` wakes a
+            // `Notified` from the moment it exists.
+            let notified = self.idle.notified();
+            if lock(&self.registry).idle() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Takes task `id` out of the registry.
+    fn remove(&self, id: u64) {
+        let mut registry = lock(&self.registry);
+        registry.running.remove(&id);
+        let idle = registry.idle();
+        drop(registry);
+        if idle {
+            self.idle.notify_waiters();
+        }
     }
 
     /// Aborts every task that can be aborted (not the blocking ones).
@@ -156,7 +190,6 @@ impl Tasks {
 /// Enters a task named `name` in `owner`'s registry until the guard drops.
 pub(crate) fn register<O: Owner>(owner: &Arc<O>, name: Cow<'static, str>) -> TaskGuard<O> {
     let tasks = owner.tasks();
-    let token = tasks.tracker.token();
     let mut registry = lock(&tasks.registry);
     let id = registry.next_id;
     registry.next_id += 1;
@@ -165,7 +198,6 @@ pub(crate) fn register<O: Owner>(owner: &Arc<O>, name: Cow<'static, str>) -> Tas
     TaskGuard {
         owner: Arc::clone(owner),
         id,
-        _token: token,
     }
 }
 
@@ -216,11 +248,10 @@ where
     })
 }
 
-/// Keeps a task in the registry (and the tracker) while it lives.
+/// Keeps a task in the registry while it lives.
 pub(crate) struct TaskGuard<O: Owner> {
     owner: Arc<O>,
     id: u64,
-    _token: TaskTrackerToken,
 }
 
 impl<O: Owner> TaskGuard<O> {
@@ -233,7 +264,7 @@ impl<O: Owner> TaskGuard<O> {
 
 impl<O: Owner> Drop for TaskGuard<O> {
     fn drop(&mut self) {
-        lock(&self.owner.tasks().registry).running.remove(&self.id);
+        self.owner.tasks().remove(self.id);
     }
 }
 

@@ -52,7 +52,6 @@ use ::axum::routing::get;
 use http::StatusCode;
 use http_body::Frame;
 use pin_project_lite::pin_project;
-use tokio_util::sync::WaitForCancellationFutureOwned;
 
 pub use catch_panic::{CatchPanic, CatchPanicFuture, CatchPanicLayer};
 pub use serve::{Serve, serve};
@@ -113,11 +112,11 @@ pub async fn livez() -> (StatusCode, &'static str) {
 /// # }
 /// ```
 pub fn close_on_drain(shutdown: &Shutdown, response: impl IntoResponse) -> Response {
-    let draining = shutdown.inner_draining();
+    let draining = shutdown.draining();
     response.into_response().map(|body| {
         Body::new(UntilDraining {
             body,
-            draining,
+            draining: Box::pin(draining),
             done: false,
         })
     })
@@ -127,8 +126,7 @@ pin_project! {
     struct UntilDraining {
         #[pin]
         body: Body,
-        #[pin]
-        draining: WaitForCancellationFutureOwned,
+        draining: Pin<Box<dyn Future<Output = ()> + Send>>,
         done: bool,
     }
 }
@@ -145,7 +143,7 @@ impl http_body::Body for UntilDraining {
         if *this.done {
             return Poll::Ready(None);
         }
-        if this.draining.poll(cx).is_ready() {
+        if this.draining.as_mut().poll(cx).is_ready() {
             *this.done = true;
             return Poll::Ready(None);
         }
