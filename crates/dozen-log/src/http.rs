@@ -384,12 +384,7 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            drop(Pending {
-                info: this.info.take(),
-                status: CLIENT_CLOSED_REQUEST,
-                bytes: 0,
-                body_failed: false,
-            });
+            drop(Pending::new(this.info.take(), CLIENT_CLOSED_REQUEST));
         }
     }
 }
@@ -426,22 +421,12 @@ where
                 let status = response.status().as_u16();
                 Ok(response.map(|inner| LoggedBody {
                     inner,
-                    pending: Pending {
-                        info,
-                        status,
-                        bytes: 0,
-                        body_failed: false,
-                    },
+                    pending: Pending::new(info, status),
                 }))
             }
             Err(e) => {
                 // The service failed without a response: the connection gets none, log a 500.
-                drop(Pending {
-                    info,
-                    status: 500,
-                    bytes: 0,
-                    body_failed: false,
-                });
+                drop(Pending::new(info, 500));
                 Err(e)
             }
         })
@@ -513,6 +498,18 @@ struct Pending {
 /// The `error` of the line of a request whose response body failed (the error itself is the
 /// body's, which may quote anything, and is not logged).
 const BODY_FAILED: &str = "the response body failed while it was being sent";
+
+impl Pending {
+    /// The line of `info`'s request, answered `status`, before any body byte went out.
+    fn new(info: Option<RequestInfo>, status: u16) -> Self {
+        Self {
+            info,
+            status,
+            bytes: 0,
+            body_failed: false,
+        }
+    }
+}
 
 impl Drop for Pending {
     fn drop(&mut self) {

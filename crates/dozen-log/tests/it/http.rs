@@ -43,6 +43,31 @@ async fn request_lines(capture: &Capture, n: usize) -> Vec<serde_json::Value> {
     lines
 }
 
+/// Serves `app` behind [`RequestLogLayer`] on loopback, on a current-thread runtime whose
+/// subscriber writes `layer`'s lines into a capture, and runs `test` with its address and the
+/// capture.
+fn serve_logged<F, Fut>(layer: dozen_log::JsonLayer, app: Router, test: F)
+where
+    F: FnOnce(SocketAddr, Capture) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let app = app.layer(RequestLogLayer::new());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            test(addr, capture).await;
+        });
+    });
+}
+
 #[test]
 fn one_line_per_request_with_http_request_and_trace() {
     let capture = Capture::default();
@@ -177,110 +202,81 @@ impl http_body::Body for FailingBody {
 /// ERROR, with the status and the bytes the body gave (and not the body's error text).
 #[test]
 fn a_response_body_that_fails_is_logged_at_error() {
-    let capture = Capture::default();
-    let layer = dozen_log::json_layer().with_writer(capture.clone());
-    let subscriber = tracing_subscriber::registry().with(layer);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(subscriber, || {
-        rt.block_on(async {
-            let app = Router::new()
-                .route(
-                    "/cut",
-                    get(|| async { axum::body::Body::new(FailingBody { sent: false }) }),
-                )
-                .route("/whole", get(|| async { "abc" }))
-                .layer(RequestLogLayer::new());
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            for path in ["/cut", "/whole"] {
-                let request =
-                    format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-                let response = send(addr, &request).await;
-                // The cut one may not have left hyper's buffer before the error.
-                if path == "/whole" {
-                    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-                }
+    let app = Router::new()
+        .route(
+            "/cut",
+            get(|| async { axum::body::Body::new(FailingBody { sent: false }) }),
+        )
+        .route("/whole", get(|| async { "abc" }));
+    serve_logged(dozen_log::json_layer(), app, |addr, capture| async move {
+        for path in ["/cut", "/whole"] {
+            let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            let response = send(addr, &request).await;
+            // The cut one may not have left hyper's buffer before the error.
+            if path == "/whole" {
+                assert!(response.starts_with("HTTP/1.1 200"), "{response}");
             }
-            let lines = request_lines(&capture, 2).await;
-            assert_eq!(lines.len(), 2, "{lines:?}");
-            let (cut, whole) = (&lines[0], &lines[1]);
-            assert_eq!(cut["httpRequest"]["requestUrl"], "http://t/cut", "{cut}");
-            assert_eq!(cut["severity"], "ERROR", "{cut}");
-            assert_eq!(cut["httpRequest"]["status"], 200, "{cut}");
-            assert_eq!(cut["httpRequest"]["responseSize"], 3, "{cut}");
-            assert_eq!(
-                cut["error"],
-                "the response body failed while it was being sent"
-            );
-            assert!(!cut.to_string().contains("upstream reset"), "{cut}");
-            assert_eq!(whole["severity"], "INFO", "{whole}");
-            assert!(whole.get("error").is_none(), "{whole}");
-        });
+        }
+        let lines = request_lines(&capture, 2).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let (cut, whole) = (&lines[0], &lines[1]);
+        assert_eq!(cut["httpRequest"]["requestUrl"], "http://t/cut", "{cut}");
+        assert_eq!(cut["severity"], "ERROR", "{cut}");
+        assert_eq!(cut["httpRequest"]["status"], 200, "{cut}");
+        assert_eq!(cut["httpRequest"]["responseSize"], 3, "{cut}");
+        assert_eq!(
+            cut["error"],
+            "the response body failed while it was being sent"
+        );
+        assert!(!cut.to_string().contains("upstream reset"), "{cut}");
+        assert_eq!(whole["severity"], "INFO", "{whole}");
+        assert!(whole.get("error").is_none(), "{whole}");
     });
 }
 
 #[test]
 fn a_request_without_a_trace_header_gets_a_fresh_trace() {
-    let capture = Capture::default();
-    let layer = dozen_log::json_layer()
-        .with_project_id("proj")
-        .with_writer(capture.clone());
-    let subscriber = tracing_subscriber::registry().with(layer);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(subscriber, || {
-        rt.block_on(async {
-            let app = Router::new()
-                .route(
-                    "/",
-                    get(|| async {
-                        tracing::info!("handling");
-                        "ok"
-                    }),
-                )
-                .layer(RequestLogLayer::new());
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            // A malformed header counts as none.
-            for headers in ["", "", "traceparent: garbage\r\n"] {
-                let request =
-                    format!("GET / HTTP/1.1\r\nHost: t\r\n{headers}Connection: close\r\n\r\n");
-                let response = send(addr, &request).await;
-                assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-            }
-            let lines = request_lines(&capture, 3).await;
-            assert_eq!(lines.len(), 6, "{lines:?}");
-            let mut traces = Vec::new();
-            for pair in lines.chunks(2) {
-                let (handler, request) = (&pair[0], &pair[1]);
-                assert_eq!(handler["message"], "handling");
-                assert!(request.get("httpRequest").is_some(), "{request}");
-                let trace = request["logging.googleapis.com/trace"].as_str().unwrap();
-                let id = trace.strip_prefix("projects/proj/traces/").unwrap();
-                let span = request["logging.googleapis.com/spanId"].as_str().unwrap();
-                let hex = |s: &str, n: usize| {
-                    s.len() == n
-                        && s.bytes()
-                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                };
-                assert!(hex(id, 32) && id != "0".repeat(32), "trace id {id:?}");
-                assert!(hex(span, 16) && span != "0".repeat(16), "span id {span:?}");
-                assert_eq!(request["logging.googleapis.com/trace_sampled"], false);
-                // The handler's line carries the same trace and span.
-                assert_eq!(handler["logging.googleapis.com/trace"], trace);
-                assert_eq!(handler["logging.googleapis.com/spanId"], span);
-                traces.push(id.to_owned());
-            }
-            traces.dedup();
-            assert_eq!(traces.len(), 3, "a new trace per request: {traces:?}");
-        });
+    let app = Router::new().route(
+        "/",
+        get(|| async {
+            tracing::info!("handling");
+            "ok"
+        }),
+    );
+    let layer = dozen_log::json_layer().with_project_id("proj");
+    serve_logged(layer, app, |addr, capture| async move {
+        // A malformed header counts as none.
+        for headers in ["", "", "traceparent: garbage\r\n"] {
+            let request =
+                format!("GET / HTTP/1.1\r\nHost: t\r\n{headers}Connection: close\r\n\r\n");
+            let response = send(addr, &request).await;
+            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        }
+        let lines = request_lines(&capture, 3).await;
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        let mut traces = Vec::new();
+        for pair in lines.chunks(2) {
+            let (handler, request) = (&pair[0], &pair[1]);
+            assert_eq!(handler["message"], "handling");
+            assert!(request.get("httpRequest").is_some(), "{request}");
+            let trace = request["logging.googleapis.com/trace"].as_str().unwrap();
+            let id = trace.strip_prefix("projects/proj/traces/").unwrap();
+            let span = request["logging.googleapis.com/spanId"].as_str().unwrap();
+            let hex = |s: &str, n: usize| {
+                s.len() == n
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            };
+            assert!(hex(id, 32) && id != "0".repeat(32), "trace id {id:?}");
+            assert!(hex(span, 16) && span != "0".repeat(16), "span id {span:?}");
+            assert_eq!(request["logging.googleapis.com/trace_sampled"], false);
+            // The handler's line carries the same trace and span.
+            assert_eq!(handler["logging.googleapis.com/trace"], trace);
+            assert_eq!(handler["logging.googleapis.com/spanId"], span);
+            traces.push(id.to_owned());
+        }
+        traces.dedup();
+        assert_eq!(traces.len(), 3, "a new trace per request: {traces:?}");
     });
 }
 
