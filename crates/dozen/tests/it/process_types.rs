@@ -1,7 +1,8 @@
 //! A named process type runs on the same start-up as the web one, with no
 //! port: its report and its `config` list no `PORT`, its problems are
-//! listed with the app's own, it stops cleanly on SIGTERM (exit 0), and a
-//! function that fails exits 70. A web start-up that fails or panics exits
+//! listed with the app's own, it stops cleanly on SIGTERM (exit 0), one
+//! that does not stop is ended by a second signal (130 for SIGINT) or at
+//! `SHUTDOWN_TIMEOUT` (124), and a function that fails exits 70. A web start-up that fails or panics exits
 //! 1 without turning ready.
 //!
 //! The service runs in a child process: this test binary again, running
@@ -32,9 +33,10 @@ fn second() -> Duration {
     Duration::from_secs(1)
 }
 
-/// Four process types: `web` (the default), `ticker`, which logs a line
-/// every `TICK_EVERY` until told to stop, `broken`, which fails at once, and
-/// `panics-at-once`, whose function panics before it returns its future.
+/// Five process types: `web` (the default), `ticker`, which logs a line
+/// every `TICK_EVERY` until told to stop, `broken`, which fails at once,
+/// `panics-at-once`, whose function panics before it returns its future, and
+/// `stubborn`, which logs that it started and never stops.
 fn service() -> Service<Settings> {
     Service::<Settings>::new("processes", "1.0.0")
         .with_validate(|s: &Settings| {
@@ -80,6 +82,10 @@ fn service() -> Service<Settings> {
         })
         .process("panics-at-once", |_| -> std::future::Ready<()> {
             panic!("the process panicked at once")
+        })
+        .process("stubborn", |_| async {
+            tracing::info!("stubborn started");
+            std::future::pending::<()>().await;
         })
 }
 
@@ -149,37 +155,12 @@ fn a_named_process_type_reads_no_port() {
 
 #[test]
 fn a_named_process_type_stops_cleanly_on_sigterm() {
-    let mut child = processes("ticker")
-        .env("TICK_EVERY", "10ms")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("\"tick\"") {
-                let _ = tx.send(());
-            }
-            lines.push(line);
-        }
-        lines
-    });
-    rx.recv_timeout(Duration::from_secs(20)).expect("a tick");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let status = child.wait().expect("exits");
-    let lines: Vec<String> = reader
-        .join()
-        .expect("lines")
+    let (code, _, lines) = stop("ticker", &[("TICK_EVERY", "10ms")], "\"tick\"", None);
+    let lines: Vec<String> = lines
         .into_iter()
         .filter(|line| line.starts_with('{'))
         .collect();
-    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    assert_eq!(code, Some(0), "{lines:#?}");
     let text = lines.join("\n");
     let loaded = &lines[0];
     assert!(
@@ -203,6 +184,91 @@ fn a_named_process_type_stops_cleanly_on_sigterm() {
             .last()
             .is_some_and(|l| l.contains("\"shutdown finished\"")),
         "{text}"
+    );
+}
+
+/// Starts process type `args` with `env`, sends it SIGTERM once a line holds
+/// `started`, and `second` (if any) once its shutdown has started; answers
+/// its exit code, the time from the last signal to the exit, and its lines.
+fn stop(
+    args: &str,
+    env: &[(&str, &str)],
+    started: &'static str,
+    second: Option<&str>,
+) -> (Option<i32>, Duration, Vec<String>) {
+    let mut child = processes(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("\"shutdown started") {
+                let _ = tx.send(true);
+            } else if line.contains(started) {
+                let _ = tx.send(false);
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let kill = |signal: &str| {
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    rx.recv_timeout(Duration::from_secs(20)).expect("started");
+    kill("-TERM");
+    let mut last = std::time::Instant::now();
+    if let Some(signal) = second {
+        // Lines that matched `started` before the signal come first.
+        while !rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("shutdown started")
+        {}
+        kill(signal);
+        last = std::time::Instant::now();
+    }
+    let status = child.wait().expect("exits");
+    let took = last.elapsed();
+    (status.code(), took, reader.join().expect("lines"))
+}
+
+/// A second signal during shutdown ends the process at once, with 128 +
+/// the signal, however long the deadline.
+#[test]
+fn a_second_signal_ends_a_stubborn_process_at_once() {
+    let (code, took, lines) = stop(
+        "stubborn",
+        &[("SHUTDOWN_TIMEOUT", "60s")],
+        "\"stubborn started\"",
+        Some("-INT"),
+    );
+    let lines = lines.join("\n");
+    assert_eq!(code, Some(130), "{lines}");
+    assert!(took < Duration::from_secs(10), "{took:?}\n{lines}");
+}
+
+/// A process that does not stop is ended at `SHUTDOWN_TIMEOUT` with 124,
+/// and not before its drain budget.
+#[test]
+fn a_stubborn_process_is_ended_at_the_deadline_with_124() {
+    let (code, took, lines) = stop(
+        "stubborn",
+        &[("SHUTDOWN_TIMEOUT", "3s")],
+        "\"stubborn started\"",
+        None,
+    );
+    let lines = lines.join("\n");
+    assert_eq!(code, Some(124), "{lines}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(13),
+        "{took:?}\n{lines}"
     );
 }
 
