@@ -122,21 +122,22 @@ pub struct SqlLease {
 /// Claims made by this process, numbering each claim's lease owner id.
 static CLAIMS: AtomicU64 = AtomicU64::new(0);
 
-/// The longest lease owner id the `lease_owner` column holds.
-const MAX_LEASE_OWNER: usize = 128;
+/// The longest owner id a claim stores: the `lease_owner` column holds 128
+/// bytes, and a claim adds `/` and its number (up to 20 digits).
+const MAX_OWNER: usize = 128 - 21;
 
-/// The lease owner id of a new claim by `owner`: see [`SqlLease`].
+/// The lease owner id of a new claim by `owner`: see [`SqlLease`]. An
+/// `owner` longer than [`MAX_OWNER`] is refused whatever the claim's number,
+/// so a worker that claims once claims for good.
 fn claim_owner(owner: &str) -> Result<Arc<str>, Error> {
-    let n = CLAIMS.fetch_add(1, Ordering::Relaxed);
-    let id = format!("{owner}/{n}");
-    if id.len() > MAX_LEASE_OWNER {
+    if owner.len() > MAX_OWNER {
         return Err(Error::invalid(format!(
-            "claim jobs: the worker's owner id is {} bytes long; at most {} are stored with a claim",
+            "claim jobs: the worker's owner id is {} bytes long; at most {MAX_OWNER} are stored with a claim",
             owner.len(),
-            MAX_LEASE_OWNER - 21
         )));
     }
-    Ok(Arc::from(id))
+    let n = CLAIMS.fetch_add(1, Ordering::Relaxed);
+    Ok(Arc::from(format!("{owner}/{n}")))
 }
 
 fn id_of(id: i64) -> JobId {

@@ -145,18 +145,30 @@ async fn a_worker_that_claims_its_own_job_again_holds_it_under_the_new_claim_onl
     }
 }
 
-/// An owner id too long to store with a claim is refused by name, not by
-/// the database.
+/// An owner id too long to store with every claim number is refused by
+/// name, on the first claim, not by the database on some later one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_id_too_long_to_store_is_refused_by_name() {
     for target in targets("jobs_long_owner").await {
         let q = queue(&target.url).await;
-        let error = q.claim(&"w".repeat(200), 1, LEASE).await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Invalid, "{target:?}: {error}");
-        assert!(
-            error.to_string().contains("owner id is 200 bytes long"),
-            "{target:?}: {error}"
-        );
+        let id = add(&q, &Work::new(1), Options::new()).await;
+        for long in [108, 200] {
+            let error = q.claim(&"w".repeat(long), 1, LEASE).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Invalid, "{target:?}: {error}");
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("owner id is {long} bytes long; at most 107")),
+                "{target:?}: {error}"
+            );
+        }
+        // The longest accepted is stored whole: a truncated id would not
+        // match when the claim settles.
+        let longest = "w".repeat(107);
+        let claimed = q.claim(&longest, 1, LEASE).await.unwrap();
+        assert_eq!(claimed[0].id, id, "{target:?}");
+        assert!(claimed[0].owner.starts_with(&format!("{longest}/")));
+        assert!(q.complete(&claimed[0]).await.unwrap(), "{target:?}");
     }
 }
 
