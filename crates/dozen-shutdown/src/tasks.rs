@@ -302,3 +302,68 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    struct Test(Tasks);
+
+    impl Owner for Test {
+        fn tasks(&self) -> &Tasks {
+            &self.0
+        }
+
+        fn task_failed(self: &Arc<Self>, _: Cow<'static, str>) {}
+    }
+
+    async fn idle_within(tasks: &Tasks, time: Duration) -> bool {
+        tokio::time::timeout(time, tasks.wait()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn wait_resolves_once_closed_and_the_last_task_has_ended() {
+        let owner = Arc::new(Test(Tasks::new()));
+        let tasks = &owner.0;
+        // Open: not idle even with nothing running.
+        assert!(!idle_within(tasks, Duration::from_millis(20)).await);
+        let first = register(&owner, "first".into());
+        tasks.close();
+        assert!(!idle_within(tasks, Duration::from_millis(20)).await);
+        // A task registered after `close` is waited for too.
+        let late = register(&owner, "late".into());
+        drop(first);
+        assert_eq!(tasks.running(), ["late"]);
+        assert!(!idle_within(tasks, Duration::from_millis(20)).await);
+        // The last one ending wakes a wait already parked.
+        let waiting = {
+            let owner = Arc::clone(&owner);
+            tokio::spawn(async move { owner.0.wait().await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(late);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert!(idle_within(tasks, Duration::from_millis(20)).await);
+    }
+
+    #[tokio::test]
+    async fn closing_an_empty_registry_wakes_a_parked_wait() {
+        let owner = Arc::new(Test(Tasks::new()));
+        let waiting = {
+            let owner = Arc::clone(&owner);
+            tokio::spawn(async move { owner.0.wait().await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        owner.0.close();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
+    }
+}
