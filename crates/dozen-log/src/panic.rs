@@ -12,6 +12,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::cloud::Severity;
 use crate::escape::{escape_into, push_json_str};
 use crate::json::{Config, Head, with_scratch};
+use crate::pretty::NoControl;
 use crate::writer::{FLUSH_TIMEOUT, Sink, is_helper, is_writing};
 
 /// Installs the hook: the JSON line when `json`, a flush in any case, then the standard hook's
@@ -56,7 +57,7 @@ pub(crate) fn install(config: Arc<Config>, sink: Sink, json: bool) {
 static NOTED: AtomicBool = AtomicBool::new(false);
 
 /// The standard hook's report, masked, its control characters escaped (the payload's and
-/// the thread name's, see [`push_without_controls`]): `thread '<name>' panicked at <file>:<line>:<column>:`,
+/// the thread name's; line feeds and tabs kept): `thread '<name>' panicked at <file>:<line>:<column>:`,
 /// the payload on the next line, then a backtrace when `RUST_BACKTRACE` (or
 /// `RUST_LIB_BACKTRACE`) asks for one, every frame, or the standard hook's note.
 fn report(info: &PanicHookInfo<'_>) -> String {
@@ -64,12 +65,14 @@ fn report(info: &PanicHookInfo<'_>) -> String {
     let thread = std::thread::current();
     let name = thread.name().unwrap_or("<unnamed>");
     out.push_str("\nthread '");
-    push_without_controls(&mut out, name);
+    let _ = NoControl::keeping_lines(&mut out).write_str(name);
     let _ = match info.location() {
         Some(l) => writeln!(out, "' panicked at {l}:"),
         None => writeln!(out, "' panicked:"),
     };
-    push_without_controls(&mut out, payload(info));
+    // A payload made of request data must not move a terminal's cursor, change its colours
+    // or overwrite the line before it with a carriage return.
+    let _ = NoControl::keeping_lines(&mut out).write_str(payload(info));
     out.push('\n');
     // std decides from `RUST_LIB_BACKTRACE` and `RUST_BACKTRACE` whether to
     // capture; this crate reads no variable of its own. A backtrace taken is
@@ -86,21 +89,6 @@ fn report(info: &PanicHookInfo<'_>) -> String {
     }
     crate::mask::mask_line(&mut out);
     out
-}
-
-/// Appends `text` with its control characters but line feeds and tabs written as escapes
-/// (`\u{1b}`): a payload made of request data must not move a terminal's cursor, change its
-/// colours or overwrite the line before it with a carriage return. A multi-line payload
-/// (`assert_eq!`'s) keeps its lines.
-fn push_without_controls(out: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find(|c: char| c.is_control() && c != '\n' && c != '\t') {
-        out.push_str(&rest[..at]);
-        let c = rest[at..].chars().next().unwrap_or_default();
-        let _ = write!(out, "{}", c.escape_unicode());
-        rest = &rest[at + c.len_utf8()..];
-    }
-    out.push_str(rest);
 }
 
 /// The panic payload as text (`&str` and `String` payloads; anything else is named as such).
@@ -148,22 +136,4 @@ fn panic_line(config: &Config, info: &PanicHookInfo<'_>) -> Vec<u8> {
         crate::mask::mask_line(&mut s.out);
         s.out.as_bytes().to_vec()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_without_controls;
-
-    #[test]
-    fn control_characters_are_escaped_but_lines_and_tabs_kept() {
-        let mut out = String::new();
-        push_without_controls(
-            &mut out,
-            "id \u{1b}[31mred\u{1b}[0m\rfake\u{7}\u{7f}\u{9b}2J\nleft:\t1 \u{e9}",
-        );
-        assert_eq!(
-            out,
-            "id \\u{1b}[31mred\\u{1b}[0m\\u{d}fake\\u{7}\\u{7f}\\u{9b}2J\nleft:\t1 \u{e9}"
-        );
-    }
 }

@@ -164,7 +164,7 @@ where
                             self.paint(&mut out, ITALIC, e.key);
                             out.push('=');
                             // JSON-escaped, which leaves DEL and the C1 controls as they are.
-                            let _ = NoControl(&mut out).write_str(set.value(e));
+                            let _ = NoControl::new(&mut out).write_str(set.value(e));
                             sep = " ";
                         }
                         if let Some(t) = set.trace() {
@@ -185,7 +185,7 @@ where
         // A `log` record's target is any text.
         let mut escaped = String::new();
         let target = if has_control(meta.target()) {
-            let _ = NoControl(&mut escaped).write_str(meta.target());
+            let _ = NoControl::new(&mut escaped).write_str(meta.target());
             &escaped
         } else {
             meta.target()
@@ -262,7 +262,7 @@ impl Request {
             rest.find('/').map_or("/", |i| &rest[i..])
         });
         let mut line = String::with_capacity(method.len() + path.len() + status.len() + 16);
-        let _ = write!(NoControl(&mut line), "{method} {path} {status}");
+        let _ = write!(NoControl::new(&mut line), "{method} {path} {status}");
         if let Some(latency) = self.latency.as_deref().and_then(human_latency) {
             line.push(' ');
             line.push_str(&latency);
@@ -339,16 +339,16 @@ impl Visit for PrettyFields<'_> {
             self.record_debug(field, &format_args!("{value}"));
         } else {
             self.key(field);
-            let _ = write!(NoControl(self.out), "{value:?}");
+            let _ = write!(NoControl::new(self.out), "{value:?}");
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
         self.key(field);
-        let _ = write!(NoControl(self.out), "{value}");
+        let _ = write!(NoControl::new(self.out), "{value}");
         let mut source = value.source();
         while let Some(s) = source {
-            let _ = write!(NoControl(self.out), ": {s}");
+            let _ = write!(NoControl::new(self.out), ": {s}");
             source = s.source();
         }
     }
@@ -363,11 +363,11 @@ impl Visit for PrettyFields<'_> {
             }
             self.first = false;
             let start = self.out.len();
-            let _ = write!(NoControl(self.out), "{value:?}");
+            let _ = write!(NoControl::new(self.out), "{value:?}");
             self.message = Some(start..self.out.len());
         } else {
             self.key(field);
-            let _ = write!(NoControl(self.out), "{value:?}");
+            let _ = write!(NoControl::new(self.out), "{value:?}");
         }
     }
 }
@@ -402,24 +402,47 @@ fn maybe_control(s: &str) -> bool {
 
 /// A `fmt::Write` adapter that shows control characters escaped (`\n`, `\r`, `\t`, else
 /// `\u{1b}`), so that nothing logged can move the cursor, recolour the terminal or start a
-/// line of its own.
-struct NoControl<'a>(&'a mut String);
+/// line of its own. The panic report uses it too, keeping line feeds and tabs.
+pub(crate) struct NoControl<'a> {
+    out: &'a mut String,
+    keep_lines: bool,
+}
+
+impl<'a> NoControl<'a> {
+    /// Every control character escaped.
+    pub(crate) fn new(out: &'a mut String) -> Self {
+        Self {
+            out,
+            keep_lines: false,
+        }
+    }
+
+    /// Line feeds and tabs kept as they are, every other control character escaped: for a
+    /// text read as lines of its own, such as a panic's payload (`assert_eq!`'s has several).
+    pub(crate) fn keeping_lines(out: &'a mut String) -> Self {
+        Self {
+            out,
+            keep_lines: true,
+        }
+    }
+}
 
 impl fmt::Write for NoControl<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if !has_control(s) {
-            self.0.push_str(s);
+            self.out.push_str(s);
             return Ok(());
         }
         for c in s.chars() {
             match c {
-                '\n' => self.0.push_str("\\n"),
-                '\r' => self.0.push_str("\\r"),
-                '\t' => self.0.push_str("\\t"),
+                '\n' | '\t' if self.keep_lines => self.out.push(c),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
                 c if c.is_control() => {
-                    let _ = write!(self.0, "\\u{{{:x}}}", u32::from(c));
+                    let _ = write!(self.out, "\\u{{{:x}}}", u32::from(c));
                 }
-                c => self.0.push(c),
+                c => self.out.push(c),
             }
         }
         Ok(())
@@ -429,6 +452,23 @@ impl fmt::Write for NoControl<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeping_lines_escapes_every_control_character_but_line_feeds_and_tabs() {
+        let text = "id \u{1b}[31mred\u{1b}[0m\rfake\u{7}\u{7f}\u{9b}2J\nleft:\t1 \u{e9}";
+        let mut kept = String::new();
+        let _ = NoControl::keeping_lines(&mut kept).write_str(text);
+        assert_eq!(
+            kept,
+            "id \\u{1b}[31mred\\u{1b}[0m\\rfake\\u{7}\\u{7f}\\u{9b}2J\nleft:\t1 \u{e9}"
+        );
+        let mut escaped = String::new();
+        let _ = NoControl::new(&mut escaped).write_str(text);
+        assert_eq!(
+            escaped,
+            "id \\u{1b}[31mred\\u{1b}[0m\\rfake\\u{7}\\u{7f}\\u{9b}2J\\nleft:\\t1 \u{e9}"
+        );
+    }
 
     /// What [`maybe_control`] must answer, a byte at a time.
     fn slow(s: &str) -> bool {

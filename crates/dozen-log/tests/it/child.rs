@@ -205,10 +205,7 @@ fn a_panic_becomes_one_complete_critical_line() {
     // The standard hook's report, written by dozen-log's hook.
     assert!(String::from_utf8_lossy(&out.stderr).contains("panicked at"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("\nboom 42\\u{1b}[2K\\u{d}fine\n"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("\nboom 42\\u{1b}[2K\\rfine\n"), "{stderr}");
     assert!(!stderr.contains(['\u{1b}', '\r']), "{stderr}");
 }
 
