@@ -460,8 +460,13 @@ impl<B: Body> Body for LoggedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
-        // A streaming body's own lines belong to the request too.
-        let _entered = this.pending.info.as_ref().map(|i| i.span.enter());
+        // A streaming body's own lines belong to the request too. A body at its end runs
+        // nothing more (its poll gives `None`), so the span is not entered for that last poll,
+        // which a reader that reads to the end (`to_bytes`, `collect`) makes on every body.
+        let _entered = match &this.pending.info {
+            Some(info) if !this.inner.is_end_stream() => Some(info.span.enter()),
+            _ => None,
+        };
         let frame = ready!(this.inner.poll_frame(cx));
         match &frame {
             Some(Ok(f)) => {
