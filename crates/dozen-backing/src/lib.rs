@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "_sqlx")]
+mod dialect;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "any"))]
 mod driver_url;
 mod error;
@@ -28,18 +30,11 @@ pub use service_url::{Kind, ServiceUrl};
         feature = "any"
     )))
 )]
-pub use pool::{Driver, Probe, connect, connect_lazy, ping};
-#[cfg(feature = "_sqlx")]
-#[cfg_attr(
-    docsrs,
-    doc(cfg(any(
-        feature = "postgres",
-        feature = "mysql",
-        feature = "sqlite",
-        feature = "any"
-    )))
-)]
-pub use settings::PoolSettings;
+pub use {
+    dialect::{Dialect, Sql},
+    pool::{Driver, Probe, connect, connect_lazy, ping},
+    settings::PoolSettings,
+};
 
 #[cfg(feature = "any")]
 #[cfg_attr(docsrs, doc(cfg(feature = "any")))]

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use dozen::jobs::sql::{Dialect as JobsDialect, SqlQueue};
-use dozen_backing::{AnyPool, Kind, PoolSettings, ServiceUrl};
+use dozen::jobs::sql::SqlQueue;
+use dozen_backing::{AnyPool, PoolSettings, ServiceUrl};
+pub use dozen_backing::{Dialect, Sql};
 use dozen_migrate::Migrator;
-use sqlx::AssertSqlSafe;
 
 mod embedded {
     pub(crate) mod postgres {
@@ -23,79 +23,15 @@ mod embedded {
     }
 }
 
-/// The SQL dialect of a database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL or MariaDB.
-    MySql,
-    /// SQLite.
-    Sqlite,
-}
-
-impl Dialect {
-    /// The dialect of `url`, or an error naming the scheme this app cannot use.
-    ///
-    /// # Errors
-    ///
-    /// `url` is not a PostgreSQL, MySQL/MariaDB or SQLite URL.
-    pub fn of(url: &ServiceUrl) -> Result<Self, String> {
-        match url.kind() {
-            Kind::Postgres => Ok(Self::Postgres),
-            Kind::MySql => Ok(Self::MySql),
-            Kind::Sqlite => Ok(Self::Sqlite),
-            _ => Err(format!(
-                "DATABASE_URL: expected a postgres, mysql, mariadb or sqlite URL, got {url}"
-            )),
-        }
-    }
-
-    /// The database's current time in milliseconds since the Unix epoch, as
-    /// an SQL expression: leases are computed from the database's clock, the
-    /// one every worker shares, never from a worker's own.
-    #[must_use]
-    pub fn now_ms_sql(self) -> &'static str {
-        match self {
-            Self::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
-            Self::MySql => "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
-            Self::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
-        }
-    }
-
-    /// `sql` written with `?` placeholders, in this dialect's placeholder syntax.
-    fn prepare(self, sql: &str) -> Sql {
-        let text = match self {
-            Self::MySql | Self::Sqlite => sql.to_owned(),
-            Self::Postgres => {
-                let mut out = String::with_capacity(sql.len() + 8);
-                let mut n = 0;
-                for c in sql.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        };
-        Sql(Arc::from(text))
-    }
-}
-
-/// One SQL statement, prepared for a dialect; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Sql(Arc<str>);
-
-impl Sql {
-    /// The statement, for `sqlx::query`.
-    #[must_use]
-    pub fn q(&self) -> AssertSqlSafe<Arc<str>> {
-        AssertSqlSafe(Arc::clone(&self.0))
-    }
+/// The dialect of `url`, or an error naming the variable and the scheme this app cannot use.
+///
+/// # Errors
+///
+/// `url` is not a PostgreSQL, MySQL/MariaDB or SQLite URL.
+pub fn dialect_of(url: &ServiceUrl) -> Result<Dialect, String> {
+    Dialect::of(url).ok_or_else(|| {
+        format!("DATABASE_URL: expected a postgres, mysql, mariadb or sqlite URL, got {url}")
+    })
 }
 
 /// Every statement the app runs, in its dialect.
@@ -172,7 +108,7 @@ impl Db {
     ///
     /// The URL is not a database this app supports.
     pub fn from_pool(pool: AnyPool, url: &ServiceUrl) -> Result<Self, String> {
-        let dialect = Dialect::of(url)?;
+        let dialect = dialect_of(url)?;
         let jobs = SqlQueue::<sqlx::Any>::new(pool.clone(), url).map_err(|e| e.to_string())?;
         Ok(Self {
             pool,
@@ -189,7 +125,7 @@ impl Db {
     /// The URL is not a database this app supports, or the connection failed
     /// within `DATABASE_CONNECT_TIMEOUT`; the message hides the password.
     pub async fn connect(url: &ServiceUrl, settings: &PoolSettings) -> Result<Self, String> {
-        Dialect::of(url)?;
+        dialect_of(url)?;
         let pool = dozen_backing::connect::<sqlx::Any>(url, settings)
             .await
             .map_err(|e| e.to_string())?;
@@ -205,16 +141,14 @@ impl Db {
 ///
 /// The URL is not a database this app supports, or the embedded set is invalid.
 pub fn migrator(url: &ServiceUrl) -> Result<Migrator, String> {
-    let (runner, jobs) = match Dialect::of(url)? {
-        Dialect::Postgres => (
-            embedded::postgres::migrations::runner(),
-            JobsDialect::Postgres,
-        ),
-        Dialect::MySql => (embedded::mysql::migrations::runner(), JobsDialect::MySql),
-        Dialect::Sqlite => (embedded::sqlite::migrations::runner(), JobsDialect::Sqlite),
+    let dialect = dialect_of(url)?;
+    let runner = match dialect {
+        Dialect::Postgres => embedded::postgres::migrations::runner(),
+        Dialect::MySql => embedded::mysql::migrations::runner(),
+        Dialect::Sqlite => embedded::sqlite::migrations::runner(),
     };
     // V3 is dozen-jobs' queue, in this app's history: one lock, one Job.
-    let queue = dozen::jobs::sql::migrations(jobs, 3).map_err(|e| e.to_string())?;
+    let queue = dozen::jobs::sql::migrations(dialect, 3).map_err(|e| e.to_string())?;
     Migrator::from_migrations(runner.get_migrations().iter().cloned().chain(queue))
         .map_err(|e| e.to_string())
 }
@@ -236,7 +170,7 @@ pub async fn migration_database(
     settings.database_max_connections = settings.database_max_connections.min(2);
     settings.database_min_connections = 0;
     let settings = &settings;
-    let connected = match Dialect::of(url)? {
+    let connected = match dialect_of(url)? {
         Dialect::Postgres => connect::<Postgres>(url, settings).await.map(Into::into),
         Dialect::MySql => connect::<MySql>(url, settings).await.map(Into::into),
         Dialect::Sqlite => connect::<Sqlite>(url, settings).await.map(Into::into),
@@ -250,19 +184,4 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres_only() {
-        let check = |d: Dialect, expected: &str| {
-            assert_eq!(&*d.prepare("a = ? AND b = ?").0, expected);
-        };
-        check(Dialect::Postgres, "a = $1 AND b = $2");
-        check(Dialect::MySql, "a = ? AND b = ?");
-        check(Dialect::Sqlite, "a = ? AND b = ?");
-    }
 }

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use sqlx::Row as _;
 
-pub use dialect::Dialect;
+pub use dialect::{Dialect, Sql};
 pub use migrations::migrations;
 
 use crate::backend::{Admin, Backend, Claimed, Counts, DeadJob, encode};
@@ -529,7 +529,7 @@ impl SqlQueue<sqlx::Any> {
     ///
     /// `url` is not a PostgreSQL, MySQL/MariaDB or SQLite URL.
     pub fn new(pool: sqlx::AnyPool, url: &dozen_backing::ServiceUrl) -> Result<Self, Error> {
-        let dialect = Dialect::from_url(url)?;
+        let dialect = dialect::of(url)?;
         #[cfg(feature = "postgres")]
         let source = (dialect == Dialect::Postgres)
             .then(|| wake::Source::Url(pool.connect_options().database_url.to_string()));

@@ -49,7 +49,7 @@ pub(crate) struct Statements {
 impl Statements {
     pub(crate) fn new(dialect: Dialect) -> Self {
         let p = |sql: &str| dialect.prepare(sql);
-        let now = dialect.now_ms();
+        let now = dialect.now_ms_sql();
         let due = format!(
             "SELECT id FROM dozen_jobs WHERE state = 'queued' AND run_at <= {now} \
              ORDER BY priority DESC, run_at, id LIMIT ?"

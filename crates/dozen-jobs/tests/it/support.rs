@@ -57,7 +57,7 @@ const STARTED: &str = "CREATE TABLE started (job_id BIGINT NOT NULL)";
 
 pub(crate) async fn migrate(url: &str) {
     let parsed: ServiceUrl = url.parse().expect("a database URL");
-    let dialect = Dialect::from_url(&parsed).expect("a SQL URL");
+    let dialect = Dialect::of(&parsed).expect("a SQL URL");
     let mut set = migrations(dialect, 1).expect("the queue's migrations");
     set.push(
         dozen_migrate::refinery::Migration::unapplied("V2__effects", EFFECTS).expect("a migration"),
