@@ -60,47 +60,81 @@ impl Dialect {
     }
 
     /// `sql`, written with `?` placeholders, in this dialect's syntax: numbered `$1`, `$2`, ...
-    /// for PostgreSQL, unchanged for the others. A `?` inside a quoted string (`'…'`) or a
-    /// quoted name (`"…"`, `` `…` ``) is text, not a placeholder; any other is one, in a
-    /// comment too (so PostgreSQL's jsonb operators `?`, `?|` and `?&` are written with their
-    /// functions, `jsonb_exists` and the like). Prepare each statement once, at start-up: the
-    /// result is cheap to clone.
+    /// for PostgreSQL, unchanged for the others. A `?` inside a quoted string (`'…'`), a quoted
+    /// name (`"…"`, `` `…` ``) or a comment (`-- …` to the end of the line, `/* … */`) is
+    /// text, not a placeholder; any other is one. Not understood, so best left out of such
+    /// statements: PostgreSQL's dollar-quoted strings (`$$…$$`), its `E'…'` strings with a
+    /// backslash-escaped quote, and its jsonb operators `?`, `?|` and `?&` (write
+    /// `jsonb_exists` and the like). Prepare each statement once, at start-up: the result is
+    /// cheap to clone.
     ///
     /// ```
     /// use dozen_backing::Dialect;
     ///
-    /// let sql = Dialect::Postgres.prepare("UPDATE t SET note = 'why?' WHERE id = ?");
-    /// assert_eq!(sql.as_str(), "UPDATE t SET note = 'why?' WHERE id = $1");
+    /// let sql = Dialect::Postgres.prepare("UPDATE t SET note = 'why?' WHERE id = ? -- and?");
+    /// assert_eq!(sql.as_str(), "UPDATE t SET note = 'why?' WHERE id = $1 -- and?");
     /// assert_eq!(Dialect::MySql.prepare("SELECT ?").as_str(), "SELECT ?");
     /// ```
     #[must_use]
     pub fn prepare(self, sql: &str) -> Sql {
         let text = match self {
             Self::MySql | Self::Sqlite => sql.to_owned(),
-            Self::Postgres => {
-                let mut out = String::with_capacity(sql.len() + 8);
-                let mut n = 0_u32;
-                let mut quote = None;
-                for c in sql.chars() {
-                    match (c, quote) {
-                        ('?', None) => {
-                            n += 1;
-                            out.push('$');
-                            let _ = write!(out, "{n}");
-                            continue;
-                        }
-                        ('\'' | '"' | '`', None) => quote = Some(c),
-                        // A doubled quote (`'it''s'`) closes and opens again: the same.
-                        (c, Some(open)) if c == open => quote = None,
-                        _ => {}
-                    }
-                    out.push(c);
-                }
-                out
-            }
+            Self::Postgres => number_placeholders(sql),
         };
         Sql(Arc::from(text))
     }
+}
+
+/// Where [`number_placeholders`] is in the text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    Code,
+    /// Inside quotes that this character closes.
+    Quoted(char),
+    LineComment,
+    BlockComment,
+}
+
+/// `sql` with each `?` in code (not in quotes or a comment) written `$1`, `$2`, ...
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0_u32;
+    let mut at = At::Code;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match at {
+            At::Code => match (c, next) {
+                ('?', _) => {
+                    n += 1;
+                    let _ = write!(out, "${n}");
+                    continue;
+                }
+                ('\'' | '"' | '`', _) => at = At::Quoted(c),
+                ('-', Some('-')) => at = At::LineComment,
+                ('/', Some('*')) => {
+                    // The `*` is the comment's, not the start of its end.
+                    out.push_str("/*");
+                    chars.next();
+                    at = At::BlockComment;
+                    continue;
+                }
+                _ => {}
+            },
+            // A doubled quote (`'it''s'`) closes and opens again: the same.
+            At::Quoted(close) if c == close => at = At::Code,
+            At::LineComment if c == '\n' => at = At::Code,
+            At::BlockComment if c == '*' && next == Some('/') => {
+                out.push_str("*/");
+                chars.next();
+                at = At::Code;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One SQL statement, prepared for a dialect by [`Dialect::prepare`]; cheap to clone.
@@ -143,6 +177,16 @@ mod tests {
             sql.as_str(),
             "SELECT 'a?', \"b?\", 'it''s?', $1 FROM t WHERE x = $2 AND y = 'z?' AND w = $3"
         );
+        let commented = Dialect::Postgres.prepare(
+            "SELECT ? -- the job's lease?\nFROM t /* why? it's */ WHERE a = ? /*/ ? */ AND b = ?",
+        );
+        assert_eq!(
+            commented.as_str(),
+            "SELECT $1 -- the job's lease?\nFROM t /* why? it's */ WHERE a = $2 /*/ ? */ AND b = $3"
+        );
+        // A `-` or `/` alone is an operator.
+        let ops = Dialect::Postgres.prepare("SELECT ? - ?, ? / ?");
+        assert_eq!(ops.as_str(), "SELECT $1 - $2, $3 / $4");
         let many = Dialect::Postgres.prepare(&"?,".repeat(12));
         assert!(many.as_str().ends_with("$11,$12,"), "{}", many.as_str());
     }

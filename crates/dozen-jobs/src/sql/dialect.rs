@@ -3,12 +3,11 @@
 
 pub use dozen_backing::{Dialect, Sql};
 
-use crate::error::Error;
-
 /// The dialect of the queue's database URL, or an error naming the URL (its password hidden).
-pub(crate) fn of(url: &dozen_backing::ServiceUrl) -> Result<Dialect, Error> {
+#[cfg(feature = "any")]
+pub(crate) fn of(url: &dozen_backing::ServiceUrl) -> Result<Dialect, crate::error::Error> {
     Dialect::of(url).ok_or_else(|| {
-        Error::invalid(format!(
+        crate::error::Error::invalid(format!(
             "{url}: dozen-jobs needs a postgres, mysql, mariadb or sqlite URL"
         ))
     })
