@@ -82,6 +82,10 @@ impl TraceContext {
 
     /// The trace id and the span id in lower-case hex, written into `buf` (no allocation: the
     /// request layer writes them for every request).
+    #[cfg_attr(
+        not(feature = "http"),
+        allow(dead_code, reason = "used by the request layer")
+    )]
     pub(crate) fn hex_ids<'a>(&self, buf: &'a mut [u8; 48]) -> (&'a str, &'a str) {
         let (trace, span) = buf.split_at_mut(32);
         write_hex(trace, &self.trace_id);
@@ -204,6 +208,10 @@ fn is_lower_hex(s: &str) -> bool {
 }
 
 /// Writes `bytes` as lower-case hex into `out`, two digits each.
+#[cfg_attr(
+    not(feature = "http"),
+    allow(dead_code, reason = "used by the request layer")
+)]
 fn write_hex(out: &mut [u8], bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
