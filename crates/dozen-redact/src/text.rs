@@ -36,10 +36,11 @@ const USER_SCHEMES: &[&str] = &[
 /// A URL starts at a scheme followed by `://` and ends at white space, a control
 /// character, or a `,` or `;` that starts another URL, so each URL of a list is redacted.
 /// Its user info is read as the `url` crate (and so every driver) reads it: up to the last
-/// `@` before the first `/`, `?` or `#`. When that authority is not a valid `host:port`
-/// and an `@` comes later, everything from its first `:` to the last `@` is hidden
-/// instead: a password with an unencoded `/`, `?` or `#` is still hidden whole, since
-/// hiding too much is the safe side.
+/// `@` before the first `/`, `?` or `#` (or `\`, for `http`, `https`, `ws`, `wss`, `ftp` and
+/// `file` only: `mysql://root:2024\Summer@db` hides `2024\Summer`). When that authority is
+/// not a valid `host:port` and an `@` comes later, everything from its first `:` to the last
+/// `@` is hidden instead: a password with an unencoded `/`, `?` or `#` is still hidden
+/// whole, since hiding too much is the safe side.
 ///
 /// A secret may hold white space or a control character, which the `url` crate takes as
 /// part of it (it encodes a space, and drops a tab or a line break), so where such a byte
@@ -47,14 +48,15 @@ const USER_SCHEMES: &[&str] = &[
 ///
 /// - When the URL has not reached a `/`, `?` or `#`, has no `@` yet (or one followed by
 ///   something other than a `host:port`) and a `:` after its last `@` (`user:pass` or
-///   `:pass`), and an `@` comes before the next `/`, `?`, `#` or `\` of the text, the URL
-///   goes on to the last such `@`: `postgres://app:hunter 22@db/app` hides `hunter 22`.
+///   `:pass`), and an `@` comes before the next `/`, `?` or `#` (or `\`, as above) of the
+///   text, the URL goes on to the last such `@`: `postgres://app:hunter 22@db/app` hides
+///   `hunter 22`.
 ///   When no `@` comes there, the URL goes on to the last `@` before the end of the line (or
 ///   the next `://`), since a password may hold a `/`, `?` or `#` too:
 ///   `postgres://app:pa ss/wd@db/app` hides `pa ss/wd`. Where a lone user info is hidden (a
 ///   token), the same holds without the `:`: `nats://my tok@nats` hides `my tok`. Ordinary
 ///   text pays for this only where a `host:port` (or, for a token scheme, a host) is followed
-///   by words and then an `@`, either before the next `/`, `?`, `#` or `\` (line breaks
+///   by words and then an `@`, either before the next `/`, `?` or `#` (line breaks
 ///   included, since a password may hold them) or later on the same line before another URL:
 ///   `redis://cache:6379 for bob@example.com` hides `6379 for bob`.
 /// - When the value of a secret parameter reaches it, the value goes on to the next `&`, line
@@ -172,9 +174,24 @@ fn url_spans(text: &str, offset: usize, spans: &mut Vec<Range<usize>>, users: Us
             spans.push(offset + sep + 3..offset + text.len());
             return;
         }
-        let hides_lone_user = users == Users::Hidden || !is_user_scheme(&text[start..sep]);
-        let end = spaced_userinfo_end(text, sep + 3, url_end(bytes, sep + 3), hides_lone_user);
-        let open = one_url_spans(&text[start..end], sep - start, offset + start, spans, users);
+        let scheme = &text[start..sep];
+        let hides_lone_user = users == Users::Hidden || !is_user_scheme(scheme);
+        let ends = AuthorityEnds::of(scheme);
+        let end = spaced_userinfo_end(
+            text,
+            sep + 3,
+            url_end(bytes, sep + 3),
+            hides_lone_user,
+            ends,
+        );
+        let open = one_url_spans(
+            &text[start..end],
+            sep - start,
+            offset + start,
+            spans,
+            users,
+            ends,
+        );
         if open {
             spaced_query_spans(text, end, offset, spans);
         }
@@ -189,17 +206,24 @@ fn is_break(b: u8) -> bool {
 
 /// Where the URL whose body starts at `body` ends, [`url_end`] having stopped at `end`: past
 /// white space and control bytes in its user info (see [`redact_urls`]), to the end of the
-/// host that follows the last `@` before the next `/`, `?`, `#` or `\` or, when there is none
+/// host that follows the last `@` before the next `/`, `?`, `#` (or `\`, see [`AuthorityEnds`])
+/// or, when there is none
 /// there, before the end of the line or the next `://` (a password may hold a `/` too); `end`
 /// itself when the URL did not stop at such a byte, or its authority holds no unmatched
 /// `user:` (nor, when `hides_lone_user`, an unmatched lone user info, which may be a token).
-fn spaced_userinfo_end(text: &str, body: usize, end: usize, hides_lone_user: bool) -> usize {
+fn spaced_userinfo_end(
+    text: &str,
+    body: usize,
+    end: usize,
+    hides_lone_user: bool,
+    ends: AuthorityEnds,
+) -> usize {
     let bytes = text.as_bytes();
     if end == bytes.len() || !is_break(bytes[end]) {
         return end;
     }
     let head = &text[body..end];
-    if head.contains(['/', '?', '#', '\\']) {
+    if head.bytes().any(|b| ends.at(b)) {
         return end;
     }
     let after_user = match head.rfind('@') {
@@ -211,12 +235,12 @@ fn spaced_userinfo_end(text: &str, body: usize, end: usize, hides_lone_user: boo
     if !after_user.contains(':') && !may_be_token {
         return end;
     }
-    // The last `@` before the next `/`, `?`, `#` or `\`, where a host would end; failing
+    // The last `@` before the next `/`, `?` or `#` (or `\`), where a host would end; failing
     // that, before the end of the line that follows (the breaks that cut the URL are part of
     // the secret), since the password itself may hold those.
     let host_end = bytes[end..]
         .iter()
-        .position(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
+        .position(|b| ends.at(*b))
         .map_or(bytes.len(), |i| end + i);
     let word = bytes[end..]
         .iter()
@@ -263,12 +287,13 @@ fn one_url_spans(
     offset: usize,
     spans: &mut Vec<Range<usize>>,
     users: Users,
+    ends: AuthorityEnds,
 ) -> bool {
     let scheme = &url[..scheme_len];
     let body_start = scheme_len + 3;
     let body = &url[body_start..];
     let at_body = |r: Range<usize>| offset + body_start + r.start..offset + body_start + r.end;
-    let authority_end = body.find(['/', '?', '#', '\\']).unwrap_or(body.len());
+    let authority_end = body.bytes().position(|b| ends.at(b)).unwrap_or(body.len());
     let authority = &body[..authority_end];
     let userinfo_end = match authority.rfind('@') {
         Some(at) => Some(at),
@@ -378,6 +403,29 @@ fn hide(text: &str, mut spans: Vec<Range<usize>>) -> Cow<'_, str> {
     out.push_str(MARKER);
     out.push_str(&text[current.end..]);
     Cow::Owned(out)
+}
+
+/// The bytes that end a URL's authority, as the `url` crate (the URL standard) reads them:
+/// `/`, `?` and `#`, and `\` too for its special schemes (`http`, `https`, `ws`, `wss`,
+/// `ftp`, `file`) only. In `postgres://app:2024\Summer@db/app` the password is
+/// `2024\Summer`, which every driver sends; stopping at the `\` there would read `app:2024`
+/// as a host and port and leave the password in view.
+#[derive(Clone, Copy)]
+struct AuthorityEnds {
+    backslash: bool,
+}
+
+impl AuthorityEnds {
+    fn of(scheme: &str) -> Self {
+        let special = ["http", "https", "ws", "wss", "ftp", "file"];
+        Self {
+            backslash: special.iter().any(|s| s.eq_ignore_ascii_case(scheme)),
+        }
+    }
+
+    fn at(self, b: u8) -> bool {
+        matches!(b, b'/' | b'?' | b'#') || (self.backslash && b == b'\\')
+    }
 }
 
 /// Whether a lone user info in a URL of `scheme` is a user name ([`USER_SCHEMES`]).

@@ -455,3 +455,53 @@ fn text_with_very_many_urls_is_hidden_past_the_limit() {
     let text = "x://h ".repeat(300) + "nats://tok-secret@h";
     assert!(!redact_urls(&text).contains("tok-secret"));
 }
+
+/// A `\` ends the authority only for the URL standard's special schemes (`http`, `https`,
+/// `ws`, `wss`, `ftp`, `file`), as the `url` crate reads it: in a `postgres` or `mysql` URL it
+/// is part of the password, which every driver sends, and must be hidden with the rest.
+#[test]
+fn a_backslash_in_a_password_is_hidden_where_drivers_read_one() {
+    for (input, expected) in [
+        (
+            "mysql://root:2024\\Summer@db/app",
+            "mysql://root:***@db/app",
+        ),
+        (
+            "postgres://app:\\pw-7Kq@db/app",
+            "postgres://app:***@db/app",
+        ),
+        ("redis://:s3cr\\et@cache:6379", "redis://:***@cache:6379"),
+        ("amqp://u:a]b\\c@mq/vh", "amqp://u:***@mq/vh"),
+        // For `https` the `\` is a `/`: the authority is `h.test`, the rest a path.
+        ("https://h.test\\u:p@x", "https://h.test\\u:p@x"),
+    ] {
+        check(input, expected);
+        if input.starts_with("https") {
+            continue;
+        }
+        let url = url::Url::parse(input).unwrap();
+        let password = url.password().unwrap();
+        let raw = password.replace("%5C", "\\");
+        assert!(!redact_urls(input).contains(&raw), "{raw} of {input}");
+    }
+}
+
+proptest! {
+    /// Whatever printable ASCII a password holds, where the `url` crate parses the URL and
+    /// reads that whole password, the redacted text does not hold it.
+    #[test]
+    fn a_password_the_url_crate_reads_is_hidden(
+        scheme in prop::sample::select(vec!["postgres", "mysql", "redis", "amqp", "nats", "https"]),
+        password in "[!-~]{6,20}",
+    ) {
+        let input = format!("{scheme}://user:{password}@db.internal:5432/app");
+        if let Ok(url) = url::Url::parse(&input)
+            && url.host_str() == Some("db.internal")
+            && let Some(read) = url.password()
+            && percent_encoding::percent_decode_str(read).decode_utf8_lossy() == password
+        {
+            let out = redact_urls(&input);
+            prop_assert!(!out.contains(&password), "{password} survives in {out}");
+        }
+    }
+}
