@@ -204,6 +204,8 @@ impl<B: Backend> Worker<B> {
                     _ = running.join_next() => continue,
                 }
             }
+            // The lease of what this claim takes runs from no later than now.
+            let asked = Instant::now();
             let claim = backend.claim(&owner, free, settings.lease);
             let mut claim = std::pin::pin!(claim);
             let claimed = tokio::select! {
@@ -224,6 +226,7 @@ impl<B: Backend> Worker<B> {
                         let run = run_one(
                             Arc::clone(&backend),
                             job,
+                            asked,
                             Arc::clone(&handlers),
                             Arc::clone(&settings),
                             shutdown.clone(),
@@ -298,6 +301,7 @@ struct Resolved {
 async fn run_one<B: Backend>(
     backend: Arc<B>,
     job: Claimed<B::Lease>,
+    asked: Instant,
     handlers: Arc<HashMap<&'static str, Arc<Handler>>>,
     settings: Arc<Resolved>,
     shutdown: Shutdown,
@@ -340,6 +344,7 @@ async fn run_one<B: Backend>(
         heartbeat.tick().await;
         let give_back = give_back_time(&shutdown, settings.reserve);
         let mut give_back = std::pin::pin!(give_back);
+        let mut lease = HeldLease::new(asked, settings.lease);
         loop {
             tokio::select! {
                 outcome = &mut work => {
@@ -351,15 +356,45 @@ async fn run_one<B: Backend>(
                     settle(&*backend, &job, &ctx, outcome, started, &settings).await;
                     return;
                 }
-                _ = heartbeat.tick() => match backend.heartbeat(&job, settings.lease).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        work.abort();
-                        tracing::warn!("lease lost; leaving the job to another worker");
-                        return;
+                _ = heartbeat.tick() => {
+                    // Done by the handler in its own transaction (`complete_in`): no lease
+                    // is left to keep, and the handler may still have work after its commit.
+                    if ctx.is_settled() {
+                        continue;
                     }
-                    Err(error) => tracing::warn!(error = %error, "heartbeat failed"),
-                },
+                    let sent = Instant::now();
+                    // A heartbeat that has not answered by the time the lease would run out
+                    // cannot keep it.
+                    let answer =
+                        tokio::time::timeout(lease.left(sent), backend.heartbeat(&job, settings.lease))
+                            .await;
+                    match answer {
+                        Ok(Ok(true)) => lease.renewed(sent),
+                        // The handler's `complete_in` committed while the heartbeat waited
+                        // for the row.
+                        Ok(Ok(false)) if ctx.is_settled() => {}
+                        Ok(Ok(false)) => {
+                            work.abort();
+                            tracing::warn!("lease lost; leaving the job to another worker");
+                            return;
+                        }
+                        Ok(Err(error)) if !lease.lapsed(Instant::now()) => {
+                            tracing::warn!(error = %error, "heartbeat failed; trying again");
+                        }
+                        Ok(Err(_)) | Err(_) => {
+                            work.abort();
+                            lease_lapsed(&settings);
+                            return;
+                        }
+                    }
+                }
+                // No heartbeat got through for most of the lease: another worker may take
+                // the job soon, and two attempts must not run at once.
+                () = tokio::time::sleep_until(lease.stop_at().into()), if !ctx.is_settled() => {
+                    work.abort();
+                    lease_lapsed(&settings);
+                    return;
+                }
                 () = &mut give_back => {
                     work.abort();
                     give_back_one(&*backend, &job, "job given back before the shutdown deadline").await;
@@ -370,6 +405,54 @@ async fn run_one<B: Backend>(
     }
     .instrument(span)
     .await;
+}
+
+/// How long this worker may assume it still holds a job's lease: the lease as the store
+/// last set it, counted from before the request that set it (the store starts it later,
+/// never sooner), less a sixth kept in hand, since the timers of a loaded machine fire late
+/// and another worker claims the job the moment the store's lease runs out.
+struct HeldLease {
+    lease: Duration,
+    until: Instant,
+}
+
+impl HeldLease {
+    fn new(asked: Instant, lease: Duration) -> Self {
+        let mut held = Self {
+            lease,
+            until: asked,
+        };
+        held.renewed(asked);
+        held
+    }
+
+    /// A heartbeat sent at `sent` renewed the lease.
+    fn renewed(&mut self, sent: Instant) {
+        let kept = self.lease - self.lease / 6;
+        self.until = sent.checked_add(kept).unwrap_or(self.until);
+    }
+
+    /// When to stop: the lease may run out soon after.
+    fn stop_at(&self) -> Instant {
+        self.until
+    }
+
+    fn lapsed(&self, now: Instant) -> bool {
+        now >= self.until
+    }
+
+    /// How long a heartbeat sent at `now` may take.
+    fn left(&self, now: Instant) -> Duration {
+        self.until.saturating_duration_since(now)
+    }
+}
+
+/// Logs that the attempt was stopped because its lease was not renewed in time.
+fn lease_lapsed(settings: &Resolved) {
+    tracing::warn!(
+        lease_ms = settings.lease.as_millis() as u64,
+        "no heartbeat got through before the lease would run out; stopped the attempt and left the job to another worker"
+    );
 }
 
 /// Finishes a claim that was in flight when draining started and gives back

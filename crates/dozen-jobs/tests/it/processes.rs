@@ -87,14 +87,7 @@ async fn land(q: &SqlQueue<Any>, ctx: &JobContext, work: &Work) -> Result<(), St
     }
     tokio::time::sleep(Duration::from_millis(work.sleep_ms)).await;
     let mut tx = q.pool().begin().await.map_err(|e| e.to_string())?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO effects (job_id, n) VALUES ({}, {})",
-        ctx.id().0,
-        work.n
-    )))
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| e.to_string())?;
+    crate::support::write_effect(&mut tx, ctx, work).await?;
     if q.complete_in(&mut tx, ctx)
         .await
         .map_err(|e| e.to_string())?

@@ -563,15 +563,18 @@ async fn an_idle_worker_on_postgres_wakes_when_a_job_is_enqueued() {
     }
 }
 
-/// The real queue, with each claim's reply held back for a while after the
-/// database has committed it: the window in which a worker used to drop a
-/// claim at SIGTERM and strand its jobs until their lease ran out.
-struct SlowReply {
+/// The real queue, altered: each claim's reply held back for `hold` after the database
+/// has committed it (the window in which a worker used to drop a claim at SIGTERM and
+/// strand its jobs until their lease ran out), and, with `heartbeats`, every heartbeat sent
+/// through that queue instead (one whose pool is closed fails them, as when a worker loses
+/// its database).
+struct Altered {
     queue: SqlQueue<Any>,
     hold: Duration,
+    heartbeats: Option<SqlQueue<Any>>,
 }
 
-impl dozen_jobs::Backend for SlowReply {
+impl dozen_jobs::Backend for Altered {
     type Lease = <SqlQueue<Any> as dozen_jobs::Backend>::Lease;
 
     async fn enqueue_raw(
@@ -601,7 +604,11 @@ impl dozen_jobs::Backend for SlowReply {
         job: &Claimed<Self::Lease>,
         lease: Duration,
     ) -> Result<bool, dozen_jobs::Error> {
-        self.queue.heartbeat(job, lease).await
+        self.heartbeats
+            .as_ref()
+            .unwrap_or(&self.queue)
+            .heartbeat(job, lease)
+            .await
     }
 
     async fn complete(&self, job: &Claimed<Self::Lease>) -> Result<bool, dozen_jobs::Error> {
@@ -639,9 +646,10 @@ async fn a_claim_in_flight_when_draining_starts_is_given_back_not_stranded() {
         let q = queue(&target.url).await;
         let id = add(&q, &Work::new(1), Options::new()).await;
         let handled = Arc::new(AtomicUsize::new(0));
-        let w = Worker::new(SlowReply {
+        let w = Worker::new(Altered {
             queue: q.clone(),
             hold: Duration::from_secs(1),
+            heartbeats: None,
         })
         .settings(fast())
         .with_lease(Duration::from_secs(60))
@@ -747,5 +755,133 @@ async fn claim_stuck_leaves_the_reserve(set_by_hook: bool) {
             took < deadline - reserve,
             "returned after {took:?}, past the deadline less the reserve (set by a hook: {set_by_hook})"
         );
+    }
+}
+
+/// A handler that settles its job in its own transaction (`complete_in`) and then goes on
+/// working (publishing, cleaning up) across heartbeats is left to finish: the job is done,
+/// not a lost lease, though the heartbeat's row is no longer queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_goes_on_after_complete_in_commits() {
+    for target in targets("jobs_rt_after_commit").await {
+        let q = queue(&target.url).await;
+        let id = add(&q, &Work::new(7), Options::new()).await;
+        let finished = Arc::new(AtomicUsize::new(0));
+        let (hq, hfinished) = (q.clone(), Arc::clone(&finished));
+        let w = Worker::new(q.clone())
+            .settings(fast())
+            .with_lease(Duration::from_millis(300))
+            .handle(move |ctx: JobContext, work: Work| {
+                let (q, finished) = (hq.clone(), Arc::clone(&hfinished));
+                async move {
+                    let mut tx = q.pool().begin().await.map_err(|e| e.to_string())?;
+                    crate::support::write_effect(&mut tx, &ctx, &work).await?;
+                    // A heartbeat (every 100 ms) that comes while the row is locked waits
+                    // for the commit, then finds the job done.
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    assert!(
+                        q.complete_in(&mut tx, &ctx)
+                            .await
+                            .map_err(|e| e.to_string())?
+                    );
+                    tx.commit().await.map_err(|e| e.to_string())?;
+                    // Work after the commit, across three heartbeats.
+                    tokio::time::sleep(Duration::from_millis(350)).await;
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    Ok::<(), String>(())
+                }
+            });
+        let stop = shutdown(Duration::from_secs(10));
+        let run = {
+            let stop = stop.clone();
+            tokio::spawn(async move { w.run(&stop).await })
+        };
+        eventually(Duration::from_secs(10), "the handler finished", || async {
+            finished.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+        let (attempts, state, _) = row(&q, id).await;
+        assert_eq!((attempts, state.as_str()), (1, "done"), "{target:?}");
+        assert_eq!(
+            crate::support::effects(&q).await,
+            [(i64::try_from(id.0).unwrap(), 1)],
+            "{target:?}"
+        );
+    }
+}
+
+/// A worker whose heartbeats fail (it lost its database) stops the attempt before the
+/// lease it can no longer renew runs out, so the attempt that the next claim starts never
+/// runs beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_whose_heartbeats_fail_stops_before_the_next_one_starts() {
+    /// When each attempt started and, once it ended or was aborted, when it did.
+    type Spans = Arc<std::sync::Mutex<Vec<(Instant, Option<Instant>)>>>;
+    /// Records the end of attempt `.1` in `.0` when dropped.
+    struct Attempt(Spans, usize);
+    impl Drop for Attempt {
+        fn drop(&mut self) {
+            self.0.lock().unwrap()[self.1].1 = Some(Instant::now());
+        }
+    }
+    for target in targets("jobs_rt_failing_heartbeat").await {
+        let q = queue(&target.url).await;
+        let closed = queue(&target.url).await;
+        closed.pool().close().await;
+        let id = add(&q, &Work::new(1), Options::new().with_max_attempts(20)).await;
+        let attempts: Spans = Arc::default();
+        let seen = Arc::clone(&attempts);
+        let backend = Altered {
+            queue: q.clone(),
+            hold: Duration::ZERO,
+            heartbeats: Some(closed),
+        };
+        let w = Worker::new(backend)
+            .settings(fast())
+            .with_lease(Duration::from_millis(300))
+            .handle(move |_ctx: JobContext, _work: Work| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let at = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push((Instant::now(), None));
+                        seen.len() - 1
+                    };
+                    let _attempt = Attempt(seen, at);
+                    // Far longer than the lease.
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    Ok::<(), String>(())
+                }
+            });
+        let stop = shutdown(Duration::from_secs(10));
+        let run = {
+            let stop = stop.clone();
+            tokio::spawn(async move { w.run(&stop).await })
+        };
+        eventually(Duration::from_secs(10), "three attempts", || async {
+            attempts.lock().unwrap().len() >= 3
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+        let attempts = attempts.lock().unwrap().clone();
+        for pair in attempts.windows(2) {
+            let ((_, ended), (next, _)) = (pair[0], pair[1]);
+            let ended = ended.expect("an attempt before the last has ended");
+            assert!(
+                ended <= next,
+                "{target:?}: an attempt ran on {:?} after the next one started",
+                ended - next
+            );
+        }
+        let (first_start, first_end) = attempts[0];
+        assert!(
+            first_end.unwrap() - first_start < Duration::from_millis(1000),
+            "{target:?}: the first attempt was not stopped: {:?}",
+            first_end.unwrap() - first_start
+        );
+        assert!(row(&q, id).await.0 >= 3, "{target:?}");
     }
 }

@@ -112,6 +112,24 @@ pub(crate) async fn started(queue: &SqlQueue<Any>, id: dozen_jobs::JobId) -> i64
     .get(0)
 }
 
+/// Writes the effect of attempt `ctx` at `work` (a row in `effects`) on `conn`, in the
+/// caller's transaction.
+pub(crate) async fn write_effect(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &dozen_jobs::JobContext,
+    work: &Work,
+) -> Result<(), String> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO effects (job_id, n) VALUES ({}, {})",
+        ctx.id().0,
+        work.n
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
+    .map_err(|e| e.to_string())
+}
+
 /// The rows of `effects` as (job id, number of landings), by job id.
 pub(crate) async fn effects(queue: &SqlQueue<Any>) -> Vec<(i64, i64)> {
     use sqlx::Row as _;
