@@ -68,6 +68,9 @@ pub(crate) struct Run {
     /// Values read as `Secret`s or from files, registered if the load
     /// succeeds.
     pub(crate) secrets: Vec<String>,
+    /// How many `Secret`s given as nested variables (a struct or a map) are being read:
+    /// while any is, every value read is a secret too.
+    pub(crate) secret_scope: u32,
     pub(crate) last_var: String,
     pub(crate) complete: bool,
 }

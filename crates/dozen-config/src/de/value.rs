@@ -70,13 +70,20 @@ impl<'c, 's, 'v, N: Nest> ValueDe<'c, 's, 'v, N> {
         fetched: Fetched<'s>,
         item: Option<usize>,
     ) -> Self {
-        var.clone_into(&mut ctx.run.borrow_mut().last_var);
+        let secret = {
+            let mut run = ctx.run.borrow_mut();
+            var.clone_into(&mut run.last_var);
+            run.secret_scope > 0
+        };
+        if secret && let Fetched::Value { text, .. } = &fetched {
+            ctx.note_secret(text);
+        }
         Self {
             ctx,
             var,
             fetched,
             item,
-            secret: false,
+            secret,
             nest: PhantomData,
         }
     }
@@ -426,6 +433,14 @@ impl<'de, N: Nest> de::Deserializer<'de> for ValueDe<'_, '_, '_, N> {
             self.ctx.mark_secret(self.var);
             if let Fetched::Value { text, .. } = &self.fetched {
                 self.ctx.note_secret(text);
+            } else {
+                // A struct or a map given as nested variables (`X__USER`, `X__PASSWORD`):
+                // each of its values is as secret as the whole.
+                let ctx = self.ctx;
+                ctx.run.borrow_mut().secret_scope += 1;
+                let inner = visitor.visit_newtype_struct(self);
+                ctx.run.borrow_mut().secret_scope -= 1;
+                return inner;
             }
         }
         visitor.visit_newtype_struct(self)

@@ -7,7 +7,7 @@
 //! It shares the loader's signals (its error type, the placeholder strings,
 //! the common `Deserializer` methods) and nothing else of it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -94,6 +94,11 @@ struct Tracer {
     /// In the order first seen.
     docs: RefCell<Vec<Traced>>,
     item_hint: RefCell<Option<String>>,
+    /// An item of the list or map being traced is a `Secret`: the list is one.
+    item_secret: Cell<bool>,
+    /// How many `Secret`s the trace is inside: each variable of a secret struct or map is
+    /// a secret.
+    secret_scope: Cell<u32>,
 }
 
 #[derive(Default)]
@@ -125,7 +130,7 @@ impl Tracer {
         let traced = Traced {
             name: var.to_owned(),
             hint,
-            secret,
+            secret: secret || self.secret_scope.get() > 0,
             optional,
             required: false,
         };
@@ -452,30 +457,42 @@ impl<'de> de::Deserializer<'de> for TValue<'_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        if name == SECRET {
-            self.secret = true;
+        if name != SECRET {
+            return visitor.visit_newtype_struct(self);
         }
-        visitor.visit_newtype_struct(self)
+        self.secret = true;
+        if self.item {
+            self.ctx.item_secret.set(true);
+        }
+        let ctx = self.ctx;
+        ctx.secret_scope.set(ctx.secret_scope.get() + 1);
+        let inner = visitor.visit_newtype_struct(self);
+        ctx.secret_scope.set(ctx.secret_scope.get() - 1);
+        inner
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_seq<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
+        self.ctx.item_secret.set(false);
         let value = visitor.visit_seq(OneItem {
             ctx: self.ctx,
             var: &self.var,
             done: false,
         })?;
+        self.secret |= self.ctx.item_secret.replace(false);
         let hint = format!("list of {}", self.inner_hint());
         self.record(hint);
         Ok(value)
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_map<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
         self.ctx.nested(&self.var);
+        self.ctx.item_secret.set(false);
         let value = visitor.visit_map(OnePair {
             ctx: self.ctx,
             var: &self.var,
             state: 0,
         })?;
+        self.secret |= self.ctx.item_secret.replace(false);
         let hint = format!("map of key={}", self.inner_hint());
         self.record(hint);
         Ok(value)

@@ -186,3 +186,39 @@ fn a_visitor_that_refuses_every_placeholder_does_not_hide_the_fields_after_it() 
         .collect();
     assert_eq!(names, ["FIRST", "LEASE", "AFTER"]);
 }
+
+/// A `Secret` marks what it holds however it is read: each variable of a secret struct or
+/// of a secret map, and a list (or a map) whose items are secrets.
+#[test]
+fn secrets_inside_structs_lists_and_maps_are_described_as_secrets() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the description matters")]
+    struct WithSecrets {
+        creds: Secret<Db>,
+        keys: Vec<Secret<String>>,
+        by_name: BTreeMap<String, Secret<String>>,
+        plain: Vec<String>,
+    }
+    let description = prefixed("APP_").describe::<WithSecrets>();
+    let rows: Vec<(&str, bool)> = description
+        .vars()
+        .map(|v| (v.name(), v.is_secret()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("APP_CREDS__HOST", true),
+            ("APP_CREDS__POOL", true),
+            ("APP_KEYS", true),
+            ("APP_BY_NAME", true),
+            ("APP_PLAIN", false),
+        ]
+    );
+    assert!(
+        description
+            .env_example()
+            .contains("(or APP_KEYS_FILE=/path/to/file)"),
+        "{}",
+        description.env_example()
+    );
+}

@@ -71,3 +71,42 @@ fn a_failed_load_registers_nothing() {
     prefixed("REGF_").from_iter::<_, Failing>(pairs).unwrap();
     assert_eq!(masked("x regFailTok3n y"), "x *** y");
 }
+
+/// A `Secret` of a struct, or of a map given as nested variables (`X__KEY`), is read from
+/// several variables: each of them is as secret as the whole, hidden in the report and
+/// registered, and `describe` says so.
+#[test]
+fn a_secret_struct_or_nested_map_hides_and_registers_each_of_its_values() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the report and the registry matter")]
+    struct Creds {
+        user: String,
+        password: String,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the report and the registry matter")]
+    struct WithCreds {
+        creds: Secret<Creds>,
+        tokens: Secret<BTreeMap<String, String>>,
+        plain: String,
+    }
+    let (_, report) = prefixed("NESTS_")
+        .from_iter_with_report::<_, WithCreds>(env(&[
+            ("NESTS_CREDS__USER", "nestUserName1"),
+            ("NESTS_CREDS__PASSWORD", "nestHunter2pw"),
+            ("NESTS_TOKENS__GITHUB", "nestGhToken99"),
+            ("NESTS_PLAIN", "nestPlainValue"),
+        ]))
+        .unwrap();
+    let texts = crate::no_secret_printed::report_texts(&report);
+    for secret in ["nestUserName1", "nestHunter2pw", "nestGhToken99"] {
+        for text in &texts {
+            assert!(!text.contains(secret), "{secret} shown in {text}");
+        }
+    }
+    assert!(report.to_string().contains("nestPlainValue"), "{report}");
+    assert_eq!(
+        masked("x nestHunter2pw nestGhToken99 nestPlainValue"),
+        "x *** *** nestPlainValue"
+    );
+}
