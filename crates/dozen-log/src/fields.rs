@@ -10,6 +10,12 @@ use crate::escape::{JsonEscape, escape_into};
 use crate::stackdriver::{self, INSERT_ID, OPERATION, OperationMember};
 use crate::trace::parse_hex;
 
+/// A span's `trace_id` or `span_id` value read as an id: hex of the right length, and not all
+/// zeros, which the W3C format calls invalid; anything else stays an ordinary field.
+fn parse_id<const N: usize>(s: &str) -> Option<[u8; N]> {
+    parse_hex::<N>(s).filter(|id| id.iter().any(|b| *b != 0))
+}
+
 /// Where a field goes in the JSON line.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
@@ -603,11 +609,11 @@ impl Recorder<'_> {
         let v = self.set.value(e);
         let unquoted = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
         match e.key {
-            "trace_id" => match unquoted.and_then(parse_hex::<16>) {
+            "trace_id" => match unquoted.and_then(parse_id::<16>) {
                 Some(id) => self.set.trace_id = Some(id),
                 None => return false,
             },
-            "span_id" => match unquoted.and_then(parse_hex::<8>) {
+            "span_id" => match unquoted.and_then(parse_id::<8>) {
                 Some(id) => self.set.span_id = Some(id),
                 None => return false,
             },
@@ -723,11 +729,11 @@ impl Visit for Recorder<'_> {
         // request span has two.
         if self.is_span {
             match field.name() {
-                "trace_id" if let Some(id) = parse_hex::<16>(value) => {
+                "trace_id" if let Some(id) = parse_id::<16>(value) => {
                     self.set.trace_id = Some(id);
                     return;
                 }
-                "span_id" if let Some(id) = parse_hex::<8>(value) => {
+                "span_id" if let Some(id) = parse_id::<8>(value) => {
                     self.set.span_id = Some(id);
                     return;
                 }

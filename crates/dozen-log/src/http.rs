@@ -251,10 +251,26 @@ fn push_request_url(url: &mut String, uri: &http::Uri, headers: &HeaderMap) {
             }
         }
     }
-    url.push_str(uri.path());
+    // A URL inside the path or the query (`/proxy/https://user:pw@host/`) loses its user info
+    // here, so that the message, which repeats the URL, hides what `requestUrl` hides.
+    push_without_inner_userinfo(url, uri.path());
     if let Some(query) = uri.query() {
         url.push('?');
+        let start = url.len();
         dozen_redact::redact_query(query, url);
+        if crate::stackdriver::has_inner_url(&url[start..]) {
+            let redacted = url.split_off(start);
+            push_without_inner_userinfo(url, &redacted);
+        }
+    }
+}
+
+/// Appends `part` of a request target with the user info of any URL inside it hidden.
+fn push_without_inner_userinfo(url: &mut String, part: &str) {
+    if crate::stackdriver::has_inner_url(part) {
+        url.push_str(&dozen_redact::redact_client_urls(part));
+    } else {
+        url.push_str(part);
     }
 }
 

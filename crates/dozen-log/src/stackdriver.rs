@@ -138,26 +138,52 @@ fn debug_duration(text: &str) -> Option<Duration> {
 }
 
 /// A URL, or a path with a query, with its secrets hidden as the request layer hides them:
-/// user info, the values of secret query parameters, and the fragment.
+/// user info, the values of secret query parameters, and the fragment. A path is read as a
+/// path even when a URL appears inside it (`/login?password=x&next=https://app/`), and the
+/// user info of any URL inside it is hidden too.
 pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
-    if url.contains("://") {
+    if starts_with_scheme(url) {
         return dozen_redact::redact_client_urls(url);
     }
-    match url.split_once('?') {
+    // A relative reference: its fragment is whatever follows the first `#`.
+    let without_fragment = url.split_once('#').map_or(url, |(u, _)| u);
+    let mut out = match without_fragment.split_once('?') {
         Some((path, query)) => {
-            let query = query.split_once('#').map_or(query, |(q, _)| q);
             let mut out = String::with_capacity(url.len());
             out.push_str(path);
             out.push('?');
             dozen_redact::redact_query(query, &mut out);
-            if out == url {
-                Cow::Borrowed(url)
-            } else {
-                Cow::Owned(out)
-            }
+            Cow::Owned(out)
         }
-        None => Cow::Borrowed(url),
+        None => Cow::Borrowed(without_fragment),
+    };
+    if has_inner_url(&out)
+        && let Cow::Owned(inner) = dozen_redact::redact_client_urls(&out)
+    {
+        out = Cow::Owned(inner);
     }
+    if out == url {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(out.into_owned())
+    }
+}
+
+/// Whether a URL (`://`) appears in `text`; a `:` is looked for first, since a path seldom
+/// has one.
+pub(crate) fn has_inner_url(text: &str) -> bool {
+    text.contains(':') && text.contains("://")
+}
+
+/// Whether `text` starts with `scheme://` (a scheme: a letter, then letters, digits, `+`, `-`
+/// or `.`).
+fn starts_with_scheme(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let scheme = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic) && bytes[scheme..].starts_with(b"://")
 }
 
 #[cfg(test)]

@@ -231,6 +231,45 @@ fn malformed_trace_fields_stay_plain_fields() {
     );
 }
 
+/// All-zero ids are invalid in the W3C format: they stay ordinary fields, written as given,
+/// rather than vanishing; and a later all-zero `trace_id` does not replace a valid one.
+#[test]
+fn all_zero_trace_ids_stay_plain_fields() {
+    let zeros = "00000000000000000000000000000000";
+    check(
+        same,
+        || {
+            let span = tracing::info_span!(
+                "s",
+                trace_id = "00000000000000000000000000000000",
+                span_id = "0000000000000000"
+            );
+            let _s = span.enter();
+            tracing::info!("x");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"x","time":"{{T}}",{LOC},"trace_id":"{zeros}","span_id":"0000000000000000"}}"#
+        )],
+    );
+    check(
+        same,
+        || {
+            let span = tracing::info_span!(
+                "s",
+                trace_id = tracing::field::Empty,
+                span_id = "00f067aa0ba902b7"
+            );
+            span.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+            span.record("trace_id", "00000000000000000000000000000000");
+            let _s = span.enter();
+            tracing::info!("x");
+        },
+        &[&format!(
+            r#"{{"severity":"INFO","message":"x","time":"{{T}}",{LOC},"logging.googleapis.com/trace":"4bf92f3577b34da6a3ce929d0e0e4736","logging.googleapis.com/spanId":"00f067aa0ba902b7","trace_id":"{zeros}"}}"#
+        )],
+    );
+}
+
 #[test]
 fn a_trace_id_alone_is_enough() {
     check(

@@ -64,6 +64,7 @@ fn logged<F: Future<Output = ()>>(body: impl FnOnce(Capture) -> F) -> Vec<serde_
 fn app() -> Router {
     Router::new()
         .route("/todos", get(|| async { "[]" }))
+        .route("/proxy/{*rest}", get(|| async { "proxied" }))
         .route("/slow", get(std::future::pending::<&'static str>))
 }
 
@@ -103,6 +104,17 @@ fn secret_query_parameters_and_user_info_never_reach_the_request_line() {
         &["alice", "pa55word", "abc123xyz"],
     );
     check("/todos?page=2", "http://api.test/todos?page=2", &[]);
+    // A URL inside the path or the query loses its user info in the message too.
+    check(
+        "/proxy/https://bob:pw-9Zq@evil.test/x",
+        "http://api.test/proxy/https://***@evil.test/x",
+        &["bob", "pw-9Zq"],
+    );
+    check(
+        "/todos?next=https://carol:pw-8Yr@other.test/&password=p4ss",
+        "http://api.test/todos?next=https://***@other.test/&password=***",
+        &["carol", "pw-8Yr", "p4ss"],
+    );
 }
 
 #[test]

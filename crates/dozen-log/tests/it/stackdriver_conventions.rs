@@ -221,6 +221,16 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
             httpRequest.latency = 1.5,
             "b"
         );
+        // A path is a path even with a URL inside it; a fragment goes even without a query.
+        tracing::info!(
+            httpRequest.requestUrl = "/login?password=hunter2&next=https://app.test/",
+            httpRequest.referer = "/cb#access_token=fr4g",
+            "d"
+        );
+        tracing::info!(
+            httpRequest.requestUrl = "/proxy/https://bob:pw@evil.test/x?sig=s1g#f",
+            "e"
+        );
     });
     assert_eq!(
         lines,
@@ -234,6 +244,11 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
                 "referer": "https://***@github.com/" } }),
             json!({ "severity": "INFO", "message": "b", "httpRequest": {
                 "requestUrl": "/reset?token=***", "latency": "1.500s" } }),
+            json!({ "severity": "INFO", "message": "d", "httpRequest": {
+                "requestUrl": "/login?password=***&next=https://app.test/",
+                "referer": "/cb" } }),
+            json!({ "severity": "INFO", "message": "e", "httpRequest": {
+                "requestUrl": "/proxy/https://***@evil.test/x?sig=***" } }),
         ]
     );
 }
