@@ -7,6 +7,16 @@ use refinery::Migration;
 /// transaction (sqlx's convention).
 pub(crate) const NO_TRANSACTION: &str = "-- no-transaction";
 
+/// The SQL of `migration` as it is sent to the database: without the byte order mark an
+/// editor may save at the start of a file, which no database reads as white space
+/// (`\u{feff}CREATE TABLE` is a syntax error on each of them).
+pub(crate) fn sql_of(migration: &Migration) -> &str {
+    migration
+        .sql()
+        .unwrap_or_default()
+        .trim_start_matches('\u{feff}')
+}
+
 /// How a migration runs.
 ///
 /// A migration whose first line is `-- no-transaction` (sqlx's marker) runs
@@ -29,10 +39,7 @@ impl TransactionMode {
     /// The mode the migration's first line asks for.
     #[must_use]
     pub fn of(migration: &Migration) -> Self {
-        let first = migration
-            .sql()
-            .unwrap_or_default()
-            .trim_start_matches('\u{feff}')
+        let first = sql_of(migration)
             .trim_start()
             .lines()
             .next()

@@ -128,7 +128,7 @@ pub(crate) async fn apply(
     .await?;
     let no_transaction = mode == TransactionMode::NoTransaction;
     if no_transaction {
-        sqlx::raw_sql(AssertSqlSafe(m.sql().unwrap_or_default()))
+        sqlx::raw_sql(AssertSqlSafe(crate::transaction::sql_of(m)))
             .execute(&mut *conn)
             .await?;
     }

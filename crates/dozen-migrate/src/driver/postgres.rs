@@ -53,7 +53,7 @@ pub(crate) async fn apply(
         return run_and_record(conn, table, m).await;
     }
     // The newline before `;` ends a last line that is a `--` comment.
-    let run = format!("BEGIN;\n{}\n;", m.sql().unwrap_or_default());
+    let run = format!("BEGIN;\n{}\n;", crate::transaction::sql_of(m));
     let record = format!("{};\nCOMMIT;", history::insert_literal_sql(table, m));
     let mut result = sqlx::raw_sql(AssertSqlSafe(run)).execute(&mut *conn).await;
     if result.is_ok() {

@@ -118,7 +118,7 @@ macro_rules! sqlx_driver {
             table: &str,
             m: &::refinery::Migration,
         ) -> Result<(), ::sqlx::Error> {
-            ::sqlx::raw_sql(::sqlx::AssertSqlSafe(m.sql().unwrap_or_default()))
+            ::sqlx::raw_sql(::sqlx::AssertSqlSafe($crate::transaction::sql_of(m)))
                 .execute(&mut *conn)
                 .await?;
             record(conn, table, m).await

@@ -213,3 +213,39 @@ async fn sqlite_runs_vacuum_outside_the_run_transaction() {
     );
     assert_eq!(recorded(&db).await, [1, 2]);
 }
+
+/// A migration file saved with a byte order mark (as some editors on Windows save one)
+/// applies on every database, with and without a transaction: the mark is not SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byte_order_mark_at_the_start_of_a_migration_is_not_sent() {
+    for (kind, name) in [
+        (Kind::Sqlite, "dm_bom_sqlite"),
+        (Kind::Postgres, "dm_bom_pg"),
+        (Kind::MySql, "dm_bom_mysql"),
+    ] {
+        let Some(fresh) = kind.fresh(name).await else {
+            continue;
+        };
+        let db = crate::support::connect(&fresh.url).await;
+        let migrator = set(&[
+            (
+                "V1__t",
+                "\u{feff}CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)",
+            ),
+            (
+                "V2__rows",
+                "\u{feff}-- no-transaction\nINSERT INTO t (id, a) VALUES (1, 1)",
+            ),
+        ]);
+        assert_eq!(
+            TransactionMode::of(&migrator.migrations()[1]),
+            TransactionMode::NoTransaction
+        );
+        let report = migrator
+            .apply(&db)
+            .await
+            .expect("a migration with a BOM applies");
+        assert_eq!(report.applied.len(), 2, "{name}");
+        assert_eq!(recorded(&db).await, [1, 2], "{name}");
+    }
+}
