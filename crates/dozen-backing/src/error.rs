@@ -96,7 +96,10 @@ impl fmt::Display for ErrorKind {
 /// `what failed: cause` otherwise, naming the URL with its password hidden
 /// (`cannot connect to postgres://app:***@db/app: connection refused: ...`). It never
 /// contains a password, a raw URL or a setting's value: messages from drivers are scrubbed
-/// of the password before they are kept. For the same reason
+/// of the password before they are kept (a health check's, which has no URL at hand, of
+/// every secret registered with dozen-redact, which each [`ServiceUrl`](crate::ServiceUrl)
+/// does for its own).
+/// For the same reason
 /// the driver's error is not kept as a [`source`](std::error::Error::source): its
 /// `Debug` may hold the connection options, password included.
 #[derive(Clone)]

@@ -144,10 +144,11 @@ pub(crate) async fn health_check<E: std::fmt::Display>(
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {
             let kind = classify(&e);
-            Err(Error::new(
-                kind,
-                format!("health check failed: {kind}: {e}"),
-            ))
+            // A check has no URL at hand to scrub the driver's message with: the secrets
+            // every `ServiceUrl` registered, and any URL in the text, are hidden instead.
+            let message = format!("health check failed: {kind}: {e}");
+            let message = dozen_redact::secrets().mask(&message).into_owned();
+            Err(Error::new(kind, dozen_redact::redact_urls(&message)))
         }
         Err(_) => Err(Error::new(
             ErrorKind::TimedOut,

@@ -351,3 +351,30 @@ async fn a_probe_answers_for_the_database_whatever_the_pool_is_doing() {
     probe.close().await;
     pool.close().await;
 }
+
+/// A health check keeps the driver's message, which may quote what the server echoed: the
+/// secrets every `ServiceUrl` registered are hidden in it, as `connect` hides the URL's
+/// password. Here the server echoes the database name, registered as a secret would be.
+#[tokio::test]
+async fn a_health_check_error_hides_registered_secrets() {
+    let Some(url) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let echoed = "Pr0beEch0edSecret7";
+    assert!(dozen_redact::register(echoed));
+    let mut url = url::Url::parse(&url).unwrap();
+    url.set_path(echoed);
+    let url: ServiceUrl = url.as_str().parse().unwrap();
+    let pool: PgPool =
+        dozen_backing::connect_lazy(&url, &settings(Duration::from_secs(5))).unwrap();
+    let probe = dozen_backing::Probe::new(&pool, Duration::from_secs(5));
+    let error = probe.check().await.unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("does not exist"), "{text}");
+    assert!(!text.contains(echoed), "{text}");
+    let error = dozen_backing::ping(&pool, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains(echoed), "{text}");
+}
