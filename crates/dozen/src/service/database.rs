@@ -135,12 +135,13 @@ impl<S> Declared<S> {
         let (Some(url), Some(settings)) = (&self.url, settings) else {
             return Ok(None);
         };
-        let url = url(app);
+        // The app's functions: one that panics is a failure like one that errs.
+        let url = super::step::called(|| url(app))?;
         #[cfg(feature = "migrate")]
         let schema = match (&self.migrations, settings.migrate) {
             (Some(migrations), Some((migrate, schema))) => Some(super::schema::Plan {
                 on_start: schema.migrates_on_start(&url),
-                migrator: Arc::new(migrations(&url)?.settings(migrate)),
+                migrator: Arc::new(super::step::called(|| migrations(&url))??.settings(migrate)),
             }),
             _ => None,
         };

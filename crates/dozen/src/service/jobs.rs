@@ -105,9 +105,11 @@ where
     E: Into<BoxError>,
 {
     Box::new(move |ctx, command| {
-        let opened = open(ctx);
+        // An opener that panics before it returns its future fails the command like one
+        // whose future fails, rather than unwinding out of the runtime (exit 101).
+        let opened = super::step::called(|| open(ctx));
         Box::pin(async move {
-            let opened = opened.await.map_err(Into::into)?;
+            let opened = opened?.await.map_err(Into::into)?;
             let (mut out, mut err) = (Vec::new(), Vec::new());
             let code = admin::run(admin_of(&opened), &command, &mut out, &mut err).await;
             let _ = io::stdout()

@@ -317,8 +317,11 @@ where
     ///
     /// # Panics
     ///
-    /// When `name` is `web`, `config` or `help`, starts with `-`, or is
-    /// already taken: the command line could not reach it.
+    /// When `name` is `web`, `config` or `help`, or `migrate` or `jobs` (the
+    /// admin commands' names, which the command line gives to those commands
+    /// when the service has them, whatever the order of the builder's calls),
+    /// starts with `-`, or is already taken: the command line could not reach
+    /// it.
     pub fn process<F, Fut>(mut self, name: impl Into<String>, f: F) -> Self
     where
         F: FnOnce(Context<S>) -> Fut + 'static,
@@ -336,7 +339,7 @@ where
     /// As [`process`](Self::process).
     fn add_process(&mut self, name: String, kind: Kind<S>) {
         assert!(
-            !matches!(name.as_str(), WEB | "config" | "help")
+            !matches!(name.as_str(), WEB | "config" | "help" | "migrate" | "jobs")
                 && !name.starts_with('-')
                 && !self.processes.iter().any(|(taken, _)| *taken == name),
             "process type name {name:?} is reserved or taken"

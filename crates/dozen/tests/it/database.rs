@@ -41,6 +41,10 @@ fn service() -> Service<Settings> {
     Service::<Settings>::new("items", "1.0.0")
         .with_database(|s: &Settings| &s.database_url)
         .with_migrations(|_url: &ServiceUrl| {
+            assert!(
+                std::env::var_os("MIGRATIONS_PANIC").is_none(),
+                "the migrations panicked"
+            );
             let items =
                 Migration::unapplied("V1__items", "CREATE TABLE items (id INTEGER PRIMARY KEY)")?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Migrator::from_migrations([items])?)
@@ -708,4 +712,23 @@ fn config_and_migrate_help_need_no_database_nor_a_valid_configuration() {
     let mut usage = Proc::start("--help", &bad);
     assert_eq!(usage.exit(), Some(0));
     assert!(usage.text().contains("items migrate"), "{}", usage.text());
+}
+
+/// An app whose function that builds its migrations panics fails the way one that returns
+/// an error does, before any connection: exit 1 naming the panic, for `migrate` and for a
+/// process type, not 101 from a panic unwinding out of the entry point.
+#[test]
+fn migrations_that_panic_fail_start_up_with_1() {
+    let url = format!("postgres://app:s3cr3t@127.0.0.1:{}/app", closed_port());
+    for args in ["migrate", "web"] {
+        let mut job = Proc::start(args, &[("DATABASE_URL", &url), ("MIGRATIONS_PANIC", "1")]);
+        let code = job.exit();
+        let text = job.text();
+        assert_eq!(code, Some(1), "`{args}`:\n{text}");
+        assert!(
+            text.contains("cannot load the embedded migrations")
+                && text.contains("panicked: the migrations panicked"),
+            "`{args}`:\n{text}"
+        );
+    }
 }

@@ -36,23 +36,36 @@ fn service() -> Service<Settings> {
             let queue = dozen::jobs::sql::migrations(Dialect::Postgres, 1)?;
             Ok::<_, BoxError>(Migrator::from_migrations(queue)?)
         })
-        .with_jobs(|ctx: Context<Settings>| async move {
-            let pool = ctx.database::<Postgres>().await?;
-            let queue = SqlQueue::<Postgres>::new(pool.clone());
-            if let Ok(server) = std::env::var(DROP_AFTER_OPEN) {
-                let name: String = sqlx::query_scalar("SELECT current_database()")
-                    .fetch_one(&pool)
-                    .await?;
-                let mut admin = sqlx::PgConnection::connect(&server).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await?;
-                admin.close().await?;
-            }
-            Ok::<_, BoxError>(queue)
+        .with_jobs(|ctx: Context<Settings>| {
+            assert!(
+                std::env::var_os(PANIC_AT_OPEN).is_none(),
+                "the opener panicked at once"
+            );
+            opened(ctx)
         })
+}
+
+/// `PANIC_AT_OPEN`: the opener panics before it returns its future.
+const PANIC_AT_OPEN: &str = "PANIC_AT_OPEN";
+
+/// The queue, opened on the attached database (and that database dropped under it when
+/// [`DROP_AFTER_OPEN`] says so).
+async fn opened(ctx: Context<Settings>) -> Result<SqlQueue<Postgres>, BoxError> {
+    let pool = ctx.database::<Postgres>().await?;
+    let queue = SqlQueue::<Postgres>::new(pool.clone());
+    if let Ok(server) = std::env::var(DROP_AFTER_OPEN) {
+        let name: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(&pool)
+            .await?;
+        let mut admin = sqlx::PgConnection::connect(&server).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await?;
+        admin.close().await?;
+    }
+    Ok(queue)
 }
 
 #[test]
@@ -123,5 +136,31 @@ fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
     assert!(
         !shown.contains(secret) && !shown.contains("Hunter2"),
         "{shown}"
+    );
+}
+
+/// An opener that panics before it returns its future fails the command as one that errs
+/// does: exit 69 with the panic's message, not 101 from a panic unwinding out of the
+/// runtime.
+#[test]
+fn jobs_exit_69_when_the_opener_panics_at_once() {
+    let Some(server) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let url = rt.block_on(dozen_testkit::fresh_postgres(&server, "dozen_jobs_panic"));
+    let (out, took) = run(
+        "jobs status",
+        &[("DATABASE_URL", &url), (PANIC_AT_OPEN, "1")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "took {took:?}\n{stderr}");
+    assert!(
+        stderr.contains("cannot open the job queue")
+            && stderr.contains("the opener panicked at once"),
+        "{stderr}"
     );
 }

@@ -277,3 +277,17 @@ fn the_worker_beside_a_process_named_worker_is_refused() {
         .process("worker", |_| async {})
         .worker(|_| async { Err::<Worker<SqlQueue<Sqlite>>, _>(std::io::Error::other("unused")) });
 }
+
+#[test]
+#[should_panic = "process type name \"migrate\" is reserved or taken"]
+fn a_process_named_like_an_admin_command_is_refused() {
+    // `PROGRAM migrate` and `PROGRAM jobs` run the admin commands when the service has
+    // them, which it may be given after the process: the names are never a process's.
+    let _ = service().process("migrate", |_| async {});
+}
+
+#[test]
+#[should_panic = "process type name \"jobs\" is reserved or taken"]
+fn a_process_named_jobs_is_refused() {
+    let _ = Service::<Settings>::new("marker", "1.0.0").process("jobs", |_| async {});
+}
