@@ -25,7 +25,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tower_service::Service;
 
 use super::body_limit::LimitedBody;
@@ -80,7 +80,11 @@ use crate::{MAX_DURATION, Shutdown};
 /// `axum::serve` does with `into_make_service_with_connect_info`.
 ///
 /// Only HTTP/1.1 is served (with upgrades, for WebSocket); Kubernetes
-/// ingresses and load balancers speak HTTP/1.1 to pods.
+/// ingresses and load balancers speak HTTP/1.1 to pods. An upgraded
+/// connection keeps its place under `HTTP_MAX_CONNECTIONS`, and its tracked
+/// task (which the drain waits for and the watchdog names), for as long as
+/// its socket lives in the app: close WebSockets when
+/// [`Shutdown::stopping`] resolves.
 ///
 /// # Errors
 ///
@@ -391,50 +395,112 @@ fn spawn_connection(
 ) {
     // Best effort: Nagle's algorithm only adds latency to small responses.
     let _ = stream.set_nodelay(true);
+    let (closed_tx, closed) = oneshot::channel::<Infallible>();
+    let socket = Held {
+        stream,
+        _permit: permit,
+        _closed: closed_tx,
+    };
+    let server = Arc::clone(server);
+    let shutdown = server.shutdown.clone();
+    shutdown.spawn(format!("http connection from {peer}"), async move {
+        serve_connection(&server, socket, peer).await;
+        // The socket of a connection that was upgraded (a WebSocket) lives on in the app,
+        // which hyper handed it to: the task, which shutdown waits for and names, lasts
+        // as long as it does. Otherwise the socket is gone already.
+        let _ = closed.await;
+    });
+}
+
+/// Serves HTTP on `socket` until the connection ends, is upgraded, or is closed by the drain.
+async fn serve_connection(server: &Arc<Server>, socket: Held, peer: SocketAddr) {
     let state = Arc::new(Connection::default());
     let service = TowerToHyperService::new(CloseWhenDraining {
         server: Arc::clone(server),
         state: Arc::clone(&state),
         peer,
     });
-    let stopping = server.shutdown.stopping();
-    let server = Arc::clone(server);
-    let shutdown = server.shutdown.clone();
-    shutdown.spawn(format!("http connection from {peer}"), async move {
-        let _permit = permit;
-        let connection = server
-            .http
-            .serve_connection(TokioIo::new(stream), service)
-            .with_upgrades();
-        let mut connection = pin!(connection);
-        let mut stopping = pin!(stopping);
-        // The connection goes first, so a request already in the socket is
-        // read (and then finished) before the graceful shutdown is asked for.
-        tokio::select! {
-            biased;
-            result = connection.as_mut() => {
-                if let Err(error) = result {
-                    tracing::debug!(%error, %peer, "http connection ended with an error");
-                }
-                return;
+    let connection = server
+        .http
+        .serve_connection(TokioIo::new(socket), service)
+        .with_upgrades();
+    let mut connection = pin!(connection);
+    let mut stopping = pin!(server.shutdown.stopping());
+    // The connection goes first, so a request already in the socket is
+    // read (and then finished) before the graceful shutdown is asked for.
+    tokio::select! {
+        biased;
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, %peer, "http connection ended with an error");
             }
-            () = &mut stopping => {}
-        }
-        if !state.dispatched.load(Ordering::Acquire) {
-            // No request ever reached the app: the client connected and sent
-            // nothing, or only part of its headers. hyper's graceful shutdown
-            // would wait for those headers; close it now instead.
-            tracing::debug!(%peer, "closing a connection with no request in flight");
             return;
         }
-        // hyper closes an idle keep-alive connection at once (also one that
-        // has started sending its next request's headers), and a busy one
-        // after its response.
-        connection.as_mut().graceful_shutdown();
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, %peer, "http connection ended with an error");
-        }
-    });
+        () = &mut stopping => {}
+    }
+    if !state.dispatched.load(Ordering::Acquire) {
+        // No request ever reached the app: the client connected and sent
+        // nothing, or only part of its headers. hyper's graceful shutdown
+        // would wait for those headers; close it now instead.
+        tracing::debug!(%peer, "closing a connection with no request in flight");
+        return;
+    }
+    // hyper closes an idle keep-alive connection at once (also one that
+    // has started sending its next request's headers), and a busy one
+    // after its response.
+    connection.as_mut().graceful_shutdown();
+    if let Err(error) = connection.await {
+        tracing::debug!(%error, %peer, "http connection ended with an error");
+    }
+}
+
+/// A connection's socket. It holds the connection's place under `HTTP_MAX_CONNECTIONS`
+/// for as long as it lives, past the HTTP connection when that is upgraded (hyper hands
+/// the socket of a WebSocket to the app), and its drop tells the connection's task.
+struct Held {
+    stream: TcpStream,
+    _permit: OwnedSemaphorePermit,
+    _closed: oneshot::Sender<Infallible>,
+}
+
+impl tokio::io::AsyncRead for Held {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Held {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 /// Whether `response` is a server-sent event stream.
