@@ -6,10 +6,10 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -135,6 +135,54 @@ const FAILING: u8 = 2;
 struct Status {
     name: Cow<'static, str>,
     state: AtomicU8,
+    /// The check's timeout.
+    timeout: Duration,
+    /// Where its times are counted from.
+    base: Instant,
+    /// When the run in progress must end, in milliseconds from `base`; 0 between runs.
+    due_ms: AtomicU64,
+}
+
+impl Status {
+    fn new(check: &Check) -> Self {
+        Self {
+            name: check.name.clone(),
+            state: AtomicU8::new(PENDING),
+            timeout: check.timeout,
+            base: Instant::now(),
+            due_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Milliseconds since `base`, from 1 (0 means no run is in progress).
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// A run has started: it must end within the timeout.
+    fn started(&self) {
+        let timeout = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        self.due_ms
+            .store(self.now_ms().saturating_add(timeout), Ordering::Release);
+    }
+
+    fn ended(&self) {
+        self.due_ms.store(0, Ordering::Release);
+    }
+
+    /// Whether the check passes: its last run passed, and the run in progress, if any,
+    /// is not past its timeout. A check that blocks its thread (a synchronous call that
+    /// hangs) cannot be timed out by the runtime; `/readyz` does not answer from its
+    /// last result meanwhile.
+    fn passes(&self) -> bool {
+        if self.state.load(Ordering::Acquire) != PASSING {
+            return false;
+        }
+        let due = self.due_ms.load(Ordering::Acquire);
+        due == 0 || self.now_ms() <= due
+    }
 }
 
 /// The health of a process, as `/livez` and `/readyz` report it: the
@@ -145,7 +193,7 @@ struct Status {
 /// | route | answers |
 /// |---|---|
 /// | `GET /livez` | `200 {"status":"live"}` whenever the process can serve a request |
-/// | `GET /readyz` | `200 {"status":"ready"}` once start-up is done and every check passes; otherwise 503 with `{"status":"starting"}`, `{"status":"failing"}`, `{"status":"draining"}` or `{"status":"stopping"}`, and `"failing":["name",...]`, the checks that fail or have not passed yet |
+/// | `GET /readyz` | `200 {"status":"ready"}` once start-up is done and every check passes; otherwise 503 with `{"status":"starting"}`, `{"status":"failing"}`, `{"status":"draining"}` or `{"status":"stopping"}`, and `"failing":["name",...]`, the checks that fail or have not passed yet (or whose run in progress is past its timeout: a check that blocks its thread cannot be timed out, and its last result is not used meanwhile) |
 #[derive(Clone)]
 pub struct Health {
     shutdown: Shutdown,
@@ -178,10 +226,7 @@ impl Health {
     ///
     /// When called outside a tokio runtime.
     pub fn add(&self, check: Check) {
-        let status = Arc::new(Status {
-            name: check.name.clone(),
-            state: AtomicU8::new(PENDING),
-        });
+        let status = Arc::new(Status::new(&check));
         self.checks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -203,7 +248,7 @@ impl Health {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .filter(|status| status.state.load(Ordering::Acquire) != PASSING)
+            .filter(|status| !status.passes())
             .map(|status| status.name.to_string())
             .collect()
     }
@@ -242,10 +287,12 @@ impl Health {
 /// result in `status` and logging each change.
 async fn run(check: &Check, status: &Status) {
     loop {
+        status.started();
         let result = match tokio::time::timeout(check.timeout, run_once(check)).await {
             Ok(result) => result,
             Err(_) => Err(format!("timed out after {}ms", check.timeout.as_millis())),
         };
+        status.ended();
         let new = match &result {
             Ok(()) => PASSING,
             // What the check runs on is not there yet: failing, but nothing

@@ -149,6 +149,17 @@ impl std::io::Write for Logs {
     }
 }
 
+/// A shutdown already past start-up, without signals, watchdog or delay.
+fn ready_shutdown() -> Shutdown {
+    Shutdown::builder()
+        .with_signals(false)
+        .with_watchdog(false)
+        .with_delay(Duration::ZERO)
+        .with_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
 /// The error of the check below: what a real one may hold, a host and a
 /// user, which the logs may show and `/readyz` must not.
 const REFUSED: &str = "connection to cache.internal:6379 as ops refused";
@@ -156,13 +167,7 @@ const REFUSED: &str = "connection to cache.internal:6379 as ops refused";
 #[tokio::test(flavor = "current_thread")]
 async fn a_failing_check_is_logged_once_per_failure_and_never_in_the_body() {
     let (logs, _guard) = Logs::capture();
-    let shutdown = Shutdown::builder()
-        .with_signals(false)
-        .with_watchdog(false)
-        .with_delay(Duration::ZERO)
-        .with_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let shutdown = ready_shutdown();
     let health = Health::new(&shutdown);
     let (check, up, runs) = cache(REFUSED);
     health.add(check.with_interval(Duration::from_millis(10)));
@@ -194,4 +199,46 @@ async fn a_failing_check_is_logged_once_per_failure_and_never_in_the_body() {
     assert_eq!(logs.lines("readiness check failing"), 2);
     assert_eq!(logs.lines(REFUSED), 2, "the error is logged with each");
     assert_eq!(logs.lines("readiness check passing again"), 1);
+}
+
+/// A check that passed and then blocks its thread (a synchronous call that hangs) cannot be
+/// timed out by the runtime, which only gets control back when the call returns: `/readyz`
+/// does not answer from its last result meanwhile, but 503 naming it once the run is past
+/// its timeout, and 200 again once a run passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_that_blocks_its_thread_fails_once_past_its_timeout() {
+    let shutdown = ready_shutdown();
+    let health = Health::new(&shutdown);
+    let block = Arc::new(AtomicBool::new(false));
+    let blocks = Arc::clone(&block);
+    health.add(
+        Check::new("dns", move || {
+            if blocks.swap(false, Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            async { Ok::<(), &str>(()) }
+        })
+        .with_timeout(Duration::from_millis(100))
+        .with_interval(Duration::from_millis(20)),
+    );
+    until(&health, 200, r#"{"status":"ready"}"#).await;
+    block.store(true, Ordering::SeqCst);
+    // Probed the way another worker would answer it meanwhile: without the runtime's timers,
+    // which the blocked worker may have been driving.
+    let since = Instant::now();
+    loop {
+        let got = get(&health, "/readyz").await;
+        if got.0 == 503 {
+            assert_eq!(got.1, r#"{"status":"failing","failing":["dns"]}"#);
+            break;
+        }
+        assert!(
+            since.elapsed() < Duration::from_millis(1200),
+            "still {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    until(&health, 200, r#"{"status":"ready"}"#).await;
+    shutdown.trigger();
+    shutdown.wait().await;
 }
