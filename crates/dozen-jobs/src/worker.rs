@@ -99,13 +99,16 @@ impl<B: Backend> Worker<B> {
         self
     }
 
-    /// Runs at most `n` jobs at once (at least 1).
+    /// Runs at most `n` jobs at once (at least 1, at most
+    /// [`MAX_CONCURRENCY`](crate::MAX_CONCURRENCY), as `JOBS_CONCURRENCY`).
     pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = Some(n.max(1));
+        self.concurrency = Some(n);
         self
     }
 
-    /// Claims each job for `lease`, renewed every third of it.
+    /// Claims each job for `lease`, renewed every third of it. Held between 10 ms (short
+    /// leases are for tests: one shorter than a heartbeat's round trip to the store lets
+    /// another worker take a running job) and 1 h, the most `JOBS_LEASE` takes.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = Some(lease);
         self
@@ -258,11 +261,17 @@ impl<B: Backend> Worker<B> {
     fn resolve(&self) -> Resolved {
         let s = &self.settings;
         Resolved {
-            concurrency: self.concurrency.unwrap_or(s.jobs_concurrency).max(1),
+            // The settings' fields are public and the overrides unchecked: both are held to
+            // what the runtime can keep (a lease too long to add to an instant would lapse
+            // at once).
+            concurrency: self
+                .concurrency
+                .unwrap_or(s.jobs_concurrency)
+                .clamp(1, crate::MAX_CONCURRENCY),
             lease: self
                 .lease
                 .unwrap_or(s.jobs_lease)
-                .max(Duration::from_millis(10)),
+                .clamp(Duration::from_millis(10), MAX_LEASE),
             poll_interval: self
                 .poll_interval
                 .unwrap_or(s.jobs_poll_interval)
@@ -283,6 +292,9 @@ fn sorted(handlers: &HashMap<&'static str, Arc<Handler>>) -> Vec<&'static str> {
     names.sort_unstable();
     names
 }
+
+/// The longest lease, as `JOBS_LEASE` allows.
+const MAX_LEASE: Duration = Duration::from_secs(3600);
 
 /// The settings and overrides, resolved once per run.
 #[derive(Debug)]

@@ -770,15 +770,15 @@ async fn a_handler_goes_on_after_complete_in_commits() {
         let (hq, hfinished) = (q.clone(), Arc::clone(&finished));
         let w = Worker::new(q.clone())
             .settings(fast())
-            .with_lease(Duration::from_millis(300))
+            .with_lease(Duration::from_millis(900))
             .handle(move |ctx: JobContext, work: Work| {
                 let (q, finished) = (hq.clone(), Arc::clone(&hfinished));
                 async move {
                     let mut tx = q.pool().begin().await.map_err(|e| e.to_string())?;
                     crate::support::write_effect(&mut tx, &ctx, &work).await?;
-                    // A heartbeat (every 100 ms) that comes while the row is locked waits
+                    // A heartbeat (every 300 ms) that comes while the row is locked waits
                     // for the commit, then finds the job done.
-                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    tokio::time::sleep(Duration::from_millis(350)).await;
                     assert!(
                         q.complete_in(&mut tx, &ctx)
                             .await
@@ -786,7 +786,7 @@ async fn a_handler_goes_on_after_complete_in_commits() {
                     );
                     tx.commit().await.map_err(|e| e.to_string())?;
                     // Work after the commit, across three heartbeats.
-                    tokio::time::sleep(Duration::from_millis(350)).await;
+                    tokio::time::sleep(Duration::from_millis(1000)).await;
                     finished.fetch_add(1, Ordering::SeqCst);
                     Ok::<(), String>(())
                 }
@@ -883,5 +883,39 @@ async fn an_attempt_whose_heartbeats_fail_stops_before_the_next_one_starts() {
             first_end.unwrap() - first_start
         );
         assert!(row(&q, id).await.0 >= 3, "{target:?}");
+    }
+}
+
+/// Absurd overrides are held to what the runtime can keep, as `JOBS_LEASE` and
+/// `JOBS_CONCURRENCY` are: a lease of `Duration::MAX` (which no instant or database time
+/// can hold) is an hour's, and a concurrency of `usize::MAX` is `MAX_CONCURRENCY`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_overrides_are_held_to_the_settings_bounds() {
+    for target in targets("jobs_rt_absurd").await {
+        let q = queue(&target.url).await;
+        let id = add(
+            &q,
+            &Work {
+                sleep_ms: 200,
+                ..Work::new(1)
+            },
+            Options::new(),
+        )
+        .await;
+        let w = worker(&q)
+            .with_lease(Duration::MAX)
+            .with_concurrency(usize::MAX);
+        let stop = shutdown(Duration::from_secs(10));
+        let run = {
+            let stop = stop.clone();
+            tokio::spawn(async move { w.run(&stop).await })
+        };
+        eventually(Duration::from_secs(10), "the job done", || async {
+            q.counts().await.unwrap().done == 1
+        })
+        .await;
+        stop.trigger();
+        run.await.unwrap();
+        assert_eq!(row(&q, id).await.0, 1, "{target:?}: run once");
     }
 }
