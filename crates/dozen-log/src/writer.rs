@@ -66,11 +66,19 @@ impl Sink {
                 if q.stalled.load(Ordering::Relaxed) {
                     return false;
                 }
-                if let Some(line) = line
-                    && !q.send_until(Msg::Line(line), deadline)
-                {
-                    q.stalled.store(true, Ordering::Relaxed);
-                    return false;
+                if let Some(line) = line {
+                    match q.send_until(Msg::Line(line), deadline) {
+                        Ok(()) => {}
+                        // The writer thread is gone (its writer panicked): write in place,
+                        // as an ordinary line is, rather than lose the line.
+                        Err(Unsent::Gone(Msg::Line(line))) => {
+                            return q.target.write_and_flush_within(Some(line), left(deadline));
+                        }
+                        Err(_) => {
+                            q.stalled.store(true, Ordering::Relaxed);
+                            return false;
+                        }
+                    }
                 }
                 q.flush_until(deadline)
             }
@@ -167,19 +175,19 @@ impl Queue {
     }
 
     /// Hands `msg` to the writer thread, retrying while the queue is full until `deadline`;
-    /// never blocks past it. Returns whether the message was queued.
-    fn send_until(&self, msg: Msg, deadline: Instant) -> bool {
+    /// never blocks past it.
+    fn send_until(&self, msg: Msg, deadline: Instant) -> Result<(), Unsent> {
         let mut msg = msg;
         let mut pause = Duration::from_micros(50);
         loop {
             match self.tx.try_send(msg) {
-                Ok(()) => return true,
-                Err(TrySendError::Disconnected(_)) => return false,
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(back)) => return Err(Unsent::Gone(back)),
                 Err(TrySendError::Full(back)) => msg = back,
             }
             let now = Instant::now();
             if now >= deadline {
-                return false;
+                return Err(Unsent::Late);
             }
             std::thread::sleep(pause.min(deadline - now));
             pause = (pause * 2).min(Duration::from_millis(10));
@@ -193,15 +201,32 @@ impl Queue {
             return false;
         }
         let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        let done = self.send_until(Msg::Flush(ack_tx), deadline)
-            && ack_rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .is_ok();
+        let done = match self.send_until(Msg::Flush(ack_tx), deadline) {
+            Ok(()) => ack_rx.recv_timeout(left(deadline)).is_ok(),
+            // The writer thread is gone: flush its target in place.
+            Err(Unsent::Gone(_)) => {
+                return self.target.write_and_flush_within(None, left(deadline));
+            }
+            Err(Unsent::Late) => false,
+        };
         if !done {
             self.stalled.store(true, Ordering::Relaxed);
         }
         done
     }
+}
+
+/// Why [`Queue::send_until`] did not queue a message.
+enum Unsent {
+    /// The writer thread is gone; the message is given back.
+    Gone(Msg),
+    /// The queue stayed full until the deadline.
+    Late,
+}
+
+/// What is left of the time until `deadline`.
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }
 
 fn drain(target: &Sink, rx: &Receiver<Msg>, stalled: &AtomicBool) {

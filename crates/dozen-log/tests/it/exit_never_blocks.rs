@@ -32,6 +32,7 @@ pub(crate) fn run_role(role: &str) -> bool {
         "queue-stalled" => queue_stalled(),
         "panic-in-record" => panic_in_record(),
         "panic-in-writer" => panic_in_writer(),
+        "queue-writer-died" => queue_writer_died(),
         "panic-in-event-custom-writer" => panic_in_event_custom_writer(),
         "panic-secret" => crate::masks_registered_secrets::panic_with_secret(),
         "pretty-hostile" => crate::terminal_safe::pretty_hostile(),
@@ -61,11 +62,7 @@ fn stalled(builder: dozen_log::Builder) {
 fn has_writer_thread() -> bool {
     let start = Instant::now();
     loop {
-        let found = std::fs::read_dir("/proc/self/task").unwrap().any(|task| {
-            std::fs::read_to_string(task.unwrap().path().join("comm"))
-                // `dozen-log-writer`, cut to the 15 bytes Linux keeps.
-                .is_ok_and(|name| name.trim() == "dozen-log-write")
-        });
+        let found = has_writer_thread_now();
         if found || start.elapsed() > Duration::from_secs(2) {
             return found;
         }
@@ -180,6 +177,34 @@ fn panic_in_writer() {
     let _guard = from_env().with_writer(|| Picky).init().unwrap();
     tracing::info!("written");
     tracing::info!("refuse me");
+}
+
+/// The queue's writer thread dies (its custom writer panics on a line); later, the main
+/// thread panics: its line, and an ordinary line before it, are written in place.
+fn queue_writer_died() {
+    let _guard = from_env()
+        .with_non_blocking(16)
+        .with_writer(|| Picky)
+        .init()
+        .unwrap();
+    assert!(has_writer_thread(), "the writer thread started");
+    tracing::info!("refuse me");
+    // The writer thread has unwound and dropped its end of the queue.
+    let start = Instant::now();
+    while has_writer_thread_now() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tracing::info!("after the writer died");
+    panic!("the app panicked later");
+}
+
+/// Whether this process has the queue's writer thread at this moment.
+fn has_writer_thread_now() -> bool {
+    std::fs::read_dir("/proc/self/task").unwrap().any(|task| {
+        std::fs::read_to_string(task.unwrap().path().join("comm"))
+            // `dozen-log-writer`, cut to the 15 bytes Linux keeps.
+            .is_ok_and(|name| name.trim() == "dozen-log-write")
+    })
 }
 
 /// A `Debug` that panics inside an event, with a custom writer: the writer is innocent and
@@ -303,6 +328,15 @@ fn a_panicking_custom_writer_does_not_hang_the_panic_hook() {
     );
     // The writer that panicked cannot take the panic line: it goes to standard error.
     assert_eq!(panic_message(&stderr), "panicked: the writer gave up");
+}
+
+/// Once the queue's writer thread is gone, a panic's line is not lost with it: it is written
+/// in place through the queue's target, as ordinary lines are.
+#[test]
+fn a_panic_after_the_queue_writer_died_is_still_written() {
+    let (stdout, _) = run_panicking("queue-writer-died");
+    assert!(stdout.contains("after the writer died"), "{stdout}");
+    assert_eq!(panic_message(&stdout), "panicked: the app panicked later");
 }
 
 #[test]
