@@ -240,18 +240,28 @@ fn stop(
 }
 
 /// A second signal during shutdown ends the process at once, with 128 +
-/// the signal, however long the deadline.
+/// the signal, however long the deadline; the line that says why is written
+/// first, also when lines go through the queue's writer thread.
 #[test]
 fn a_second_signal_ends_a_stubborn_process_at_once() {
-    let (code, took, lines) = stop(
-        "stubborn",
-        &[("SHUTDOWN_TIMEOUT", "60s")],
-        "\"stubborn started\"",
-        Some("-INT"),
-    );
-    let lines = lines.join("\n");
-    assert_eq!(code, Some(130), "{lines}");
-    assert!(took < Duration::from_secs(10), "{took:?}\n{lines}");
+    for queue in ["off", "wait"] {
+        let (code, took, lines) = stop(
+            "stubborn",
+            &[("SHUTDOWN_TIMEOUT", "60s"), ("LOG_QUEUE", queue)],
+            "\"stubborn started\"",
+            Some("-INT"),
+        );
+        let lines = lines.join("\n");
+        assert_eq!(code, Some(130), "LOG_QUEUE={queue}: {lines}");
+        assert!(
+            took < Duration::from_secs(10),
+            "LOG_QUEUE={queue}: {took:?}\n{lines}"
+        );
+        assert!(
+            lines.contains("second signal during shutdown; exiting now"),
+            "LOG_QUEUE={queue}: {lines}"
+        );
+    }
 }
 
 /// A process that does not stop is ended with 124 once its drain budget is
@@ -425,4 +435,35 @@ fn check_settings_lists_what_start_up_would() {
 #[should_panic(expected = "no process type or command named \"tickr\"")]
 fn check_settings_of_an_unknown_process_type_panics() {
     let _ = service().check_settings("tickr", []);
+}
+
+/// A port another process holds is a start-up failure: exit 1 and a line that names the
+/// variable and the port, for `PORT` and for `MANAGEMENT_PORT` (here the same port as
+/// `PORT`, which the web process bound first).
+#[test]
+fn a_port_in_use_fails_start_up_with_1() {
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").expect("a port");
+    let port = taken.local_addr().unwrap().port().to_string();
+    let free = std::net::TcpListener::bind("0.0.0.0:0").expect("a port");
+    let other = free.local_addr().unwrap().port().to_string();
+    drop(free);
+    for (env, var) in [
+        (vec![("PORT", port.as_str())], "PORT"),
+        (
+            vec![
+                ("PORT", other.as_str()),
+                ("MANAGEMENT_PORT", other.as_str()),
+            ],
+            "MANAGEMENT_PORT",
+        ),
+    ] {
+        let out = output("web", &env);
+        let stdout = service_lines(&out.stdout).join("\n");
+        assert_eq!(out.status.code(), Some(1), "{var}: {stdout}");
+        assert!(
+            stdout.contains("cannot bind the port")
+                && stdout.contains(&format!("\"var\":\"{var}\"")),
+            "{var}: {stdout}"
+        );
+    }
 }
