@@ -257,10 +257,14 @@ impl Request {
             return None;
         };
         let url = crate::stackdriver::redact_url(url);
-        // An absolute URL is shown from its path: the host is the terminal's own server.
-        let path = url.split_once("://").map_or(url.as_ref(), |(_, rest)| {
-            rest.find('/').map_or("/", |i| &rest[i..])
-        });
+        // An absolute URL is shown from its path: the host is the terminal's own server. A
+        // path is shown whole, a URL inside it (`/login?next=https://app/`) included.
+        let path = match url.split_once("://") {
+            Some((_, rest)) if crate::stackdriver::starts_with_scheme(&url) => {
+                rest.find('/').map_or("/", |i| &rest[i..])
+            }
+            _ => url.as_ref(),
+        };
         let mut line = String::with_capacity(method.len() + path.len() + status.len() + 16);
         let _ = write!(NoControl::new(&mut line), "{method} {path} {status}");
         if let Some(latency) = self.latency.as_deref().and_then(human_latency) {

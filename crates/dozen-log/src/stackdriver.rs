@@ -177,7 +177,7 @@ pub(crate) fn has_inner_url(text: &str) -> bool {
 
 /// Whether `text` starts with `scheme://` (a scheme: a letter, then letters, digits, `+`, `-`
 /// or `.`).
-fn starts_with_scheme(text: &str) -> bool {
+pub(crate) fn starts_with_scheme(text: &str) -> bool {
     let bytes = text.as_bytes();
     let scheme = bytes
         .iter()

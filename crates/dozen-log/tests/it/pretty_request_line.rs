@@ -60,6 +60,36 @@ fn a_request_line_is_method_url_status_and_latency() {
     }
 }
 
+/// An absolute URL is shown from its path; a path is shown whole, with a URL inside it.
+#[test]
+fn the_request_line_shows_the_path_even_with_a_url_inside() {
+    for (url, shown) in [
+        ("https://api.test/todos?page=2", "/todos?page=2"),
+        (
+            "/login?next=https://app.test/x",
+            "/login?next=https://app.test/x",
+        ),
+        (
+            "http://api.test/proxy/https://bob:pw@evil.test/x",
+            "/proxy/https://***@evil.test/x",
+        ),
+    ] {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(pretty(&capture), || {
+            tracing::info!(
+                httpRequest.requestMethod = "GET",
+                httpRequest.requestUrl = url,
+                httpRequest.status = 200_u16,
+                "GET {url} 200"
+            );
+        });
+        assert!(
+            capture.take().contains(&format!(": GET {shown} 200")),
+            "{url}"
+        );
+    }
+}
+
 #[test]
 fn other_fields_stay_and_a_latency_that_is_not_one_is_left_out() {
     let capture = Capture::default();
