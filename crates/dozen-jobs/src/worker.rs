@@ -369,22 +369,19 @@ async fn run_one<B: Backend>(
                     return;
                 }
                 _ = heartbeat.tick() => {
-                    // Done by the handler in its own transaction (`complete_in`): no lease
-                    // is left to keep, and the handler may still have work after its commit.
-                    if ctx.is_settled() {
-                        continue;
-                    }
                     let sent = Instant::now();
                     // A heartbeat that has not answered by the time the lease would run out
-                    // cannot keep it.
+                    // cannot keep it. Once the handler has settled the job in its own
+                    // transaction (`complete_in`), a heartbeat waits for the row until the
+                    // commit and then finds the job done: neither is a lost lease, and the
+                    // handler may have work after its commit. Heartbeats go on meanwhile,
+                    // so that a settlement rolled back keeps its lease.
+                    let wait = if ctx.is_settled() { settings.lease } else { lease.left(sent) };
                     let answer =
-                        tokio::time::timeout(lease.left(sent), backend.heartbeat(&job, settings.lease))
-                            .await;
+                        tokio::time::timeout(wait, backend.heartbeat(&job, settings.lease)).await;
                     match answer {
                         Ok(Ok(true)) => lease.renewed(sent),
-                        // The handler's `complete_in` committed while the heartbeat waited
-                        // for the row.
-                        Ok(Ok(false)) if ctx.is_settled() => {}
+                        _ if ctx.is_settled() => {}
                         Ok(Ok(false)) => {
                             work.abort();
                             tracing::warn!("lease lost; leaving the job to another worker");
