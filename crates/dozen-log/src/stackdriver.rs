@@ -145,27 +145,29 @@ pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
     if starts_with_scheme(url) {
         return dozen_redact::redact_client_urls(url);
     }
+    // A URL inside the path or query goes first, whole: its password may hold a `#`, which
+    // `redact_client_urls` hides with the rest (cut at the `#` first, it would show half).
+    let inner = if has_inner_url(url) {
+        dozen_redact::redact_client_urls(url)
+    } else {
+        Cow::Borrowed(url)
+    };
     // A relative reference: its fragment is whatever follows the first `#`.
-    let without_fragment = url.split_once('#').map_or(url, |(u, _)| u);
-    let mut out = match without_fragment.split_once('?') {
+    let without_fragment = inner.split_once('#').map_or(inner.as_ref(), |(u, _)| u);
+    let out = match without_fragment.split_once('?') {
         Some((path, query)) => {
             let mut out = String::with_capacity(url.len());
             out.push_str(path);
             out.push('?');
             dozen_redact::redact_query(query, &mut out);
-            Cow::Owned(out)
+            out
         }
-        None => Cow::Borrowed(without_fragment),
+        None => without_fragment.to_owned(),
     };
-    if has_inner_url(&out)
-        && let Cow::Owned(inner) = dozen_redact::redact_client_urls(&out)
-    {
-        out = Cow::Owned(inner);
-    }
     if out == url {
         Cow::Borrowed(url)
     } else {
-        Cow::Owned(out.into_owned())
+        Cow::Owned(out)
     }
 }
 

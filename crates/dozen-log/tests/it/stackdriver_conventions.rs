@@ -229,6 +229,7 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
         );
         tracing::info!(
             httpRequest.requestUrl = "/proxy/https://bob:pw@evil.test/x?sig=s1g#f",
+            httpRequest.referer = "/proxy/https://u:pa#ss@h.test/x",
             "e"
         );
     });
@@ -248,7 +249,9 @@ fn request_url_loses_its_secrets_and_latency_becomes_a_duration() {
                 "requestUrl": "/login?password=***&next=https://app.test/",
                 "referer": "/cb" } }),
             json!({ "severity": "INFO", "message": "e", "httpRequest": {
-                "requestUrl": "/proxy/https://***@evil.test/x?sig=***" } }),
+                "requestUrl": "/proxy/https://***@evil.test/x?sig=***",
+                // The `#` in the inner password leaves the rest unreadable: hidden too.
+                "referer": "/proxy/https://***@***" } }),
         ]
     );
 }
