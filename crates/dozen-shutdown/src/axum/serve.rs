@@ -83,8 +83,11 @@ use crate::{MAX_DURATION, Shutdown};
 /// ingresses and load balancers speak HTTP/1.1 to pods. An upgraded
 /// connection keeps its place under `HTTP_MAX_CONNECTIONS`, and its tracked
 /// task (which the drain waits for and the watchdog names), for as long as
-/// its socket lives in the app: close WebSockets when
-/// [`Shutdown::stopping`] resolves.
+/// its socket lives in the app: close WebSockets (send a close frame) when
+/// [`Shutdown::draining`] resolves. One still open when the drain budget runs
+/// out ends the drain with the deadline's outcome (exit 124 through the
+/// `dozen` facade); its socket stays with the app's task until the process
+/// exits.
 ///
 /// # Errors
 ///
