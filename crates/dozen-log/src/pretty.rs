@@ -260,7 +260,7 @@ impl Request {
         // An absolute URL is shown from its path: the host is the terminal's own server. A
         // path is shown whole, a URL inside it (`/login?next=https://app/`) included.
         let path = match url.split_once("://") {
-            Some((_, rest)) if crate::stackdriver::starts_with_scheme(&url) => {
+            Some((_, rest)) if dozen_redact::starts_with_url(&url) => {
                 rest.find('/').map_or("/", |i| &rest[i..])
             }
             _ => url.as_ref(),

@@ -142,7 +142,7 @@ fn debug_duration(text: &str) -> Option<Duration> {
 /// path even when a URL appears inside it (`/login?password=x&next=https://app/`), and the
 /// user info of any URL inside it is hidden too.
 pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
-    if starts_with_scheme(url) {
+    if dozen_redact::starts_with_url(url) {
         return dozen_redact::redact_client_urls(url);
     }
     // A URL inside the path or query goes first, whole: its password may hold a `#`, which
@@ -175,17 +175,6 @@ pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
 /// has one.
 pub(crate) fn has_inner_url(text: &str) -> bool {
     text.contains(':') && text.contains("://")
-}
-
-/// Whether `text` starts with `scheme://` (a scheme: a letter, then letters, digits, `+`, `-`
-/// or `.`).
-pub(crate) fn starts_with_scheme(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let scheme = bytes
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        .count();
-    bytes.first().is_some_and(u8::is_ascii_alphabetic) && bytes[scheme..].starts_with(b"://")
 }
 
 #[cfg(test)]

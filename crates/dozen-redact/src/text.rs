@@ -463,6 +463,19 @@ fn url_end(bytes: &[u8], from: usize) -> usize {
     i
 }
 
+/// Whether `text` starts with a URL, as [`redact_urls`] reads one: a scheme (a letter, then
+/// letters, digits, `+`, `-` or `.`) and `://`. A request path with a URL inside it
+/// (`/login?next=https://app/`) does not.
+///
+/// ```
+/// assert!(dozen_redact::starts_with_url("https://app.test/"));
+/// assert!(!dozen_redact::starts_with_url("/login?next=https://app.test/"));
+/// ```
+#[must_use]
+pub fn starts_with_url(text: &str) -> bool {
+    starts_url(text.as_bytes())
+}
+
 /// Whether `bytes` starts with `scheme://`.
 fn starts_url(bytes: &[u8]) -> bool {
     let n = bytes.iter().take_while(|b| is_scheme_byte(**b)).count();
