@@ -86,17 +86,24 @@ fn run(args: &str, env: &[(&str, &str)]) -> (Output, Duration) {
     (output, started.elapsed())
 }
 
-#[test]
-fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
-    let Some(server) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
-        return;
-    };
+/// The test PostgreSQL server's URL and that of a fresh database on it named from
+/// `prefix`; `None` without a server.
+fn fresh(prefix: &str) -> Option<(String, String)> {
+    let server = dozen_testkit::service_url(dozen_testkit::POSTGRES)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
+    let url = rt.block_on(dozen_testkit::fresh_postgres(&server, prefix));
+    Some((server, url))
+}
+
+#[test]
+fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
+    let Some((server, url)) = fresh("dozen_jobs_store") else {
+        return;
+    };
     let secret = "Hunter2-jobs";
-    let url = rt.block_on(dozen_testkit::fresh_postgres(&server, "dozen_jobs_store"));
     // The test server trusts local connections: the password is sent, never checked.
     let url = url.replacen("://postgres@", &format!("://postgres:{secret}@"), 1);
     assert!(url.contains(secret), "a URL with a user: {url}");
@@ -144,14 +151,9 @@ fn jobs_exit_69_when_the_store_fails_after_the_queue_is_open() {
 /// runtime.
 #[test]
 fn jobs_exit_69_when_the_opener_panics_at_once() {
-    let Some(server) = dozen_testkit::service_url(dozen_testkit::POSTGRES) else {
+    let Some((_, url)) = fresh("dozen_jobs_panic") else {
         return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let url = rt.block_on(dozen_testkit::fresh_postgres(&server, "dozen_jobs_panic"));
     let (out, took) = run(
         "jobs status",
         &[("DATABASE_URL", &url), (PANIC_AT_OPEN, "1")],
